@@ -1,0 +1,1 @@
+"""ScrapeDeck's service layer. Pages and the CLI call these modules; they never import streamlit."""

@@ -1,0 +1,109 @@
+"""Every setting ScrapeDeck reads, in one place, from environment variables.
+
+Each field names its environment variable and says what it does; the README's configuration
+table lists the same variables (a test keeps the two in step). Nothing else in the code reads
+``os.environ`` for configuration.
+
+    from core.settings import get_settings
+    settings = get_settings()
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setting(env: str, default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = _setting(
+        "SCRAPEDECK_DATA_DIR", PROJECT_ROOT / "data",
+        "Folder for the SQLite database, exports and the generated cookie key.")
+    database_url: str = _setting(
+        "DATABASE_URL", "",
+        "SQLAlchemy URL. Empty means SQLite at `$SCRAPEDECK_DATA_DIR/scrapedeck.db`. "
+        "PostgreSQL: `postgresql+psycopg://user@host:5432/db`.")
+    admin_email: str = _setting(
+        "ADMIN_EMAIL", "admin@scrapedeck.local",
+        "Email of the admin account created on first start when no user exists.")
+    admin_password: str = _setting(
+        "ADMIN_PASSWORD", "",
+        "Password for that first admin. Empty: one is generated and printed once in the terminal.")
+    auth_cookie_name: str = _setting(
+        "AUTH_COOKIE_NAME", "scrapedeck_auth", "Name of the browser cookie that keeps a user signed in.")
+    auth_cookie_key: str = _setting(
+        "AUTH_COOKIE_KEY", "",
+        "Secret that signs the sign-in cookie. Empty: a random key is generated once and kept in "
+        "`$SCRAPEDECK_DATA_DIR/cookie.key`.")
+    auth_cookie_expiry_days: float = _setting(
+        "AUTH_COOKIE_EXPIRY_DAYS", 7.0, "Days a sign-in cookie stays valid.")
+    login_max_failures: int = _setting(
+        "LOGIN_MAX_FAILURES", 5, "Failed sign-ins for one email, within the window, that lock it.")
+    login_window_minutes: int = _setting(
+        "LOGIN_WINDOW_MINUTES", 15, "Window, in minutes, over which failed sign-ins are counted.")
+    login_lock_minutes: int = _setting(
+        "LOGIN_LOCK_MINUTES", 15, "Minutes an email stays locked after too many failures.")
+    login_sleep_seconds: float = _setting(
+        "LOGIN_SLEEP_SECONDS", 0.0,
+        "Pause before the sign-in form shows (streamlit-authenticator's anti-flicker wait).")
+    chromium_path: str = _setting(
+        "CHROMIUM_PATH", "/usr/lib/chromium/chromium",
+        "Chromium binary for JavaScript rendering and browser tests; if missing, Playwright's own "
+        "browser is used.")
+    allow_private_addresses: bool = _setting(
+        "ALLOW_PRIVATE_ADDRESSES", False,
+        "Allow target URLs on private, loopback and link-local addresses (tests, intranets).")
+    user_agent: str = _setting(
+        "SCRAPEDECK_USER_AGENT", "ScrapeDeck/0.1 (+https://github.com/scrapedeck)",
+        "Default User-Agent for fetches; a job can override it.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'scrapedeck.db'}"
+
+
+def _convert(raw: str, kind: Any) -> Any:
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
+    if kind in (Path, "Path"):
+        return Path(raw).expanduser()
+    return raw
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = environ.get(f.metadata["env"])
+        if raw is not None and raw != "":
+            try:
+                values[f.name] = _convert(raw, f.type)
+            except ValueError as exc:
+                raise ValueError(f"{f.metadata['env']}={raw!r} is not a valid {f.type}") from exc
+    return Settings(**values)
+
+
+def documented_settings() -> list[tuple[str, Any, str]]:
+    """(environment variable, default, description) for every setting: the README's table."""
+    return [(f.metadata["env"], f.default, f.metadata["doc"]) for f in fields(Settings)]
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return load_settings()

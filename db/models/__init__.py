@@ -1,0 +1,13 @@
+"""All models, grouped by area. Importing this package registers every table on ``Base.metadata``."""
+
+from db.models.accounts import ROLES, AuditLog, LoginAttempt, User
+from db.models.base import Base
+from db.models.scraping import (
+    EXPORT_FORMATS, PAGINATION_TYPES, RUN_STATUSES, Export, ExtractorSchema, Result, Run,
+    RunResult, ScrapingJob,
+)
+
+__all__ = [
+    "Base", "User", "LoginAttempt", "AuditLog", "ROLES", "ExtractorSchema", "ScrapingJob", "Run",
+    "RunResult", "Result", "Export", "RUN_STATUSES", "PAGINATION_TYPES", "EXPORT_FORMATS",
+]

@@ -1,0 +1,156 @@
+"""Scraping (seed 002, with seed 000's run fields): schemas, jobs, runs, per-URL outcomes,
+results and exports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, Numeric, String, Text,
+    UniqueConstraint, Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, Timestamps, UUIDPrimaryKey
+from db.types import JSONDocument, UTCDateTime, utcnow
+
+RUN_STATUSES = ("queued", "running", "completed", "failed", "canceled")
+PAGINATION_TYPES = ("none", "next_button", "url_pattern")
+EXPORT_FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
+
+
+class ExtractorSchema(UUIDPrimaryKey, Timestamps, Base):
+    """One version of a JSON Schema. Versions of one schema share ``family_id``; a version that a
+    job uses is never changed in place (an edit makes the next version)."""
+
+    __tablename__ = "extractor_schemas"
+    __table_args__ = (UniqueConstraint("family_id", "version"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    schema_definition: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    strict_validation: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_extra_fields: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ScrapingJob(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "scraping_jobs"
+    __table_args__ = (
+        CheckConstraint("pagination_type IN ('none', 'next_button', 'url_pattern')",
+                        name="pagination_type"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    target_url: Mapped[str] = mapped_column(Text)
+    target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    pagination_type: Mapped[str] = mapped_column(String(20), default="none")
+    pagination: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    extractor_schema_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("extractor_schemas.id", ondelete="RESTRICT"), index=True)
+    config_package: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    schedule_cron: Mapped[str | None] = mapped_column(String(120))
+    schedule_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class Run(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'completed', 'failed', 'canceled')", name="status"),
+        Index("ix_runs_status_created_at", "status", "created_at"),
+    )
+
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("scraping_jobs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    items_found: Mapped[int] = mapped_column(Integer, default=0)
+    items_extracted: Mapped[int] = mapped_column(Integer, default=0)
+    errors_count: Mapped[int] = mapped_column(Integer, default=0)
+    progress_percent: Mapped[int] = mapped_column(Integer, default=0)
+    urls_processed: Mapped[int] = mapped_column(Integer, default=0)
+    urls_total: Mapped[int] = mapped_column(Integer, default=0)
+    credits_charged: Mapped[Decimal] = mapped_column(Numeric(14, 4), default=Decimal(0))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # ``metadata`` is reserved by SQLAlchemy's declarative classes; the column keeps the seed's name.
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RunResult(UUIDPrimaryKey, Base):
+    """Seed 000's RUN_RESULT: the outcome of fetching one URL in a run."""
+
+    __tablename__ = "run_results"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    target_url: Mapped[str] = mapped_column(Text)
+    success: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    error: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Result(UUIDPrimaryKey, Base):
+    """One extracted item. ``(job_id, content_hash)`` is unique: an item is stored once per job,
+    however many runs see it."""
+
+    __tablename__ = "results"
+    __table_args__ = (
+        UniqueConstraint("job_id", "content_hash"),
+        Index("ix_results_run_id_created_at", "run_id", "created_at"),
+    )
+
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("runs.id", ondelete="CASCADE"))
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("scraping_jobs.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    source_url: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    confidence_score: Mapped[float] = mapped_column(Float, default=1.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Export(UUIDPrimaryKey, Base):
+    __tablename__ = "exports"
+    __table_args__ = (
+        CheckConstraint("format IN ('csv', 'json', 'jsonl', 'xlsx', 'parquet')", name="format"),
+        CheckConstraint("status IN ('processing', 'completed', 'failed')", name="status"),
+    )
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="processing")
+    download_url: Mapped[str | None] = mapped_column(Text)
+    file_path: Mapped[str | None] = mapped_column(Text)
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,38 @@
+"""Audit log (admins): every admin action, filterable."""
+
+from datetime import datetime, time, timedelta, timezone
+
+import streamlit as st
+
+from core import audit
+from ui.auth import acting_user
+from ui.runtime import transaction
+
+actor = acting_user()
+st.title("Audit log")
+
+who, action, entity, days = st.columns([2, 2, 2, 2])
+actor_email = who.text_input("Who (email contains)", key="audit_who")
+with transaction() as session:
+    actions = audit.known_actions(session, actor)
+chosen_action = action.selectbox("Action", ["", *actions], key="audit_action",
+                                 format_func=lambda a: a or "any")
+entity_type = entity.selectbox("Record type", ["", "user", "extractor_schema"], key="audit_entity",
+                               format_func=lambda e: e or "any")
+period = days.date_input("Between", value=(datetime.now(timezone.utc).date() - timedelta(days=30),
+                                            datetime.now(timezone.utc).date()), key="audit_period")
+start, end = period if len(period) == 2 else (period[0], period[0])
+
+flt = audit.AuditFilter(
+    actor_email=actor_email, action=chosen_action, entity_type=entity_type,
+    since=datetime.combine(start, time.min, timezone.utc),
+    until=datetime.combine(end, time.min, timezone.utc) + timedelta(days=1))
+with transaction() as session:
+    entries = audit.list_entries(session, actor, flt)
+
+st.caption(f"{len(entries)} entries (newest first, at most {flt.limit}).")
+st.dataframe(entries, hide_index=True, width="stretch", column_config={
+    "when": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
+    "old_values": st.column_config.JsonColumn("Before"),
+    "new_values": st.column_config.JsonColumn("After"),
+})

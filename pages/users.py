@@ -1,0 +1,58 @@
+"""Users (admins): list, create, suspend or reinstate, change role, reset password."""
+
+import streamlit as st
+
+from core import users
+from ui.auth import acting_user
+from ui.messages import perform
+from ui.runtime import transaction
+
+actor = acting_user()
+st.title("Users")
+
+with st.expander("➕ New user"), st.form("users_new_form", clear_on_submit=True):
+    email = st.text_input("Email")
+    name = st.text_input("Name")
+    role = st.selectbox("Role", users.ROLE_CHOICES, index=1)
+    password = st.text_input("Password", type="password", help="Leave empty to generate one.")
+    if st.form_submit_button("Create user", type="primary"):
+        secret = password or users.generate_password()
+        created = perform(lambda s: users.create_user(s, actor, email, name or email, secret, role))
+        if created:
+            st.success(f"Created {created.email}." + ("" if password else
+                       f" Their password (shown once): `{secret}`"))
+
+with transaction() as session:
+    table = users.list_users(session, actor)
+st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+    "last_signed_in_at": st.column_config.DatetimeColumn("Last sign-in", format="YYYY-MM-DD HH:mm"),
+    "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
+})
+
+emails = dict(zip(table.email, table.id))
+chosen = st.selectbox("Manage user", list(emails), key="users_manage")
+user_id, row = emails[chosen], table[table.email == chosen].iloc[0]
+role_col, status_col, password_col = st.columns(3)
+with role_col:
+    new_role = st.selectbox("Role", users.ROLE_CHOICES, key=f"users_role_{user_id}",
+                            index=users.ROLE_CHOICES.index(row.role))
+    if st.button("Change role", key="users_change_role"):
+        if perform(lambda s: users.change_role(s, actor, user_id, new_role),
+                   f"{chosen} is now {new_role}.") is not None:
+            st.rerun()
+with status_col:
+    if row.status == "active":
+        reason = st.text_input("Suspension reason", key=f"users_reason_{user_id}")
+        if st.button("Suspend", key="users_suspend"):
+            if perform(lambda s: users.suspend(s, actor, user_id, reason)) is not None:
+                st.rerun()
+    else:
+        st.caption(f"Suspended: {row.suspension_reason}")
+        if st.button("Reinstate", key="users_reinstate"):
+            if perform(lambda s: users.reinstate(s, actor, user_id)) is not None:
+                st.rerun()
+with password_col:
+    if st.button("Reset password", key="users_reset"):
+        new_password = perform(lambda s: users.reset_password(s, actor, user_id))
+        if new_password:
+            st.success(f"New password for {chosen} (shown once): `{new_password}`")
