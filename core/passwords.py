@@ -7,6 +7,7 @@ import secrets
 import bcrypt
 
 from core.errors import ValidationError
+from core.settings import get_settings
 
 MIN_LENGTH = 8
 # bcrypt only looks at the first 72 bytes; refuse longer passwords rather than silently truncating.
@@ -21,7 +22,7 @@ def check_strength(password: str) -> None:
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
 
 
 def verify_password(password: str, password_hash: str) -> bool:

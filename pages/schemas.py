@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import schemas
 from ui.auth import acting_user
-from ui.messages import perform
+from ui.messages import perform, succeeded
 from ui.runtime import transaction
 from ui.schema_form import schema_form
 
@@ -53,7 +53,7 @@ with edit:
         perform(lambda s: schemas.duplicate_schema(s, actor, detail.id), "Copied as a private schema.")
     if detail.can_change:
         sure = delete.checkbox("I want to delete every version", key=f"schemas_sure_{detail.id}")
-        if delete.button("Delete", disabled=not sure, key="schemas_delete") and run(
+        if delete.button("Delete", disabled=not sure, key="schemas_delete") and succeeded(
                 lambda s: schemas.delete_schema(s, actor, detail.id), "Deleted."):
             st.rerun()
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import users
 from ui.auth import acting_user
-from ui.messages import perform
+from ui.messages import perform, succeeded
 from ui.runtime import transaction
 
 actor = acting_user()
@@ -37,19 +37,18 @@ with role_col:
     new_role = st.selectbox("Role", users.ROLE_CHOICES, key=f"users_role_{user_id}",
                             index=users.ROLE_CHOICES.index(row.role))
     if st.button("Change role", key="users_change_role"):
-        if perform(lambda s: users.change_role(s, actor, user_id, new_role),
-                   f"{chosen} is now {new_role}.") is not None:
+        if succeeded(lambda s: users.change_role(s, actor, user_id, new_role)):
             st.rerun()
 with status_col:
     if row.status == "active":
         reason = st.text_input("Suspension reason", key=f"users_reason_{user_id}")
         if st.button("Suspend", key="users_suspend"):
-            if perform(lambda s: users.suspend(s, actor, user_id, reason)) is not None:
+            if succeeded(lambda s: users.suspend(s, actor, user_id, reason)):
                 st.rerun()
     else:
         st.caption(f"Suspended: {row.suspension_reason}")
         if st.button("Reinstate", key="users_reinstate"):
-            if perform(lambda s: users.reinstate(s, actor, user_id)) is not None:
+            if succeeded(lambda s: users.reinstate(s, actor, user_id)):
                 st.rerun()
 with password_col:
     if st.button("Reset password", key="users_reset"):

@@ -29,3 +29,12 @@ def perform(action: Callable[[Session], T], success: str = "") -> T | None:
     if success:
         st.success(success, icon="✅")
     return result
+
+
+def succeeded(action: Callable[[Session], object], success: str = "") -> bool:
+    """Like ``perform`` for actions that return nothing: True when the action went through."""
+    def run_and_confirm(session: Session) -> bool:
+        action(session)
+        return True
+
+    return perform(run_and_confirm, success) is True

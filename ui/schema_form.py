@@ -23,11 +23,12 @@ def schema_form(key: str, current: SchemaDetail | None = None,
                 submit_label: str = "Create schema") -> SchemaInput | None:
     """Draw the form; return what was submitted, or None before submission."""
     with st.form(key):
-        name = st.text_input("Name", value=current.name if current else "", max_chars=200)
+        name = st.text_input("Name", value=current.name if current else "", max_chars=200,
+                             key=f"{key}_name")
         description = st.text_area("Description", value=current.description if current else "",
-                                   height=68)
+                                   height=68, key=f"{key}_description")
         definition = st.text_area(
-            "Schema definition (JSON Schema 2020-12)", height=300,
+            "Schema definition (JSON Schema 2020-12)", height=300, key=f"{key}_definition",
             value=json.dumps(current.definition if current else STARTER, indent=2))
         strict, extra, public = st.columns(3)
         strict_validation = strict.checkbox(

@@ -1,0 +1,127 @@
+"""Shared fixtures. Every service test runs on SQLite and, when ``TEST_DATABASE_URL`` is set, on
+PostgreSQL too (a fresh database per test session; tables emptied after each test).
+
+With ``TEST_DATABASE_URL`` set, an unreachable PostgreSQL fails the run: it never skips.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.access import Actor
+from core.database import Database, open_database
+from core.settings import get_settings
+from core.users import actor_of
+from core.passwords import hash_password
+from db.migrate import upgrade
+from db.models import Base, User
+
+PASSWORD = "correct-horse-1"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating once keeps tests fast)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    admin_url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"scrapedeck_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # fails loudly when the server is not there
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_tables(database: Database) -> None:
+    with database.transaction() as session:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        session.execute(text(f"TRUNCATE {names} CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "scrapedeck.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    cleanup = open_database(url, migrate=False)
+    _empty_tables(cleanup)
+    cleanup.dispose()
+
+
+@pytest.fixture
+def app_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point settings (and so the app and the CLI) at the test database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SCRAPEDECK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ADMIN_EMAIL", "admin@example.com")
+    monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
+    monkeypatch.setenv("AUTH_COOKIE_KEY", "test-cookie-key-of-at-least-32-bytes!")
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = open_database(database_url, migrate=False)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def make_user(db: Database):  # type: ignore[no-untyped-def]
+    """``make_user("analyst")`` → an Actor with password ``PASSWORD``."""
+    def make(role: str = "analyst", email: str | None = None, name: str = "") -> Actor:
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+        with db.transaction() as session:
+            user = User(email=email, name=name or email.split("@")[0], role=role,
+                        password_hash=hash_password(PASSWORD))
+            session.add(user)
+            session.flush()
+            return actor_of(user)
+    return make
+
+
+@pytest.fixture
+def admin(make_user) -> Actor:  # type: ignore[no-untyped-def]
+    return make_user("admin")
+
+
+@pytest.fixture
+def analyst(make_user) -> Actor:  # type: ignore[no-untyped-def]
+    return make_user("analyst")
+
+
+@pytest.fixture
+def viewer(make_user) -> Actor:  # type: ignore[no-untyped-def]
+    return make_user("viewer")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Cheap password hashes: the cost factor is a setting, and tests hash many passwords.
+    os.environ.setdefault("BCRYPT_ROUNDS", "4")
+    get_settings.cache_clear()

@@ -1,0 +1,62 @@
+"""The app shell: sign-in, navigation by role, every page renders."""
+
+import pytest
+
+from tests.pages.conftest import by_label, sign_in, texts
+
+ADMIN = "admin@example.com"
+PAGES = ["pages/overview.py", "pages/schemas.py", "pages/users.py", "pages/audit_log.py"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_for_an_admin(app, page) -> None:
+    at = app(ADMIN).switch_page(page).run()
+    assert not at.exception
+    assert texts(at, "title") and not texts(at, "error")
+
+
+def test_signed_out_visitors_only_see_the_sign_in_form(app) -> None:
+    at = app()
+    assert texts(at, "title") == ["ScrapeDeck"]
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_sign_in_shows_the_overview_with_a_sign_out_button(app) -> None:
+    # Signing out is exercised in the browser test: AppTest re-runs only the page script after
+    # the first navigation, so app.py's sign-out handling never runs there.
+    at = app(ADMIN)
+    assert texts(at, "title") == ["Overview"]
+    assert by_label(at.metric, "Active users").value == "1"
+    assert by_label(at.button, "Sign out")
+
+
+def test_a_wrong_password_is_refused_with_a_message(app) -> None:
+    at = sign_in(app(), ADMIN, "not-the-password")
+    assert texts(at, "error") == ["Wrong email or password."]
+    assert texts(at, "title") == ["ScrapeDeck"]
+
+
+def test_five_failures_lock_the_account_in_the_page(app) -> None:
+    at = app()
+    for _ in range(5):
+        sign_in(at, ADMIN, "not-the-password")
+    at = sign_in(at, ADMIN)  # the right password, too late
+    assert "Too many failed sign-ins" in texts(at, "error")[0]
+    assert texts(at, "title") == ["ScrapeDeck"]
+
+
+def test_analysts_do_not_get_admin_pages(app, analyst) -> None:
+    at = app(analyst.email)
+    assert texts(at, "title") == ["Overview"]
+    assert by_label(at.metric, "My extractor schemas").value == "0"
+    assert "Active users" not in [m.label for m in at.metric]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("pages/users.py")  # the navigation does not even register it
+
+
+def test_a_suspended_user_cannot_sign_in(app, db, admin, analyst) -> None:
+    from core import users
+    with db.transaction() as session:
+        users.suspend(session, admin, analyst.id, "contract ended")
+    at = app(analyst.email)
+    assert "suspended: contract ended" in texts(at, "error")[0]
