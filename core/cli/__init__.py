@@ -16,12 +16,12 @@ import sys
 
 from sqlalchemy.orm import Session
 
-from core import users
 from core.access import Actor
 from core.cli import schemas as schemas_cli
-from core.cli import users as users_cli
+from core.cli import users as users_cli  # binds core.cli.users: never name a module "users" here
 from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
+from core.users import get_active_actor
 
 COMMAND_GROUPS = [schemas_cli, users_cli]
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _acting_user(session: Session, email: str | None) -> Actor:
     if not email:
         raise ValidationError("Say who you act as: python -m core --user EMAIL …")
-    actor = users.get_active_actor(session, email)
+    actor = get_active_actor(session, email)
     if actor is None:
         raise NotFound(f"No active user with email {email}.")
     return actor
