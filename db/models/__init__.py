@@ -2,6 +2,8 @@
 
 from db.models.accounts import ROLES, AuditLog, LoginAttempt, User
 from db.models.base import Base
+from db.models.costs import CostEvent
+from db.models.events import EVENT_TYPES, RunEvent
 from db.models.scraping import (
     EXPORT_FORMATS, PAGINATION_TYPES, RUN_STATUSES, Export, ExtractorSchema, Result, Run,
     RunResult, ScrapingJob,
@@ -10,4 +12,5 @@ from db.models.scraping import (
 __all__ = [
     "Base", "User", "LoginAttempt", "AuditLog", "ROLES", "ExtractorSchema", "ScrapingJob", "Run",
     "RunResult", "Result", "Export", "RUN_STATUSES", "PAGINATION_TYPES", "EXPORT_FORMATS",
+    "RunEvent", "EVENT_TYPES", "CostEvent",
 ]
