@@ -52,6 +52,8 @@ class Settings:
         "LOGIN_WINDOW_MINUTES", 15, "Window, in minutes, over which failed sign-ins are counted.")
     login_lock_minutes: int = _setting(
         "LOGIN_LOCK_MINUTES", 15, "Minutes an email stays locked after too many failures.")
+    bcrypt_rounds: int = _setting(
+        "BCRYPT_ROUNDS", 12, "bcrypt cost factor for new password hashes (tests use 4).")
     login_sleep_seconds: float = _setting(
         "LOGIN_SLEEP_SECONDS", 0.0,
         "Pause before the sign-in form shows (streamlit-authenticator's anti-flicker wait).")
@@ -65,6 +67,47 @@ class Settings:
     user_agent: str = _setting(
         "SCRAPEDECK_USER_AGENT", "ScrapeDeck/0.1 (+https://github.com/scrapedeck)",
         "Default User-Agent for fetches; a job can override it.")
+    fetch_timeout_seconds: float = _setting(
+        "FETCH_TIMEOUT_SECONDS", 30.0,
+        "Longest one request (or one JavaScript render) may take, start to last byte; a job can "
+        "override it.")
+    fetch_max_retries: int = _setting(
+        "FETCH_MAX_RETRIES", 3,
+        "Retries after a timeout, a connection error, HTTP 408, 429 or 5xx (so up to 1 + this many "
+        "attempts per URL).")
+    fetch_backoff_seconds: float = _setting(
+        "FETCH_BACKOFF_SECONDS", 1.0,
+        "First retry waits about this long; each further retry doubles it (with random jitter).")
+    fetch_retry_after_max_seconds: float = _setting(
+        "FETCH_RETRY_AFTER_MAX_SECONDS", 60.0,
+        "Cap on any wait before a retry, including a server's `Retry-After`.")
+    fetch_delay_seconds: float = _setting(
+        "FETCH_DELAY_SECONDS", 1.0,
+        "Politeness delay: least time between two requests to the same host; a job can override it.")
+    fetch_concurrency: int = _setting(
+        "FETCH_CONCURRENCY", 8, "Requests in flight at once for one run, all hosts together.")
+    fetch_domain_concurrency: int = _setting(
+        "FETCH_DOMAIN_CONCURRENCY", 2, "Requests in flight at once to any one host.")
+    fetch_max_bytes: int = _setting(
+        "FETCH_MAX_BYTES", 10_000_000,
+        "Largest page accepted, in bytes after decompression; a bigger one is cut off and recorded as "
+        "an error.")
+    fetch_max_redirects: int = _setting(
+        "FETCH_MAX_REDIRECTS", 10, "Redirects followed for one URL before giving up.")
+
+    executor: str = _setting(
+        "EXECUTOR", "local",
+        "`local`: starting a run spawns a worker process on this machine. `queue`: runs are only "
+        "queued; `python -m core.worker serve` processes (any number, on any machine) claim them.")
+    run_heartbeat_seconds: float = _setting(
+        "RUN_HEARTBEAT_SECONDS", 1.0,
+        "How often a worker writes its heartbeat, progress counters and results.")
+    run_stale_after_seconds: float = _setting(
+        "RUN_STALE_AFTER_SECONDS", 30.0,
+        "A running run whose heartbeat is older than this is marked failed (its worker died).")
+    worker_poll_seconds: float = _setting(
+        "WORKER_POLL_SECONDS", 1.0, "How often `core.worker serve` looks for queued runs and due "
+        "schedules.")
 
     @property
     def resolved_database_url(self) -> str:

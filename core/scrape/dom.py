@@ -1,0 +1,172 @@
+"""One small interface over two HTML engines.
+
+selectolax (lexbor) parses and runs CSS selectors several times faster than lxml, so a page whose
+selectors are all CSS is parsed with it. XPath needs lxml; when a package uses any XPath, the
+whole page is parsed with lxml and its CSS selectors are translated to XPath by cssselect, so
+container and field selectors always run against the same tree.
+
+Both engines match CSS against the node itself and its descendants; a CSS selector is accepted
+only if both engines compile it, so a package keeps working when an XPath field is added to it.
+
+An XPath may select attributes or text (``.//a/@href``, ``string(.//h1)``); such results are
+strings and are used as they are, whatever the field's ``take`` says.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as html_escape
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from urllib.parse import urljoin
+
+import lxml.html
+from cssselect import HTMLTranslator, SelectorError
+from lxml import etree
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+SelectorType = Literal["css", "xpath"]
+Take = Literal["text", "html", "attr"]
+Node = Any  # a selectolax LexborNode, an lxml element, or a string an XPath selected
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    query: str
+    type: SelectorType = "css"
+
+
+class Document(Protocol):
+    """A parsed page: the same calls whichever engine parsed it."""
+
+    @property
+    def root(self) -> Node: ...
+
+    def select(self, node: Node, selector: Selector) -> list[Node]: ...
+
+    def containers(self, selector: Selector) -> list[Node]:
+        """The elements matching a container selector (an XPath's strings and numbers dropped)."""
+
+    def value(self, node: Node, take: Take, attribute: str | None = None) -> str | None: ...
+
+    def base_url(self, page_url: str) -> str: ...
+
+
+def parse_html(html: str, *, xpath: bool = False) -> Document:
+    """Parse ``html`` with lexbor, or with lxml when any selector to run on it is XPath."""
+    return _LxmlDocument(html) if xpath else _LexborDocument(html)
+
+
+def css_problem(query: str) -> str | None:
+    """Why ``query`` is not a usable CSS selector, or None."""
+    if not query.strip():
+        return "is empty"
+    try:
+        _css_as_xpath(query)
+    except SelectorError as exc:
+        return f"{query!r} is not a valid CSS selector ({exc})"
+    try:
+        _EMPTY_LEXBOR.css(query)
+    except SelectolaxError:
+        return f"{query!r} is not a CSS selector the HTML parser supports"
+    return None
+
+
+def xpath_problem(query: str) -> str | None:
+    """Why ``query`` is not a usable XPath expression, or None.
+
+    Compiling catches syntax errors; evaluating once on an empty page catches unknown functions
+    and undefined variables, which lxml only reports at run time.
+    """
+    if not query.strip():
+        return "is empty"
+    try:
+        _compiled_xpath(query)(_EMPTY_LXML)
+    except (etree.XPathSyntaxError, etree.XPathEvalError) as exc:
+        return f"{query!r} is not a valid XPath expression ({exc})"
+    return None
+
+
+class _LexborDocument:
+    def __init__(self, html: str) -> None:
+        self._tree = LexborHTMLParser(html)
+
+    @property
+    def root(self) -> Node:
+        return self._tree.root
+
+    def select(self, node: Node, selector: Selector) -> list[Node]:
+        if selector.type != "css":
+            raise ValueError("XPath needs a page parsed with parse_html(..., xpath=True)")
+        return node.css(selector.query)
+
+    def containers(self, selector: Selector) -> list[Node]:
+        return self.select(self.root, selector)
+
+    def value(self, node: Node, take: Take, attribute: str | None = None) -> str | None:
+        if take == "text":
+            return node.text(deep=True)
+        if take == "html":
+            return node.inner_html
+        attributes = node.attributes
+        if attribute not in attributes:
+            return None
+        return attributes[attribute] or ""  # a bare attribute (<input disabled>) has value None
+
+    def base_url(self, page_url: str) -> str:
+        base = self._tree.css_first("base[href]")
+        return urljoin(page_url, base.attributes["href"] or "") if base else page_url
+
+
+class _LxmlDocument:
+    def __init__(self, html: str) -> None:
+        # Bytes, because lxml refuses str input that carries an XML encoding declaration.
+        parser = lxml.html.HTMLParser(encoding="utf-8")
+        self._root = etree.fromstring(html.encode("utf-8"), parser) if html.strip() else None
+        if self._root is None:
+            self._root = lxml.html.fromstring("<html></html>")
+
+    @property
+    def root(self) -> Node:
+        return self._root
+
+    def select(self, node: Node, selector: Selector) -> list[Node]:
+        query = selector.query if selector.type == "xpath" else _css_as_xpath(selector.query)
+        found = _compiled_xpath(query)(node)
+        return found if isinstance(found, list) else [found]
+
+    def containers(self, selector: Selector) -> list[Node]:
+        return [n for n in self.select(self._root, selector) if isinstance(n, etree._Element)]
+
+    def value(self, node: Node, take: Take, attribute: str | None = None) -> str | None:
+        if not isinstance(node, etree._Element):
+            return str(node)
+        if take == "text":
+            return node.text_content()
+        if take == "html":
+            return _inner_html(node)
+        return node.get(attribute)
+
+    def base_url(self, page_url: str) -> str:
+        found = self._root.xpath("//base[@href][1]/@href")
+        return urljoin(page_url, found[0]) if found else page_url
+
+
+def _inner_html(element: etree._Element) -> str:
+    text = html_escape.escape(element.text, quote=False) if element.text else ""
+    # tostring() of a child includes its tail text, which is part of this element's content.
+    return text + "".join(lxml.html.tostring(child, encoding="unicode") for child in element)
+
+
+@functools.lru_cache(maxsize=1024)
+def _css_as_xpath(query: str) -> str:
+    return HTMLTranslator().css_to_xpath(query)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_xpath(query: str) -> etree.XPath:
+    return etree.XPath(query)
+
+
+_EMPTY_LEXBOR = LexborHTMLParser("<html></html>")
+_EMPTY_LXML = lxml.html.fromstring("<html></html>")

@@ -1,0 +1,94 @@
+"""Run a config package over one page: its records, each record's confidence and content hash.
+
+Extraction is deterministic: the same package on the same HTML gives the same records, so a
+content hash identifies a record across runs and deduplicates it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.scrape.dom import Document, Node, parse_html
+from core.scrape.package import ConfigPackage, FieldSpec
+from core.scrape.transforms import TRANSFORMS, apply_transform
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as SchemaError
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedRecord:
+    data: dict[str, Any]  # the fields that produced a value, in package order
+    found: dict[str, bool]  # every field of the package: did it produce a value?
+
+
+def extract_records(package: ConfigPackage, html: str, base_url: str) -> list[ExtractedRecord]:
+    """One record per container match, or one record for the page when there is no container.
+
+    ``base_url`` is the URL the page was fetched from (after redirects); a ``<base href>`` in the
+    page overrides it for ``absolute_url``, as a browser would. A field "produces a value" unless
+    its selector matched nothing or its transforms left None, an empty string or an empty list;
+    such fields are absent from ``data`` (so a JSON Schema's ``required`` reports them).
+    """
+    document = parse_html(html, xpath=package.uses_xpath)
+    page_url = document.base_url(base_url)
+    roots = document.containers(package.container) if package.container else [document.root]
+    return [_record(document, root, package.fields, page_url) for root in roots]
+
+
+def confidence(record: ExtractedRecord, required_fields: Collection[str],
+               schema_errors: Iterable[SchemaError]) -> float:
+    """How much of the package this record fills with valid values, from 0.0 to 1.0.
+
+        confidence = 0                                   if a required field was not found
+                   = |found fields − invalid fields| / |fields of the package|   otherwise
+
+    A field is invalid when a JSON Schema error points into it (its path starts with the field's
+    name). Errors about the record as a whole (a missing property, an extra one) carry no field
+    and do not change the score: they already make the item invalid. Example: a package of four
+    fields, three found, one of them with a price the schema rejects → 2 / 4 = 0.5.
+    """
+    if not record.found or any(not record.found.get(name) for name in required_fields):
+        return 0.0
+    invalid = {error.absolute_path[0] for error in schema_errors if error.absolute_path}
+    valid = [name for name, found in record.found.items() if found and name not in invalid]
+    return len(valid) / len(record.found)
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the record's canonical JSON: sorted keys, no whitespace, UTF-8."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
+            page_url: str) -> ExtractedRecord:
+    data: dict[str, Any] = {}
+    found: dict[str, bool] = {}
+    for field in fields:
+        value = _field_value(document, root, field, page_url)
+        found[field.name] = value is not None and value != "" and value != []
+        if found[field.name]:
+            data[field.name] = value
+    return ExtractedRecord(data, found)
+
+
+def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str) -> Any:
+    nodes = document.select(root, field.selector) if field.selector else [root]
+    taken = [document.value(node, field.take, field.attribute)
+             for node in (nodes if field.all else nodes[:1])]
+    value: Any = [v for v in taken if v is not None] if field.all else next(iter(taken), None)
+    listed = field.all
+    for transform in field.transforms:
+        if TRANSFORMS[transform.name].takes == "list":
+            value, listed = apply_transform(transform, value, page_url), False
+        elif listed:
+            value = [out for v in value
+                     if (out := apply_transform(transform, v, page_url)) is not None]
+        elif value is not None:
+            value = apply_transform(transform, value, page_url)
+    return value

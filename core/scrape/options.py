@@ -1,0 +1,40 @@
+"""The knobs a job sets on fetching; every default comes from ``core.settings``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ValidationError
+from core.settings import get_settings
+
+_POSITIVE = ("timeout", "concurrency", "domain_concurrency", "max_bytes")
+_NOT_NEGATIVE = ("max_retries", "backoff", "max_retry_wait", "delay", "max_redirects")
+
+
+def _from_settings(name: str) -> Any:
+    return field(default_factory=lambda: getattr(get_settings(), name))
+
+
+@dataclass(frozen=True, slots=True)
+class FetchOptions:
+    timeout: float = _from_settings("fetch_timeout_seconds")  # per request, start to last byte
+    max_retries: int = _from_settings("fetch_max_retries")
+    backoff: float = _from_settings("fetch_backoff_seconds")  # first retry's wait; then doubles
+    max_retry_wait: float = _from_settings("fetch_retry_after_max_seconds")
+    delay: float = _from_settings("fetch_delay_seconds")  # between requests to one host
+    concurrency: int = _from_settings("fetch_concurrency")  # all hosts together
+    domain_concurrency: int = _from_settings("fetch_domain_concurrency")
+    user_agent: str = _from_settings("user_agent")
+    respect_robots: bool = True
+    max_bytes: int = _from_settings("fetch_max_bytes")
+    max_redirects: int = _from_settings("fetch_max_redirects")
+    allow_private: bool = _from_settings("allow_private_addresses")
+
+    def __post_init__(self) -> None:
+        problems = [f"{name} must be more than 0, not {getattr(self, name)!r}"
+                    for name in _POSITIVE if getattr(self, name) <= 0]
+        problems += [f"{name} must be 0 or more, not {getattr(self, name)!r}"
+                     for name in _NOT_NEGATIVE if getattr(self, name) < 0]
+        if problems:
+            raise ValidationError("Invalid fetch options.", problems)

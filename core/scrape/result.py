@@ -1,0 +1,61 @@
+"""What fetching or rendering one URL gave, and the rules both use to call an answer a failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """The outcome for one URL. A URL that misbehaves never raises: ``error`` says what happened,
+    and ``text`` is empty.
+
+    ``attempts`` counts the HTTP requests sent (retries and redirect hops included); ``n_bytes``
+    the bytes received over the wire (what the cost ledger bills); ``elapsed_s`` the wall time of
+    the whole fetch, retries and politeness waits included. ``redirects`` lists the URLs
+    redirected to, in order. ``headers`` has lower-case names.
+    """
+
+    url: str
+    final_url: str
+    status_code: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    n_bytes: int = 0
+    elapsed_s: float = 0.0
+    attempts: int = 0
+    redirects: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def retries(self) -> int:
+        """Requests sent again after a failure (the run's "retries" events)."""
+        return max(0, self.attempts - 1 - len(self.redirects))
+
+
+def status_problem(status: int, reason: str = "") -> str | None:
+    """``"HTTP 404 Not Found"`` for anything but a 2xx answer, else None."""
+    if 200 <= status < 300:
+        return None
+    return f"HTTP {status} {reason}".rstrip()
+
+
+def content_type_problem(content_type: str | None) -> str | None:
+    """Why a response with this Content-Type is not a page to extract from, or None.
+
+    A missing Content-Type passes: many small servers omit it, and the parser copes with anything.
+    """
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if not media_type or media_type in HTML_MEDIA_TYPES:
+        return None
+    return f"not an HTML page (content-type: {media_type})"
+
+
+def too_large_problem(max_bytes: int) -> str:
+    return f"response larger than {max_bytes} bytes"

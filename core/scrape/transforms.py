@@ -1,0 +1,186 @@
+"""The value transforms a config package field can apply, in order, to what its selector took.
+
+Each transform turns one value into another, or into None when there is nothing to take ("no
+price in this text"); None stops the chain, and on a field with ``"all": true`` it drops that one
+match from the list. ``join`` is the exception: it turns the list of matches into one string.
+
+Every transform declares the kind of value it works on and gives, so a package that asks for
+``"price"`` then ``"strip"`` is refused when it is saved rather than producing nothing at run time:
+
+    name          argument         works on   gives
+    strip         –                text       text     whitespace runs → one space, ends trimmed
+    number        –                text       number   first number: "1,299.50" → 1299.5, "4" → 4
+    price         –                text       number   amount via price-parser: "$1,299.00" → 1299.0
+    currency      –                text       text     currency via price-parser: "$1,299.00" → "$"
+    date          –                text       text     dateparser → ISO 8601 ("2024-03-03", or
+                                                       "2024-03-03T14:05:00" when a time is given);
+                                                       the text must be just the date ("March 3,
+                                                       2024", "3 days ago"): cut it out with regex
+    absolute_url  –                text       text     resolved against the page URL (<base href>)
+    regex         pattern          text       text     first group, or the whole match
+    json          dotted path      text       any      parse JSON, take a path: "offers.price",
+                                                       "image.0" (for JSON-LD <script> blocks)
+    join          separator        list       text     the matches of an "all" field, joined
+
+Text transforms also accept a number, written as text (4.5 → "4.5"); any other value (an object or
+a list taken with ``json``) ends the chain.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+from dateparser.date import DateDataParser
+from price_parser import Price
+
+Kind = Literal["text", "number", "any", "list"]
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """One step of a field's transform chain, as written in the package."""
+
+    name: str
+    argument: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransformSpec:
+    takes: Kind
+    gives: Kind
+    argument: str | None  # what the argument is (for messages); None: the transform takes none
+    apply: Callable[[Any, str | None, str], Any]  # (value, argument, base URL) → value or None
+
+
+def apply_transform(transform: Transform, value: Any, base_url: str) -> Any:
+    """Apply one transform; ``base_url`` is the page's URL (after any ``<base href>``)."""
+    spec = TRANSFORMS[transform.name]
+    if spec.takes == "text":
+        value = _as_text(value)
+        if value is None:
+            return None
+    return spec.apply(value, transform.argument, base_url)
+
+
+@functools.lru_cache(maxsize=512)
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    """Compile once per pattern; raises ``re.error`` for an invalid one."""
+    return re.compile(pattern)
+
+
+def parse_number(text: str) -> int | float | None:
+    """The first number in ``text``, reading thousands separators the way people write them.
+
+    "1,299.50" and "1.299,50" → 1299.5, "1 299" → 1299, "4,5" → 4.5, "12.5%" → 12.5, "-3" → -3.
+    A single separator followed by exactly three digits is read as a thousands separator
+    ("1,299" → 1299) unless the number starts with 0 ("0.125" → 0.125).
+    """
+    match = _NUMBER.search(text)
+    if not match:
+        return None
+    sign = -1 if match["sign"] in ("-", "\u2212") else 1
+    if match["grouped"]:
+        whole = re.sub(r"\D", "", match["grouped"])
+        fraction = match["grouped_fraction"]
+    else:
+        whole, fraction = match["plain"], match["plain_fraction"]
+    if fraction:
+        return sign * float(f"{whole}.{fraction}")
+    return sign * int(whole)
+
+
+_NUMBER = re.compile(
+    r"(?:(?<!\w)(?P<sign>[-+\u2212]))?"
+    r"(?:(?P<grouped>[1-9]\d{0,2}(?P<sep>[,.' \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*)(?!\d)"
+    r"(?:(?!(?P=sep))[.,](?P<grouped_fraction>\d+))?"
+    r"|(?P<plain>\d+)(?:[.,](?P<plain_fraction>\d+))?)"
+)
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _strip(text: str, _argument: str | None, _base_url: str) -> str:
+    return " ".join(text.split())
+
+
+def _number(text: str, _argument: str | None, _base_url: str) -> int | float | None:
+    return parse_number(text)
+
+
+def _price(text: str, _argument: str | None, _base_url: str) -> float | None:
+    return Price.fromstring(text).amount_float
+
+
+def _currency(text: str, _argument: str | None, _base_url: str) -> str | None:
+    return Price.fromstring(text).currency
+
+
+def _date(text: str, _argument: str | None, _base_url: str) -> str | None:
+    parsed = _date_parser().get_date_data(text).date_obj
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None and parsed.time() == time(0):
+        return parsed.date().isoformat()
+    return parsed.isoformat(timespec="seconds")
+
+
+@functools.cache
+def _date_parser() -> DateDataParser:
+    # One parser for the process: building one loads language data. "Mar 2024" → the 1st, not today.
+    return DateDataParser(settings={"PREFER_DAY_OF_MONTH": "first"})
+
+
+def _absolute_url(text: str, _argument: str | None, base_url: str) -> str:
+    return urljoin(base_url, text.strip())
+
+
+def _regex(text: str, pattern: str | None, _base_url: str) -> str | None:
+    match = compile_regex(pattern or "").search(text)
+    if not match:
+        return None
+    return match.group(1) if match.re.groups else match.group(0)
+
+
+def _json(text: str, path: str | None, _base_url: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    for key in (path or "").split("."):
+        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
+
+
+def _join(values: list[Any], separator: str | None, _base_url: str) -> str:
+    return (separator or "").join(text for v in values if (text := _as_text(v)) is not None)
+
+
+TRANSFORMS: dict[str, TransformSpec] = {
+    "strip": TransformSpec("text", "text", None, _strip),
+    "number": TransformSpec("text", "number", None, _number),
+    "price": TransformSpec("text", "number", None, _price),
+    "currency": TransformSpec("text", "text", None, _currency),
+    "date": TransformSpec("text", "text", None, _date),
+    "absolute_url": TransformSpec("text", "text", None, _absolute_url),
+    "regex": TransformSpec("text", "text", "a regular expression", _regex),
+    "json": TransformSpec("text", "any", "a dotted path such as offers.price", _json),
+    "join": TransformSpec("list", "text", "a separator", _join),
+}

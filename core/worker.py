@@ -1,0 +1,113 @@
+"""Worker processes.
+
+    python -m core.worker run RUN_ID      execute one queued run (spawned by the app per run)
+    python -m core.worker serve           claim queued runs, start due schedules, reap dead runs
+    python -m core.worker export EXPORT_ID
+
+``serve`` can run on any number of machines against one PostgreSQL: runs are claimed with
+``FOR UPDATE SKIP LOCKED`` and scheduled runs carry an idempotency key (job + slot), so each run
+executes exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import uuid
+
+from core import runs
+from core.database import Database, open_database
+from core.runner import claim, claim_next, execute_run, worker_id
+from core.settings import get_settings
+
+log = logging.getLogger("scrapedeck.worker")
+
+
+def run_one(database: Database, run_id: uuid.UUID) -> int:
+    with database.transaction() as session:
+        claimed = claim(session, run_id, worker_id())
+    if not claimed:
+        log.warning("run %s is not queued (already claimed or canceled)", run_id)
+        return 0
+    status = execute_run(database, run_id)
+    log.info("run %s %s", run_id, status)
+    return 0
+
+
+def serve_once(database: Database, worker: str) -> bool:
+    """One round: reap, schedule, claim and execute one run. True when a run was executed."""
+    with database.transaction() as session:
+        runs.reap_stale_runs(session)
+    _start_due_schedules(database)
+    with database.transaction() as session:
+        run_id = claim_next(session, worker)
+    if run_id is None:
+        return False
+    log.info("run %s claimed by %s", run_id, worker)
+    execute_run(database, run_id)
+    return True
+
+
+def _start_due_schedules(database: Database) -> None:
+    try:
+        from core.jobs import enqueue_due_runs
+    except ImportError:  # schedules arrive with core.jobs
+        return
+    with database.transaction() as session:
+        enqueue_due_runs(session)
+
+
+def serve(database: Database, max_runs: int | None, idle_exit: float | None) -> int:
+    worker, done, idle_since = worker_id(), 0, time.monotonic()
+    poll = get_settings().worker_poll_seconds
+    log.info("worker %s serving", worker)
+    while max_runs is None or done < max_runs:
+        if serve_once(database, worker):
+            done, idle_since = done + 1, time.monotonic()
+            continue
+        if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
+            break
+        time.sleep(poll)
+    return 0
+
+
+def export(database: Database, export_id: uuid.UUID) -> int:
+    from core.exports import perform_export
+
+    perform_export(database, export_id)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core.worker",
+                                     description="ScrapeDeck worker processes.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = commands.add_parser("run", help="execute one queued run")
+    p.add_argument("run_id", type=uuid.UUID)
+    p = commands.add_parser("serve", help="claim and execute queued runs; start due schedules")
+    p.add_argument("--max-runs", type=int, default=None, help="exit after this many runs")
+    p.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+                   help="exit after this long with nothing to do")
+    p = commands.add_parser("export", help="write one requested export file")
+    p.add_argument("export_id", type=uuid.UUID)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    database = open_database()
+    try:
+        if args.command == "run":
+            return run_one(database, args.run_id)
+        if args.command == "serve":
+            return serve(database, args.max_runs, args.idle_exit)
+        return export(database, args.export_id)
+    finally:
+        database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""Runs: idempotent starts, the pipeline end to end on the fixture catalog, dedup across runs,
+strict validation, cancel, and worker processes (spawned, killed, and served from a queue)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from core import runs
+from core.errors import Conflict, NotFound, PermissionDenied
+from core.runner import claim, execute_run
+from core.settings import PROJECT_ROOT, get_settings
+from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
+from tests.fixtures.server import FixtureServer
+
+PRODUCTS = {
+    "version": 1,
+    "container": "div.product",
+    "fields": {
+        "name": {"selector": "h2.name", "transforms": ["strip"], "required": True},
+        "price": {"selector": ".price", "transforms": ["price"]},
+        "sku": {"selector": None, "take": "attr", "attribute": "data-sku"},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    with FixtureServer() as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture site is on 127.0.0.1; no politeness delay in tests."""
+    monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("FETCH_DELAY_SECONDS", "0")
+    monkeypatch.setenv("FETCH_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "0.2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def make_job(db, site) -> Callable[..., uuid.UUID]:  # type: ignore[no-untyped-def]
+    def make(owner, *, url: str = "/catalog/page1.html", package=PRODUCTS, pagination=None,
+             schema_id=None, **options) -> uuid.UUID:  # type: ignore[no-untyped-def]
+        pagination = pagination or {"type": "next_button", "selector": "a.next"}
+        kind = pagination.pop("type")
+        with db.transaction() as session:
+            job = ScrapingJob(user_id=owner.id, name=f"job-{uuid.uuid4().hex[:6]}",
+                              target_url=site + url, target_urls=[site + url],
+                              pagination_type=kind, pagination=pagination, config_package=package,
+                              extractor_schema_id=schema_id,
+                              options={"max_pages": 50, "concurrency": 4, **options})
+            session.add(job)
+            session.flush()
+            return job.id
+    return make
+
+
+def start(db, actor, job_id, key=None):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return runs.start_run(session, actor, job_id, key)
+
+
+def execute(db, run_id) -> str:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        assert claim(session, run_id, "pytest")
+    return execute_run(db, run_id)
+
+
+def count(db, model, **where) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        query = select(func.count()).select_from(model)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return session.scalar(query)
+
+
+@pytest.fixture(autouse=True)
+def queue_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process tests execute runs themselves; the worker tests below opt back in."""
+    monkeypatch.setenv("EXECUTOR", "queue")
+    get_settings.cache_clear()
+
+
+class TestStarting:
+    def test_the_same_idempotency_key_gives_the_same_run(self, db, analyst, make_job) -> None:
+        job = make_job(analyst)
+        first = start(db, analyst, job, "slot-1")
+        again = start(db, analyst, job, "slot-1")
+        assert first.id == again.id and first.status == "queued"
+        assert count(db, Run) == 1
+
+    def test_a_second_start_while_one_is_active_is_refused(self, db, analyst, make_job) -> None:
+        job = make_job(analyst)
+        start(db, analyst, job)
+        with pytest.raises(Conflict, match="already has a run in progress"):
+            start(db, analyst, job)
+
+    def test_others_cannot_start_or_see_my_runs(self, db, analyst, make_user, make_job) -> None:
+        job, other, viewer = make_job(analyst), make_user("analyst"), make_user("viewer")
+        run = start(db, analyst, job)
+        with db.transaction() as session:
+            with pytest.raises(NotFound):
+                runs.start_run(session, other, job)
+            with pytest.raises(NotFound):
+                runs.get_run(session, other, run.id)
+            assert runs.list_runs(session, other).empty
+        with pytest.raises(NotFound), db.transaction() as session:
+            runs.cancel_run(session, viewer, run.id)
+
+    def test_viewers_cannot_start_their_own_jobs(self, db, viewer, make_job) -> None:
+        with pytest.raises(PermissionDenied, match="read-only"):
+            start(db, viewer, make_job(viewer))
+
+    def test_canceling_a_queued_run_is_immediate(self, db, analyst, make_job) -> None:
+        run = start(db, analyst, make_job(analyst))
+        with db.transaction() as session:
+            assert runs.cancel_run(session, analyst, run.id).status == "canceled"
+            with pytest.raises(Conflict, match="already canceled"):
+                runs.cancel_run(session, analyst, run.id)
+
+
+@pytest.mark.usefixtures("local_fetching")
+class TestPipeline:
+    def test_a_run_follows_next_buttons_and_stores_every_product(self, db, analyst,
+                                                                 make_job) -> None:
+        run = start(db, analyst, make_job(analyst))
+        assert execute(db, run.id) == "completed"
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+            names = set(session.scalars(select(Result.data["name"].as_string())))
+        assert (summary.pages_fetched, summary.errors_count, summary.progress_percent) == (3, 0, 100)
+        assert summary.items_found == summary.items_extracted == len(names) >= 10
+        assert "Aurora Desk Lamp" in names
+        assert count(db, RunResult, run_id=run.id, success=True) == 3
+        assert count(db, RunEvent, run_id=run.id, event_type="page_fetched") == 3
+        assert count(db, CostEvent, run_id=run.id, kind="bytes_fetched") >= 1
+
+    def test_items_seen_by_an_earlier_run_of_the_job_are_not_stored_again(
+            self, db, analyst, make_job) -> None:
+        job = make_job(analyst)
+        first = start(db, analyst, job)
+        execute(db, first.id)
+        second = start(db, analyst, job)
+        execute(db, second.id)
+        with db.transaction() as session:
+            again = runs.get_run(session, analyst, second.id)
+        assert again.items_found > 0 and again.items_extracted == 0
+        assert count(db, Result, run_id=second.id) == 0
+
+    def test_strict_schemas_keep_invalid_items_out_and_record_why(self, db, analyst,
+                                                                  make_job) -> None:
+        with db.transaction() as session:
+            schema = ExtractorSchema(
+                user_id=analyst.id, family_id=uuid.uuid4(), version=1, name="cheap",
+                schema_definition={"type": "object",
+                                   "properties": {"price": {"type": "number", "maximum": 100}}},
+                strict_validation=True, allow_extra_fields=True)
+            session.add(schema)
+            session.flush()
+            schema_id = schema.id
+        run = start(db, analyst, make_job(analyst, schema_id=schema_id))
+        execute(db, run.id)
+        with db.transaction() as session:
+            prices = list(session.scalars(select(Result.data["price"].as_float())))
+            rejected = session.scalars(select(RunEvent.payload).where(
+                RunEvent.event_type == "validation_result")).first()
+            summary = runs.get_run(session, analyst, run.id)
+        assert prices and max(prices) <= 100
+        assert summary.meta["items_invalid"] == summary.items_found - summary.items_extracted > 0
+        assert "price: " in rejected["violations"][0] and "maximum of 100" in rejected["violations"][0]
+
+    def test_a_misbehaving_url_costs_an_error_row_not_the_run(self, db, analyst, make_job,
+                                                              site) -> None:
+        job = make_job(analyst, url="/catalog/page1.html")
+        with db.transaction() as session:
+            row = session.get(ScrapingJob, job)
+            row.target_urls = [site + "/catalog/page1.html", site + "/loop/a", site + "/data.json"]
+        run = start(db, analyst, job)
+        assert execute(db, run.id) == "completed"
+        with db.transaction() as session:
+            detail = runs.run_detail(session, analyst, run.id)
+        errors = dict(zip(detail.url_errors.url, detail.url_errors.error))
+        assert "redirect loop" in errors[site + "/loop/a"]
+        assert "not an HTML page" in errors[site + "/data.json"]
+        assert detail.run.pages_fetched == 3
+
+    def test_a_run_where_nothing_can_be_fetched_fails_with_a_reason(self, db, analyst,
+                                                                    make_job) -> None:
+        run = start(db, analyst, make_job(analyst, url="/no-such-page.html"))
+        assert execute(db, run.id) == "failed"
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+        assert summary.error_message == "No page could be fetched; see the errors per URL."
+
+    def test_a_broken_package_fails_the_run_clearly(self, db, analyst, make_job) -> None:
+        run = start(db, analyst, make_job(analyst, package={"version": 1, "fields": {}}))
+        assert execute(db, run.id) == "failed"
+        with db.transaction() as session:
+            assert "The job cannot run" in runs.get_run(session, analyst, run.id).error_message
+
+
+SLOW = {"type": "url_pattern", "pattern": "/slow?s=0.5&p={page}", "first_page": 1,
+        "last_page": 60}
+
+
+def wait_for(db, run_id, predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.transaction() as session:
+            run = session.get(Run, run_id)
+            if predicate(run):
+                return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not get there in {timeout} s")
+
+
+@pytest.mark.usefixtures("local_fetching")
+class TestWorkerProcesses:
+    @pytest.fixture(autouse=True)
+    def worker_env(self, app_env, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("EXECUTOR", "local")
+        get_settings.cache_clear()
+
+    def test_starting_spawns_a_worker_that_completes_the_run(self, db, analyst, make_job) -> None:
+        run = start(db, analyst, make_job(analyst))
+        done = wait_for(db, run.id, lambda r: r.status in runs.FINISHED)
+        assert done.status == "completed" and done.items_extracted >= 10
+        assert done.worker_id and done.heartbeat_at is not None
+
+    def test_cancel_stops_a_running_run_within_five_seconds_and_keeps_results(
+            self, db, analyst, make_job) -> None:
+        run = start(db, analyst, make_job(analyst, pagination=dict(SLOW), package=SLOW_PACKAGE,
+                                          concurrency=1))
+        wait_for(db, run.id, lambda r: r.pages_fetched >= 2)
+        with db.transaction() as session:
+            runs.cancel_run(session, analyst, run.id)
+        asked = time.monotonic()
+        done = wait_for(db, run.id, lambda r: r.status in runs.FINISHED, timeout=10)
+        assert done.status == "canceled" and time.monotonic() - asked < 5
+        assert 2 <= done.pages_fetched < 60
+        assert count(db, RunResult, run_id=run.id) == done.pages_fetched
+
+    def test_a_killed_worker_leaves_a_failed_run_with_its_results(
+            self, db, analyst, make_job, monkeypatch: pytest.MonkeyPatch) -> None:
+        run = start(db, analyst, make_job(analyst, pagination=dict(SLOW), package=SLOW_PACKAGE,
+                                          concurrency=1))
+        running = wait_for(db, run.id, lambda r: r.pages_fetched >= 2)
+        pid = int(running.worker_id.rsplit(":", 1)[1])
+        os.kill(pid, signal.SIGKILL)
+        monkeypatch.setenv("RUN_STALE_AFTER_SECONDS", "2")
+        get_settings.cache_clear()
+        time.sleep(2.5)
+        with db.transaction() as session:
+            assert runs.reap_stale_runs(session) == 1
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+        assert summary.status == "failed" and "no heartbeat" in summary.error_message
+        assert count(db, RunResult, run_id=run.id) >= 2
+
+
+SLOW_PACKAGE = {"version": 1, "fields": {"message": {"selector": "p.message"}}}
+
+
+def test_three_serve_processes_execute_thirty_queued_runs_exactly_once(
+        app_env, db, analyst, make_job, local_fetching, monkeypatch) -> None:
+    if not app_env.startswith("postgresql"):
+        pytest.skip("scale-out is coordinated by PostgreSQL (FOR UPDATE SKIP LOCKED)")
+    monkeypatch.setenv("WORKER_POLL_SECONDS", "0.1")
+    run_ids = []
+    for _ in range(30):
+        job = make_job(analyst, url="/catalog/page3.html", pagination={"type": "none"})
+        run_ids.append(start(db, analyst, job).id)
+    workers = [subprocess.Popen([sys.executable, "-m", "core.worker", "serve", "--idle-exit", "2"],
+                                cwd=PROJECT_ROOT, env=os.environ.copy(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for _ in range(3)]
+    for worker in workers:
+        assert worker.wait(timeout=120) == 0, worker.stderr.read().decode()[-2000:]
+    with db.transaction() as session:
+        statuses = list(session.scalars(select(Run.status).where(Run.id.in_(run_ids))))
+        claims = session.execute(
+            select(RunEvent.run_id, func.count()).where(
+                RunEvent.run_id.in_(run_ids), RunEvent.event_type == "state_transition",
+                RunEvent.payload["to"].as_string() == "running")
+            .group_by(RunEvent.run_id)).all()
+        workers_used = set(session.scalars(select(Run.worker_id).where(Run.id.in_(run_ids))))
+    assert statuses == ["completed"] * 30
+    assert sorted(n for _, n in claims) == [1] * 30
+    assert len(workers_used) >= 2

@@ -1,0 +1,211 @@
+"""The fetcher against the local fixture site: retries, limits, redirects, robots.txt, politeness.
+
+Timing is only ever checked from below (a wait lasted at least this long) or through the order in
+which the server saw requests, never against an upper bound.
+"""
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from core.errors import ValidationError
+from core.scrape.fetch import Fetcher
+from core.scrape.options import FetchOptions
+from core.scrape.result import FetchResult
+from core.settings import get_settings
+from tests.fixtures.server import FixtureServer
+
+Fetch = Callable[..., FetchResult]
+FetchAll = Callable[..., list[FetchResult]]
+
+
+def test_a_page_is_fetched_with_its_details(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/catalog/page1.html")
+
+    assert result.ok and result.status_code == 200
+    assert "Aurora Desk Lamp" in result.text
+    assert result.headers["content-type"] == "text/html; charset=utf-8"
+    assert result.final_url == result.url and result.redirects == []
+    assert result.attempts == 1 and result.retries == 0
+    assert result.n_bytes == len(result.text.encode("utf-8")) > 0
+
+
+def test_a_503_is_retried_until_the_page_comes(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/flaky?case=retried")
+
+    assert result.ok, result.error
+    assert result.attempts == 3 and result.retries == 2
+    assert "succeeded on attempt 3" in result.text
+
+
+def test_retries_run_out(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/flaky?case=runs-out", max_retries=1)
+
+    assert result.error == "HTTP 503 Service Unavailable (gave up after 2 attempts)"
+    assert result.status_code == 503 and result.text == ""
+
+
+def test_a_429_waits_as_long_as_retry_after_asks(fetch: Fetch, fixture_site: str,
+                                                fixture_server: FixtureServer) -> None:
+    result = fetch(f"{fixture_site}/ratelimited?case=honoured", backoff=0.0)
+
+    assert result.ok and result.attempts == 2
+    times = [t for t, path in fixture_server.requests if path == "/ratelimited"][-2:]
+    assert times[1] - times[0] >= 0.9  # Retry-After: 1, although the backoff is 0
+    assert result.elapsed_s >= 0.9
+
+
+def test_retry_after_is_capped(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/ratelimited?case=capped", max_retry_wait=0.0)
+
+    assert result.ok and result.attempts == 2
+
+
+def test_a_slow_page_times_out(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/slow?s=3", timeout=0.3, max_retries=0)
+
+    assert result.error == "timed out after 0.3 s"
+    assert result.status_code is None and result.attempts == 1
+
+
+@pytest.mark.parametrize("path", ["/huge", "/huge?declared=1"])
+def test_a_page_over_the_size_cap_is_an_error(fetch: Fetch, fixture_site: str, path: str) -> None:
+    result = fetch(f"{fixture_site}{path}", max_bytes=100_000)
+
+    assert result.error == "response larger than 100000 bytes"
+    assert result.text == "" and result.n_bytes < 1_000_000  # dropped early, not downloaded
+
+
+def test_a_non_html_response_is_an_error_and_not_downloaded(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/data.json")
+
+    assert result.error == "not an HTML page (content-type: application/json)"
+    assert result.status_code == 200 and result.n_bytes == 0
+
+
+def test_a_missing_page_is_an_error(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/catalog/page9.html")
+
+    assert result.error == "HTTP 404 Not Found" and result.attempts == 1  # 404 is not retried
+
+
+def test_redirects_are_followed_and_listed(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/redirect?to=/catalog/page2.html")
+
+    assert result.ok and "Elm Dining Table" in result.text
+    assert result.final_url == f"{fixture_site}/catalog/page2.html"
+    assert result.redirects == [f"{fixture_site}/catalog/page2.html"]
+    assert result.attempts == 2 and result.retries == 0
+
+
+def test_a_redirect_loop_is_reported_with_its_path(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/loop/a")
+
+    a, b = f"{fixture_site}/loop/a", f"{fixture_site}/loop/b"
+    assert result.error == f"redirect loop: {a} → {b} → {a}"
+    assert result.status_code == 302 and result.redirects == [b]
+
+
+def test_redirects_beyond_the_limit_are_not_followed(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/redirect?to=/redirect%3Fto%3D/catalog/page1.html",
+                   max_redirects=1)
+
+    assert result.error.startswith("more than 1 redirects: ")
+    assert result.redirects == [f"{fixture_site}/redirect?to=/catalog/page1.html"]
+
+
+def test_every_redirect_hop_is_checked_like_the_first_url(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/redirect?to=ftp://files.example/x.html")
+
+    assert result.error.startswith(f"redirect from {fixture_site}/redirect?to=ftp")
+    assert "only http and https URLs can be scraped" in result.error
+
+
+def test_a_private_address_is_refused_without_a_request(fetch: Fetch, fixture_site: str,
+                                                        fixture_server: FixtureServer) -> None:
+    before = len(fixture_server.requests)
+
+    result = fetch(f"{fixture_site}/catalog/page1.html", allow_private=False)
+
+    assert "a loopback address" in result.error and result.attempts == 0
+    assert len(fixture_server.requests) == before
+
+
+def test_a_connection_refused_is_an_error(fetch: Fetch, fixture_site: str) -> None:
+    with FixtureServer() as closed:
+        url = f"{closed.base_url}/catalog/page1.html"
+    result = fetch(url, max_retries=1)
+
+    assert result.error.startswith("connection failed: ") and "gave up after 2" in result.error
+
+
+def test_robots_txt_is_honoured_when_asked(fetch_all: FetchAll, fixture_site: str) -> None:
+    private, public = fetch_all(f"{fixture_site}/private/secret.html",
+                                f"{fixture_site}/catalog/page1.html", respect_robots=True)
+
+    assert private.error == f"disallowed by robots.txt: {fixture_site}/private/secret.html"
+    assert private.attempts == 0
+    assert public.ok
+
+
+def test_robots_txt_is_ignored_when_not_asked(fetch: Fetch, fixture_site: str) -> None:
+    assert fetch(f"{fixture_site}/private/secret.html", respect_robots=False).ok
+
+
+def test_requests_to_one_host_are_spaced_by_the_delay(fetch_all: FetchAll, fixture_site: str,
+                                                      fixture_server: FixtureServer) -> None:
+    paths = [f"/catalog/page{n}.html?case=spaced" for n in (1, 2, 3)]
+    fixture_server.reset()
+
+    results = fetch_all(*(f"{fixture_site}{p}" for p in paths), delay=0.3, concurrency=8,
+                        domain_concurrency=8)
+
+    assert all(r.ok for r in results)
+    times = sorted(t for t, _ in fixture_server.requests)
+    assert len(times) == 3
+    assert all(later - earlier >= 0.25 for earlier, later in zip(times, times[1:]))
+
+
+def test_the_delay_applies_per_host(fetch_all: FetchAll, fixture_site: str,
+                                    fixture_server: FixtureServer) -> None:
+    """127.0.0.1 and localhost are different hosts: the second one need not wait its turn."""
+    other_host = fixture_site.replace("127.0.0.1", "localhost")
+    fixture_server.reset()
+
+    results = fetch_all(f"{fixture_site}/catalog/page1.html", f"{fixture_site}/shop/p/1",
+                        f"{other_host}/shop/p/2", delay=1.0)
+
+    assert all(r.ok for r in results)
+    order = [path for _, path in sorted(fixture_server.requests)]
+    assert order.index("/shop/p/2") < order.index("/shop/p/1")
+
+
+def test_the_reset_route_restarts_the_fixture_counters(fetch: Fetch, fixture_site: str) -> None:
+    assert fetch(f"{fixture_site}/flaky?case=reset").attempts == 3
+    assert httpx.get(f"{fixture_site}/reset").status_code == 204
+    assert fetch(f"{fixture_site}/flaky?case=reset").attempts == 3
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        FetchOptions(concurrency=0, delay=-1)
+    assert caught.value.problems == ["concurrency must be more than 0, not 0",
+                                     "delay must be 0 or more, not -1"]
+
+
+def test_defaults_come_from_settings() -> None:
+    options, settings = FetchOptions(), get_settings()
+    assert options.respect_robots
+    assert options.allow_private == settings.allow_private_addresses
+    assert options.max_bytes == settings.fetch_max_bytes
+    assert options.timeout == settings.fetch_timeout_seconds
+
+
+def test_a_fetcher_is_used_as_a_context_manager(fixture_site: str) -> None:
+    async def main() -> str | None:
+        async with Fetcher(FetchOptions(allow_private=True, delay=0)) as fetcher:
+            return (await fetcher.fetch(f"{fixture_site}/shop/p/1")).error
+
+    assert asyncio.run(main()) is None
