@@ -13,7 +13,10 @@ if actor is None:
 
 sidebar_account(actor)
 sections = {
-    "Monitor": [st.Page("pages/overview.py", title="Overview", icon="📊", default=True)],
+    "Monitor": [
+        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+        st.Page("pages/runs.py", title="Runs", icon="🏃"),
+    ],
     "Data": [st.Page("pages/schemas.py", title="Extractor schemas", icon="🧩")],
 }
 if actor.is_admin:

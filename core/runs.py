@@ -240,3 +240,9 @@ def reap_stale_runs(session: Session, now: datetime | None = None) -> int:
     for run_id in stale:
         add_event(session, run_id, "failure", None, reason="heartbeat lost")
     return len(stale)
+
+
+def live_runs(session: Session, actor: Actor) -> pd.DataFrame:
+    """What the Runs page polls: first notice dead workers, then list."""
+    reap_stale_runs(session)
+    return list_runs(session, actor)
