@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import socket
 import uuid
@@ -117,7 +118,6 @@ class Pending:
 class Progress:
     pages_fetched: int = 0
     items_found: int = 0
-    items_extracted: int = 0
     items_invalid: int = 0
     errors: int = 0
     urls_processed: int = 0
@@ -132,6 +132,7 @@ class RunExecution:
         self.plan = plan
         self.pending = Pending()
         self.progress = Progress()
+        self.items_stored = 0  # only the flusher (one at a time) touches this
         self.seen_hashes: set[str] = set()
         self.cancel = asyncio.Event()
         self.queue: asyncio.Queue[tuple[str, Paginator]] = asyncio.Queue()
@@ -145,7 +146,7 @@ class RunExecution:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-        await asyncio.to_thread(self._flush, self._take())
+        await asyncio.to_thread(self._flush, *self._take())
         return "canceled" if self.cancel.is_set() else "completed"
 
     async def _crawl(self, fetcher: Fetcher) -> None:
@@ -232,21 +233,23 @@ class RunExecution:
                 "violations": [f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
                                for e in errors]}))
 
-    def _take(self) -> Pending:
+    def _take(self) -> tuple[Pending, Progress]:
+        """Hand the flusher this batch and the counters as they are now, so the counters it
+        writes never run ahead of the rows it writes."""
         taken, self.pending = self.pending, Pending()
-        return taken
+        return taken, dataclasses.replace(self.progress)
 
     async def _flush_every(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            if await asyncio.to_thread(self._flush, self._take()):
+            if await asyncio.to_thread(self._flush, *self._take()):
                 self.cancel.set()
 
-    def _flush(self, batch: Pending) -> bool:
+    def _flush(self, batch: Pending, progress: Progress) -> bool:
         """Write one batch and the counters; return whether a cancel was requested."""
-        plan, progress = self.plan, self.progress
+        plan = self.plan
         with self.database.transaction() as session:
-            progress.items_extracted += _insert_new_results(session, batch.results)
+            self.items_stored += _insert_new_results(session, batch.results)
             if batch.outcomes:
                 session.execute(RunResult.__table__.insert(),
                                 [{"id": uuid.uuid4(), "run_id": plan.run_id,
@@ -257,7 +260,7 @@ class RunExecution:
             total = progress.urls_processed + progress.urls_pending
             session.execute(update(Run).where(Run.id == plan.run_id).values(
                 pages_fetched=progress.pages_fetched, items_found=progress.items_found,
-                items_extracted=progress.items_extracted, errors_count=progress.errors,
+                items_extracted=self.items_stored, errors_count=progress.errors,
                 urls_processed=progress.urls_processed, urls_total=total,
                 progress_percent=int(100 * progress.urls_processed / total) if total else 0,
                 heartbeat_at=utcnow()))

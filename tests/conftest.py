@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,8 @@ from core.settings import get_settings
 from core.users import actor_of
 from core.passwords import hash_password
 from db.migrate import upgrade
-from db.models import Base, User
+from db.models import Base, ScrapingJob, User
+from tests.fixtures.server import FixtureServer
 
 PASSWORD = "correct-horse-1"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -119,6 +120,55 @@ def analyst(make_user) -> Actor:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def viewer(make_user) -> Actor:  # type: ignore[no-untyped-def]
     return make_user("viewer")
+
+
+# --- Scraping: the fixture web site and jobs over it -------------------------------------
+
+PRODUCTS = {
+    "version": 1,
+    "container": "div.product",
+    "fields": {
+        "name": {"selector": "h2.name", "transforms": ["strip"], "required": True},
+        "price": {"selector": ".price", "transforms": ["price"]},
+        "sku": {"selector": None, "take": "attr", "attribute": "data-sku"},
+    },
+}
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    with FixtureServer() as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture site is on 127.0.0.1; no politeness delay in tests."""
+    monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "1")
+    monkeypatch.setenv("FETCH_DELAY_SECONDS", "0")
+    monkeypatch.setenv("FETCH_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "0.2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def make_job(db, site) -> Callable[..., uuid.UUID]:  # type: ignore[no-untyped-def]
+    def make(owner, *, url: str = "/catalog/page1.html", package=PRODUCTS, pagination=None,
+             schema_id=None, **options) -> uuid.UUID:  # type: ignore[no-untyped-def]
+        pagination = pagination or {"type": "next_button", "selector": "a.next"}
+        kind = pagination.pop("type")
+        with db.transaction() as session:
+            job = ScrapingJob(user_id=owner.id, name=f"job-{uuid.uuid4().hex[:6]}",
+                              target_url=site + url, target_urls=[site + url],
+                              pagination_type=kind, pagination=pagination, config_package=package,
+                              extractor_schema_id=schema_id,
+                              options={"max_pages": 50, "concurrency": 4, **options})
+            session.add(job)
+            session.flush()
+            return job.id
+    return make
 
 
 def pytest_configure(config: pytest.Config) -> None:

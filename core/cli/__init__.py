@@ -6,7 +6,8 @@ text or JSON, and exits non-zero with a readable message when something is wrong
     python -m core --user admin@example.com users create ann@example.com --name Ann --role analyst
 
 Each command group lives in its own module with a ``register(subparsers)`` function; a handler
-is ``handler(session, actor, args)`` and runs in one transaction.
+is ``handler(session, actor, args)`` and runs in one transaction. A handler may return a callable
+``(database, actor)`` to run after that transaction commits (to wait on a worker, say).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ import sys
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.cli import runs as runs_cli
 from core.cli import schemas as schemas_cli
-from core.cli import users as users_cli  # binds core.cli.users: never name a module "users" here
+from core.cli import users as users_cli
 from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
 from core.users import get_active_actor
 
-COMMAND_GROUPS = [schemas_cli, users_cli]
+COMMAND_GROUPS = [schemas_cli, users_cli, runs_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "init":
             print("Database is up to date.")
             return 0
+        if getattr(args, "no_user", False):  # worker serve acts for nobody: it runs queued work
+            args.handler(None, None, args)
+            return 0
         with database.transaction() as session:
-            args.handler(session, _acting_user(session, args.user), args)
+            actor = _acting_user(session, args.user)
+            after_commit = args.handler(session, actor, args)
+        if callable(after_commit):  # e.g. `runs start --wait`: watch once the run is committed
+            after_commit(database, actor)
         return 0
     except ScrapeDeckError as exc:
         print(f"error: {exc}", file=sys.stderr)

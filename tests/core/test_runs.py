@@ -19,54 +19,7 @@ from core.errors import Conflict, NotFound, PermissionDenied
 from core.runner import claim, execute_run
 from core.settings import PROJECT_ROOT, get_settings
 from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
-from tests.fixtures.server import FixtureServer
-
-PRODUCTS = {
-    "version": 1,
-    "container": "div.product",
-    "fields": {
-        "name": {"selector": "h2.name", "transforms": ["strip"], "required": True},
-        "price": {"selector": ".price", "transforms": ["price"]},
-        "sku": {"selector": None, "take": "attr", "attribute": "data-sku"},
-    },
-}
-
-
-@pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    with FixtureServer() as server:
-        yield server.base_url
-
-
-@pytest.fixture
-def local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fixture site is on 127.0.0.1; no politeness delay in tests."""
-    monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "1")
-    monkeypatch.setenv("FETCH_DELAY_SECONDS", "0")
-    monkeypatch.setenv("FETCH_BACKOFF_SECONDS", "0.05")
-    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "0.2")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def make_job(db, site) -> Callable[..., uuid.UUID]:  # type: ignore[no-untyped-def]
-    def make(owner, *, url: str = "/catalog/page1.html", package=PRODUCTS, pagination=None,
-             schema_id=None, **options) -> uuid.UUID:  # type: ignore[no-untyped-def]
-        pagination = pagination or {"type": "next_button", "selector": "a.next"}
-        kind = pagination.pop("type")
-        with db.transaction() as session:
-            job = ScrapingJob(user_id=owner.id, name=f"job-{uuid.uuid4().hex[:6]}",
-                              target_url=site + url, target_urls=[site + url],
-                              pagination_type=kind, pagination=pagination, config_package=package,
-                              extractor_schema_id=schema_id,
-                              options={"max_pages": 50, "concurrency": 4, **options})
-            session.add(job)
-            session.flush()
-            return job.id
-    return make
-
+from tests.conftest import PRODUCTS
 
 def start(db, actor, job_id, key=None):  # type: ignore[no-untyped-def]
     with db.transaction() as session:
