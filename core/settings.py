@@ -69,8 +69,8 @@ class Settings:
         "Default User-Agent for fetches; a job can override it.")
     fetch_timeout_seconds: float = _setting(
         "FETCH_TIMEOUT_SECONDS", 30.0,
-        "Longest one request (or one JavaScript render) may take, start to last byte; a job can "
-        "override it.")
+        "Longest one request (or one JavaScript render) may take, start to last byte; a job "
+        "can override it.")
     fetch_max_retries: int = _setting(
         "FETCH_MAX_RETRIES", 3,
         "Retries after a timeout, a connection error, HTTP 408, 429 or 5xx (so up to 1 + this many "
@@ -83,15 +83,16 @@ class Settings:
         "Cap on any wait before a retry, including a server's `Retry-After`.")
     fetch_delay_seconds: float = _setting(
         "FETCH_DELAY_SECONDS", 1.0,
-        "Politeness delay: least time between two requests to the same host; a job can override it.")
+        "Politeness delay: least time between two requests to the same host; a job can "
+        "override it.")
     fetch_concurrency: int = _setting(
         "FETCH_CONCURRENCY", 8, "Requests in flight at once for one run, all hosts together.")
     fetch_domain_concurrency: int = _setting(
         "FETCH_DOMAIN_CONCURRENCY", 2, "Requests in flight at once to any one host.")
     fetch_max_bytes: int = _setting(
         "FETCH_MAX_BYTES", 10_000_000,
-        "Largest page accepted, in bytes after decompression; a bigger one is cut off and recorded as "
-        "an error.")
+        "Largest page accepted, in bytes after decompression; a bigger one is cut off and "
+        "recorded as an error.")
     fetch_max_redirects: int = _setting(
         "FETCH_MAX_REDIRECTS", 10, "Redirects followed for one URL before giving up.")
 
@@ -109,11 +110,21 @@ class Settings:
         "WORKER_POLL_SECONDS", 1.0, "How often `core.worker serve` looks for queued runs and due "
         "schedules.")
 
+    export_ttl_hours: float = _setting(
+        "EXPORT_TTL_HOURS", 24.0,
+        "Hours an export file stays downloadable; after that it is deleted from "
+        "`$SCRAPEDECK_DATA_DIR/exports`.")
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'scrapedeck.db'}"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where export files are written (and served from by the download button)."""
+        return self.data_dir / "exports"
 
 
 def _convert(raw: str, kind: Any) -> Any:

@@ -82,7 +82,7 @@ def xpath_problem(query: str) -> str | None:
         return "is empty"
     try:
         _compiled_xpath(query)(_EMPTY_LXML)
-    except (etree.XPathSyntaxError, etree.XPathEvalError) as exc:
+    except etree.XPathError as exc:
         return f"{query!r} is not a valid XPath expression ({exc})"
     return None
 
@@ -122,9 +122,8 @@ class _LxmlDocument:
     def __init__(self, html: str) -> None:
         # Bytes, because lxml refuses str input that carries an XML encoding declaration.
         parser = lxml.html.HTMLParser(encoding="utf-8")
-        self._root = etree.fromstring(html.encode("utf-8"), parser) if html.strip() else None
-        if self._root is None:
-            self._root = lxml.html.fromstring("<html></html>")
+        root = etree.fromstring(html.encode("utf-8"), parser) if html.strip() else None
+        self._root = root if root is not None else lxml.html.fromstring("<html></html>")
 
     @property
     def root(self) -> Node:

@@ -71,7 +71,7 @@ def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
     found: dict[str, bool] = {}
     for field in fields:
         value = _field_value(document, root, field, page_url)
-        found[field.name] = value is not None and value != "" and value != []
+        found[field.name] = value not in (None, "", [])
         if found[field.name]:
             data[field.name] = value
     return ExtractedRecord(data, found)

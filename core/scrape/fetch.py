@@ -98,6 +98,7 @@ class Fetcher:
 
         The page passes the same address and robots.txt checks as ``fetch`` and takes its turn
         in the same per-host slot; the browser starts on the first call and lives until exit.
+        Raises ``ScrapeDeckError`` only if Chromium cannot start: a setup problem, not the page's.
         """
         started = time.monotonic()
         url, error = await self._admit(url, robots=self.options.respect_robots)
@@ -167,7 +168,7 @@ class Fetcher:
 
     def _retry_wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is None:
-            wait = self.options.backoff * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
+            wait = self.options.backoff * 2.0 ** (attempt - 1) * random.uniform(0.5, 1.5)
         else:
             wait = retry_after
         return min(wait, self.options.max_retry_wait)

@@ -304,7 +304,9 @@ def _read_field(name: str, obj: _Object, *, in_container: bool) -> FieldSpec:
 def _read_transforms(field: _Object, *, many: bool) -> tuple[Transform, ...]:
     raw = field.get("transforms", ("array",), [])
     transforms: list[Transform] = []
-    listed, kind = many, "text"
+    # What the chain gives so far: a list (the matches of an "all" field) or not, and of what.
+    listed: bool = many
+    kind: Kind = "text"
     for index, item in enumerate(raw):
         path = f"{field.at('transforms')}[{index}]"
         transform = _read_transform(item, path, field.problems)

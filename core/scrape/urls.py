@@ -93,7 +93,7 @@ def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
 
 
 def _non_public_kind(address: IPAddress) -> str | None:
-    """Why ``address`` is not a public internet address (``"loopback"``, ``"private"``…), or None."""
+    """Why ``address`` is not a public address (``"loopback"``, ``"private"``…), or None."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     checks = (

@@ -1,7 +1,6 @@
 """Running a package over a page: records, transforms, XPath, confidence and content hashes."""
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import jsonschema

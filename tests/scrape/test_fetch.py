@@ -5,6 +5,7 @@ which the server saw requests, never against an upper bound.
 """
 
 import asyncio
+import itertools
 from collections.abc import Callable
 
 import httpx
@@ -78,7 +79,8 @@ def test_a_page_over_the_size_cap_is_an_error(fetch: Fetch, fixture_site: str, p
     assert result.text == "" and result.n_bytes < 1_000_000  # dropped early, not downloaded
 
 
-def test_a_non_html_response_is_an_error_and_not_downloaded(fetch: Fetch, fixture_site: str) -> None:
+def test_a_non_html_response_is_an_error_and_not_downloaded(fetch: Fetch,
+                                                            fixture_site: str) -> None:
     result = fetch(f"{fixture_site}/data.json")
 
     assert result.error == "not an HTML page (content-type: application/json)"
@@ -165,7 +167,7 @@ def test_requests_to_one_host_are_spaced_by_the_delay(fetch_all: FetchAll, fixtu
     assert all(r.ok for r in results)
     times = sorted(t for t, _ in fixture_server.requests)
     assert len(times) == 3
-    assert all(later - earlier >= 0.25 for earlier, later in zip(times, times[1:]))
+    assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(times))
 
 
 def test_the_delay_applies_per_host(fetch_all: FetchAll, fixture_site: str,
