@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from core.access import Actor, can_read, require_change, require_read
 from core.errors import Conflict, NotFound
 from core.processes import spawn_worker
+from core.schedule import next_run_utc
 from core.settings import get_settings
 from db.models import Result, Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
@@ -113,8 +114,12 @@ def add_event(session: Session, run_id: uuid.UUID, event_type: str, node_id: str
     session.add(RunEvent(run_id=run_id, event_type=event_type, node_id=node_id, payload=payload))
 
 
-def enqueue(session: Session, job: ScrapingJob, idempotency_key: str, trigger: str) -> Run:
-    """Insert a queued run for ``job``, or return the run that already has this key."""
+def enqueue(session: Session, job: ScrapingJob, idempotency_key: str, trigger: str,
+            spawn: bool = True) -> Run:
+    """Insert a queued run for ``job``, or return the run that already has this key.
+
+    ``spawn``: with the local executor, start a worker for it on commit (scheduled runs are
+    created by a ``serve`` process, which executes them itself)."""
     existing = session.scalar(select(Run).where(Run.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
@@ -131,7 +136,8 @@ def enqueue(session: Session, job: ScrapingJob, idempotency_key: str, trigger: s
             raise
         return existing
     add_event(session, run.id, "state_transition", None, to="queued", trigger=trigger)
-    _spawn_after_commit(session, run.id)
+    if spawn:
+        _spawn_after_commit(session, run.id)
     return run
 
 
@@ -246,3 +252,24 @@ def live_runs(session: Session, actor: Actor) -> pd.DataFrame:
     """What the Runs page polls: first notice dead workers, then list."""
     reap_stale_runs(session)
     return list_runs(session, actor)
+
+
+def enqueue_due_runs(session: Session, now: datetime | None = None) -> int:
+    """Queue a run for every job whose schedule is due, and move its ``next_run_at`` on.
+
+    The idempotency key is the job and the scheduled slot, so two schedulers that see the same
+    due job create one run; ``SKIP LOCKED`` keeps them from waiting on each other on PostgreSQL.
+    A scheduler that was down for a while queues one catch-up run per job, not one per missed slot.
+    """
+    now = now or utcnow()
+    due = session.scalars(select(ScrapingJob)
+                          .where(ScrapingJob.schedule_cron.is_not(None),
+                                 ScrapingJob.next_run_at <= now)
+                          .with_for_update(skip_locked=True))
+    queued = 0
+    for job in due:
+        slot = job.next_run_at
+        enqueue(session, job, f"schedule:{job.id}:{slot.isoformat()}", "schedule", spawn=False)
+        job.next_run_at = next_run_utc(job.schedule_cron, job.schedule_timezone, max(now, slot))
+        queued += 1
+    return queued

@@ -100,6 +100,10 @@ class Settings:
         "EXECUTOR", "local",
         "`local`: starting a run spawns a worker process on this machine. `queue`: runs are only "
         "queued; `python -m core.worker serve` processes (any number, on any machine) claim them.")
+    app_starts_worker: bool = _setting(
+        "APP_STARTS_WORKER", True,
+        "With `EXECUTOR=local`, the app starts one background `core.worker serve` (it runs due "
+        "schedules and any queued run no worker took) and stops it when the app exits.")
     run_heartbeat_seconds: float = _setting(
         "RUN_HEARTBEAT_SECONDS", 1.0,
         "How often a worker writes its heartbeat, progress counters and results.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import uuid
@@ -51,19 +52,20 @@ def serve_once(database: Database, worker: str) -> bool:
 
 
 def _start_due_schedules(database: Database) -> None:
-    try:
-        from core.jobs import enqueue_due_runs
-    except ImportError:  # schedules arrive with core.jobs
-        return
     with database.transaction() as session:
-        enqueue_due_runs(session)
+        runs.enqueue_due_runs(session)
 
 
-def serve(database: Database, max_runs: int | None, idle_exit: float | None) -> int:
+def _parent_gone(parent: int | None) -> bool:
+    return parent is not None and os.getppid() != parent
+
+
+def serve(database: Database, max_runs: int | None, idle_exit: float | None,
+          parent: int | None = None) -> int:
     worker, done, idle_since = worker_id(), 0, time.monotonic()
     poll = get_settings().worker_poll_seconds
     log.info("worker %s serving", worker)
-    while max_runs is None or done < max_runs:
+    while (max_runs is None or done < max_runs) and not _parent_gone(parent):
         if serve_once(database, worker):
             done, idle_since = done + 1, time.monotonic()
             continue
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-runs", type=int, default=None, help="exit after this many runs")
     p.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
                    help="exit after this long with nothing to do")
+    p.add_argument("--parent", type=int, default=None, metavar="PID",
+                   help="exit when this process (the app that started us) is gone")
     p = commands.add_parser("export", help="write one requested export file")
     p.add_argument("export_id", type=uuid.UUID)
     return parser
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return run_one(database, args.run_id)
         if args.command == "serve":
-            return serve(database, args.max_runs, args.idle_exit)
+            return serve(database, args.max_runs, args.idle_exit, args.parent)
         return export(database, args.export_id)
     finally:
         database.dispose()

@@ -80,6 +80,7 @@ def app_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("SCRAPEDECK_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ADMIN_EMAIL", "admin@example.com")
     monkeypatch.setenv("ADMIN_PASSWORD", PASSWORD)
+    monkeypatch.setenv("APP_STARTS_WORKER", "0")  # tests start the workers they need
     monkeypatch.setenv("AUTH_COOKIE_KEY", "test-cookie-key-of-at-least-32-bytes!")
     get_settings.cache_clear()
     yield database_url

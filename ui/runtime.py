@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,6 +10,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from core.database import Database
+from core.processes import spawn_worker
 from core.settings import get_settings
 from core.setup import announce, initialise
 
@@ -22,8 +24,21 @@ def _database(url: str) -> Database:
     return database
 
 
+@st.cache_resource(show_spinner=False)
+def _background_worker(url: str) -> int | None:
+    """One ``serve`` worker per app process (local executor): schedules fire and stray queued
+    runs execute without anyone starting a worker by hand. It exits when the app does."""
+    settings = get_settings()
+    if settings.executor != "local" or not settings.app_starts_worker:
+        return None
+    return spawn_worker(["serve", "--parent", str(os.getpid())])
+
+
 def database() -> Database:
-    return _database(get_settings().resolved_database_url)
+    url = get_settings().resolved_database_url
+    handle = _database(url)
+    _background_worker(url)
+    return handle
 
 
 @contextmanager

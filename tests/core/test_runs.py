@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -253,3 +254,77 @@ def test_three_serve_processes_execute_thirty_queued_runs_exactly_once(
     assert statuses == ["completed"] * 30
     assert sorted(n for _, n in claims) == [1] * 30
     assert len(workers_used) >= 2
+
+
+class TestSchedules:
+    """A due schedule queues one run per slot, however many schedulers look."""
+
+    def schedule(self, db, job_id, cron="*/15 * * * *", zone="Europe/Berlin"):  # type: ignore[no-untyped-def]
+        with db.transaction() as session:
+            job = session.get(ScrapingJob, job_id)
+            job.schedule_cron, job.schedule_timezone = cron, zone
+            job.next_run_at = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
+
+    def test_a_due_job_is_queued_once_and_moves_to_its_next_slot(self, db, analyst,
+                                                                  make_job) -> None:
+        job = make_job(analyst)
+        self.schedule(db, job)
+        now = datetime(2026, 3, 1, 10, 0, 30, tzinfo=timezone.utc)
+        with db.transaction() as session:
+            assert runs.enqueue_due_runs(session, now) == 1
+        with db.transaction() as session:  # a second scheduler, same moment: nothing more
+            assert runs.enqueue_due_runs(session, now) == 0
+            row = session.get(ScrapingJob, job)
+            run = session.scalar(select(Run).where(Run.job_id == job))
+        assert row.next_run_at == datetime(2026, 3, 1, 10, 15, tzinfo=timezone.utc)
+        assert run.idempotency_key == f"schedule:{job}:2026-03-01T10:00:00+00:00"
+        assert run.meta == {"trigger": "schedule"}
+
+    def test_two_schedulers_racing_on_the_same_slot_make_one_run(self, db, analyst,
+                                                                 make_job) -> None:
+        job = make_job(analyst)
+        self.schedule(db, job)
+        with db.transaction() as session:
+            row = session.get(ScrapingJob, job)
+            runs.enqueue(session, row, f"schedule:{job}:{row.next_run_at.isoformat()}",
+                         "schedule", spawn=False)  # the other scheduler got there first
+        with db.transaction() as session:
+            runs.enqueue_due_runs(session, datetime(2026, 3, 1, 10, 1, tzinfo=timezone.utc))
+        assert count(db, Run, job_id=job) == 1
+
+    def test_a_scheduler_that_was_down_queues_one_catch_up_run(self, db, analyst,
+                                                               make_job) -> None:
+        job = make_job(analyst)
+        self.schedule(db, job)
+        later = datetime(2026, 3, 1, 13, 7, tzinfo=timezone.utc)
+        with db.transaction() as session:
+            assert runs.enqueue_due_runs(session, later) == 1
+            assert session.get(ScrapingJob, job).next_run_at == datetime(
+                2026, 3, 1, 13, 15, tzinfo=timezone.utc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\tZ" not in next(line for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return False
+
+
+def test_a_serve_worker_started_for_an_app_exits_when_the_app_dies(app_env) -> None:
+    # A stand-in for the app: it starts `serve --parent <its pid>` and prints the worker's pid.
+    app = subprocess.Popen(
+        [sys.executable, "-c", "import os, subprocess, sys, time\n"
+         "w = subprocess.Popen([sys.executable, '-m', 'core.worker', 'serve', '--parent', "
+         "str(os.getpid())])\nprint(w.pid, flush=True)\ntime.sleep(120)"],
+        cwd=PROJECT_ROOT, env={**os.environ, "WORKER_POLL_SECONDS": "0.2"},
+        stdout=subprocess.PIPE, text=True)
+    worker_pid = int(app.stdout.readline())
+    time.sleep(1.0)
+    assert _alive(worker_pid)
+    app.kill()
+    app.wait()
+    deadline = time.monotonic() + 15
+    while _alive(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker_pid)
