@@ -58,3 +58,9 @@ def list_entries(session: Session, actor: Actor, flt: AuditFilter = AuditFilter(
 def known_actions(session: Session, actor: Actor) -> list[str]:
     require_admin(actor)
     return list(session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)))
+
+
+def known_entity_types(session: Session, actor: Actor) -> list[str]:
+    require_admin(actor)
+    return list(session.scalars(select(AuditLog.entity_type).distinct()
+                                .order_by(AuditLog.entity_type)))

@@ -15,9 +15,10 @@ who, action, entity, days = st.columns([2, 2, 2, 2])
 actor_email = who.text_input("Who (email contains)", key="audit_who")
 with transaction() as session:
     actions = audit.known_actions(session, actor)
+    entity_types = audit.known_entity_types(session, actor)
 chosen_action = action.selectbox("Action", ["", *actions], key="audit_action",
                                  format_func=lambda a: a or "any")
-entity_type = entity.selectbox("Record type", ["", "user", "extractor_schema"], key="audit_entity",
+entity_type = entity.selectbox("Record type", ["", *entity_types], key="audit_entity",
                                format_func=lambda e: e or "any")
 period = days.date_input("Between", value=(datetime.now(timezone.utc).date() - timedelta(days=30),
                                             datetime.now(timezone.utc).date()), key="audit_period")
