@@ -26,5 +26,5 @@ if figures.admin is not None:
     failed.metric("Failed sign-ins (24 h)", figures.admin.failed_sign_ins_24h)
 
 if figures.my_schemas == 0:
-    st.info("Start by defining what you want to extract: create an extractor schema.", icon="🧩")
-    st.page_link("pages/schemas.py", label="Open extractor schemas", icon="➡️")
+    st.info("Start by defining what you want to extract: create an extractor schema.", icon=":material/data_object:")
+    st.page_link("pages/schemas.py", label="Open extractor schemas", icon=":material/arrow_forward:")

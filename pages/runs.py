@@ -12,7 +12,7 @@ st.title("Runs")
 
 listing = perform(lambda s: runs.live_runs(s, actor))
 if listing is None or listing.empty:
-    st.info("No runs yet. Start one from a job on the Jobs page.", icon="🗂️")
+    st.info("No runs yet. Start one from a job on the Jobs page.", icon=":material/work:")
     st.stop()
 any_active = bool(listing.status.isin(runs.ACTIVE).any())
 

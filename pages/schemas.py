@@ -13,7 +13,7 @@ st.title("Extractor schemas")
 st.caption("JSON Schemas that extracted items must match. Public schemas are shared with everyone.")
 
 if actor.can_write:
-    with st.expander("➕ New schema"):
+    with st.expander(":material/add: New schema"):
         new = schema_form("schemas_new_form")
         if new and perform(lambda s: schemas.create_schema(s, actor, new), f"Created '{new.name}'."):
             st.session_state.pop("schemas_open", None)

@@ -10,7 +10,7 @@ from ui.runtime import transaction
 actor = acting_user()
 st.title("Users")
 
-with st.expander("➕ New user"), st.form("users_new_form", clear_on_submit=True):
+with st.expander(":material/person_add: New user"), st.form("users_new_form", clear_on_submit=True):
     email = st.text_input("Email")
     name = st.text_input("Name")
     role = st.selectbox("Role", users.ROLE_CHOICES, index=1)

@@ -99,7 +99,7 @@ def sign_in_form() -> None:
                       autocomplete="current-password")
         st.form_submit_button("Sign in", type="primary", on_click=_submit_sign_in)
     if st.session_state.get("signin_error"):
-        st.error(st.session_state["signin_error"], icon="🔒")
+        st.error(st.session_state["signin_error"], icon=":material/lock:")
 
 
 def sidebar_account(actor: Actor) -> None:

@@ -24,10 +24,10 @@ def perform(action: Callable[[Session], T], success: str = "") -> T | None:
         with transaction() as session:
             result = action(session)
     except ScrapeDeckError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(str(exc), icon=":material/error:")
         return None
     if success:
-        st.success(success, icon="✅")
+        st.success(success, icon=":material/check_circle:")
     return result
 
 

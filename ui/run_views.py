@@ -7,14 +7,14 @@ import streamlit as st
 
 from core.runs import RunSummary
 
-STATUS_ICONS = {"queued": "⏳", "running": "🔄", "completed": "✅", "failed": "❌",
-                "canceled": "⏹️"}
+# Material icons ship with Streamlit, so they render even where no emoji font is installed.
+STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/sync:",
+                "completed": ":material/check_circle:", "failed": ":material/error:",
+                "canceled": ":material/stop_circle:"}
 
 
 def runs_table(table: pd.DataFrame) -> None:
-    shown = table.drop(columns="id").assign(
-        status=table.status.map(lambda s: f"{STATUS_ICONS.get(s, '')} {s}"))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
         "progress": st.column_config.ProgressColumn("Progress", format="%d%%", min_value=0,
                                                     max_value=100),
         "items_stored": st.column_config.NumberColumn("Items stored"),
