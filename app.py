@@ -4,24 +4,29 @@ import streamlit as st
 
 from ui.auth import current_actor, sidebar_account, sign_in_form
 
-st.set_page_config(page_title="ScrapeDeck", page_icon="🕸️", layout="wide")
+st.set_page_config(page_title="ScrapeDeck", page_icon=":material/hub:", layout="wide")
 
 actor = current_actor()
 if actor is None:
-    sign_in_form()
+    # A navigation of one hidden page: without it Streamlit would list every file in pages/.
+    st.navigation([st.Page(sign_in_form, title="Sign in", icon=":material/lock:")],
+                  position="hidden").run()
     st.stop()
 
 sidebar_account(actor)
 sections = {
     "Monitor": [
-        st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
-        st.Page("pages/runs.py", title="Runs", icon="🏃"),
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/runs.py", title="Runs", icon=":material/directions_run:"),
     ],
-    "Data": [st.Page("pages/schemas.py", title="Extractor schemas", icon="🧩")],
+    "Data": [
+        st.Page("pages/schemas.py", title="Extractor schemas", icon=":material/data_object:"),
+        st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
+    ],
 }
 if actor.is_admin:
     sections["Admin"] = [
-        st.Page("pages/users.py", title="Users", icon="👥"),
-        st.Page("pages/audit_log.py", title="Audit log", icon="📜"),
+        st.Page("pages/users.py", title="Users", icon=":material/group:"),
+        st.Page("pages/audit_log.py", title="Audit log", icon=":material/history:"),
     ]
 st.navigation(sections).run()

@@ -17,9 +17,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +30,9 @@ from core.schedule import next_run_utc
 from core.settings import get_settings
 from db.models import Result, Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: a worker process never needs it
+    import pandas as pd
 
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "canceled")
@@ -201,6 +203,8 @@ def list_runs(session: Session, actor: Actor, job_id: uuid.UUID | str | None = N
     rows = [(r.id, name, r.status, r.progress_percent, r.pages_fetched, r.items_found,
              r.items_extracted, r.errors_count, r.created_at, r.started_at, r.finished_at)
             for r, name in session.execute(query)]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
@@ -221,6 +225,8 @@ def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
         .where(RunEvent.run_id == run.id)
         .order_by(RunEvent.occurred_at.desc()).limit(events_limit)).all()
     stored = session.scalar(select(Result.id).where(Result.run_id == run.id).limit(1))
+    import pandas as pd
+
     return RunDetail(
         run=_summary(run, _job_name(session, run.job_id)),
         url_errors=pd.DataFrame(errors, columns=["url", "status_code", "error", "at"]),
@@ -259,7 +265,9 @@ def enqueue_due_runs(session: Session, now: datetime | None = None) -> int:
 
     The idempotency key is the job and the scheduled slot, so two schedulers that see the same
     due job create one run; ``SKIP LOCKED`` keeps them from waiting on each other on PostgreSQL.
-    A scheduler that was down for a while queues one catch-up run per job, not one per missed slot.
+    A slot that comes while the job's previous run is still queued or running is skipped (runs of
+    one job never overlap), and a scheduler that was down for a while queues one catch-up run
+    per job, not one per missed slot.
     """
     now = now or utcnow()
     due = session.scalars(select(ScrapingJob)
@@ -267,9 +275,13 @@ def enqueue_due_runs(session: Session, now: datetime | None = None) -> int:
                                  ScrapingJob.next_run_at <= now)
                           .with_for_update(skip_locked=True))
     queued = 0
-    for job in due:
+    for job in due.all():
         slot = job.next_run_at
-        enqueue(session, job, f"schedule:{job.id}:{slot.isoformat()}", "schedule", spawn=False)
+        busy = session.scalar(select(Run.id).where(Run.job_id == job.id,
+                                                   Run.status.in_(ACTIVE)).limit(1))
+        if busy is None:
+            enqueue(session, job, f"schedule:{job.id}:{slot.isoformat()}", "schedule",
+                    spawn=False)
+            queued += 1
         job.next_run_at = next_run_utc(job.schedule_cron, job.schedule_timezone, max(now, slot))
-        queued += 1
     return queued
