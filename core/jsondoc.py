@@ -74,5 +74,11 @@ def effective_schema(document: dict[str, Any], allow_extra_fields: bool) -> dict
     return {**document, "additionalProperties": False}
 
 
+def instance_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator that also checks ``format`` (uri, email, date-time…): a schema that says
+    ``"format": "uri"`` means it."""
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
 def validate_instance(schema: dict[str, Any], instance: Any) -> list[Violation]:
-    return _violations(list(Draft202012Validator(schema).iter_errors(instance)))
+    return _violations(list(instance_validator(schema).iter_errors(instance)))

@@ -4,25 +4,31 @@ import streamlit as st
 
 from core import schemas
 from ui.auth import acting_user
-from ui.messages import perform, succeeded
+from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
 from ui.schema_form import schema_form
 
 actor = acting_user()
 st.title("Extractor schemas")
 st.caption("JSON Schemas that extracted items must match. Public schemas are shared with everyone.")
+show_flash()
 
 if actor.can_write:
     with st.expander(":material/add: New schema"):
-        new = schema_form("schemas_new_form")
-        if new and perform(lambda s: schemas.create_schema(s, actor, new), f"Created '{new.name}'."):
-            st.session_state.pop("schemas_open", None)
+        new = schema_form(form_key("schemas_new"))
+        created = new and perform(lambda s: schemas.create_schema(s, actor, new))
+        if created:  # open the new schema, empty the form, say so
+            renew_form("schemas_new")
+            rerun_with(f"Created '{created.name}'.", schemas_open=created.id)
 
 search = st.text_input("Search by name", key="schemas_search")
 with transaction() as session:
     table = schemas.list_schemas(session, actor, search)
 st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+    "name": st.column_config.TextColumn("Name", width="medium"),
     "version": st.column_config.NumberColumn("Version", format="v%d"),
+    "owner": st.column_config.TextColumn("Owner", width="medium"),
+    "public": "Public", "strict": "Strict", "extra_fields": "Extra fields",
     "fields": st.column_config.NumberColumn("Fields"),
     "updated_at": st.column_config.DatetimeColumn("Updated", format="YYYY-MM-DD HH:mm"),
 })
@@ -43,19 +49,24 @@ with edit:
                 f"{max(detail.versions) + 1}; those jobs keep v{detail.version}.")
     if detail.can_change:
         edited = schema_form(f"schemas_edit_{detail.id}", detail, "Save changes")
-        if edited and perform(lambda s: schemas.update_schema(s, actor, detail.id, edited), "Saved."):
-            st.rerun()
+        saved = edited and perform(lambda s: schemas.update_schema(s, actor, detail.id, edited))
+        if saved:
+            rerun_with(f"Saved as version {saved.schema.version}." if saved.new_version
+                       else "Saved.", schemas_open=saved.schema.id)
     else:
         st.caption(f"Read-only: owned by {detail.owner_email}.")
         st.json(detail.definition)
     copy, delete = st.columns(2)
     if actor.can_write and copy.button("Duplicate", key="schemas_duplicate"):
-        perform(lambda s: schemas.duplicate_schema(s, actor, detail.id), "Copied as a private schema.")
+        duplicate = perform(lambda s: schemas.duplicate_schema(s, actor, detail.id))
+        if duplicate:
+            rerun_with(f"Copied as '{duplicate.name}', a private schema.",
+                       schemas_open=duplicate.id)
     if detail.can_change:
         sure = delete.checkbox("I want to delete every version", key=f"schemas_sure_{detail.id}")
         if delete.button("Delete", disabled=not sure, key="schemas_delete") and succeeded(
-                lambda s: schemas.delete_schema(s, actor, detail.id), "Deleted."):
-            st.rerun()
+                lambda s: schemas.delete_schema(s, actor, detail.id)):
+            rerun_with(f"Deleted '{detail.name}'.")
 
 with try_it:
     sample = st.text_area("A sample item (JSON)", value="{}", key=f"schemas_sample_{detail.id}")

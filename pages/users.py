@@ -4,13 +4,14 @@ import streamlit as st
 
 from core import users
 from ui.auth import acting_user
-from ui.messages import perform, succeeded
+from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
 
 actor = acting_user()
 st.title("Users")
+show_flash()
 
-with st.expander(":material/person_add: New user"), st.form("users_new_form", clear_on_submit=True):
+with st.expander(":material/person_add: New user"), st.form(form_key("users_new")):
     email = st.text_input("Email")
     name = st.text_input("Name")
     role = st.selectbox("Role", users.ROLE_CHOICES, index=1)
@@ -19,18 +20,23 @@ with st.expander(":material/person_add: New user"), st.form("users_new_form", cl
         secret = password or users.generate_password()
         created = perform(lambda s: users.create_user(s, actor, email, name or email, secret, role))
         if created:
-            st.success(f"Created {created.email}." + ("" if password else
-                       f" Their password (shown once): `{secret}`"))
+            renew_form("users_new")
+            rerun_with(f"Created {created.email}." + ("" if password else
+                       f" Their password (shown once): `{secret}`"), users_manage=created.email)
 
 with transaction() as session:
     table = users.list_users(session, actor)
-st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+shown = table.drop(columns="id").assign(suspension_reason=table.suspension_reason.fillna(""))
+st.dataframe(shown, hide_index=True, width="stretch", column_config={
+    "email": "Email", "name": "Name", "role": "Role", "status": "Status",
+    "suspension_reason": "Suspension reason",
     "last_signed_in_at": st.column_config.DatetimeColumn("Last sign-in", format="YYYY-MM-DD HH:mm"),
     "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm"),
 })
 
 emails = dict(zip(table.email, table.id))
-chosen = st.selectbox("Manage user", list(emails), key="users_manage")
+others = [email for email in emails if email != actor.email]  # yourself last: rarely the target
+chosen = st.selectbox("Manage user", others + [actor.email], key="users_manage")
 user_id, row = emails[chosen], table[table.email == chosen].iloc[0]
 role_col, status_col, password_col = st.columns(3)
 with role_col:

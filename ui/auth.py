@@ -49,6 +49,8 @@ def _submit_sign_in() -> None:
         except AuthError as exc:
             error, actor = str(exc), None
     st.session_state["signin_error"] = error
+    if error:
+        st.session_state["signin_password"] = ""  # a refused password is not kept in the field
     if actor is not None:
         _remember(actor)
         st.session_state["signin_set_cookie"] = True
@@ -84,6 +86,10 @@ def current_actor() -> Actor | None:
 
 def acting_user() -> Actor:
     """For pages: the actor app.py resolved for this run (pages never re-check the cookie)."""
+    if "app_actor" not in st.session_state:
+        # Run directly, not through app.py: Streamlit serves files in pages/ by themselves until
+        # some session has run the shell (a link into a just-started server). Go through it.
+        st.switch_page("app.py")
     actor = st.session_state.get("app_actor")
     if actor is None:
         st.stop()
@@ -105,5 +111,5 @@ def sign_in_form() -> None:
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.name}** · {actor.role}")
-        st.caption(actor.email)
+        st.text(actor.email)  # plain text: markdown would turn it into a mailto link
         st.button("Sign out", key="signin_sign_out_button", on_click=_request_sign_out)

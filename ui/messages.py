@@ -38,3 +38,36 @@ def succeeded(action: Callable[[Session], object], success: str = "") -> bool:
         return True
 
     return perform(run_and_confirm, success) is True
+
+
+def flash(message: str) -> None:
+    """Keep a success message for the next run (an ``st.rerun()`` would wipe it otherwise)."""
+    st.session_state["flash_message"] = message
+
+
+def show_flash() -> None:
+    """Call at the top of a page, before its widgets: shows the kept message and applies the
+    UI state ``rerun_with`` asked for (a widget's state can only be set before it is drawn)."""
+    st.session_state.update(st.session_state.pop("flash_state", {}))
+    message = st.session_state.pop("flash_message", None)
+    slot = st.container()  # always drawn, so the widgets below keep their place (and state)
+    if message:
+        slot.success(message, icon=":material/check_circle:")
+
+
+def form_key(prefix: str) -> str:
+    """A form's key that changes after each successful submit, so the next form starts empty
+    (unlike ``clear_on_submit``, a refused submit keeps what the user typed)."""
+    return f"{prefix}_{st.session_state.get(f'{prefix}_generation', 0)}"
+
+
+def renew_form(prefix: str) -> None:
+    st.session_state[f"{prefix}_generation"] = st.session_state.get(f"{prefix}_generation", 0) + 1
+
+
+def rerun_with(message: str, **state: object) -> None:
+    """After a change: set UI state (e.g. which record is open), keep ``message`` for the next
+    run, and rerun so everything on the page reflects the change."""
+    st.session_state["flash_state"] = state
+    flash(message)
+    st.rerun()

@@ -196,3 +196,14 @@ class TestIsolation:
             for bad in (uuid.uuid4(), "not-a-uuid"):
                 with pytest.raises(NotFound):
                     schemas.get_schema(session, analyst, bad)
+
+
+def test_try_it_checks_formats_the_schema_names(db, analyst) -> None:
+    created = create(db, analyst, definition={
+        "type": "object", "properties": {"url": {"type": "string", "format": "uri"},
+                                         "seen": {"type": "string", "format": "date-time"}}})
+    with db.transaction() as session:
+        check = schemas.try_sample(session, analyst, created.id,
+                                   '{"url": "not a url", "seen": "yesterday"}')
+    assert [(v.path, v.message) for v in check.violations] == [
+        ("$.seen", "'yesterday' is not a 'date-time'"), ("$.url", "'not a url' is not a 'uri'")]

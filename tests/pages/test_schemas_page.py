@@ -11,8 +11,8 @@ PRODUCT = {"type": "object", "properties": {"name": {"type": "string"}}, "requir
 
 
 def fill_new_schema(at, name: str, definition: str):  # type: ignore[no-untyped-def]
-    at.text_input(key="schemas_new_form_name").input(name)
-    at.text_area(key="schemas_new_form_definition").input(definition)
+    at.text_input(key="schemas_new_0_name").input(name)
+    at.text_area(key="schemas_new_0_definition").input(definition)
     return by_label(at.button, "Create schema").click().run()
 
 
@@ -98,7 +98,26 @@ def test_duplicate_copies_a_public_schema_for_the_caller(app, db, analyst, make_
     with db.transaction() as session:
         schemas.create_schema(session, other, SchemaInput("Shared", PRODUCT, is_public=True))
     at = by_label(open_page(app, analyst).button, "Duplicate").click().run()
-    assert texts(at, "success") == ["Copied as a private schema."]
+    assert texts(at, "success") == ["Copied as 'Copy of Shared', a private schema."]
     with db.transaction() as session:
         mine = schemas.list_schemas(session, analyst, "Copy of")
     assert mine.owner.tolist() == [analyst.email]
+
+
+def test_a_created_schema_opens_and_the_form_empties(app, db, analyst) -> None:
+    with db.transaction() as session:
+        schemas.create_schema(session, analyst, SchemaInput("Older", PRODUCT))
+    at = fill_new_schema(open_page(app, analyst), "Newer", json.dumps(PRODUCT))
+    assert texts(at, "success") == ["Created 'Newer'."]
+    assert by_label(at.selectbox, "Open schema").format_func(by_label(at.selectbox, "Open schema").value).startswith("Newer · v1")
+    assert at.text_input(key="schemas_new_1_name").value == ""
+
+
+def test_saving_says_so_after_the_page_refreshes(app, db, analyst) -> None:
+    with db.transaction() as session:
+        created = schemas.create_schema(session, analyst, SchemaInput("Product", PRODUCT))
+    at = open_page(app, analyst)
+    at.text_input(key=f"schemas_edit_{created.id}_name").input("Renamed")
+    at = by_label(at.button, "Save changes").click().run()
+    assert texts(at, "success") == ["Saved."]
+    assert by_label(at.selectbox, "Open schema").format_func(by_label(at.selectbox, "Open schema").value).startswith("Renamed")

@@ -1,0 +1,180 @@
+"""Helpers for browser tests, importable from test modules (``from browser_kit import …``) and
+re-exported by this folder's conftest.py. A separate module because ``from conftest import …``
+picks whichever conftest.py pytest imported last.
+
+    open_app(page)                       load the app, wait until it has settled
+    sign_in(page, email, password)       submit the sign-in form, wait for the outcome
+    wait_idle(page)                      wait until no script run is in progress
+    wait_settled(page)                   ... and none has started for a short while
+    screenshot(page, "step_name")        tests/artifacts/screenshots/step_name.png
+
+Why "settled": one user action often means two script runs here. The sign-in cookie lives in a
+component (streamlit-authenticator's CookieManager) that reports back after it has drawn, which
+starts a second run a few hundred ms after the first ended. ``wait_idle`` can fall into that
+gap; a screenshot taken then shows faded, stale widgets. ``track_runs(context)`` (the ``page``
+fixture does it) records every run so ``wait_settled`` can wait for a quiet spell instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from core.settings import PROJECT_ROOT, load_settings
+
+SCREENSHOTS = PROJECT_ROOT / "tests" / "artifacts" / "screenshots"
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1800}  # tall: full_page screenshots are cut off
+TIMEOUT_MS = 15_000  # page actions (set on each context) and expect() assertions
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@dataclass(frozen=True)
+class AppServer:
+    """What the ``app_server`` fixture yields: the running app and how to reach it."""
+
+    base_url: str
+    admin_email: str
+    admin_password: str
+    data_dir: Path
+    database_url: str
+    log_path: Path  # the app's stdout and stderr
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def require_browser_tests() -> bool:
+    """REQUIRE_BROWSER_TESTS=1 (or true/yes): a missing browser fails instead of skipping."""
+    return os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() not in {
+        "", "0", "false", "no", "off"}
+
+
+def _playwright_chromium() -> str | None:
+    """Playwright's own Chromium (after ``playwright install chromium``), if it is there."""
+    try:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as p:
+            path = p.chromium.executable_path
+    except Exception:  # noqa: BLE001 - no driver or no browser: simply not available
+        return None
+    return path if path and Path(path).is_file() else None
+
+
+_resolved: list[str | None] = []  # resolved once per process
+
+
+def chromium_executable() -> str | None:
+    """The ``CHROMIUM_PATH`` setting (default /usr/lib/chromium/chromium) when that binary
+    exists, else Playwright's own Chromium, else None."""
+    if not _resolved:
+        configured = load_settings().chromium_path
+        if configured and Path(configured).is_file() and os.access(configured, os.X_OK):
+            _resolved.append(configured)
+        else:
+            _resolved.append(_playwright_chromium())
+    return _resolved[0]
+
+
+def missing_browser_reason() -> str:
+    return (f"no Chromium binary: CHROMIUM_PATH={load_settings().chromium_path!r} does not exist "
+            "and Playwright has no browser of its own (apt-get install chromium, or set "
+            "CHROMIUM_PATH)")
+
+
+RUN_TRACKER = """
+(() => {
+  const run = window.__scrapedeckRuns = {runs: 0, state: null, changed: performance.now()};
+  const check = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app ? app.getAttribute('data-test-script-state') : null;
+    if (state === run.state) return;
+    if (state === 'running') run.runs += 1;
+    run.state = state;
+    run.changed = performance.now();
+  };
+  new MutationObserver(check).observe(document, {
+    subtree: true, childList: true, attributes: true,
+    attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+SETTLED = """quiet => {
+  const run = window.__scrapedeckRuns;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  return !run || performance.now() - run.changed >= quiet;
+}"""
+
+
+ANIMATIONS_DONE = """() => document.getAnimations().every(
+  a => a.playState !== 'running' || a.effect?.getComputedTiming().iterations === Infinity)"""
+
+
+def track_runs(context: BrowserContext) -> None:
+    """Record script runs in every page of ``context`` (needed by ``wait_settled``)."""
+    context.add_init_script(RUN_TRACKER)
+
+
+def wait_settled(page: Page, quiet_ms: int = 600, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until the app is idle, shows no stale element, and no run has started or ended
+    for ``quiet_ms`` (without ``track_runs`` on the context: just idle and nothing stale)."""
+    page.wait_for_function(SETTLED, arg=quiet_ms, polling=100, timeout=timeout)
+
+
+def wait_idle(page: Page, timeout: float = TIMEOUT_MS) -> None:
+    """Wait until no script run is in progress.
+
+    Right after a click the rerun may not have started yet, so first wait for what the action
+    should produce (``expect(...)``), then call this to let the run finish.
+    """
+    page.locator(IDLE).wait_for(state="attached", timeout=timeout)
+
+
+def open_app(page: Page, path: str = "/") -> None:
+    """Load the app (the context's base_url) and wait until it has settled."""
+    page.goto(path)
+    page.get_by_test_id("stApp").wait_for(state="attached")
+    wait_idle(page)
+    wait_settled(page)
+
+
+def sign_in(page: Page, email: str, password: str) -> None:
+    """Fill and submit the sign-in form (opening the app first if the page is blank), then wait
+    for the outcome: the sidebar's "Sign out" button, or an alert saying why not."""
+    if not page.url.startswith("http"):
+        open_app(page)
+    email_box = page.get_by_label("Email", exact=True)
+    email_box.wait_for()
+    email_box.fill(email)
+    page.get_by_label("Password", exact=True).fill(password)  # exact: not "Show password"
+    page.get_by_role("button", name="Sign in").click()
+    outcome = page.get_by_role("button", name="Sign out").or_(page.get_by_test_id("stAlert"))
+    expect(outcome.first).to_be_visible()
+    wait_settled(page, quiet_ms=450)  # signing in stores the cookie: a second run follows
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Once the app has settled, save the (tall) viewport as
+    ``tests/artifacts/screenshots/<name>.png``; return the path."""
+    wait_settled(page, quiet_ms=250)
+    try:  # an expander that is still opening, say; a few seconds at most, never fatal
+        page.wait_for_function(ANIMATIONS_DONE, polling=100, timeout=3_000)
+    except PlaywrightTimeoutError:
+        pass
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    page.screenshot(path=str(path), animations="disabled")
+    return path
