@@ -41,9 +41,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, runs, schemas
-from core.access import Actor, can_change, require_change, require_read, require_writer
+from core.access import Actor, can_change, require_change, require_writer
 from core.errors import Conflict, NotFound, ValidationError
 from core.jsondoc import parse_json
+from core.records import get_readable
 from core.schedule import PREVIEW_COUNT, check_timezone, next_run_times, next_run_utc, parse_cron
 from core.scrape.dom import css_problem
 from core.scrape.options import FetchOptions
@@ -421,14 +422,7 @@ def _unknown_key(key: str, known: Collection[str]) -> str:
 # -- reading --------------------------------------------------------------------------------------
 
 def _load(session: Session, actor: Actor, job_id: uuid.UUID | str) -> ScrapingJob:
-    try:
-        row = session.get(ScrapingJob, uuid.UUID(str(job_id)))
-    except ValueError:
-        row = None
-    if row is None:
-        raise NotFound("Job not found.")
-    require_read(actor, row.user_id, False, "Job")
-    return row
+    return get_readable(session, ScrapingJob, job_id, actor, "Job")
 
 
 def _detail(session: Session, actor: Actor, row: ScrapingJob) -> JobDetail:

@@ -23,9 +23,10 @@ from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.access import Actor, can_read, require_change, require_read
-from core.errors import Conflict, NotFound
+from core.access import Actor, require_change
+from core.errors import Conflict
 from core.processes import spawn_worker
+from core.records import get_readable
 from core.schedule import next_run_utc
 from core.settings import get_settings
 from db.models import Result, Run, RunEvent, RunResult, ScrapingJob
@@ -83,24 +84,11 @@ def _summary(run: Run, job_name: str) -> RunSummary:
 
 
 def _load_job(session: Session, actor: Actor, job_id: uuid.UUID | str) -> ScrapingJob:
-    try:
-        job = session.get(ScrapingJob, uuid.UUID(str(job_id)))
-    except ValueError:
-        job = None
-    if job is None:
-        raise NotFound("Job not found.")
-    require_read(actor, job.user_id, False, "Job")
-    return job
+    return get_readable(session, ScrapingJob, job_id, actor, "Job")
 
 
 def _load_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> Run:
-    try:
-        run = session.get(Run, uuid.UUID(str(run_id)))
-    except ValueError:
-        run = None
-    if run is None or not can_read(actor, run.user_id):
-        raise NotFound("Run not found.")
-    return run
+    return get_readable(session, Run, run_id, actor, "Run")
 
 
 def _spawn_after_commit(session: Session, run_id: uuid.UUID) -> None:

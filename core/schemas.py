@@ -19,9 +19,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.access import Actor, can_change, require_change, require_read, require_writer
+from core.access import Actor, can_change, require_change, require_writer
 from core.errors import Conflict, NotFound, ValidationError
 from core.jsondoc import Violation, check_json_schema, effective_schema, parse_json, validate_instance
+from core.records import get_readable
 from core.users import check_name
 from db.models import ExtractorSchema, ScrapingJob, User
 
@@ -99,14 +100,7 @@ def _visible(actor: Actor):  # type: ignore[no-untyped-def]
 
 
 def _load(session: Session, actor: Actor, schema_id: uuid.UUID | str) -> ExtractorSchema:
-    try:
-        row = session.get(ExtractorSchema, uuid.UUID(str(schema_id)))
-    except ValueError:
-        row = None
-    if row is None:
-        raise NotFound("Schema not found.")
-    require_read(actor, row.user_id, row.is_public, "Schema")
-    return row
+    return get_readable(session, ExtractorSchema, schema_id, actor, "Schema")
 
 
 def _jobs_using(session: Session, schema_ids: list[uuid.UUID]) -> list[str]:
