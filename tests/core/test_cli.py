@@ -7,21 +7,9 @@ import sys
 
 import pytest
 
-from core.cli import main
 from core.settings import PROJECT_ROOT
 
 ADMIN = "admin@example.com"  # created by `init` from app_env's ADMIN_EMAIL
-
-
-@pytest.fixture
-def cli(app_env, capsys):  # type: ignore[no-untyped-def]
-    """Run a command in-process; return (exit status, stdout, stderr)."""
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    assert run("init")[0] == 0
-    return run
 
 
 def test_users_create_and_list(cli) -> None:

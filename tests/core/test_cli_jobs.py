@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-from core.cli import main
 from core.settings import PROJECT_ROOT
 
 ADMIN = "admin@example.com"  # created by `init` from app_env's ADMIN_EMAIL
@@ -22,17 +21,6 @@ JOB = {
     "schedule_cron": "0 6 * * 1-5",
     "schedule_timezone": "Europe/Berlin",
 }
-
-
-@pytest.fixture
-def cli(app_env, capsys):  # type: ignore[no-untyped-def]
-    """Run a command in-process; return (exit status, stdout, stderr)."""
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    assert run("init")[0] == 0
-    return run
 
 
 @pytest.fixture

@@ -4,20 +4,15 @@ import json
 
 import pytest
 
-from core.cli import main
 from core.settings import get_settings
 
 
 @pytest.fixture
-def cli(app_env, local_fetching, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+def cli(cli, local_fetching, monkeypatch):  # type: ignore[no-untyped-def]
+    """The shared ``cli``, with workers fetching from the local fixture site."""
     monkeypatch.setenv("EXECUTOR", "local")
     get_settings.cache_clear()
-
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    return run
+    return cli
 
 
 def test_start_and_wait_prints_progress_until_completed(cli, analyst, make_job) -> None:
