@@ -5,6 +5,13 @@ that wakes every ``RUN_HEARTBEAT_SECONDS``: it stores the results found since th
 (deduplicated by the ``(job_id, content_hash)`` constraint), the per-URL outcomes, run events and
 cost events, updates the counters and the heartbeat, and reads the cancel flag — all in one short
 transaction. A run that is canceled stops taking pages and keeps what it found.
+
+Memory stays flat however many pages a run has: what the crawl found is held only until the next
+flush (items are deduplicated within that batch in Python and against everything stored before
+by the database's unique constraint). A fast crawl is flushed every ``FLUSH_AT_RESULTS`` results
+rather than every heartbeat, and when the database falls behind — unwritten results reach
+``MAX_PENDING_RESULTS`` — the workers pause until the flusher has caught up. Rows are written
+with one Core ``executemany`` per table; run events are stamped when they happen.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,10 +43,15 @@ from core.scrape.package import ConfigPackage, parse_package
 from core.scrape.paginate import Paginator
 from core.scrape.result import FetchResult
 from core.settings import get_settings
-from db.models import CostEvent, ExtractorSchema, Result, Run, RunResult, ScrapingJob
+from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
 
 MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each recorded
+# Unflushed results at which the flusher writes without waiting for the heartbeat (so a fast
+# crawl writes in batches of about this size), and at which workers pause until it has (so memory
+# stays bounded even when the database writes slower than the crawl finds items).
+FLUSH_AT_RESULTS = 2_000
+MAX_PENDING_RESULTS = 10_000
 
 
 def worker_id() -> str:
@@ -108,7 +121,8 @@ class Pending:
 
     results: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
-    events: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # run_events rows
+    hashes: set[str] = field(default_factory=set)  # of ``results``, to drop repeats within a batch
     bytes_fetched: int = 0
     requests: int = 0
     browser_seconds: float = 0.0
@@ -133,19 +147,25 @@ class RunExecution:
         self.pending = Pending()
         self.progress = Progress()
         self.items_stored = 0  # only the flusher (one at a time) touches this
-        self.seen_hashes: set[str] = set()
         self.cancel = asyncio.Event()
         self.queue: asyncio.Queue[tuple[str, Paginator]] = asyncio.Queue()
+        self._wake_flusher = asyncio.Event()  # flush now: the buffer is full, or the crawl ended
+        self._flushed = asyncio.Event()  # a flush finished (or the flusher stopped)
+        self._stopping = False
+        self._flusher: asyncio.Task[None] | None = None
 
     async def execute(self) -> str:
-        flusher = asyncio.create_task(self._flush_every(get_settings().run_heartbeat_seconds))
+        self._flusher = asyncio.create_task(
+            self._flush_every(get_settings().run_heartbeat_seconds))
         try:
             async with Fetcher(self.plan.options) as fetcher:
                 await self._crawl(fetcher)
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            # Let a flush in progress finish (never cancel it halfway: its counters would then
+            # land after the final flush's), then write what is left.
+            self._stopping = True
+            self._wake_flusher.set()
+            await self._flusher
         await asyncio.to_thread(self._flush, *self._take())
         return "canceled" if self.cancel.is_set() else "completed"
 
@@ -167,6 +187,7 @@ class RunExecution:
 
     async def _work(self, fetcher: Fetcher) -> None:
         while True:
+            await self._room()
             url, pages = await self.queue.get()
             try:
                 if not self.cancel.is_set():
@@ -188,21 +209,31 @@ class RunExecution:
         if self.plan.render:
             pending.browser_seconds += page.elapsed_s
         if page.retries:
-            pending.events.append(("retry", "fetch", {"url": page.url, "retries": page.retries}))
+            self._event("retry", "fetch", {"url": page.url, "retries": page.retries})
         if not page.ok:
             progress.errors += 1
-            pending.outcomes.append({"target_url": page.url, "success": False,
-                                     "status_code": page.status_code, "error": page.error,
-                                     "data": None})
-            pending.events.append(("failure", "fetch", {"url": page.url, "error": page.error}))
+            pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id,
+                                     "timestamp": utcnow(), "target_url": page.url,
+                                     "success": False, "status_code": page.status_code,
+                                     "error": page.error, "data": None})
+            self._event("failure", "fetch", {"url": page.url, "error": page.error})
             return
         progress.pages_fetched += 1
         items = self._extract(page)
-        pending.outcomes.append({"target_url": page.url, "success": True, "error": None,
+        now = utcnow()
+        pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id, "timestamp": now,
+                                 "target_url": page.url, "success": True, "error": None,
                                  "status_code": page.status_code, "data": {"items": items}})
-        pending.events.append(("page_fetched", "fetch", {
+        self._event("page_fetched", "fetch", {
             "url": page.final_url, "status": page.status_code, "bytes": page.n_bytes,
-            "seconds": round(page.elapsed_s, 3), "items": items}))
+            "seconds": round(page.elapsed_s, 3), "items": items}, now)
+
+    def _event(self, event_type: str, node: str | None, payload: dict[str, Any],
+               at: datetime | None = None) -> None:
+        """A run_events row, stamped now (when it happened, not when it is flushed)."""
+        self.pending.events.append({"id": uuid.uuid4(), "run_id": self.plan.run_id,
+                                    "event_type": event_type, "node_id": node,
+                                    "payload": payload, "occurred_at": at or utcnow()})
 
     def _extract(self, page: FetchResult) -> int:
         records = extract_records(self.plan.package, page.text, page.final_url)
@@ -215,23 +246,25 @@ class RunExecution:
                 self._reject(record.data, page.final_url, errors)
                 continue
             digest = content_hash(record.data)
-            if digest in self.seen_hashes:
+            if digest in self.pending.hashes:
                 continue
-            self.seen_hashes.add(digest)
+            self.pending.hashes.add(digest)
             self.pending.results.append({
                 "id": uuid.uuid4(), "run_id": self.plan.run_id, "job_id": self.plan.job_id,
                 "data": record.data, "source_url": page.final_url, "content_hash": digest,
                 "confidence_score": round(confidence(record, required, errors), 4),
                 "created_at": utcnow()})
+        if len(self.pending.results) >= FLUSH_AT_RESULTS:
+            self._wake_flusher.set()
         return len(records)
 
     def _reject(self, data: dict[str, Any], url: str, errors: list[Any]) -> None:
         self.progress.items_invalid += 1
         if self.progress.items_invalid <= MAX_INVALID_ITEM_EVENTS:
-            self.pending.events.append(("validation_result", "validate", {
+            self._event("validation_result", "validate", {
                 "url": url, "data": data,
                 "violations": [f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
-                               for e in errors]}))
+                               for e in errors]})
 
     def _take(self) -> tuple[Pending, Progress]:
         """Hand the flusher this batch and the counters as they are now, so the counters it
@@ -239,11 +272,29 @@ class RunExecution:
         taken, self.pending = self.pending, Pending()
         return taken, dataclasses.replace(self.progress)
 
+    async def _room(self) -> None:
+        """Wait while the flusher is behind: results not yet written have reached the cap."""
+        while (len(self.pending.results) >= MAX_PENDING_RESULTS and self._flusher is not None
+               and not self._flusher.done()):
+            self._flushed.clear()
+            self._wake_flusher.set()
+            await self._flushed.wait()
+
     async def _flush_every(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            if await asyncio.to_thread(self._flush, *self._take()):
-                self.cancel.set()
+        """Flush every ``seconds``, or at once when woken, until the crawl has ended."""
+        try:
+            while not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(seconds):
+                        await self._wake_flusher.wait()
+                self._wake_flusher.clear()
+                if self._stopping:
+                    break
+                if await asyncio.to_thread(self._flush, *self._take()):
+                    self.cancel.set()
+                self._flushed.set()
+        finally:
+            self._flushed.set()  # nobody waits for a flusher that stopped
 
     def _flush(self, batch: Pending, progress: Progress) -> bool:
         """Write one batch and the counters; return whether a cancel was requested."""
@@ -251,11 +302,9 @@ class RunExecution:
         with self.database.transaction() as session:
             self.items_stored += _insert_new_results(session, batch.results)
             if batch.outcomes:
-                session.execute(RunResult.__table__.insert(),
-                                [{"id": uuid.uuid4(), "run_id": plan.run_id,
-                                  "timestamp": utcnow(), **o} for o in batch.outcomes])
-            for event_type, node, payload in batch.events:
-                add_event(session, plan.run_id, event_type, node, **payload)
+                session.execute(RunResult.__table__.insert(), batch.outcomes)
+            if batch.events:  # one executemany, not an ORM object per page
+                session.execute(RunEvent.__table__.insert(), batch.events)
             _record_costs(session, plan, batch)
             total = progress.urls_processed + progress.urls_pending
             session.execute(update(Run).where(Run.id == plan.run_id).values(
@@ -271,10 +320,19 @@ def _insert_new_results(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping items this job already has; return how many were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Result)
-    statement = insert.on_conflict_do_nothing(index_elements=["job_id", "content_hash"])
-    return len(session.execute(statement.returning(Result.id), rows).all())
+    table = Result.__table__  # Core, not the ORM's bulk path: these rows never become objects
+    if session.get_bind().dialect.name == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=["job_id", "content_hash"])
+        # psycopg's executemany reports no row count; RETURNING tells which rows went in.
+        return len(session.execute(statement.returning(table.c.id), rows).all())
+    # SQLite: one executemany of one statement, whose rowcount is the rows inserted (conflicts
+    # skipped). Not RETURNING: SQLAlchemy would then write out a multi-row INSERT per batch, a
+    # different SQL text for each batch size, each compiled and kept in sqlite3's statement
+    # cache (up to 128 of them, large ones): the worker's memory grew all run long.
+    statement = sqlite.insert(table).on_conflict_do_nothing(
+        index_elements=["job_id", "content_hash"])
+    return session.execute(statement, rows).rowcount
 
 
 def _record_costs(session: Session, plan: RunPlan, batch: Pending) -> None:

@@ -18,12 +18,21 @@ patient with servers that stumble.
   back to a URL already visited stops the fetch: ``redirect loop: a → b → a``.
 * **Bounds.** ``timeout`` covers a whole request, first byte to last, so a server that drips
   bytes cannot hold a worker; the body is read in chunks and dropped as soon as it passes
-  ``max_bytes`` (counted after decompression, so a small gzip bomb cannot fill memory).
+  ``max_bytes`` (counted after decompression, which is done here in bounded steps, so a small
+  gzip bomb cannot fill memory).
 * **Only HTML** is accepted by ``fetch``: another Content-Type is recorded as an error without
   downloading the body.
 * **robots.txt** is asked before every request when ``respect_robots`` (``core.scrape.robots``).
 
 Nothing a site does makes ``fetch`` raise: each failure is a ``FetchResult`` with ``error`` set.
+
+HTTP is aiohttp's client (its C HTTP parser and connection pool). httpx's pool was measured to
+cap a crawl at a few hundred requests per second with 16 connections, below what one core can
+parse; aiohttp serves the same 16 connections several thousand times per second
+(``bench/crawl.py``). Bodies are read raw and decompressed here: ``n_bytes`` is then what came
+over the wire (what the cost ledger bills) and the size cap applies to the decompressed size.
+Proxy environment variables are not read (aiohttp would look at them, and at ``~/.netrc``, on
+every request).
 """
 
 from __future__ import annotations
@@ -31,27 +40,41 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import functools
 import random
 import re
+import ssl
 import time
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import httpx
+import aiohttp
 
 from core.errors import ValidationError
 from core.scrape.options import FetchOptions
-from core.scrape.render import Renderer
 from core.scrape.result import (FetchResult, content_type_problem, status_problem,
                                 too_large_problem)
 from core.scrape.robots import RobotsCache
-from core.scrape.urls import check_redirect_url, check_target_url
+from core.scrape.urls import check_public_addresses, check_redirect_url, check_target_url
+
+if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
+    from core.scrape.render import Renderer
+
+try:  # Brotli bodies are decoded when the package is there (and only then asked for)
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+ACCEPT_ENCODING = "gzip, deflate" + (", br" if brotli is not None else "")
+PUBLIC_HOST_TTL = 10.0  # seconds; aiohttp's connector caches DNS answers as long
+MAX_HEADER_BYTES = 65_536  # one header line; aiohttp's default (8 KiB) refuses real sites' cookies
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
@@ -66,28 +89,32 @@ class Fetcher:
 
     def __init__(self, options: FetchOptions | None = None) -> None:
         self.options = options or FetchOptions()
-        self._client: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
         self._places = asyncio.Semaphore(self.options.concurrency)
         self._hosts: dict[str, _HostSlot] = {}
+        self._public_hosts: dict[tuple[str, int | None, str], float] = {}  # → trusted until
         self._robots = RobotsCache(self._fetch_robots_txt, self.options.user_agent)
         self._renderer: Renderer | None = None
         self._renderer_lock = asyncio.Lock()
 
     async def __aenter__(self) -> Fetcher:
-        places = self.options.concurrency
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": self.options.user_agent, "Accept": ACCEPT},
-            timeout=httpx.Timeout(self.options.timeout),
-            limits=httpx.Limits(max_connections=places, max_keepalive_connections=places),
-            follow_redirects=False,
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0,
+                                           ssl=_ssl_context()),
+            headers={"User-Agent": self.options.user_agent, "Accept": ACCEPT,
+                     "Accept-Encoding": ACCEPT_ENCODING},
+            timeout=aiohttp.ClientTimeout(total=None),  # _send bounds each request itself
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # keep cookies, also from IP hosts
+            auto_decompress=False,
+            max_line_size=MAX_HEADER_BYTES, max_field_size=MAX_HEADER_BYTES,
         )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._renderer is not None:
             await self._renderer.close()
-        if self._client is not None:
-            await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     async def fetch(self, url: str) -> FetchResult:
         """GET one HTML page (see the module docstring for everything this does on the way)."""
@@ -131,18 +158,37 @@ class Fetcher:
     async def _admit(self, url: str, *, robots: bool,
                      hop_from: str | None = None) -> tuple[str, str | None]:
         """The URL to request (absolute), and why it may not be requested, if it may not."""
-        allow_private = self.options.allow_private
-        try:
+        try:  # scheme, host and port first: no name resolution, so no thread needed
             if hop_from is None:
-                url = await asyncio.to_thread(check_target_url, url, allow_private=allow_private)
+                url = check_target_url(url, allow_private=True)
             else:
-                url = await asyncio.to_thread(check_redirect_url, url, from_url=hop_from,
-                                              allow_private=allow_private)
+                url = check_redirect_url(url, from_url=hop_from, allow_private=True)
         except ValidationError as exc:
             return url, str(exc)
+        if not self.options.allow_private:
+            try:
+                await self._check_public(url)
+            except ValidationError as exc:
+                return url, str(exc) if hop_from is None else \
+                    f"redirect from {hop_from} refused: {exc}"
         if robots and not await self._robots.allowed(url):
             return url, f"disallowed by robots.txt: {url}"
         return url, None
+
+    async def _check_public(self, url: str) -> None:
+        """Raise ``ValidationError`` unless ``url``'s host resolves to public addresses only.
+
+        Resolving blocks, so it runs in a thread; a host found public is trusted for
+        ``PUBLIC_HOST_TTL`` seconds (the connection pool caches DNS answers as long), not asked
+        again for every page. Refusals are not cached: they stay refused either way.
+        """
+        parts = urlsplit(url)
+        key = ((parts.hostname or "").lower(), parts.port, parts.scheme.lower())
+        now = time.monotonic()
+        if self._public_hosts.get(key, 0.0) > now:
+            return
+        await asyncio.to_thread(check_public_addresses, url)
+        self._public_hosts[key] = now + PUBLIC_HOST_TTL
 
     def _redirect_problem(self, trace: _Trace, target: str) -> str | None:
         visited = [urldefrag(u).url for u in (trace.url, *trace.redirects)]
@@ -179,41 +225,40 @@ class Fetcher:
             try:
                 async with asyncio.timeout(self.options.timeout):
                     return await self._exchange(url, html_only=html_only)
-            except (TimeoutError, httpx.TimeoutException):
+            except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
                 return _Response(error=f"timed out after {self.options.timeout:g} s",
                                  retryable=True)
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
+                    aiohttp.ClientResponseError) as exc:  # refused, dropped, or garbled HTTP
                 return _Response(error=f"connection failed: {_describe(exc)}", retryable=True)
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            except (aiohttp.ClientError, ValueError) as exc:  # an invalid URL, for one
                 return _Response(error=f"request failed: {_describe(exc)}")
 
     async def _exchange(self, url: str, *, html_only: bool) -> _Response:
-        assert self._client is not None, "use Fetcher as an async context manager"
-        async with self._client.stream("GET", url) as response:
-            result = await self._judge(response, html_only=html_only)
-            result.n_bytes = response.num_bytes_downloaded
-            return result
+        assert self._session is not None, "use Fetcher as an async context manager"
+        async with self._session.get(url, allow_redirects=False) as response:
+            return await self._judge(response, html_only=html_only)
 
-    async def _judge(self, response: httpx.Response, *, html_only: bool) -> _Response:
+    async def _judge(self, response: aiohttp.ClientResponse, *, html_only: bool) -> _Response:
         """Read the response's body only when it is one we keep."""
-        status, headers = response.status_code, dict(response.headers.items())
+        status, headers = response.status, _lower_case(response.headers)
         result = _Response(status, headers)
         if status in REDIRECT_STATUSES and "location" in headers:
             result.location = headers["location"]
         elif _is_retryable(status):
-            result.error = status_problem(status, response.reason_phrase)
+            result.error = status_problem(status, response.reason or "")
             result.retryable = True
             result.retry_after = _retry_after_seconds(headers.get("retry-after"))
         else:
             result.error = self._unwanted(response, headers, html_only=html_only)
             if result.error is None:
-                result.body, result.error = await self._read_capped(response)
+                await self._read_capped(response, result)
         return result
 
-    def _unwanted(self, response: httpx.Response, headers: dict[str, str], *,
+    def _unwanted(self, response: aiohttp.ClientResponse, headers: dict[str, str], *,
                   html_only: bool) -> str | None:
         """Why this final answer's body is not worth downloading, or None."""
-        problem = status_problem(response.status_code, response.reason_phrase)
+        problem = status_problem(response.status, response.reason or "")
         if problem is None and html_only:
             problem = content_type_problem(headers.get("content-type"))
         declared = headers.get("content-length", "")
@@ -221,15 +266,31 @@ class Fetcher:
             problem = too_large_problem(self.options.max_bytes)
         return problem
 
-    async def _read_capped(self, response: httpx.Response) -> tuple[bytes, str | None]:
+    async def _read_capped(self, response: aiohttp.ClientResponse, result: _Response) -> None:
+        """The body into ``result.body`` (decompressed), its wire size into ``result.n_bytes``;
+        past ``max_bytes`` the rest is not read and ``result.error`` says why."""
+        decoder = _Decoder(result.headers.get("content-encoding", ""))
+        limit = self.options.max_bytes
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self.options.max_bytes:
-                return b"", too_large_problem(self.options.max_bytes)
-            chunks.append(chunk)
-        return b"".join(chunks), None
+        try:
+            async for raw in response.content.iter_any():
+                result.n_bytes += len(raw)
+                chunk = decoder.feed(raw, limit - size)
+                if chunk is None:
+                    result.error = too_large_problem(limit)
+                    return
+                size += len(chunk)
+                chunks.append(chunk)
+            tail = decoder.flush(limit - size)
+        except _DecodingError as exc:
+            result.error = f"request failed: {exc}"
+            return
+        if tail is None:
+            result.error = too_large_problem(limit)
+            return
+        chunks.append(tail)
+        result.body = b"".join(chunks)
 
     @contextlib.asynccontextmanager
     async def _turn(self, url: str) -> AsyncIterator[None]:
@@ -244,6 +305,8 @@ class Fetcher:
                 yield
 
     async def _started_renderer(self) -> Renderer:
+        from core.scrape.render import Renderer
+
         async with self._renderer_lock:
             if self._renderer is None:
                 self._renderer = await Renderer(self.options).start()
@@ -310,6 +373,109 @@ class _Trace:
             redirects=list(self.redirects),
             error=error,
         )
+
+
+class _DecodingError(Exception):
+    pass
+
+
+class _Decoder:
+    """Undo a Content-Encoding chunk by chunk, never producing more than ``room`` bytes at a
+    time (``None`` when more would come out: the body is over the cap). gzip and deflate always;
+    br when the ``brotli`` package is installed; anything else passes through unchanged."""
+
+    def __init__(self, content_encoding: str) -> None:
+        self._steps = [self._step(name.strip().lower())
+                       for name in reversed(content_encoding.split(","))
+                       if name.strip().lower() not in ("", "identity")]
+
+    @staticmethod
+    def _step(name: str) -> Any:
+        if name in ("gzip", "x-gzip"):
+            return _ZlibStep(zlib.MAX_WBITS | 16, name)
+        if name == "deflate":
+            return _ZlibStep(zlib.MAX_WBITS, name)
+        if name == "br" and brotli is not None:
+            return _BrotliStep()
+        return None
+
+    def feed(self, data: bytes, room: int) -> bytes | None:
+        for step in self._steps:
+            if step is not None and data:
+                data = step.feed(data, room)
+                if data is None:
+                    return None
+        return data if len(data) <= room else None
+
+    def flush(self, room: int) -> bytes | None:
+        data = b""
+        for step in self._steps:
+            if step is not None:
+                data = step.feed(data, room) if data else b""
+                if data is None:
+                    return None
+                data += step.flush()
+        return data if len(data) <= room else None
+
+
+class _ZlibStep:
+    def __init__(self, wbits: int, name: str) -> None:
+        self._name = name
+        self._zlib = zlib.decompressobj(wbits)
+        self._raw_fallback = name == "deflate"  # "deflate" is often sent without its header
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes | None:
+        try:
+            out = self._zlib.decompress(data, room + 1)
+        except zlib.error as exc:
+            if not (self._raw_fallback and not self._started):
+                raise _DecodingError(f"the {self._name} body cannot be decoded ({exc})") from exc
+            self._raw_fallback = False
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.feed(data, room)
+        self._started = True
+        return None if len(out) > room else out  # beyond room, the rest stays unread
+
+    def flush(self) -> bytes:
+        try:
+            return self._zlib.flush()
+        except zlib.error as exc:
+            raise _DecodingError(f"the {self._name} body cannot be decoded ({exc})") from exc
+
+
+class _BrotliStep:
+    def __init__(self) -> None:
+        self._brotli = brotli.Decompressor()
+
+    def feed(self, data: bytes, room: int) -> bytes | None:
+        try:
+            out = self._brotli.process(data)
+        except brotli.error as exc:
+            raise _DecodingError(f"the br body cannot be decoded ({exc})") from exc
+        return None if len(out) > room else out
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def _lower_case(headers: Any) -> dict[str, str]:
+    """Header names in lower case; a repeated header's values joined with ", " (as one)."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        name = name.lower()
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """Certificates from certifi when installed (as httpx did), else the system's."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with aiohttp's usual installs
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _decode(body: bytes, headers: dict[str, str]) -> str:

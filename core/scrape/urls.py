@@ -13,7 +13,7 @@ every URL the engine requests — the target and every redirect hop — passes t
 
 Limit: the HTTP client resolves the host again when it connects, so a DNS server that answers
 differently the second time (DNS rebinding) can slip past this check. Closing that needs a
-resolver pinned into the connection layer, which httpx does not expose.
+resolver pinned into the connection layer (not done yet).
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ def check_target_url(url: str, *, allow_private: bool) -> str:
     if not allow_private:
         _check_addresses(url, parts.hostname or "", port)
     return url
+
+
+def check_public_addresses(url: str) -> None:
+    """Raise ``ValidationError`` unless every address the host of ``url`` (an URL that passed
+    ``check_target_url``) resolves to is public. Blocks while the name is resolved."""
+    parts = _split(url)
+    _check_addresses(url, parts.hostname or "", _port(url, parts))
 
 
 def check_redirect_url(location: str, *, from_url: str, allow_private: bool) -> str:

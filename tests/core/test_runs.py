@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core import runs
+from core import runner, runs
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.runner import claim, execute_run
 from core.settings import PROJECT_ROOT, get_settings
@@ -101,6 +101,22 @@ class TestPipeline:
         assert count(db, RunResult, run_id=run.id, success=True) == 3
         assert count(db, RunEvent, run_id=run.id, event_type="page_fetched") == 3
         assert count(db, CostEvent, run_id=run.id, kind="bytes_fetched") >= 1
+
+    def test_a_full_buffer_is_written_without_waiting_for_the_heartbeat(
+            self, db, analyst, make_job, monkeypatch) -> None:
+        """Past MAX_PENDING_RESULTS unwritten results the workers pause and wake the flusher:
+        memory stays bounded however far the database falls behind, and nothing is lost."""
+        monkeypatch.setattr(runner, "MAX_PENDING_RESULTS", 2)
+        monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "60")
+        get_settings.cache_clear()
+        run = start(db, analyst, make_job(analyst))
+        started = time.monotonic()
+        assert execute(db, run.id) == "completed"
+        assert time.monotonic() - started < 50  # not a heartbeat (60 s) per flush
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+        assert summary.items_extracted == summary.items_found == count(db, Result) >= 10
+        assert count(db, CostEvent, run_id=run.id, kind="bytes_fetched") >= 2  # the last, and earlier
 
     def test_items_seen_by_an_earlier_run_of_the_job_are_not_stored_again(
             self, db, analyst, make_job) -> None:

@@ -79,6 +79,30 @@ def test_a_page_over_the_size_cap_is_an_error(fetch: Fetch, fixture_site: str, p
     assert result.text == "" and result.n_bytes < 1_000_000  # dropped early, not downloaded
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_a_compressed_page_is_decoded_and_billed_as_sent(fetch: Fetch, fixture_site: str,
+                                                         encoding: str) -> None:
+    result = fetch(f"{fixture_site}/compressed?encoding={encoding}&repeat=2000")
+
+    assert result.ok, result.error
+    assert result.text.count("squeezed") == 2000
+    assert 0 < result.n_bytes < len(result.text) // 10  # the compressed size came over the wire
+
+
+def test_a_gzip_bomb_is_stopped_at_the_size_cap(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/compressed?repeat=1000000", max_bytes=100_000)
+
+    assert result.error == "response larger than 100000 bytes"  # 9 MB once decompressed
+    assert result.text == "" and result.n_bytes < 100_000
+
+
+def test_a_body_that_does_not_decompress_is_an_error(fetch: Fetch, fixture_site: str) -> None:
+    result = fetch(f"{fixture_site}/compressed?corrupt=1&repeat=50")
+
+    assert result.error.startswith("request failed: the gzip body cannot be decoded")
+    assert result.attempts == 1
+
+
 def test_a_non_html_response_is_an_error_and_not_downloaded(fetch: Fetch,
                                                             fixture_site: str) -> None:
     result = fetch(f"{fixture_site}/data.json")

@@ -1,0 +1,668 @@
+"""Crawl speed and memory: ScrapeDeck against Scrapy on the same generated site.
+
+    .venv/bin/pip install -r requirements-bench.txt      # Scrapy, for this bench only
+    .venv/bin/python bench/crawl.py                       # 5,000 pages, concurrency 16
+    .venv/bin/python bench/crawl.py --pages 1000 --concurrency 16
+    .venv/bin/python bench/crawl.py --only scrapedeck     # skip Scrapy (profiling, quick checks)
+
+In one invocation it
+
+1. generates a catalog of ``--pages`` list pages (10 products each: name, price like
+   "$1,299.00", rating, link, image, SKU; ~15 KB per page, with the navigation, descriptions and
+   footer a real shop page carries) in a temporary folder, and serves it on 127.0.0.1 with nginx
+   (a generated config, no daemon, stopped at the end) or, when nginx is missing, with a threaded
+   Python server that sets TCP_NODELAY;
+2. runs a real ScrapeDeck job over it: a fresh SQLite database, a user, a JSON Schema (strict),
+   a job with a container package (7 fields, transforms strip/price/currency/number/absolute_url)
+   and ``url_pattern`` pagination over every page, ``runs.start_run`` and then the worker process
+   itself, ``python -m core.worker run RUN_ID`` (fetch → extract → validate → dedupe → flush to
+   the database every heartbeat), with ALLOW_PRIVATE_ADDRESSES=1 and FETCH_DELAY_SECONDS=0;
+3. runs an equivalent Scrapy spider in its own process: the same URLs, CONCURRENT_REQUESTS
+   ``--concurrency``, no delay, robots.txt obeyed (as ScrapeDeck does by default), the same fields
+   with Scrapy selectors and price-parser, items written to SQLite by a pipeline in batches;
+4. prints, for both: pages/s and items/s over the crawl (first request to last write), the whole
+   process's wall time, peak RSS (the child's own VmHWM at exit) and RSS sampled
+   over the crawl (flat memory shows as a flat row), the ScrapeDeck / Scrapy ratios, and checks
+   that both stored the same number of items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))  # core, db: imported where needed, not by the children
+PRODUCTS_PER_PAGE = 10
+SCRAPY_BATCH = 1000
+
+BRANDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Soylent",
+          "Cyberdyne", "Wonka", "Gringotts"]
+KINDS = ["Widget", "Gadget", "Blender", "Kettle", "Headphones", "Lamp", "Backpack", "Drill",
+         "Monitor", "Keyboard", "Toaster", "Camera"]
+WORDS = ("durable lightweight premium compact ergonomic wireless stainless recycled modular "
+         "weatherproof quiet efficient portable adjustable classic handcrafted").split()
+
+# --- The ScrapeDeck job ------------------------------------------------------------------------
+
+PACKAGE: dict[str, Any] = {
+    "version": 1,
+    "container": "div.product",
+    "fields": {
+        "name": {"selector": "h2.name", "transforms": ["strip"], "required": True},
+        "price": {"selector": "span.price", "transforms": ["price"], "required": True},
+        "currency": {"selector": "span.price", "transforms": ["currency"]},
+        "rating": {"selector": "span.rating", "transforms": ["number"]},
+        "url": {"selector": "h2.name a", "take": "attr", "attribute": "href",
+                "transforms": ["absolute_url"], "required": True},
+        "image": {"selector": "img.thumb", "take": "attr", "attribute": "src",
+                  "transforms": ["absolute_url"]},
+        "sku": {"selector": None, "take": "attr", "attribute": "data-sku"},
+    },
+}
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "price", "url", "sku"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "price": {"type": "number", "minimum": 0},
+        "currency": {"type": "string"},
+        "rating": {"type": "number", "minimum": 0, "maximum": 5},
+        "url": {"type": "string", "pattern": "^https?://"},
+        "image": {"type": "string", "pattern": "^https?://"},
+        "sku": {"type": "string", "pattern": "^SKU-[0-9]+$"},
+    },
+}
+
+
+# --- The site ----------------------------------------------------------------------------------
+
+def _price(rng: random.Random) -> str:
+    cents = rng.choice([rng.randint(199, 9999), rng.randint(10_000, 999_999)])
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def _product(rng: random.Random, number: int) -> str:
+    name = f"{rng.choice(BRANDS)} {rng.choice(KINDS)} {number}"
+    rating = rng.randint(10, 50) / 10
+    stars = "★" * int(rating) + "☆" * (5 - int(rating))
+    blurb = " ".join(rng.choice(WORDS) for _ in range(40))
+    return f"""
+      <div class="product" data-sku="SKU-{number}">
+        <a class="image-link" href="/product/{number}.html">
+          <img class="thumb" src="/img/{number}.jpg" alt="{name}" width="240" height="240" loading="lazy">
+        </a>
+        <h2 class="name">
+          <a href="/product/{number}.html" title="{name}">  {name}  </a>
+        </h2>
+        <div class="pricing"><span class="price">{_price(rng)}</span>
+          <span class="was">was ${rng.randint(10, 999)}.99</span></div>
+        <span class="rating" data-rating="{rating}">{stars} {rating} out of 5</span>
+        <p class="description">{blurb}.</p>
+        <ul class="badges"><li>Free shipping</li><li>{rng.randint(2, 5)}-year warranty</li></ul>
+        <button class="add-to-cart" data-sku="SKU-{number}">Add to cart</button>
+      </div>"""
+
+
+def _page(rng: random.Random, page: int, pages: int) -> str:
+    products = "".join(_product(rng, page * PRODUCTS_PER_PAGE + i)
+                       for i in range(PRODUCTS_PER_PAGE))
+    categories = "".join(f'<li><a href="/category/{k.lower()}.html">{k}s</a></li>' for k in KINDS)
+    nav = " ".join(f'<a href="/list/{p}.html">{p}</a>'
+                   for p in range(max(1, page - 3), min(pages, page + 3) + 1))
+    next_link = f'<a class="next" href="/list/{page + 1}.html">Next</a>' if page < pages else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Catalog page {page} of {pages} | Bench Shop</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/site.css">
+<style>body{{font-family:sans-serif;margin:0}} .product{{display:inline-block;width:30%}}
+.price{{font-weight:bold}} .was{{text-decoration:line-through;color:#999}}</style>
+</head><body>
+<header><a class="logo" href="/">Bench Shop</a>
+<form action="/search"><input name="q" placeholder="Search products"><button>Search</button></form>
+<nav><ul class="categories">{categories}</ul></nav></header>
+<main><h1>All products — page {page}</h1>
+<section class="products">{products}
+</section>
+<div class="pagination">{nav} {next_link}</div></main>
+<footer><p>© Bench Shop. Prices include VAT. {' '.join(rng.choice(WORDS) for _ in range(60))}</p>
+<ul><li><a href="/about.html">About</a></li><li><a href="/contact.html">Contact</a></li>
+<li><a href="/terms.html">Terms</a></li></ul></footer>
+<script>window.dataLayer = window.dataLayer || []; dataLayer.push({{page: {page}}});</script>
+</body></html>
+"""
+
+
+def generate_site(root: Path, pages: int) -> int:
+    """Write ``pages`` list pages under ``root/list/`` and a robots.txt; return total bytes."""
+    (root / "list").mkdir(parents=True)
+    (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
+    rng = random.Random(20261101)
+    total = 0
+    for page in range(1, pages + 1):
+        data = _page(rng, page, pages).encode("utf-8")
+        (root / "list" / f"{page}.html").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def page_urls(base: str, pages: int) -> list[str]:
+    return [f"{base}/list/{page}.html" for page in range(1, pages + 1)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
+
+
+class Server:
+    """nginx when installed, else a threaded Python server (TCP_NODELAY) in a child process."""
+
+    def __init__(self, workdir: Path, site: Path) -> None:
+        self.workdir, self.site = workdir, site
+        self.port = free_port()
+        self.kind = "nginx" if shutil.which("nginx") else "python"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        if self.kind == "nginx":
+            conf = self._nginx_conf()
+            self.process = subprocess.Popen(
+                [shutil.which("nginx") or "nginx", "-p", str(self.workdir), "-c", str(conf),
+                 "-e", str(self.workdir / "nginx-error.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        else:
+            self.process = subprocess.Popen(
+                [sys.executable, __file__, "--serve-python", str(self.site), str(self.port)])
+        wait_listening(self.port, self.process)
+        return self
+
+    def _nginx_conf(self) -> Path:
+        conf = self.workdir / "nginx.conf"
+        temp = self.workdir / "nginx-temp"
+        temp.mkdir()
+        user = "user root;" if os.geteuid() == 0 else ""  # workers must read the temp dir
+        conf.write_text(f"""
+{user}
+worker_processes 1;
+daemon off;
+pid {self.workdir}/nginx.pid;
+error_log {self.workdir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 1000000;
+    types {{ text/html html; text/plain txt; }}
+    default_type application/octet-stream;
+    client_body_temp_path {temp}/client;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen 127.0.0.1:{self.port};
+        root {self.site};
+    }}
+}}
+""")
+        return conf
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # nginx: fast shutdown; the Python server: exit
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def serve_python(site: str, port: int) -> None:
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a crawler expects
+
+        def setup(self) -> None:
+            super().setup()
+            # Without it, a response's last small segment waits ~40 ms for a delayed ACK.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=site))
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+# --- Measuring a child process -----------------------------------------------------------------
+
+@dataclass
+class Measured:
+    returncode: int
+    wall_s: float
+    peak_rss_mb: float
+    cpu_s: float  # user + system
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, RSS MB)
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+# Runs a Python program (``-m module`` or a script path, with its arguments) and, when it exits,
+# writes the process's VmHWM (the kernel's high-water mark of its RSS) to the file in argv[1].
+# ``ru_maxrss`` from wait4 would not do: a child forked from this (large) bench process inherits
+# the parent's high-water mark across exec, so it over-reports small children.
+_HWM_WRAPPER = """
+import atexit, runpy, sys
+out = sys.argv[1]
+def _hwm():
+    with open('/proc/self/status') as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith('VmHWM:'))
+    with open(out, 'w') as f:
+        f.write(str(kb))
+atexit.register(_hwm)
+if sys.argv[2] == '-m':
+    sys.argv = [sys.argv[3], *sys.argv[4:]]
+    runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)
+else:
+    sys.argv = sys.argv[2:]
+    runpy.run_path(sys.argv[0], run_name='__main__')
+"""
+
+
+def run_measured(program: list[str], env: dict[str, str], log: Path) -> Measured:
+    """Run ``python PROGRAM…`` in a child, sampling its RSS every 0.1 s; the peak is the child's
+    own VmHWM at exit (so a short spike between two samples is not missed)."""
+    started = time.monotonic()
+    hwm_file = log.with_suffix(".hwm")
+    command = [sys.executable, "-c", _HWM_WRAPPER, str(hwm_file), *program]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss = _rss_mb(process.pid)
+            if rss is not None:
+                samples.append((time.monotonic() - started, rss))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)  # CPU times are the child's own (not its parent's)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - started
+    done.set()
+    sampler.join()
+    try:
+        peak = int(hwm_file.read_text()) / 1024
+    except (OSError, ValueError):  # it died before atexit: the largest sample is all we have
+        peak = max((rss for _, rss in samples), default=0.0)
+    return Measured(process.returncode, wall, peak, usage.ru_utime + usage.ru_stime, samples)
+
+
+# --- ScrapeDeck --------------------------------------------------------------------------------
+
+@dataclass
+class CrawlFigures:
+    name: str
+    pages: int
+    items: int
+    crawl_s: float  # first request to last write
+    measured: Measured
+    errors: int = 0
+    note: str = ""
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.crawl_s if self.crawl_s else 0.0
+
+    @property
+    def items_per_s(self) -> float:
+        return self.items / self.crawl_s if self.crawl_s else 0.0
+
+
+def setup_scrapedeck(workdir: Path, base_url: str, pages: int,
+                     concurrency: int) -> tuple[str, uuid.UUID, dict[str, str]]:
+    """A fresh database with a user, a schema, the job and one queued run of it: (database URL,
+    run id, the worker's environment)."""
+    os.environ["EXECUTOR"] = "queue"  # the bench starts the worker itself, to measure it
+    from core import runs
+    from core.database import open_database
+    from core.passwords import hash_password
+    from core.scrape.package import parse_package
+    from core.settings import get_settings
+    from core.users import actor_of
+    from db.models import ExtractorSchema, ScrapingJob, User
+
+    get_settings.cache_clear()
+    data_dir = workdir / "scrapedeck"
+    url = f"sqlite:///{data_dir / 'scrapedeck.db'}"
+    database = open_database(url)  # fresh file, migrated to head
+    parse_package(PACKAGE)  # the package the job stores is one the app would accept
+    with database.transaction() as session:
+        user = User(email="bench@example.com", name="bench", role="analyst",
+                    password_hash=hash_password("bench-password-1"))
+        session.add(user)
+        session.flush()
+        actor = actor_of(user)
+        schema = ExtractorSchema(user_id=user.id, family_id=uuid.uuid4(), version=1,
+                                 name="product", schema_definition=SCHEMA,
+                                 strict_validation=True, allow_extra_fields=False)
+        session.add(schema)
+        session.flush()
+        first = f"{base_url}/list/1.html"
+        job = ScrapingJob(
+            user_id=user.id, name="bench catalog", target_url=first, target_urls=[first],
+            pagination_type="url_pattern",
+            pagination={"pattern": "/list/{page}.html", "first_page": 1, "last_page": pages},
+            config_package=PACKAGE, extractor_schema_id=schema.id,
+            options={"max_pages": pages, "concurrency": concurrency,
+                     "delay_between_requests": 0, "timeout": 30, "respect_robots": True})
+        session.add(job)
+        session.flush()
+        job_id = job.id
+    with database.transaction() as session:
+        run_id = runs.start_run(session, actor, job_id).id
+
+    database.dispose()
+    env = {**os.environ, "DATABASE_URL": url, "SCRAPEDECK_DATA_DIR": str(data_dir),
+           "ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_DELAY_SECONDS": "0", "EXECUTOR": "queue",
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    return url, run_id, env
+
+
+def run_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int) -> CrawlFigures:
+    from sqlalchemy import func, select
+
+    from core.database import open_database
+    from db.models import Result, Run, RunEvent, RunResult
+
+    url, run_id, env = setup_scrapedeck(workdir, base_url, pages, concurrency)
+    measured = run_measured(["-m", "core.worker", "run", str(run_id)], env,
+                            workdir / "scrapedeck-worker.log")
+    database = open_database(url, migrate=False)
+    with database.transaction() as session:
+        run = session.get(Run, run_id)
+        stored = session.scalar(select(func.count()).select_from(Result)
+                                .where(Result.run_id == run_id))
+        outcomes = session.scalar(select(func.count()).select_from(RunResult)
+                                  .where(RunResult.run_id == run_id))
+        events = session.scalar(select(func.count()).select_from(RunEvent)
+                                .where(RunEvent.run_id == run_id))
+        crawl_s = (run.finished_at - run.started_at).total_seconds()
+        note = (f"run {run.status}; {outcomes} url outcome rows, {events} run events, "
+                f"{run.errors_count} errors, items invalid {(run.meta or {}).get('items_invalid')}")
+        figures = CrawlFigures("ScrapeDeck", run.pages_fetched, stored, crawl_s, measured,
+                               run.errors_count, note)
+        if run.status != "completed":
+            figures.note += f" — {run.error_message}"
+    database.dispose()
+    return figures
+
+
+# --- Scrapy ------------------------------------------------------------------------------------
+
+def run_scrapy(workdir: Path, base_url: str, pages: int, concurrency: int) -> CrawlFigures:
+    out = workdir / "scrapy"
+    out.mkdir()
+    measured = run_measured(
+        [__file__, "--scrapy-child", base_url, str(pages), str(concurrency), str(out)],
+        dict(os.environ), workdir / "scrapy.log")
+    stats_path = out / "stats.json"
+    if not stats_path.exists():
+        log = (workdir / "scrapy.log").read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the Scrapy process wrote no stats (exit {measured.returncode}):\n{log}")
+    stats = json.loads(stats_path.read_text())
+    with sqlite3.connect(out / "items.db") as db:
+        stored = db.execute("SELECT count(*) FROM items").fetchone()[0]
+    errors = stats.get("errors", 0)
+    return CrawlFigures("Scrapy", stats["pages"], stored, stats["crawl_s"], measured, errors,
+                        f"finish reason {stats.get('finish_reason')}, {errors} errors")
+
+
+_FIRST_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def scrapy_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
+    """The Scrapy side, run in its own process: one spider, one SQLite pipeline."""
+    import scrapy
+    from price_parser import Price
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    out_dir = Path(out)
+    timing: dict[str, Any] = {}
+
+    class SQLitePipeline:
+        """Items to SQLite in batches of ``SCRAPY_BATCH`` rows, one transaction per batch."""
+
+        def open_spider(self, spider: scrapy.Spider) -> None:
+            self.db = sqlite3.connect(out_dir / "items.db")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, url TEXT, sku TEXT, "
+                            "data TEXT, created_at REAL)")
+            self.batch: list[tuple[str, str, str, float]] = []
+
+        def process_item(self, item: dict[str, Any], spider: scrapy.Spider) -> dict[str, Any]:
+            self.batch.append((item["url"], item["sku"], json.dumps(item, ensure_ascii=False),
+                               time.time()))
+            if len(self.batch) >= SCRAPY_BATCH:
+                self._write()
+            return item
+
+        def _write(self) -> None:
+            with self.db:
+                self.db.executemany(
+                    "INSERT INTO items (url, sku, data, created_at) VALUES (?, ?, ?, ?)",
+                    self.batch)
+            self.batch = []
+
+        def close_spider(self, spider: scrapy.Spider) -> None:
+            self._write()
+            self.db.close()
+            timing["closed"] = time.monotonic()
+
+    class CatalogSpider(scrapy.Spider):
+        name = "catalog"
+
+        async def start(self):  # type: ignore[no-untyped-def]
+            timing["opened"] = time.monotonic()
+            for url in page_urls(base_url, pages):
+                yield scrapy.Request(url, callback=self.parse)
+
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            for product in response.css("div.product"):
+                name = " ".join(" ".join(product.css("h2.name ::text").getall()).split())
+                price_text = " ".join(product.css("span.price ::text").getall())
+                price = Price.fromstring(price_text)
+                rating = _FIRST_NUMBER.search(" ".join(product.css("span.rating ::text").getall()))
+                item = {
+                    "name": name,
+                    "price": price.amount_float,
+                    "currency": price.currency,
+                    "rating": float(rating.group()) if rating else None,
+                    "url": response.urljoin(product.css("h2.name a::attr(href)").get("").strip()),
+                    "image": response.urljoin(product.css("img.thumb::attr(src)").get("").strip()),
+                    "sku": product.attrib.get("data-sku"),
+                }
+                yield item
+
+    process = CrawlerProcess(settings={
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "DOWNLOAD_DELAY": 0,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+        "ROBOTSTXT_OBEY": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "USER_AGENT": "ScrapeDeck-bench (+scrapy)",
+        "ITEM_PIPELINES": {SQLitePipeline: 300},
+    }, install_root_handler=True)
+    crawler = process.create_crawler(CatalogSpider)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    result = {
+        "pages": stats.get("response_received_count", 0) - stats.get(
+            "robotstxt/response_count", 0),
+        "errors": stats.get("log_count/ERROR", 0) + stats.get("spider_exceptions", 0),
+        "crawl_s": timing["closed"] - timing["opened"],
+        "finish_reason": stats.get("finish_reason"),
+    }
+    (out_dir / "stats.json").write_text(json.dumps(result))
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+def rss_profile(measured: Measured, points: int = 10) -> str:
+    """RSS at evenly spaced moments of the process's life (MB)."""
+    samples = measured.samples
+    if not samples:
+        return "(no samples)"
+    picked = [samples[min(len(samples) - 1, round(i * (len(samples) - 1) / (points - 1)))]
+              for i in range(points)]
+    return "  ".join(f"{t:5.1f}s:{rss:4.0f}" for t, rss in picked)
+
+
+def late_growth(measured: Measured) -> float:
+    """Highest RSS in the last quarter of the process's life minus the highest in its second
+    quarter (MB), so imports and warm-up do not count: a leak grows it, a flat crawl keeps it
+    near zero."""
+    rss = [r for _, r in measured.samples]
+    if len(rss) < 8:
+        return 0.0
+    quarter = len(rss) // 4
+    return max(rss[3 * quarter:]) - max(rss[quarter:2 * quarter])
+
+
+def report(figures: list[CrawlFigures], pages: int) -> bool:
+    print()
+    print(f"{'':11} {'pages':>6} {'items':>7} {'crawl s':>8} {'pages/s':>8} {'items/s':>8} "
+          f"{'wall s':>7} {'CPU s':>6} {'peak RSS':>9}")
+    for f in figures:
+        print(f"{f.name:11} {f.pages:6d} {f.items:7d} {f.crawl_s:8.2f} {f.pages_per_s:8.0f} "
+              f"{f.items_per_s:8.0f} {f.measured.wall_s:7.2f} {f.measured.cpu_s:6.1f} "
+              f"{f.measured.peak_rss_mb:6.0f} MB")
+    for f in figures:
+        print(f"  {f.name}: {f.note}")
+    print("\nRSS over each process's life (seconds since start: MB):")
+    for f in figures:
+        print(f"  {f.name:10} {rss_profile(f.measured)}")
+        print(f"  {'':10} growth from the second quarter of its life to the last: "
+              f"{late_growth(f.measured):+.0f} MB")
+    ok = True
+    if len(figures) == 2:
+        ours, theirs = figures
+        print(f"\nScrapeDeck / Scrapy: pages/s x{ours.pages_per_s / theirs.pages_per_s:.2f}, "
+              f"items/s x{ours.items_per_s / theirs.items_per_s:.2f}, "
+              f"CPU time x{ours.measured.cpu_s / theirs.measured.cpu_s:.2f}, "
+              f"peak RSS x{ours.measured.peak_rss_mb / theirs.measured.peak_rss_mb:.2f}")
+        same = ours.items == theirs.items
+        print(f"Items stored: ScrapeDeck {ours.items}, Scrapy {theirs.items} "
+              f"({'same' if same else 'DIFFERENT'}; expected {pages * PRODUCTS_PER_PAGE})")
+        ok = same
+    for f in figures:
+        if f.items != pages * PRODUCTS_PER_PAGE or f.measured.returncode != 0:
+            print(f"!! {f.name}: {f.items} items stored, exit {f.measured.returncode}")
+            ok = False
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=5000, help="list pages (10 items each)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", choices=("both", "scrapedeck", "scrapy"), default="both")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="scrapedeck-crawl-bench-"))
+    try:
+        site = workdir / "site"
+        started = time.monotonic()
+        size = generate_site(site, args.pages)
+        print(f"Site: {args.pages} pages, {args.pages * PRODUCTS_PER_PAGE} products, "
+              f"{size / args.pages / 1024:.1f} KB per page on average "
+              f"({size / 2**20:.0f} MB), generated in {time.monotonic() - started:.1f} s")
+        with Server(workdir, site) as server:
+            print(f"Served by {server.kind} at {server.base_url}; concurrency {args.concurrency}, "
+                  f"no politeness delay")
+            figures = []
+            if args.only in ("both", "scrapedeck"):
+                print("Running ScrapeDeck (python -m core.worker run) …", flush=True)
+                figures.append(run_scrapedeck(workdir, server.base_url, args.pages,
+                                              args.concurrency))
+            if args.only in ("both", "scrapy"):
+                print("Running Scrapy …", flush=True)
+                figures.append(run_scrapy(workdir, server.base_url, args.pages,
+                                          args.concurrency))
+        ok = report(figures, args.pages)
+    finally:
+        if args.keep:
+            print(f"(kept {workdir})")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve-python":
+        serve_python(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--scrapy-child":
+        scrapy_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    else:
+        sys.exit(main())
