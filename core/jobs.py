@@ -31,9 +31,9 @@ import ipaddress
 import math
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import pandas as pd
@@ -43,12 +43,12 @@ from sqlalchemy.orm import Session
 from core import audit, runs, schemas
 from core.access import Actor, can_change, require_change, require_writer
 from core.errors import Conflict, NotFound, ValidationError
+from core.jobspec import JobOptions, parse_pagination
 from core.jsondoc import parse_json
 from core.records import get_readable
 from core.schedule import PREVIEW_COUNT, check_timezone, next_run_times, next_run_utc, parse_cron
 from core.scrape.dom import css_problem
-from core.scrape.options import FetchOptions
-from core.scrape.package import Pagination, parse_package
+from core.scrape.package import parse_package
 from core.scrape.urls import check_target_url
 from core.settings import get_settings
 from core.users import MAX_NAME
@@ -56,46 +56,11 @@ from db.models import ExtractorSchema, Run, ScrapingJob, User
 from db.types import utcnow
 
 PAGINATION_TYPES = ("none", "next_button", "url_pattern")
-DEFAULT_MAX_PAGES = 10
 MAX_CONCURRENCY = 64
 MAX_DESCRIPTION = 5_000
 MAX_URL_LENGTH = 2_048
 MAX_USER_AGENT = 500
 T = TypeVar("T")
-
-
-def _from_settings(name: str) -> Any:
-    return field(default_factory=lambda: getattr(get_settings(), name))
-
-
-@dataclass(frozen=True)
-class JobOptions:
-    """How a job fetches. An option left out takes its default from the settings."""
-
-    max_pages: int = DEFAULT_MAX_PAGES  # per target URL, pagination included
-    delay_between_requests: float = _from_settings("fetch_delay_seconds")  # per host, seconds
-    concurrency: int = _from_settings("fetch_concurrency")
-    timeout: float = _from_settings("fetch_timeout_seconds")  # per request, seconds
-    render_javascript: bool = False
-    wait_for: str = ""  # CSS selector to wait for when rendering
-    respect_robots: bool = True
-    user_agent: str = ""  # blank: the SCRAPEDECK_USER_AGENT setting when the run starts
-
-    @classmethod
-    def from_stored(cls, stored: Mapping[str, Any] | None) -> JobOptions:
-        """Read a job's stored ``options`` (keys it lacks take their defaults)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (stored or {}).items() if k in names})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def fetch_options(self) -> FetchOptions:
-        """The engine's options. One job's concurrency is also what one host may take."""
-        return FetchOptions(timeout=self.timeout, delay=self.delay_between_requests,
-                            concurrency=self.concurrency, domain_concurrency=self.concurrency,
-                            respect_robots=self.respect_robots,
-                            user_agent=self.user_agent or get_settings().user_agent)
 
 
 @dataclass(frozen=True)
@@ -317,21 +282,13 @@ def _check_pagination(kind: Any, raw: Any) -> tuple[str, dict[str, Any]]:
     if "type" in raw:
         raise _located("pagination.type: give the type as pagination_type instead")
     pagination = dict(raw)
-    _parse_pagination(kind, pagination)
+    parse_pagination(kind, pagination)
     if kind == "url_pattern":
         first = pagination["pattern"].replace("{page}", "1")
         problem = _url_problem(first) if urlsplit(first).scheme else None
         if problem:
             raise _located(f"pagination.pattern: {problem}")
     return kind, pagination
-
-
-def _parse_pagination(kind: str, raw: Mapping[str, Any]) -> Pagination:
-    """Read pagination with the package parser, so a job's and a package's follow one rule set
-    (its problems come back located: ``pagination.pattern: …``)."""
-    wrapper = {"version": 1, "fields": {"page": {"selector": None}},
-               "pagination": {"type": kind, **raw}}
-    return parse_package(wrapper).pagination
 
 
 _OPTION_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -477,19 +434,6 @@ def preview_schedule(cron: str, timezone: str = "UTC",
     zone problems are reported together, named as on a job."""
     text, zone = _check_schedule(cron, timezone)
     return next_run_times(text, zone, utcnow(), count) if text else []
-
-
-class _Paginated(Protocol):
-    pagination_type: str
-    pagination: dict[str, Any]
-    config_package: dict[str, Any]
-
-
-def effective_pagination(job: _Paginated) -> Pagination:
-    """The pagination a run follows: the job's unless it is "none", then the package's."""
-    if job.pagination_type != "none":
-        return _parse_pagination(job.pagination_type, job.pagination)
-    return parse_package(job.config_package).pagination
 
 
 # -- changing -------------------------------------------------------------------------------------

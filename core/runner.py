@@ -34,12 +34,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.database import Database
-from core.jsondoc import effective_schema
+from core.jobspec import JobOptions, job_package
+from core.jsondoc import effective_schema, instance_validator
 from core.runs import add_event
 from core.scrape.extract import confidence, content_hash, extract_records
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
-from core.scrape.package import ConfigPackage, parse_package
+from core.scrape.package import ConfigPackage
 from core.scrape.paginate import Paginator
 from core.scrape.result import FetchResult
 from core.settings import get_settings
@@ -75,43 +76,22 @@ class RunPlan:
     strict: bool
 
 
-def _job_package(job: ScrapingJob) -> ConfigPackage:
-    """The job's package, with the job's pagination when it sets one (it overrides the
-    package's; "none" on the job leaves the package's pagination in force)."""
-    doc = dict(job.config_package or {})
-    if job.pagination_type and job.pagination_type != "none":
-        doc["pagination"] = {"type": job.pagination_type, **(job.pagination or {})}
-    return parse_package(doc)
-
-
-def _fetch_options(options: dict[str, Any]) -> FetchOptions:
-    mapping = {"timeout": "timeout", "delay_between_requests": "delay",
-               "concurrency": "concurrency", "respect_robots": "respect_robots",
-               "user_agent": "user_agent"}
-    values = {ours: options[theirs] for theirs, ours in mapping.items()
-              if options.get(theirs) not in (None, "")}
-    if "concurrency" in values:  # one job's concurrency is also what one host may take
-        values["domain_concurrency"] = values["concurrency"]
-    return FetchOptions(**values)
-
-
 def load_plan(session: Session, run: Run) -> RunPlan:
     job = session.get(ScrapingJob, run.job_id)
-    options = dict(job.options or {})
-    package = _job_package(job)
+    options = JobOptions.from_stored(job.options)
+    package = job_package(job)
     validator, strict = None, False
     if job.extractor_schema_id is not None:
         schema = session.get(ExtractorSchema, job.extractor_schema_id)
-        validator = Draft202012Validator(
+        validator = instance_validator(
             effective_schema(schema.schema_definition, schema.allow_extra_fields))
         strict = schema.strict_validation
     return RunPlan(
         run_id=run.id, job_id=job.id, user_id=run.user_id,
         target_urls=list(run.target_urls or job.target_urls or [job.target_url]),
-        package=package, options=_fetch_options(options),
-        max_pages=int(options.get("max_pages") or 10),
-        render=bool(options.get("render_javascript")) or package.render.javascript,
-        wait_for=options.get("wait_for") or package.render.wait_for,
+        package=package, options=options.fetch_options(), max_pages=options.max_pages,
+        render=options.render_javascript or package.render.javascript,
+        wait_for=options.wait_for or package.render.wait_for,
         validator=validator, strict=strict)
 
 

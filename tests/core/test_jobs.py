@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from core import jobs, runs, schemas
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.jobs import JobInput, JobOptions
+from core.jobspec import effective_pagination
 from core.schedule import next_run_utc
 from core.schemas import SchemaInput
 from core.scrape.dom import Selector
@@ -100,7 +101,7 @@ class TestCreating:
     def test_each_kind_of_pagination(self, db, analyst, kind, pagination, expected) -> None:
         job = create(db, analyst, pagination_type=kind, pagination=pagination)
         assert (job.pagination_type, job.pagination) == (kind, pagination)
-        assert jobs.effective_pagination(job) == expected
+        assert effective_pagination(job) == expected
 
     def test_the_jobs_pagination_overrides_the_packages_and_none_keeps_it(self, db,
                                                                           analyst) -> None:
@@ -108,11 +109,11 @@ class TestCreating:
         keeps = create(db, analyst, config_package=package)
         overrides = create(db, analyst, config_package=package, pagination_type="url_pattern",
                            pagination={"pattern": "/p/{page}", "last_page": 3})
-        assert jobs.effective_pagination(keeps) == NextButton(Selector("a.more"))
-        assert jobs.effective_pagination(overrides) == UrlPattern("/p/{page}", 1, 3)
+        assert effective_pagination(keeps) == NextButton(Selector("a.more"))
+        assert effective_pagination(overrides) == UrlPattern("/p/{page}", 1, 3)
         with db.transaction() as session:  # the worker reads rows: the same rule applies
             row = session.get(ScrapingJob, overrides.id)
-            assert jobs.effective_pagination(row) == UrlPattern("/p/{page}", 1, 3)
+            assert effective_pagination(row) == UrlPattern("/p/{page}", 1, 3)
 
     def test_options_are_stored_whole_and_map_onto_the_fetcher(self, db, analyst) -> None:
         job = create(db, analyst, options={"max_pages": 3, "delay_between_requests": 2,
