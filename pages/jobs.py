@@ -5,24 +5,25 @@ import streamlit as st
 from core import jobs, runs, schemas
 from ui.auth import acting_user
 from ui.job_form import job_form, job_summary, schema_choices
-from ui.messages import perform, succeeded
+from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
 
 actor = acting_user()
 st.title("Scraping jobs")
 st.caption("What to scrape (target URLs), how to extract it (config package, schema, "
            "pagination, options) and when (an optional cron schedule in your time zone).")
+show_flash()
 
 with transaction() as session:
     readable = schemas.list_schemas(session, actor)
 
 if actor.can_write:
     with st.expander(":material/add: New job"):
-        new = job_form("jobs_new", schema_choices(readable))
-        created = new and perform(lambda s: jobs.create_job(s, actor, new),
-                                  f"Created '{new.name}'.")
-        if created:
-            st.session_state["jobs_open"] = created.id
+        new = job_form(form_key("jobs_new"), schema_choices(readable))
+        created = new and perform(lambda s: jobs.create_job(s, actor, new))
+        if created:  # open it, empty the form, say so at the top
+            renew_form("jobs_new")
+            rerun_with(f"Created '{created.name}'.", jobs_open=created.id)
 
 with transaction() as session:
     table = jobs.list_jobs(session, actor)
@@ -52,20 +53,20 @@ if detail.can_change and st.button("Start run", type="primary", icon=":material/
 if detail.can_change:
     edited = job_form(f"jobs_edit_{detail.id}", schema_choices(readable, detail), detail,
                       "Save changes")
-    if edited and perform(lambda s: jobs.update_job(s, actor, detail.id, edited), "Saved."):
-        st.rerun()
+    if edited and perform(lambda s: jobs.update_job(s, actor, detail.id, edited)):
+        rerun_with("Saved.")
 else:
     st.caption(f"Read-only: owned by {detail.owner_email}.")
     st.json(perform(lambda s: jobs.job_to_document(s, actor, detail.id)))
 
 copy, delete = st.columns(2)
 if actor.can_write and copy.button("Duplicate", key="jobs_duplicate"):
-    perform(lambda s: jobs.duplicate_job(s, actor, detail.id),
-            f"Copied as 'Copy of {detail.name}', without its schedule.")
+    duplicate = perform(lambda s: jobs.duplicate_job(s, actor, detail.id))
+    if duplicate:
+        rerun_with(f"Copied as '{duplicate.name}', without its schedule.", jobs_open=duplicate.id)
 if detail.can_change:
     sure = delete.checkbox("I want to delete this job, its runs and their results",
                            key=f"jobs_sure_{detail.id}")
     if delete.button("Delete", disabled=not sure, key="jobs_delete") and succeeded(
-            lambda s: jobs.delete_job(s, actor, detail.id), "Deleted."):
-        st.session_state.pop("jobs_open", None)
-        st.rerun()
+            lambda s: jobs.delete_job(s, actor, detail.id)):
+        rerun_with(f"Deleted '{detail.name}'.")

@@ -21,8 +21,8 @@ def make_job(db, owner, name="Lamps", **changes):  # type: ignore[no-untyped-def
 
 
 def fill_new_job(at, name: str, urls: str):  # type: ignore[no-untyped-def]
-    at.text_input(key="jobs_new_name").input(name)
-    at.text_area(key="jobs_new_urls").input(urls)
+    at.text_input(key="jobs_new_0_name").input(name)
+    at.text_area(key="jobs_new_0_urls").input(urls)
     return at
 
 
@@ -34,8 +34,8 @@ def listed(db, who) -> list[str]:  # type: ignore[no-untyped-def]
 def test_creating_a_job_lists_and_opens_it(app, db, analyst) -> None:
     at = fill_new_job(open_page(app, analyst), "Lamps",
                       "https://shop.example/lamps\n\nhttps://shop.example/desks\n")
-    at.radio(key="jobs_new_pagination").set_value("next_button").run()
-    at.text_input(key="jobs_new_next_selector").input("a.next")
+    at.radio(key="jobs_new_0_pagination").set_value("next_button").run()
+    at.text_input(key="jobs_new_0_next_selector").input("a.next")
     at = by_label(at.button, "Create job").click().run()
     assert not at.exception
     assert texts(at, "success") == ["Created 'Lamps'."]
@@ -51,10 +51,10 @@ def test_creating_a_job_lists_and_opens_it(app, db, analyst) -> None:
 
 def test_bad_input_lists_every_problem_and_saves_nothing(app, db, analyst) -> None:
     at = fill_new_job(open_page(app, analyst), "", "ftp://files.example/x")
-    at.text_area(key="jobs_new_package").input('{"version": 1, "fields": {}}')
-    at.text_input(key="jobs_new_cron").input("61 * * * *")
-    at.radio(key="jobs_new_pagination").set_value("url_pattern").run()
-    at.text_input(key="jobs_new_pattern").input("https://shop.example/p")
+    at.text_area(key="jobs_new_0_package").input('{"version": 1, "fields": {}}')
+    at.text_input(key="jobs_new_0_cron").input("61 * * * *")
+    at.radio(key="jobs_new_0_pagination").set_value("url_pattern").run()
+    at.text_input(key="jobs_new_0_pattern").input("https://shop.example/p")
     at = by_label(at.button, "Create job").click().run()
     error = texts(at, "error")[0]
     assert error.startswith("The job was not saved:")
@@ -70,12 +70,12 @@ def test_bad_input_lists_every_problem_and_saves_nothing(app, db, analyst) -> No
 def test_the_schedule_preview_follows_the_cron_field_and_zone(app, analyst) -> None:
     at = open_page(app, analyst)
     assert "No schedule: the job runs only when started." in texts(at, "caption")
-    at.text_input(key="jobs_new_cron").input("30 2 * * *")
-    at = at.selectbox(key="jobs_new_zone").set_value("Europe/Berlin").run()
+    at.text_input(key="jobs_new_0_cron").input("30 2 * * *")
+    at = at.selectbox(key="jobs_new_0_zone").set_value("Europe/Berlin").run()
     preview = at.table[0].value["Next 5 runs"].tolist()
     assert len(preview) == 5
     assert all(" 02:30 CE" in t or " 03:00 CEST" in t for t in preview)
-    at = at.text_input(key="jobs_new_cron").input("0 9 * * 8").run()
+    at = at.text_input(key="jobs_new_0_cron").input("0 9 * * 8").run()
     assert "the day-of-week field '8' is out of range" in texts(at, "warning")[0]
     assert not at.table
 
@@ -84,7 +84,7 @@ def test_a_job_pins_the_schema_version_chosen(app, db, analyst) -> None:
     with db.transaction() as session:
         schema = schemas.create_schema(session, analyst, SchemaInput("Product", PRODUCT))
     at = fill_new_job(open_page(app, analyst), "Products", "https://shop.example/p")
-    at.selectbox(key="jobs_new_schema").set_value(schema.id)
+    at.selectbox(key="jobs_new_0_schema").set_value(schema.id)
     at = by_label(at.button, "Create job").click().run()
     assert not at.exception and texts(at, "success") == ["Created 'Products'."]
     assert at.dataframe[0].value.schema.tolist() == ["Product v1"]
