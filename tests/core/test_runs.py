@@ -244,10 +244,11 @@ class TestWorkerProcesses:
 SLOW_PACKAGE = {"version": 1, "fields": {"message": {"selector": "p.message"}}}
 
 
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                    reason="scale-out is coordinated by PostgreSQL: set TEST_DATABASE_URL")
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_three_serve_processes_execute_thirty_queued_runs_exactly_once(
         app_env, db, analyst, make_job, local_fetching, monkeypatch) -> None:
-    if not app_env.startswith("postgresql"):
-        pytest.skip("scale-out is coordinated by PostgreSQL (FOR UPDATE SKIP LOCKED)")
     monkeypatch.setenv("WORKER_POLL_SECONDS", "0.1")
     run_ids = []
     for _ in range(30):
