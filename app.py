@@ -22,6 +22,7 @@ sections = {
     "Data": [
         st.Page("pages/schemas.py", title="Extractor schemas", icon=":material/data_object:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
+        st.Page("pages/results.py", title="Results", icon=":material/table:"),
     ],
 }
 if actor.is_admin:

@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from core.access import Actor
 from core.cli import jobs as jobs_cli
 from core.cli import runs as runs_cli
+from core.cli import results as results_cli
 from core.cli import schemas as schemas_cli
 from core.cli import users as users_cli
 from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
 from core.users import get_active_actor
 
-COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli]
+COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,9 @@ Fixtures
     ``fresh_app_server``      function: the same, but a new process for this test only.
     ``untouched_app_server``  function: an app no browser has talked to yet (the session's
                     while that holds, which saves a start when such a test runs first).
+    ``scraping_app_server``   session: an app of its own that may scrape the local fixture site
+                    (ALLOW_PRIVATE_ADDRESSES=1, FETCH_DELAY_SECONDS=0, EXECUTOR=local: starting
+                    a run or an export spawns a worker, which inherits that environment).
     ``browser``     session: one headless Chromium (``CHROMIUM_PATH``, else Playwright's own).
     ``page``        function: a fresh context (signed out, no cookies) whose base_url is the
                     app, so ``page.goto("/")`` opens it.
@@ -27,7 +30,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -108,12 +111,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_app(root: Path) -> Iterator[AppServer]:
-    """``streamlit run app.py`` on a free port over a fresh database in ``root``."""
+def running_app(root: Path, extra_env: Mapping[str, str] | None = None) -> Iterator[AppServer]:
+    """``streamlit run app.py`` on a free port over a fresh database in ``root``; ``extra_env``
+    adds to (or overrides) ``app_environment``."""
     data_dir = root / "data"
     data_dir.mkdir(parents=True)
     database_url = f"sqlite:///{data_dir / 'scrapedeck.db'}"
-    env = app_environment(data_dir, database_url)
+    env = app_environment(data_dir, database_url) | dict(extra_env or {})
     log_path = root / "streamlit.log"
 
     port = _free_port()
@@ -163,6 +167,18 @@ def fresh_app_server(tmp_path: Path) -> Iterator[AppServer]:
         yield server
 
 
+# What the app (and every worker it spawns, which inherits its environment) needs to scrape the
+# fixture site on 127.0.0.1 at full speed.
+SCRAPING_ENV = {"ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_DELAY_SECONDS": "0", "EXECUTOR": "local"}
+
+
+@pytest.fixture(scope="session")
+def scraping_app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """An app of its own whose runs and exports really happen (see ``SCRAPING_ENV``)."""
+    with running_app(tmp_path_factory.mktemp("scraping_app"), SCRAPING_ENV) as server:
+        yield server
+
+
 _visited: set[str] = set()  # base URLs some ``page`` has been pointed at
 
 
@@ -195,10 +211,12 @@ def browser():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def page(browser, request: pytest.FixtureRequest):  # type: ignore
     """A tab in a fresh context (signed out, no cookies); ``page.goto("/")`` opens the app
-    (``fresh_app_server`` or ``untouched_app_server`` when the test asks for one, else
-    ``app_server``).
-    When the test fails: a FAILED_<test>.png screenshot, and the app's log in the report."""
-    fixture = next((name for name in ("fresh_app_server", "untouched_app_server")
+    (``fresh_app_server``, ``untouched_app_server`` or ``scraping_app_server`` when the test
+    asks for one, else ``app_server``).
+    When the test fails: a FAILED_<test>.png screenshot, and the app's log (and its workers',
+    if any ran) in the report."""
+    fixture = next((name for name in ("fresh_app_server", "untouched_app_server",
+                                      "scraping_app_server")
                     if name in request.fixturenames), "app_server")
     app_server: AppServer = request.getfixturevalue(fixture)
     _visited.add(app_server.base_url)
@@ -215,4 +233,8 @@ def page(browser, request: pytest.FixtureRequest):  # type: ignore
         except Exception:  # noqa: BLE001 - the page may be gone; the failure itself matters
             pass
         report.sections.append(("app log (tail)", app_server.log_tail()))
+        workers = app_server.data_dir / "logs" / "worker.log"
+        if workers.is_file():
+            tail = workers.read_text(errors="replace").splitlines()[-40:]
+            report.sections.append(("worker log (tail)", "\n".join(tail)))
     context.close()

@@ -1,0 +1,147 @@
+"""The Results page: the table with search, filters, threshold, sorting and paging; a result's
+detail; the charts; an export from request to download button."""
+
+import json
+
+import pytest
+
+from core import exports
+from db.models import Export
+from tests.core.test_results import add_run
+from tests.pages.conftest import by_label, texts
+
+LAMPS = [{"name": f"lamp {n}", "price": n, "colour": "red" if n % 3 else "blue"}
+         for n in range(30)]
+
+
+def open_page(app, who):  # type: ignore[no-untyped-def]
+    return app(who.email).switch_page("pages/results.py").run()
+
+
+@pytest.fixture
+def lamps(db, analyst):  # type: ignore[no-untyped-def]
+    """30 lamps; confidence 0.0, 0.1, … 0.9, 0.0, …; two per page."""
+    return add_run(db, analyst, LAMPS, confidences=[n % 10 / 10 for n in range(30)])[1]
+
+
+def count_caption(at) -> str:  # type: ignore[no-untyped-def]
+    return next(c for c in texts(at, "caption") if " · page " in c)
+
+
+def shown_names(at) -> list[str]:  # type: ignore[no-untyped-def]
+    return at.dataframe[0].value["name"].tolist()
+
+
+def test_without_runs_the_page_says_where_results_come_from(app, analyst) -> None:
+    assert "No runs yet" in texts(open_page(app, analyst), "info")[0]
+
+
+def test_another_analysts_runs_are_not_offered(app, analyst, make_user, lamps) -> None:
+    assert "No runs yet" in texts(open_page(app, make_user("analyst")), "info")[0]
+
+
+def test_the_table_shows_the_newest_results_first(app, analyst, lamps) -> None:
+    at = open_page(app, analyst)
+    assert not at.exception
+    assert count_caption(at) == "30 results · page 1 of 1"
+    assert shown_names(at)[:3] == ["lamp 29", "lamp 28", "lamp 27"]
+    assert by_label(at.selectbox, "Run").options[0].endswith("· completed · 30 items")
+
+
+def test_an_empty_run_shows_an_empty_table_and_no_charts(app, db, analyst) -> None:
+    add_run(db, analyst, [])
+    at = open_page(app, analyst)
+    assert count_caption(at) == "0 results · page 1 of 1"
+    assert at.dataframe[0].value.empty
+    at.session_state["results_tab"] = "Charts"
+    at = at.run()
+    assert not at.exception
+    assert texts(at, "caption").count("No results in this run yet.") == 2
+
+
+def test_search_filters_and_threshold_change_the_count(app, analyst, lamps) -> None:
+    at = open_page(app, analyst)
+    at = by_label(at.text_input, "Search").input("LAMP 1").run()
+    assert count_caption(at) == "11 results · page 1 of 1"  # lamp 1, lamp 10 … lamp 19
+    at = by_label(at.text_input, "Search").input("").run()
+    at = by_label(at.multiselect, "Filter by field").select("colour").run()
+    at = by_label(at.text_input, "colour contains").input('"blue"').run()
+    assert count_caption(at) == "10 results · page 1 of 1"
+    at = by_label(at.slider, "Minimum confidence").set_value(0.9).run()
+    assert shown_names(at) == ["lamp 9"]  # blue (n % 3 == 0) with confidence 0.9
+
+
+def test_paging_sorting_and_back_to_page_one(app, analyst, lamps) -> None:
+    at = open_page(app, analyst)
+    at = by_label(at.selectbox, "Rows per page").set_value(25).run()
+    at = at.number_input(key="results_page").set_value(2).run()
+    assert count_caption(at) == "30 results · page 2 of 2"
+    assert shown_names(at) == [f"lamp {n}" for n in range(4, -1, -1)]
+    at = by_label(at.selectbox, "Sort by").set_value("price").run()
+    at = by_label(at.toggle, "Descending").set_value(False).run()
+    assert count_caption(at) == "30 results · page 1 of 2"  # a new order starts on page 1
+    assert shown_names(at)[:3] == ["lamp 0", "lamp 1", "lamp 2"]  # as numbers: 2 before 10
+
+
+def test_a_results_detail(app, analyst, lamps) -> None:
+    at = open_page(app, analyst)
+    third = at.dataframe[0].value["_id"][2]
+    at = by_label(at.selectbox, "Open a result").set_value(third).run()
+    assert json.loads(at.json[0].value) == LAMPS[27]
+    assert at.code[0].value == "https://shop.example/page/14"
+    assert "Fetched at 2025-03-01 12:00:27 UTC" in texts(at, "text")
+
+
+def test_charts_show_fill_rates_and_items_per_page(app, analyst, lamps) -> None:
+    at = open_page(app, analyst)
+    at.session_state["results_tab"] = "Charts"
+    at = at.run()
+    assert not at.exception
+    assert texts(at, "subheader") == ["Fields filled", "Items per page"]
+    captions = texts(at, "caption")
+    assert "Share of results in which each field has a value, over all 30 results." in captions
+    assert "Results extracted from each of the 15 pages." in captions
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
+    spawned: list[list[str]] = []
+    monkeypatch.setattr(exports, "spawn_worker", spawned.append)  # the worker is run below
+    at = open_page(app, analyst)
+    at.session_state["results_tab"] = "Exports"
+    at = by_label(at.run().selectbox, "Format").set_value("parquet").run()
+    at = by_label(at.button, "Export").click().run()
+    assert "Parquet export started; it appears below when ready." in texts(at, "success")
+    assert any(line.endswith("· preparing…") for line in texts(at, "text"))
+    assert not at.download_button
+    with db.transaction() as session:
+        [export_id] = [row.id for row in session.query(Export)]
+    assert spawned == [["export", str(export_id)]]  # after the request was committed
+
+    assert exports.perform_export(db, export_id).status == "completed"
+    at = at.run()
+    assert [b.label for b in at.download_button] == ["Download"]
+    assert any("Parquet" in line and "30 rows" in line for line in texts(at, "text"))
+
+
+def test_a_failed_export_says_why(app, db, analyst, lamps, monkeypatch) -> None:
+    monkeypatch.setattr(exports, "spawn_worker", lambda args: None)
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 10)
+    at = open_page(app, analyst)
+    at.session_state["results_tab"] = "Exports"
+    at = by_label(at.run().selectbox, "Format").set_value("xlsx").run()
+    at = by_label(at.button, "Export").click().run()
+    with db.transaction() as session:
+        exports.perform_export(db, session.query(Export.id).scalar())
+    at = at.run()
+    assert "Excel holds at most 10 rows and this run has 30 results" in texts(at, "error")[0]
+    assert not at.download_button
+
+
+def test_all_runs_of_the_job(app, db, analyst) -> None:
+    job_id, _ = add_run(db, analyst, LAMPS[:10])
+    add_run(db, analyst, LAMPS[10:], job_id=job_id)
+    at = open_page(app, analyst)
+    assert count_caption(at) == "20 results · page 1 of 1"  # the newest run
+    at = by_label(at.toggle, "All runs of this job").set_value(True).run()
+    assert count_caption(at) == "30 results · page 1 of 1"
