@@ -22,6 +22,7 @@ from core import runs
 from core.database import Database, open_database
 from core.runner import claim, claim_next, execute_run, worker_id
 from core.settings import get_settings
+from db.types import utcnow
 
 log = logging.getLogger("scrapedeck.worker")
 
@@ -38,9 +39,8 @@ def run_one(database: Database, run_id: uuid.UUID) -> int:
 
 
 def serve_once(database: Database, worker: str) -> bool:
-    """One round: reap, schedule, claim and execute one run. True when a run was executed."""
-    with database.transaction() as session:
-        runs.reap_stale_runs(session)
+    """One round: tidy up, schedule, claim and execute one run. True when a run was executed."""
+    _housekeeping(database)
     _start_due_schedules(database)
     with database.transaction() as session:
         run_id = claim_next(session, worker)
@@ -49,6 +49,15 @@ def serve_once(database: Database, worker: str) -> bool:
     log.info("run %s claimed by %s", run_id, worker)
     execute_run(database, run_id)
     return True
+
+
+def _housekeeping(database: Database) -> None:
+    """Fail runs whose worker died; delete export files whose time is up."""
+    from core.exports import remove_expired  # only serve needs it: keep `run` workers light
+
+    with database.transaction() as session:
+        runs.reap_stale_runs(session)
+        remove_expired(session, utcnow())
 
 
 def _start_due_schedules(database: Database) -> None:

@@ -27,7 +27,9 @@ def live() -> None:
     if polling and not table.status.isin(runs.ACTIVE).any():
         st.rerun()  # the last active run ended: redraw once, without the timer
     runs_table(table)
-    labels = {row.id: f"{row.job} · {row.status} · {row.created_at:%Y-%m-%d %H:%M:%S}"
+    # Labels hold nothing that changes (not the status): a select box keeps showing the label
+    # it first drew for the chosen option.
+    labels = {row.id: f"{row.job} · started {row.created_at:%Y-%m-%d %H:%M:%S}"
               for row in table.itertuples()}
     chosen = st.selectbox("Open run", list(labels), format_func=labels.get, key="runs_open")
     detail = perform(lambda s: runs.run_detail(s, actor, chosen))

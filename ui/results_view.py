@@ -89,15 +89,17 @@ def results_table(page: ResultsPage) -> None:
                  })
 
 
-def _row_label(position: int, row: pd.Series) -> str:
+def _row_label(row: pd.Series) -> str:
+    # Nothing positional: a select box keeps showing the label it first drew for its value,
+    # so a label that changes with the sort order would go stale.
     data = [v for k, v in row.items() if k not in META_COLUMNS and pd.notna(v)]
-    return f"{position}. {str(data[0] if data else row[SOURCE_URL])[:80]}"
+    return f"{str(data[0] if data else row[SOURCE_URL])[:80]} · {str(row[ID])[:8]}"
 
 
 def pick_result(page: ResultsPage) -> uuid.UUID | None:
     if page.frame.empty:
         return None
-    labels = {row[ID]: _row_label(n, row) for n, (_, row) in enumerate(page.frame.iterrows(), 1)}
+    labels = {row[ID]: _row_label(row) for _, row in page.frame.iterrows()}
     return st.selectbox("Open a result", list(labels), format_func=labels.get,
                         key="results_open")
 
@@ -146,13 +148,20 @@ def items_chart(items: pd.DataFrame) -> None:
     st.altair_chart(chart)
 
 
+def _human_size(n_bytes: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes} bytes"
+
+
 def _export_line(info: exports.ExportInfo) -> str:
     made = f"{FORMAT_LABELS[info.format]} · {info.created_at:%Y-%m-%d %H:%M} UTC"
     if info.status == "processing":
         return f"{made} · preparing…"
     if info.status == "failed":
         return f"{made} · failed"
-    size = f"{info.row_count:,} rows · {(info.size_bytes or 0) / 1e6:,.1f} MB"
+    size = f"{info.row_count:,} rows · {_human_size(info.size_bytes or 0)}"
     if info.expired:
         return f"{made} · {size} · expired"
     return f"{made} · {size} · until {info.expires_at:%Y-%m-%d %H:%M} UTC"

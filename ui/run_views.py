@@ -18,7 +18,8 @@ STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/sync:",
 
 def runs_table(table: pd.DataFrame) -> None:
     st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
-        "job": st.column_config.TextColumn("Job", width="medium"), "status": "Status",
+        "job": st.column_config.TextColumn("Job", width="medium"),
+        "status": st.column_config.TextColumn("Status", width="small"),
         "pages": "Pages", "items_found": "Items found", "errors": "Errors",
         "progress": st.column_config.ProgressColumn("Progress", format="%d%%", min_value=0,
                                                     max_value=100),

@@ -120,7 +120,12 @@ class Result(UUIDPrimaryKey, Base):
     __tablename__ = "results"
     __table_args__ = (
         UniqueConstraint("job_id", "content_hash"),
-        Index("ix_results_run_id_created_at", "run_id", "created_at"),
+        # The Results page pages through a run (or a job) newest first, optionally above a
+        # confidence threshold; ``id`` breaks ties so an offset is stable.
+        Index("ix_results_run_id_created_at_id", "run_id", "created_at", "id"),
+        Index("ix_results_run_id_confidence_score", "run_id", "confidence_score", "created_at",
+              "id"),
+        Index("ix_results_job_id_created_at_id", "job_id", "created_at", "id"),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("runs.id", ondelete="CASCADE"))
