@@ -12,6 +12,17 @@ with transaction() as session:
 
 st.title("Overview")
 st.caption(f"Welcome, {actor.name}.")
+scraping = figures.scraping
+jobs, scheduled, active, items = st.columns(4)
+jobs.metric("My jobs", scraping.jobs)
+scheduled.metric("Scheduled jobs", scraping.scheduled_jobs)
+active.metric("Runs in progress", scraping.active_runs)
+items.metric("Items stored", f"{scraping.items_stored:,}")
+day, failed = st.columns(2)
+day.metric("Runs (24 h)", scraping.runs_24h)
+failed.metric("Failed runs (24 h)", scraping.failed_runs_24h)
+
+st.subheader("Schemas")
 mine, public, versions = st.columns(3)
 mine.metric("My extractor schemas", figures.my_schemas)
 public.metric("Public schemas", figures.public_schemas)
@@ -25,6 +36,7 @@ if figures.admin is not None:
     ok.metric("Sign-ins (24 h)", figures.admin.sign_ins_24h)
     failed.metric("Failed sign-ins (24 h)", figures.admin.failed_sign_ins_24h)
 
-if figures.my_schemas == 0:
-    st.info("Start by defining what you want to extract: create an extractor schema.", icon=":material/data_object:")
-    st.page_link("pages/schemas.py", label="Open extractor schemas", icon=":material/arrow_forward:")
+if scraping.jobs == 0:
+    st.info("Start by defining what to scrape: create a job (and, optionally, a schema its "
+            "items must match).", icon=":material/work:")
+    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")

@@ -60,3 +60,21 @@ def test_a_suspended_user_cannot_sign_in(app, db, admin, analyst) -> None:
         users.suspend(session, admin, analyst.id, "contract ended")
     at = app(analyst.email)
     assert "suspended: contract ended" in texts(at, "error")[0]
+
+
+def test_the_overview_counts_my_jobs_and_runs(app, db, analyst) -> None:
+    from db.models import Run, ScrapingJob
+
+    with db.transaction() as session:
+        job = ScrapingJob(user_id=analyst.id, name="Lamps", target_url="https://x.io/",
+                          schedule_cron="0 6 * * *", config_package={})
+        session.add(job)
+        session.flush()
+        session.add_all([Run(job_id=job.id, user_id=analyst.id, status="running",
+                             idempotency_key="a", items_extracted=40),
+                         Run(job_id=job.id, user_id=analyst.id, status="failed",
+                             idempotency_key="b", items_extracted=2)])
+    metrics = {m.label: m.value for m in app(analyst.email).metric}
+    assert [metrics[k] for k in ("My jobs", "Scheduled jobs", "Runs in progress", "Items stored",
+                                 "Runs (24 h)", "Failed runs (24 h)")] == ["1", "1", "1", "42",
+                                                                          "2", "1"]
