@@ -176,3 +176,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Cheap password hashes: the cost factor is a setting, and tests hash many passwords.
     os.environ.setdefault("BCRYPT_ROUNDS", "4")
     get_settings.cache_clear()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests are the slowest: run them last, so a broken service shows up first.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -195,8 +195,10 @@ def untouched_app_server(app_server: AppServer, tmp_path: Path) -> Iterator[AppS
 
 # --------------------------------------------------------------------------- the browser
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
+    """Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, and every ``asyncio.run`` in later (non-browser) tests would fail."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_executable()
