@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from core.settings import PROJECT_ROOT, load_settings
@@ -178,3 +178,13 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
     page.screenshot(path=str(path), animations="disabled")
     return path
+
+
+def open_expander(page: Page, title: str) -> Locator:
+    """The expander titled ``title``, opened (a form inside it has a "Name" field)."""
+    expander = page.get_by_test_id("stExpander").filter(has_text=title)
+    name = expander.get_by_label("Name", exact=True)
+    if not name.is_visible():
+        expander.locator("summary").click()
+    expect(name).to_be_visible()
+    return expander

@@ -18,7 +18,7 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import AppServer, open_expander, screenshot, sign_in, wait_idle, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -56,12 +56,7 @@ def _nav(page: Page, name: str) -> None:
 
 
 def _new_job_form(page: Page) -> Locator:
-    expander = page.get_by_test_id("stExpander").filter(has_text="New job")
-    name = expander.get_by_label("Name", exact=True)
-    if not name.is_visible():
-        expander.locator("summary").click()
-    expect(name).to_be_visible()
-    return expander
+    return open_expander(page, "New job")
 
 
 def _saved_job_field(page: Page, field: str, element: str) -> Locator:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, open_app, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import AppServer, open_app, open_expander, screenshot, sign_in, wait_idle, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +37,7 @@ def _listed_names(page: Page) -> Locator:
 
 
 def _new_schema_form(page: Page) -> Locator:
-    expander = page.get_by_test_id("stExpander").filter(has_text="New schema")
-    name = expander.get_by_label("Name", exact=True)
-    if not name.is_visible():
-        expander.locator("summary").click()
-    expect(name).to_be_visible()
-    return expander
+    return open_expander(page, "New schema")
 
 
 def _edit_form(page: Page) -> Locator:

@@ -4,21 +4,9 @@ import csv
 
 import pytest
 
-from core.cli import main
 from tests.core.test_results import add_run
 
 ITEMS = [{"name": "Desk lamp", "specs": {"bulb": "LED"}}, {"name": "Chair", "price": 120}]
-
-
-@pytest.fixture
-def cli(app_env, capsys):  # type: ignore[no-untyped-def]
-    """Run a command in-process; return (exit status, stdout, stderr)."""
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    assert run("init")[0] == 0
-    return run
 
 
 @pytest.fixture
