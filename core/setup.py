@@ -24,7 +24,7 @@ def announce(admin: FirstAdmin | None) -> str | None:
         return None
     if admin.generated_password:
         return (f"ScrapeDeck: created admin {admin.email} with password "
-                f"{admin.generated_password}\n(shown once; change it on the Users page)")
+                f"{admin.generated_password}\n(shown once: keep it, or reset it later from the Users page)")
     return f"ScrapeDeck: created admin {admin.email} with the password from ADMIN_PASSWORD"
 
 

@@ -13,12 +13,16 @@ with transaction() as session:
 st.title("Overview")
 st.caption(f"Welcome, {actor.name}.")
 scraping = figures.scraping
+if scraping.jobs == 0:
+    st.info("Start by defining what to scrape: create a job (and, optionally, a schema its "
+            "items must match).", icon=":material/work:")
+    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")
 jobs, scheduled, active, items = st.columns(4)
 jobs.metric("My jobs", scraping.jobs)
 scheduled.metric("Scheduled jobs", scraping.scheduled_jobs)
 active.metric("Runs in progress", scraping.active_runs)
 items.metric("Items stored", f"{scraping.items_stored:,}")
-day, failed = st.columns(2)
+day, failed, _, _ = st.columns(4)
 day.metric("Runs (24 h)", scraping.runs_24h)
 failed.metric("Failed runs (24 h)", scraping.failed_runs_24h)
 
@@ -36,7 +40,3 @@ if figures.admin is not None:
     ok.metric("Sign-ins (24 h)", figures.admin.sign_ins_24h)
     failed.metric("Failed sign-ins (24 h)", figures.admin.failed_sign_ins_24h)
 
-if scraping.jobs == 0:
-    st.info("Start by defining what to scrape: create a job (and, optionally, a schema its "
-            "items must match).", icon=":material/work:")
-    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")
