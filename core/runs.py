@@ -29,7 +29,7 @@ from core.processes import spawn_worker
 from core.records import get_readable
 from core.schedule import next_run_utc
 from core.settings import get_settings
-from db.models import Result, Run, RunEvent, RunResult, ScrapingJob
+from db.models import Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: a worker process never needs it
@@ -69,7 +69,6 @@ class RunDetail:
     run: RunSummary
     url_errors: pd.DataFrame  # target_url, status_code, error, timestamp
     events: pd.DataFrame  # occurred_at, event_type, node_id, payload
-    results_stored: int
 
 
 def _summary(run: Run, job_name: str) -> RunSummary:
@@ -212,14 +211,12 @@ def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
         select(RunEvent.occurred_at, RunEvent.event_type, RunEvent.node_id, RunEvent.payload)
         .where(RunEvent.run_id == run.id)
         .order_by(RunEvent.occurred_at.desc()).limit(events_limit)).all()
-    stored = session.scalar(select(Result.id).where(Result.run_id == run.id).limit(1))
     import pandas as pd
 
     return RunDetail(
         run=_summary(run, _job_name(session, run.job_id)),
         url_errors=pd.DataFrame(errors, columns=["url", "status_code", "error", "at"]),
-        events=pd.DataFrame(events, columns=["at", "event", "node", "payload"]),
-        results_stored=run.items_extracted if stored else 0)
+        events=pd.DataFrame(events, columns=["at", "event", "node", "payload"]))
 
 
 def reap_stale_runs(session: Session, now: datetime | None = None) -> int:
@@ -240,6 +237,14 @@ def reap_stale_runs(session: Session, now: datetime | None = None) -> int:
     for run_id in stale:
         add_event(session, run_id, "failure", None, reason="heartbeat lost")
     return len(stale)
+
+
+def has_active_runs(session: Session, actor: Actor) -> bool:
+    """Whether the Runs page needs to keep refreshing."""
+    query = select(Run.id).where(Run.status.in_(ACTIVE)).limit(1)
+    if not actor.is_admin:
+        query = query.where(Run.user_id == actor.id)
+    return session.scalar(query) is not None
 
 
 def live_runs(session: Session, actor: Actor) -> pd.DataFrame:

@@ -11,11 +11,7 @@ actor = acting_user()
 st.title("Runs")
 show_flash()
 
-listing = perform(lambda s: runs.live_runs(s, actor))
-if listing is None or listing.empty:
-    st.info("No runs yet. Start one from a job on the Jobs page.", icon=":material/work:")
-    st.stop()
-polling = bool(listing.status.isin(runs.ACTIVE).any())
+polling = bool(perform(lambda s: runs.has_active_runs(s, actor)))
 
 
 @st.fragment(run_every="1s" if polling else None)
@@ -23,6 +19,9 @@ def live() -> None:
     """List and detail from one refresh; polls only while some run is queued or running."""
     table = perform(lambda s: runs.live_runs(s, actor))
     if table is None:
+        return
+    if table.empty:
+        st.info("No runs yet. Start one from a job on the Jobs page.", icon=":material/work:")
         return
     if polling and not table.status.isin(runs.ACTIVE).any():
         st.rerun()  # the last active run ended: redraw once, without the timer
