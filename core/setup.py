@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from pathlib import Path
 
 from core.database import Database, open_database
 from core.settings import get_settings
@@ -32,9 +34,11 @@ def cookie_signing_key() -> str:
     """AUTH_COOKIE_KEY, or a random key generated once and kept in the data folder, so that
     sign-in cookies survive restarts without anyone having to invent a secret."""
     settings = get_settings()
-    if settings.auth_cookie_key:
-        return settings.auth_cookie_key
-    path = settings.data_dir / "cookie.key"
+    return settings.auth_cookie_key or _stored_key(settings.data_dir / "cookie.key")
+
+
+@functools.cache  # read once per process: the app asks on every rerun
+def _stored_key(path: Path) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
