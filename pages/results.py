@@ -12,7 +12,8 @@ st.title("Results")
 
 runs = perform(lambda s: results.runs_for_picker(s, actor))
 if runs is None or runs.empty:
-    st.info("No runs yet. Start a job on the Runs page; its results show up here.", icon="📋")
+    st.info("No runs yet. Start one from a job on the Jobs page; its results show up here.",
+            icon=":material/table:")
     st.stop()
 labels = view.run_labels(runs)
 run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="results_run",

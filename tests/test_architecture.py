@@ -1,6 +1,7 @@
 """The layering stays true: imports point down only."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,10 @@ def test_pages_stay_thin(path: Path) -> None:
 def test_no_unsafe_html_anywhere() -> None:
     for path in python_files("pages", "ui", "core") + [PROJECT_ROOT / "app.py"]:
         assert "unsafe_allow_html=True" not in path.read_text(encoding="utf-8"), path
+
+
+def test_icons_are_material_symbols() -> None:
+    # Streamlit ships the Material font; emoji need a font many machines (and Chromium here) lack.
+    for path in python_files("pages", "ui") + [PROJECT_ROOT / "app.py"]:
+        for icon in re.findall(r'icon="([^"]*)"', path.read_text(encoding="utf-8")):
+            assert icon.startswith(":material/"), f"{path.name}: icon {icon!r}"

@@ -175,7 +175,7 @@ def _export_rows(actor: Actor, run_id: uuid.UUID, polling: bool) -> None:
         line, action = st.columns([3, 1])
         line.text(_export_line(info))
         if info.status == "failed":
-            line.error(info.error_message or "The export failed.", icon="⚠️")
+            line.error(info.error_message or "The export failed.", icon=":material/error:")
         if info.downloadable:
             found = perform(lambda s: exports.export_file(s, actor, info.id))
             if found is not None:
