@@ -23,6 +23,8 @@ class CostEvent(UUIDPrimaryKey, Base):
         Uuid, ForeignKey("runs.id", ondelete="SET NULL"), index=True)
     job_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("scraping_jobs.id", ondelete="SET NULL"), index=True)
+    build_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("builds.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # bytes_fetched, pages, browser_seconds, …
     quantity: Mapped[Decimal] = mapped_column(Numeric(20, 6))
     unit: Mapped[str] = mapped_column(String(20))
