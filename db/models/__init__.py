@@ -7,12 +7,16 @@ from db.models.builds import (
 )
 from db.models.costs import CostEvent
 from db.models.events import EVENT_TYPES, RunEvent
+from db.models.llm import TEST_STATUSES, LLMProvider, ModelPrice
 from db.models.scraping import (
     EXPORT_FORMATS, PAGINATION_TYPES, RUN_STATUSES, Export, ExtractorSchema, Result, Run,
     RunResult, ScrapingJob,
 )
 from db.models.seo import (
     SEO_REPORT_STATUSES, Backlink, KeywordRanking, KeywordResearch, SeoIgnoredFinding, SeoReport,
+)
+from db.models.seo_crawls import (
+    CRAWL_STATUSES, FINDING_SEVERITIES, SeoCrawl, SeoCrawlFinding, SeoCrawlPage,
 )
 
 __all__ = [
@@ -22,4 +26,6 @@ __all__ = [
     "ObjectiveEmbedding", "BUILD_STATUSES",
     "SeoReport", "SeoIgnoredFinding", "KeywordResearch", "KeywordRanking", "Backlink",
     "SEO_REPORT_STATUSES",
+    "SeoCrawl", "SeoCrawlPage", "SeoCrawlFinding", "CRAWL_STATUSES", "FINDING_SEVERITIES",
+    "LLMProvider", "ModelPrice", "TEST_STATUSES",
 ]
