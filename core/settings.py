@@ -95,6 +95,15 @@ class Settings:
         "recorded as an error.")
     fetch_max_redirects: int = _setting(
         "FETCH_MAX_REDIRECTS", 10, "Redirects followed for one URL before giving up.")
+    seo_crawl_max_pages: int = _setting(
+        "SEO_CRAWL_MAX_PAGES", 5000,
+        "Upper bound on the pages one SEO site crawl may fetch (a crawl asks for 1 up to this).")
+    seo_crawl_max_depth: int = _setting(
+        "SEO_CRAWL_MAX_DEPTH", 20,
+        "Clicks from the start page beyond which an SEO crawl follows no more links.")
+    seo_crawl_deep_page_clicks: int = _setting(
+        "SEO_CRAWL_DEEP_PAGE_CLICKS", 4,
+        "A page more clicks than this from the start page is reported as too deep.")
 
     executor: str = _setting(
         "EXECUTOR", "local",
