@@ -128,6 +128,22 @@ class Settings:
         "Hours an export file stays downloadable; after that it is deleted from "
         "`$SCRAPEDECK_DATA_DIR/exports`.")
 
+    secret_key: str = _setting(
+        "SCRAPEDECK_SECRET_KEY", "",
+        "Secret that encrypts stored API keys (any long random text). Empty: a random key is "
+        "generated once and kept in `$SCRAPEDECK_DATA_DIR/secret.key`. Changing it makes saved "
+        "keys unreadable: users are asked to enter them again.")
+    llm_timeout_seconds: float = _setting(
+        "LLM_TIMEOUT_SECONDS", 60.0,
+        "Default longest wait for one model answer; each provider can set its own.")
+    llm_test_timeout_seconds: float = _setting(
+        "LLM_TEST_TIMEOUT_SECONDS", 15.0,
+        "Longest wait for the model provider's \"Test connection\" call (which is not retried).")
+    llm_max_retries: int = _setting(
+        "LLM_MAX_RETRIES", 2,
+        "Retries of a model call after a connection error, HTTP 429 or 5xx (a timeout is not "
+        "retried: it already took the whole wait allowed).")
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

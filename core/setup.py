@@ -34,7 +34,13 @@ def cookie_signing_key() -> str:
     """AUTH_COOKIE_KEY, or a random key generated once and kept in the data folder, so that
     sign-in cookies survive restarts without anyone having to invent a secret."""
     settings = get_settings()
-    return settings.auth_cookie_key or _stored_key(settings.data_dir / "cookie.key")
+    return settings.auth_cookie_key or generated_secret("cookie.key")
+
+
+def generated_secret(filename: str) -> str:
+    """A random secret made the first time it is asked for and kept (mode 600) in the data
+    folder as ``filename``: the fallback for every secret setting left empty."""
+    return _stored_key(get_settings().data_dir / filename)
 
 
 @functools.cache  # read once per process: the app asks on every rerun

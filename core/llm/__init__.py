@@ -1,0 +1,49 @@
+"""The optional language model: an OpenAI-compatible chat-completions provider per user.
+
+The builder uses it like this (never holding a transaction across the model call)::
+
+    from core import llm
+
+    with database.transaction() as session:
+        config = llm.provider_for(session, actor)        # None: go on without a model
+    if config is not None:
+        try:
+            with llm.client_for(config) as client:
+                fields, usage = llm.propose_fields(client, objective, page_digest)
+        except llm.ModelError as exc:                     # readable; exc.usage may be set
+            usage = exc.usage
+            ...                                           # keep what the build had, say str(exc)
+        with database.transaction() as session:
+            if usage is not None:
+                llm.record_usage(session, actor.id, usage, build_id=build.id)
+
+Modules: ``client`` (httpx, retries, error mapping), ``assist`` (the three builder calls and
+their answer schemas), ``providers`` (per-user settings, encrypted key, connection test),
+``prices`` (price table), ``usage`` (cost ledger rows), ``secrets`` (Fernet), ``errors``.
+"""
+
+from __future__ import annotations
+
+from core.llm.assist import (
+    FEEDBACK_OPERATION_SCHEMA, interpret_feedback, propose_fields, repair_field,
+)
+from core.llm.client import ChatClient, Completion, ProviderConfig, Usage
+from core.llm.errors import (
+    ModelAnswerInvalid, ModelError, ModelRefused, ModelUnavailable, ProviderKeyUnreadable,
+)
+from core.llm.providers import provider_for
+from core.llm.usage import record_usage
+
+
+def client_for(config: ProviderConfig) -> ChatClient:
+    """A client for ``config`` with the configured timeout and retries; use it as a context
+    manager (or call ``close()``) so its connections are released."""
+    return ChatClient(config)
+
+
+__all__ = [
+    "ChatClient", "Completion", "ProviderConfig", "Usage", "client_for", "provider_for",
+    "propose_fields", "repair_field", "interpret_feedback", "FEEDBACK_OPERATION_SCHEMA",
+    "record_usage", "ModelError", "ModelUnavailable", "ModelRefused", "ModelAnswerInvalid",
+    "ProviderKeyUnreadable",
+]
