@@ -155,6 +155,11 @@ class Settings:
         """Where export files are written (and served from by the download button)."""
         return self.data_dir / "exports"
 
+    @property
+    def seo_reports_dir(self) -> Path:
+        """Where PDF exports of SEO reports are written."""
+        return self.data_dir / "seo_reports"
+
 
 def _convert(raw: str, kind: Any) -> Any:
     if kind in (bool, "bool"):

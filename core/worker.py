@@ -3,6 +3,8 @@
     python -m core.worker run RUN_ID      execute one queued run (spawned by the app per run)
     python -m core.worker serve           claim queued runs, start due schedules, reap dead runs
     python -m core.worker export EXPORT_ID
+    python -m core.worker seo-audit REPORT_ID       audit one queued SEO report's page
+    python -m core.worker seo-report-pdf REPORT_ID  print one SEO report as PDF
 
 ``serve`` can run on any number of machines against one PostgreSQL: runs are claimed with
 ``FOR UPDATE SKIP LOCKED`` and scheduled runs carry an idempotency key (job + slot), so each run
@@ -91,6 +93,20 @@ def export(database: Database, export_id: uuid.UUID) -> int:
     return 0
 
 
+def seo_audit(database: Database, report_id: uuid.UUID) -> int:
+    from core.seo.reports import execute_audit
+
+    log.info("seo report %s %s", report_id, execute_audit(database, report_id))
+    return 0
+
+
+def seo_report_pdf(database: Database, report_id: uuid.UUID) -> int:
+    from core.seo.report_export import perform_pdf
+
+    log.info("seo report %s pdf %s", report_id, perform_pdf(database, report_id))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.worker",
                                      description="ScrapeDeck worker processes.")
@@ -105,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit when this process (the app that started us) is gone")
     p = commands.add_parser("export", help="write one requested export file")
     p.add_argument("export_id", type=uuid.UUID)
+    p = commands.add_parser("seo-audit", help="audit the page of one queued SEO report")
+    p.add_argument("report_id", type=uuid.UUID)
+    p = commands.add_parser("seo-report-pdf", help="print one SEO report as PDF")
+    p.add_argument("report_id", type=uuid.UUID)
     return parser
 
 
@@ -117,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_one(database, args.run_id)
         if args.command == "serve":
             return serve(database, args.max_runs, args.idle_exit, args.parent)
+        if args.command == "seo-audit":
+            return seo_audit(database, args.report_id)
+        if args.command == "seo-report-pdf":
+            return seo_report_pdf(database, args.report_id)
         return export(database, args.export_id)
     finally:
         database.dispose()
