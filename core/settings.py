@@ -143,6 +143,9 @@ class Settings:
         "LLM_MAX_RETRIES", 2,
         "Retries of a model call after a connection error, HTTP 429 or 5xx (a timeout is not "
         "retried: it already took the whole wait allowed).")
+    llm_retry_max_wait_seconds: float = _setting(
+        "LLM_RETRY_MAX_WAIT_SECONDS", 20.0,
+        "Cap on any wait before retrying a model call, including the provider's `Retry-After`.")
 
     @property
     def resolved_database_url(self) -> str:
