@@ -13,6 +13,7 @@ trafilatura is imported inside the function: the CLI imports this module and mus
 from __future__ import annotations
 
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 
 from core.analysis.dates import publication_date
@@ -50,7 +51,7 @@ def article(html: str | bytes, url: str | None = None, *, fast: bool = False) ->
         author=document.author or None,
         date=date,
         description=document.description or None,
-        text=document.text or None,
+        text=_text_of(document),
         sitename=document.sitename or None,
         tags=list(document.tags or []),
         categories=list(document.categories or []),
@@ -60,7 +61,12 @@ def article(html: str | bytes, url: str | None = None, *, fast: bool = False) ->
 def main_text(html: str | bytes, url: str | None = None, *, fast: bool = False) -> str | None:
     """Only the main text (no metadata, no date): what the quality bench measures."""
     document = _extract(html, url, fast=fast, with_metadata=False)
-    return (document.text or None) if document is not None else None
+    return _text_of(document) if document is not None else None
+
+
+def _text_of(document) -> str | None:
+    # NFC, as trafilatura.extract() gives its text: the same letter compares equal however written.
+    return unicodedata.normalize("NFC", document.text) if document.text else None
 
 
 def _extract(html: str | bytes, url: str | None, *, fast: bool, with_metadata: bool = True):

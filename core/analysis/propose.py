@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
+from selectolax.lexbor import LexborHTMLParser
+
+from core.analysis.containers import find_container
+from core.analysis.detail import match_on_detail
+from core.analysis.kinds import page_kind
+from core.analysis.matching import Match, match_in_records
+from core.analysis.objective import wanted_fields
+from core.analysis.samples import run_samples
+from core.analysis.schema import schema_for
+from core.analysis.structured import structured_data
 from core.analysis.types import Proposal, SamplePage, WantedField
+from core.errors import ValidationError
+from core.scrape.package import PACKAGE_VERSION, parse_package
+
+DEFAULT_FIELDS = {
+    "list": [WantedField("name", "string"), WantedField("price", "price"),
+             WantedField("url", "url"), WantedField("image", "image")],
+    "detail": [WantedField("name", "string"), WantedField("price", "price"),
+               WantedField("currency", "currency"), WantedField("sku", "string"),
+               WantedField("brand", "string"), WantedField("availability", "availability"),
+               WantedField("image", "image")],
+    "article": [WantedField("title", "string"), WantedField("author", "string"),
+                WantedField("date", "date"), WantedField("text", "string")],
+}
 
 
 def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | None = None,
@@ -13,5 +37,109 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
     (from the objective, plus ``extra_fields``) and emit a schema and a package.
 
     ``start_from`` is a stored package (from the knowledge base): its fields that give values on
-    these pages are kept as they are; the others are analysed again."""
-    raise NotImplementedError("interface published first; implementation follows")
+    all these pages are kept as they are; the others are analysed again. Raises
+    ``ValidationError`` when there are no pages."""
+    if not pages:
+        raise ValidationError("Give at least one sample page to analyse.")
+    trees = [LexborHTMLParser(page.html) for page in pages]
+    kinds = {page.url: page_kind(page.html, page.url, tree=tree,
+                                 data=structured_data(page.html, page.url))
+             for page, tree in zip(pages, trees, strict=True)}
+    kind = Counter(kinds.values()).most_common(1)[0][0]
+    notes: list[str] = [_kinds_note(kinds)]
+    fields = _unique([*wanted_fields(objective), *extra_fields])
+    if not fields:
+        fields = DEFAULT_FIELDS[kind]
+        notes.append("The objective names no fields I know; proposing what a "
+                     f"{kind} page usually offers: {', '.join(f.name for f in fields)}.")
+    kept, container = _kept_from(start_from, pages, notes)
+    if kind == "list":
+        container = container or _common_container(pages, trees, notes)
+        if container is None:
+            kind = "detail"
+    matches: dict[str, Match] = {}
+    for field in fields:
+        if field.name in kept:
+            matches[field.name] = kept[field.name]
+            continue
+        match = _match(field, kind, container, pages, trees)
+        if match is not None:
+            matches[field.name] = match
+        else:
+            notes.append(f"Could not find '{field.name}' on the samples: paste a value you see "
+                         "on the page to add it, or rename it to what the page calls it.")
+    package = {"version": PACKAGE_VERSION, "container": container if kind == "list" else None,
+               "fields": {name: m.spec for name, m in matches.items()},
+               "pagination": {"type": "none"}, "render": {"javascript": False, "wait_for": None}}
+    if not matches:
+        notes.append("Nothing the objective asks for was found; the package is empty.")
+        return Proposal(schema_for(fields), package, kinds, {}, notes)
+    parse_package(package)  # a proposal the engine refuses is a bug here, not the user's problem
+    report = run_samples(package, pages)
+    for name, sample in report.fields.items():
+        if sample.flagged:
+            notes.append(f"'{name}' was found on {sample.hits} of {sample.total} samples.")
+    required = [n for n in ("name", "title") if n in report.fields
+                and report.fields[n].hits == len(pages)]
+    schema = schema_for([f for f in fields if f.name in matches], required=required)
+    return Proposal(schema, package, kinds, {n: m.source for n, m in matches.items()}, notes)
+
+
+def _kinds_note(kinds: dict[str, str]) -> str:
+    counts = Counter(kinds.values())
+    return "Samples: " + ", ".join(f"{n} {kind} page{'s' if n > 1 else ''}"
+                                   for kind, n in counts.items()) + "."
+
+
+def _unique(fields: Sequence[WantedField]) -> list[WantedField]:
+    seen: dict[str, WantedField] = {}
+    for field in fields:
+        seen.setdefault(field.name, field)
+    return list(seen.values())
+
+
+def _kept_from(start_from: dict | None, pages: Sequence[SamplePage],
+               notes: list[str]) -> tuple[dict[str, Match], str | None]:
+    """The stored package's fields that give a value on every sample (and its container)."""
+    if not start_from:
+        return {}, None
+    try:
+        report = run_samples(start_from, pages)
+    except ValidationError:
+        notes.append("The stored package could not be read; analysing from scratch.")
+        return {}, None
+    kept = {name: Match(start_from["fields"][name], "kept from the knowledge base")
+            for name, sample in report.fields.items() if sample.hits == sample.total}
+    notes.append(f"Started from a stored package: kept {len(kept)} of {len(report.fields)} "
+                 "fields that work on these samples.")
+    container = start_from.get("container") if kept else None
+    return kept, container if isinstance(container, str) else None
+
+
+def _common_container(pages: Sequence[SamplePage], trees: list[LexborHTMLParser],
+                      notes: list[str]) -> str | None:
+    """A container selector that finds records on every list sample."""
+    found = [find_container(tree) for tree in trees]
+    options = [c.selector for c in found if c is not None]
+    for selector in options:
+        if all(len(tree.css(selector)) >= 1 for tree in trees):
+            counts = ", ".join(str(len(tree.css(selector))) for tree in trees)
+            notes.append(f"Records: '{selector}' ({counts} per sample).")
+            return selector
+    if options:
+        notes.append(f"Records: '{options[0]}' (not found on every sample).")
+        return options[0]
+    notes.append("No repeated record element found; treating each page as one record.")
+    return None
+
+
+def _match(field: WantedField, kind: str, container: str | None,
+           pages: Sequence[SamplePage], trees: list[LexborHTMLParser]) -> Match | None:
+    if kind == "list" and container:
+        records = [node for tree in trees for node in tree.css(container)]
+        return match_in_records(field, records)
+    for page, tree in zip(pages, trees, strict=True):
+        match = match_on_detail(field, page.html, tree)
+        if match is not None:
+            return match
+    return None

@@ -17,6 +17,9 @@ Every transform declares the kind of value it works on and gives, so a package t
                                                        the text must be just the date ("March 3,
                                                        2024", "3 days ago"): cut it out with regex
     absolute_url  –                text       text     resolved against the page URL (<base href>)
+    availability  –                text       text     schema.org name: "In stock!", "Auf Lager",
+                                                       "https://schema.org/InStock" → "InStock";
+                                                       "Sold out" → "SoldOut" (core.scrape.availability)
     regex         pattern          text       text     first group, or the whole match
     json          dotted path      text       any      parse JSON, take a path: "offers.price",
                                                        "image.0" (for JSON-LD <script> blocks)
@@ -39,6 +42,8 @@ from urllib.parse import urljoin
 
 from dateparser.date import DateDataParser
 from price_parser import Price
+
+from core.scrape.availability import availability
 
 Kind = Literal["text", "number", "any", "list"]
 
@@ -147,6 +152,10 @@ def _absolute_url(text: str, _argument: str | None, base_url: str) -> str:
     return urljoin(base_url, text.strip())
 
 
+def _availability(text: str, _argument: str | None, _base_url: str) -> str | None:
+    return availability(text)
+
+
 def _regex(text: str, pattern: str | None, _base_url: str) -> str | None:
     match = compile_regex(pattern or "").search(text)
     if not match:
@@ -180,6 +189,7 @@ TRANSFORMS: dict[str, TransformSpec] = {
     "currency": TransformSpec("text", "text", None, _currency),
     "date": TransformSpec("text", "text", None, _date),
     "absolute_url": TransformSpec("text", "text", None, _absolute_url),
+    "availability": TransformSpec("text", "text", None, _availability),
     "regex": TransformSpec("text", "text", "a regular expression", _regex),
     "json": TransformSpec("text", "any", "a dotted path such as offers.price", _json),
     "join": TransformSpec("list", "text", "a separator", _join),

@@ -1,0 +1,136 @@
+"""Package fields for a detail page (one record per page): structured data first, then the
+visible page. Each spec reads the page the way ``core.analysis.product`` found the value."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from core.analysis.matching import Match, finder_for
+from core.analysis.product import PRODUCT_TYPES
+from core.analysis.selectors import selector_within
+from core.analysis.types import WantedField
+
+_ITEMPROPS = {"price": ("price",), "currency": ("priceCurrency",), "sku": ("sku",),
+              "mpn": ("mpn",), "gtin": ("gtin13", "gtin", "gtin12", "gtin14", "gtin8"),
+              "brand": ("brand",), "availability": ("availability",), "name": ("name",),
+              "description": ("description",), "rating": ("ratingValue",), "image": ("image",)}
+_META = {"price": ("product:price:amount", "og:price:amount"),
+         "currency": ("product:price:currency", "og:price:currency"),
+         "availability": ("product:availability", "og:availability"),
+         "brand": ("product:brand",), "sku": ("product:retailer_item_id",),
+         "gtin": ("product:gtin", "product:ean"), "name": ("og:title",), "title": ("og:title",),
+         "image": ("og:image",), "url": ("og:url",), "description": ("og:description",),
+         "date": ("article:published_time",), "author": ("author", "article:author")}
+_JSONLD_KEYS = {"price": "offers.price", "currency": "offers.priceCurrency",
+                "availability": "offers.availability", "sku": "sku", "mpn": "mpn",
+                "gtin": "gtin13", "brand": "brand.name", "name": "name", "image": "image",
+                "description": "description", "rating": "aggregateRating.ratingValue",
+                "url": "url"}
+_TRANSFORMS = {"price": ["price"], "currency": ["strip"], "number": ["number"],
+               "integer": ["number"], "rating": ["number"], "availability": ["availability"],
+               "date": ["date"], "url": ["absolute_url"], "image": ["absolute_url"]}
+
+
+def match_on_detail(field: WantedField, html: str, tree: LexborHTMLParser) -> Match | None:
+    """How to read ``field`` from a detail page like this one, or None."""
+    canonical = field.description if field.description in _ITEMPROPS or \
+        field.description in _META else field.name
+    transforms = list(_TRANSFORMS.get(field.type, ["strip"]))
+    for prop in _ITEMPROPS.get(canonical, ()):
+        node = tree.css_first(f"[itemprop={prop}]")
+        if node is None or (node.attributes.get("itemscope") is not None and prop != "brand"):
+            continue
+        for key in ("content", "href", "src"):
+            if node.attributes.get(key):
+                return Match({"selector": f"[itemprop={prop}]", "take": "attr", "attribute": key,
+                              "transforms": transforms}, f"itemprop={prop} ({key})")
+        if node.text(deep=True).strip():
+            return Match({"selector": f"[itemprop={prop}]", "transforms": transforms},
+                         f"itemprop={prop}")
+    for key in _META.get(canonical, ()):
+        query = f'meta[property="{key}"], meta[name="{key}"]'
+        node = tree.css_first(query)
+        if node is not None and node.attributes.get("content"):
+            return Match({"selector": query, "take": "attr", "attribute": "content",
+                          "transforms": transforms}, f"meta {key}")
+    if canonical in _JSONLD_KEYS:
+        found = _jsonld_spec(html, _JSONLD_KEYS[canonical], transforms)
+        if found:
+            return found
+    body = tree.body
+    if body is None:
+        return None
+    found = finder_for(field)(field, body)
+    if found is None:
+        return None
+    node, spec, source = found
+    return Match({"selector": selector_within(body, node) or "body", **spec}, source)
+
+
+def _jsonld_spec(html: str, key_path: str, transforms: list[Any]) -> Match | None:
+    """A JSON-LD script read with the ``json`` transform: ``offers.price`` on the product, with
+    the path into ``@graph`` or an array when the product sits there."""
+    tree = LexborHTMLParser(html)
+    for index, script in enumerate(tree.css('script[type="application/ld+json"]'), 1):
+        try:
+            block = json.loads(script.text())
+        except ValueError:
+            continue
+        prefix = _product_path(block)
+        if prefix is None:
+            continue
+        path = ".".join([*prefix, *_offer_path(block, prefix, key_path)])
+        if _follow(block, path.split(".")) in (None, "", []):
+            continue
+        query = f'(//script[@type="application/ld+json"])[{index}]'
+        return Match({"selector": query, "selector_type": "xpath",
+                      "transforms": [{"json": path}, *transforms]},
+                     f"JSON-LD Product.{key_path}")
+    return None
+
+
+def _product_path(block: Any, depth: int = 0) -> list[str] | None:
+    if depth > 3:
+        return None
+    if isinstance(block, dict):
+        types = block.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(str(t).rsplit("/", 1)[-1] in PRODUCT_TYPES - {"Offer"} for t in types):
+            return []
+        for key in ("@graph", "mainEntity"):
+            if key in block:
+                inner = _product_path(block[key], depth + 1)
+                if inner is not None:
+                    return [key, *inner]
+    if isinstance(block, list):
+        for i, item in enumerate(block):
+            inner = _product_path(item, depth + 1)
+            if inner is not None:
+                return [str(i), *inner]
+    return None
+
+
+def _offer_path(block: Any, prefix: list[str], key_path: str) -> list[str]:
+    keys = key_path.split(".")
+    product = _follow(block, prefix)
+    if keys[0] == "offers" and isinstance(product, dict) and isinstance(product.get("offers"), list):
+        return ["offers", "0", *keys[1:]]
+    if keys[0] == "brand" and isinstance(product, dict) and isinstance(product.get("brand"), str):
+        return ["brand"]
+    if keys[0] == "image" and isinstance(product, dict) and isinstance(product.get("image"), list):
+        return ["image", "0"]
+    return keys
+
+
+def _follow(value: Any, keys: list[str]) -> Any:
+    for key in keys:
+        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        elif isinstance(value, dict):
+            value = value.get(key)
+        else:
+            return None
+    return value
