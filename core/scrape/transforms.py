@@ -189,8 +189,8 @@ TRANSFORMS: dict[str, TransformSpec] = {
     "currency": TransformSpec("text", "text", None, _currency),
     "date": TransformSpec("text", "text", None, _date),
     "absolute_url": TransformSpec("text", "text", None, _absolute_url),
-    "availability": TransformSpec("text", "text", None, _availability),
     "regex": TransformSpec("text", "text", "a regular expression", _regex),
     "json": TransformSpec("text", "any", "a dotted path such as offers.price", _json),
     "join": TransformSpec("list", "text", "a separator", _join),
+    "availability": TransformSpec("text", "text", None, _availability),
 }
