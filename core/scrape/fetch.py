@@ -149,8 +149,15 @@ class Fetcher:
                 target, error = await self._admit(target, robots=robots, hop_from=current)
             if error is None:
                 trace.redirects.append(target)
+                trace.redirect_statuses.append(response.status_code or 0)
                 current = target
         return trace.result(current, response, error)
+
+    async def fetch_document(self, url: str) -> FetchResult:
+        """GET a file of any Content-Type (robots.txt, sitemap.xml) with the same checks, caps
+        and redirect handling as ``fetch``; robots.txt is not asked (these files are for
+        crawlers to read)."""
+        return await self._fetch(url, html_only=False, robots=False)
 
     async def _fetch_robots_txt(self, url: str) -> FetchResult:
         return await self._fetch(url, html_only=False, robots=False)
@@ -356,6 +363,7 @@ class _Trace:
     attempts: int = 0
     n_bytes: int = 0
     redirects: list[str] = field(default_factory=list)
+    redirect_statuses: list[int] = field(default_factory=list)
 
     def result(self, final_url: str, response: _Response | None, error: str | None) -> FetchResult:
         if response is None:
@@ -371,6 +379,7 @@ class _Trace:
             elapsed_s=time.monotonic() - self.started,
             attempts=self.attempts,
             redirects=list(self.redirects),
+            redirect_statuses=list(self.redirect_statuses),
             error=error,
         )
 

@@ -15,7 +15,8 @@ class FetchResult:
     ``attempts`` counts the HTTP requests sent (retries and redirect hops included); ``n_bytes``
     the bytes received over the wire (what the cost ledger bills); ``elapsed_s`` the wall time of
     the whole fetch, retries and politeness waits included. ``redirects`` lists the URLs
-    redirected to, in order. ``headers`` has lower-case names.
+    redirected to, in order, and ``redirect_statuses`` the status of the answer that sent each
+    (301, 302…). ``headers`` has lower-case names.
     """
 
     url: str
@@ -28,6 +29,7 @@ class FetchResult:
     attempts: int = 0
     redirects: list[str] = field(default_factory=list)
     error: str | None = None
+    redirect_statuses: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
