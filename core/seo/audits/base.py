@@ -1,0 +1,87 @@
+"""What every audit is and returns.
+
+An audit is a small pure function ``check(page) -> Outcome`` registered with ``@audit(...)``:
+the decorator records its id, title, group, weight and recommendation, so the function itself
+only looks at the page and says pass, fail or not applicable, with the evidence.
+
+``AuditResult`` is what the report keeps for one audit on one page; ``score.py`` fills in
+``points_recoverable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.seo.page import Page
+
+PASS, FAIL, NOT_APPLICABLE, ERROR = "pass", "fail", "not_applicable", "error"
+VERDICTS = (PASS, FAIL, NOT_APPLICABLE, ERROR)
+
+
+@dataclass
+class AuditResult:
+    id: str  # Lighthouse's audit id for Lighthouse's audits
+    title: str
+    group: str
+    verdict: str  # one of VERDICTS
+    weight: float
+    evidence: list[dict[str, Any]]  # the elements, headers or values that failed (or were seen)
+    recommendation: str
+    points_recoverable: float  # score points a fix would bring back (0 unless it failed)
+    lighthouse: bool  # part of Lighthouse's SEO category (counts in the score)
+    details: str = ""  # one sentence on the verdict: why it failed, or why it does not apply
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an audit function returns; the registry adds the rest."""
+
+    verdict: str
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    details: str = ""
+
+
+def passed(details: str = "", evidence: list[dict[str, Any]] | None = None) -> Outcome:
+    return Outcome(PASS, evidence or [], details)
+
+
+def failed(details: str, evidence: list[dict[str, Any]] | None = None) -> Outcome:
+    return Outcome(FAIL, evidence or [], details)
+
+
+def not_applicable(details: str) -> Outcome:
+    return Outcome(NOT_APPLICABLE, [], details)
+
+
+def verdict_of(ok: bool, details_ok: str, details_fail: str,
+               evidence: list[dict[str, Any]]) -> Outcome:
+    return passed(details_ok, evidence) if ok else failed(details_fail, evidence)
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    id: str
+    title: str
+    group: str
+    weight: float
+    recommendation: str
+    lighthouse: bool
+    check: Callable[[Page], Outcome]
+
+
+REGISTRY: list[AuditSpec] = []
+
+
+def audit(id: str, *, title: str, group: str, weight: float, recommendation: str,
+          lighthouse: bool = False) -> Callable[[Callable[[Page], Outcome]],
+                                                Callable[[Page], Outcome]]:
+    """Register ``check`` as the audit ``id`` (in the order modules are imported)."""
+
+    def register(check: Callable[[Page], Outcome]) -> Callable[[Page], Outcome]:
+        REGISTRY.append(AuditSpec(id, title, group, weight, recommendation, lighthouse, check))
+        return check
+
+    return register
