@@ -18,6 +18,7 @@ import sys
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.cli import extract as extract_cli
 from core.cli import jobs as jobs_cli
 from core.cli import runs as runs_cli
 from core.cli import results as results_cli
@@ -27,7 +28,7 @@ from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
 from core.users import get_active_actor
 
-COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli]
+COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, extract_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +56,9 @@ def _acting_user(session: Session, email: str | None) -> Actor:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "no_database", False):  # `extract`: no database, no user
+            args.handler(args)
+            return 0
         database, admin = initialise()
         message = announce(admin)
         if message:
