@@ -5,6 +5,7 @@
     python -m core.worker export EXPORT_ID
     python -m core.worker seo-audit REPORT_ID       audit one queued SEO report's page
     python -m core.worker seo-report-pdf REPORT_ID  print one SEO report as PDF
+    python -m core.worker llm-test PROVIDER_ID      test a model provider's connection
 
 ``serve`` can run on any number of machines against one PostgreSQL: runs are claimed with
 ``FOR UPDATE SKIP LOCKED`` and scheduled runs carry an idempotency key (job + slot), so each run
@@ -107,6 +108,14 @@ def seo_report_pdf(database: Database, report_id: uuid.UUID) -> int:
     return 0
 
 
+def llm_test(database: Database, provider_id: uuid.UUID) -> int:
+    from core.llm.providers import run_connection_test
+
+    status = run_connection_test(database, provider_id)
+    log.info("model provider %s test: %s", provider_id, status)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.worker",
                                      description="ScrapeDeck worker processes.")
@@ -125,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report_id", type=uuid.UUID)
     p = commands.add_parser("seo-report-pdf", help="print one SEO report as PDF")
     p.add_argument("report_id", type=uuid.UUID)
+    p = commands.add_parser("llm-test", help="test a model provider's connection")
+    p.add_argument("provider_id", type=uuid.UUID)
     return parser
 
 
@@ -141,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return seo_audit(database, args.report_id)
         if args.command == "seo-report-pdf":
             return seo_report_pdf(database, args.report_id)
+        if args.command == "llm-test":
+            return llm_test(database, args.provider_id)
         return export(database, args.export_id)
     finally:
         database.dispose()

@@ -63,7 +63,7 @@ FIELD_SPEC_SCHEMA: dict[str, Any] = {
 
 REPAIR_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["spec"],
-    "properties": {"spec": {"oneOf": [{"type": "null"}, FIELD_SPEC_SCHEMA]},
+    "properties": {"spec": {**FIELD_SPEC_SCHEMA, "type": ["object", "null"]},
                    "reason": {"type": "string"}},
 }
 
@@ -200,7 +200,7 @@ def _unfenced(content: str) -> str:
 
 def _describe(error: Any) -> str:
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path).lstrip(".")
-    if error.validator == "oneOf" and isinstance(error.instance, dict):
+    if error.validator == "oneOf" and isinstance(error.instance, dict):  # feedback operations
         message = f"not a valid operation: {_excerpt(json.dumps(error.instance))}"
     else:
         message = error.message if len(error.message) <= 200 else error.message[:199] + "…"
