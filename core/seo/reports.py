@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # pandas is imported where a table is built: the worker never
 log = logging.getLogger("scrapedeck.seo")
 
 ACTIVE = ("queued", "running")
+# Which of the audit's page facts go into the seed's technical_seo and content_analysis columns.
+TECHNICAL_FACTS = ("canonical", "indexable", "indexability", "meta_robots", "x_robots_tag",
+                   "hreflang", "content_type", "rendered")
+CONTENT_FACTS = ("lang", "word_count", "og", "twitter", "structured_data_types")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -92,6 +96,7 @@ class AuditRow:
     recommendation: str
     lighthouse: bool
     evidence: list[EvidenceRow]
+    details: str = ""  # why it failed, or why it does not apply
     ignored_reason: str | None = None  # the whole audit is ignored
 
     @property
@@ -248,8 +253,11 @@ def build_view(summary: ReportSummary, audit: dict[str, Any], not_checked: list[
         summary=summary, final_url=audit.get("final_url"), status_code=audit.get("status_code"),
         response_time_ms=audit.get("response_time_ms"), page_bytes=audit.get("page_bytes"),
         failing=failing, passed=[r for r in rows if r.verdict == "pass"],
-        not_applicable=[r for r in rows if r.verdict not in ("pass", "fail")],
-        not_checked=[_not_checked_text(item) for item in not_checked],
+        not_applicable=[r for r in rows if r.verdict == "not_applicable"],
+        # An audit that could not run (verdict "error") was not checked either.
+        not_checked=[_not_checked_text(item) for item in not_checked]
+        + [f"{r.title}: {r.details or 'the check could not run'}" for r in rows
+           if r.verdict not in ("pass", "fail", "not_applicable")],
         ignored=ignored, failing_issues=failing_issues,
         open_issues=sum(r.open_items for r in failing))
 
@@ -266,7 +274,7 @@ def _audit_row(result: dict[str, Any], reasons: dict[tuple[str, str], str]) -> A
         points_recoverable=float(result.get("points_recoverable") or 0),
         recommendation=result.get("recommendation") or "",
         lighthouse=bool(result.get("lighthouse")), evidence=evidence,
-        ignored_reason=reasons.get((audit_id, "")))
+        details=result.get("details") or "", ignored_reason=reasons.get((audit_id, "")))
 
 
 def _not_checked_text(item: Any) -> str:
@@ -394,8 +402,8 @@ def execute_audit(database: Database, report_id: uuid.UUID | str, worker: str = 
     with database.transaction() as session:
         if not claim(session, report_uuid, worker or worker_id()):
             log.warning("seo report %s is not queued (already taken)", report_uuid)
-            return session.get(SeoReport, report_uuid).status if session.get(
-                SeoReport, report_uuid) else "missing"
+            return session.scalar(select(SeoReport.status).where(
+                SeoReport.id == report_uuid)) or "missing"
         row = session.get(SeoReport, report_uuid)
         url, render = row.url, row.render
     try:
@@ -437,8 +445,9 @@ def report_columns(doc: dict[str, Any]) -> dict[str, Any]:
         performance={"response_time_ms": doc.get("response_time_ms"),
                      "page_bytes": doc.get("page_bytes"), "redirects": doc.get("redirects")},
         technical_seo={"status_code": doc.get("status_code"), "final_url": doc.get("final_url"),
-                       "fetched_at": doc.get("fetched_at")},
-        content_analysis=_fact(facts, "content") or _fact(facts, "content_analysis"),
+                       "fetched_at": doc.get("fetched_at"),
+                       **{k: facts.get(k) for k in TECHNICAL_FACTS if k in facts}},
+        content_analysis={k: facts.get(k) for k in CONTENT_FACTS if k in facts} or None,
         recommendations=[{"audit_id": a.get("id"), "title": a.get("title"),
                           "points_recoverable": a.get("points_recoverable"),
                           "recommendation": a.get("recommendation")} for a in ordered],
