@@ -23,12 +23,14 @@ from core.cli import jobs as jobs_cli
 from core.cli import runs as runs_cli
 from core.cli import results as results_cli
 from core.cli import schemas as schemas_cli
+from core.cli import seo as seo_cli
 from core.cli import users as users_cli
 from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
 from core.users import get_active_actor
 
-COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, extract_cli]
+COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, extract_cli,
+                  seo_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:
