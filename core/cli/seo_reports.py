@@ -1,0 +1,42 @@
+"""``python -m core seo report ID --format html|pdf --out PATH``: write a stored SEO report.
+
+    python -m core --user ann@example.com seo report 3f1c… --format pdf --out lamp.pdf
+
+The PDF is printed by Chromium in this process (the CLI may wait; the app uses a worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.access import Actor
+
+SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+def _report(session: Session, actor: Actor, args: argparse.Namespace) -> Any:
+    from core.seo.reports import get_report
+
+    get_report(session, actor, args.report_id)  # an unknown id fails before Chromium starts
+
+    def write(database: Any, actor: Actor) -> None:
+        from core.seo.report_export import export_report
+
+        path = export_report(database, actor, args.report_id, args.format, args.out)
+        print(f"Wrote {path} ({path.stat().st_size:,} bytes).")
+
+    return write
+
+
+def add_report(actions: SubParsers) -> None:
+    p = actions.add_parser(
+        "report", help="write a stored SEO report as HTML or PDF",
+        description="Write one SEO report (an id from the SEO audit page) as a self-contained "
+        "HTML page or a PDF printed by Chromium.")
+    p.add_argument("report_id", metavar="ID", help="the report's id")
+    p.add_argument("--format", choices=("html", "pdf"), default="pdf")
+    p.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    p.set_defaults(handler=_report)
