@@ -123,6 +123,11 @@ class Settings:
         "WORKER_POLL_SECONDS", 1.0, "How often `core.worker serve` looks for queued runs and due "
         "schedules.")
 
+    build_sample_max_bytes: int = _setting(
+        "BUILD_SAMPLE_MAX_BYTES", 2_000_000,
+        "Largest sample page a build keeps (an uploaded HTML file, or a fetched page, which is "
+        "cut to this size); up to 10 samples per build are stored in the database.")
+
     export_ttl_hours: float = _setting(
         "EXPORT_TTL_HOURS", 24.0,
         "Hours an export file stays downloadable; after that it is deleted from "

@@ -3,6 +3,7 @@
     python -m core.worker run RUN_ID      execute one queued run (spawned by the app per run)
     python -m core.worker serve           claim queued runs, start due schedules, reap dead runs
     python -m core.worker export EXPORT_ID
+    python -m core.worker build BUILD_ID  analyse a build or apply its feedback (objective builder)
     python -m core.worker seo-audit REPORT_ID       audit one queued SEO report's page
     python -m core.worker seo-report-pdf REPORT_ID  print one SEO report as PDF
     python -m core.worker llm-test PROVIDER_ID      test a model provider's connection
@@ -41,6 +42,34 @@ def run_one(database: Database, run_id: uuid.UUID) -> int:
     return 0
 
 
+def build_one(database: Database, build_id: uuid.UUID) -> int:
+    from core import builds
+    from core.build_runner import execute_build
+
+    with database.transaction() as session:
+        claimed = builds.claim(session, build_id, worker_id())
+    if not claimed:
+        log.warning("build %s is not waiting for a worker", build_id)
+        return 0
+    log.info("build %s %s", build_id, execute_build(database, build_id))
+    return 0
+
+
+def _serve_build(database: Database, worker: str) -> bool:
+    """Claim and work on one waiting build (queued builds with ``EXECUTOR=queue``, or ones whose
+    spawned worker never started)."""
+    from core import builds
+    from core.build_runner import execute_build
+
+    with database.transaction() as session:
+        builds.reap_stale_builds(session)
+        build_id = builds.claim_next(session, worker)
+    if build_id is None:
+        return False
+    log.info("build %s claimed by %s: %s", build_id, worker, execute_build(database, build_id))
+    return True
+
+
 def serve_once(database: Database, worker: str) -> bool:
     """One round: tidy up, schedule, claim and execute one run. True when a run was executed."""
     _housekeeping(database)
@@ -48,7 +77,7 @@ def serve_once(database: Database, worker: str) -> bool:
     with database.transaction() as session:
         run_id = claim_next(session, worker)
     if run_id is None:
-        return False
+        return _serve_build(database, worker)
     log.info("run %s claimed by %s", run_id, worker)
     execute_run(database, run_id)
     return True
@@ -130,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit when this process (the app that started us) is gone")
     p = commands.add_parser("export", help="write one requested export file")
     p.add_argument("export_id", type=uuid.UUID)
+    p = commands.add_parser("build", help="analyse a build, or apply its feedback")
+    p.add_argument("build_id", type=uuid.UUID)
     p = commands.add_parser("seo-audit", help="audit the page of one queued SEO report")
     p.add_argument("report_id", type=uuid.UUID)
     p = commands.add_parser("seo-report-pdf", help="print one SEO report as PDF")
@@ -148,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_one(database, args.run_id)
         if args.command == "serve":
             return serve(database, args.max_runs, args.idle_exit, args.parent)
+        if args.command == "build":
+            return build_one(database, args.build_id)
         if args.command == "seo-audit":
             return seo_audit(database, args.report_id)
         if args.command == "seo-report-pdf":

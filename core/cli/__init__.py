@@ -18,6 +18,7 @@ import sys
 from sqlalchemy.orm import Session
 
 from core.access import Actor
+from core.cli import builds as builds_cli
 from core.cli import extract as extract_cli
 from core.cli import jobs as jobs_cli
 from core.cli import runs as runs_cli
@@ -29,8 +30,8 @@ from core.errors import NotFound, ScrapeDeckError, ValidationError
 from core.setup import announce, initialise
 from core.users import get_active_actor
 
-COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, extract_cli,
-                  seo_cli]
+COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, builds_cli,
+                  extract_cli, seo_cli]
 
 
 def build_parser() -> argparse.ArgumentParser:

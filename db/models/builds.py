@@ -23,7 +23,9 @@ class Build(UUIDPrimaryKey, Timestamps, Base):
     """One build: the objective, its sample pages and the package being shaped by feedback.
 
     ``uploaded_samples`` holds uploaded HTML as ``[{"name", "html"}]`` (size-capped by the
-    service); ``pending_feedback`` is the feedback a worker has yet to apply."""
+    service); ``sample_pages`` the pages the analysis worked on, fetched or uploaded, as
+    ``[{"url", "html", "rendered"}]``, so feedback iterations never fetch again;
+    ``pending_feedback`` is the feedback a worker has yet to apply."""
 
     __tablename__ = "builds"
     __table_args__ = (
@@ -38,6 +40,7 @@ class Build(UUIDPrimaryKey, Timestamps, Base):
     user_objective: Mapped[str] = mapped_column(Text)
     initial_target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     uploaded_samples: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    sample_pages: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     status: Mapped[str] = mapped_column(String(30), default="pending_analysis")
     temporary_config_package: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     final_config_package: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
