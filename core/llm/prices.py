@@ -154,6 +154,7 @@ def seed_default_prices(session: Session) -> None:
 def _read_rows(rows: list[Mapping[str, Any]]) -> dict[str, tuple[str, str, Decimal, Decimal]]:
     problems: list[str] = []
     wanted: dict[str, tuple[str, str, Decimal, Decimal]] = {}
+    seen: set[str] = set()
     for number, row in enumerate(rows, start=1):
         if all(_blank(row.get(column)) for column in EDITABLE_COLUMNS):
             continue  # an empty row the table editor added: ignore it
@@ -165,8 +166,9 @@ def _read_rows(rows: list[Mapping[str, Any]]) -> dict[str, tuple[str, str, Decim
         elif len(pattern) > 120 or len(provider) > 60:
             problems.append(f"{where}: the pattern is limited to 120 characters, the provider "
                             "to 60")
-        elif pattern.lower() in wanted:
+        elif pattern.lower() in seen:
             problems.append(f"{where}: {pattern!r} is listed twice")
+        seen.add(pattern.lower())
         prices = [_price(row.get(column), f"{where}: {label}", problems)
                   for column, label in (("input_per_million", "input price"),
                                         ("output_per_million", "output price"))]
