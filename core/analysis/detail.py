@@ -4,6 +4,7 @@ visible page. Each spec reads the page the way ``core.analysis.product`` found t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
@@ -21,7 +22,7 @@ _META = {"price": ("product:price:amount", "og:price:amount"),
          "currency": ("product:price:currency", "og:price:currency"),
          "availability": ("product:availability", "og:availability"),
          "brand": ("product:brand",), "sku": ("product:retailer_item_id",),
-         "gtin": ("product:gtin", "product:ean"), "name": ("og:title",), "title": ("og:title",),
+         "gtin": ("product:gtin", "product:ean"), "name": ("og:title",),
          "image": ("og:image",), "url": ("og:url",), "description": ("og:description",),
          "date": ("article:published_time",), "author": ("author", "article:author")}
 _JSONLD_KEYS = {"price": "offers.price", "currency": "offers.priceCurrency",
@@ -35,9 +36,18 @@ _TRANSFORMS = {"price": ["price"], "currency": ["strip"], "number": ["number"],
 
 
 def match_on_detail(field: WantedField, html: str, tree: LexborHTMLParser) -> Match | None:
-    """How to read ``field`` from a detail page like this one, or None."""
+    """The preferred way to read ``field`` from a detail page like this one, or None."""
+    return next(candidates_on_detail(field, html, tree), None)
+
+
+def candidates_on_detail(field: WantedField, html: str,
+                         tree: LexborHTMLParser) -> Iterator[Match]:
+    """Every way found to read ``field`` from this page, most trusted first: itemprop, meta,
+    JSON-LD, then the visible page."""
     canonical = field.description if field.description in _ITEMPROPS or \
         field.description in _META else field.name
+    if canonical == "title" and field.type == "string":
+        canonical = "name"  # an article's or a product's title reads the same places
     transforms = list(_TRANSFORMS.get(field.type, ["strip"]))
     for prop in _ITEMPROPS.get(canonical, ()):
         node = tree.css_first(f"[itemprop={prop}]")
@@ -45,29 +55,28 @@ def match_on_detail(field: WantedField, html: str, tree: LexborHTMLParser) -> Ma
             continue
         for key in ("content", "href", "src"):
             if node.attributes.get(key):
-                return Match({"selector": f"[itemprop={prop}]", "take": "attr", "attribute": key,
-                              "transforms": transforms}, f"itemprop={prop} ({key})")
-        if node.text(deep=True).strip():
-            return Match({"selector": f"[itemprop={prop}]", "transforms": transforms},
-                         f"itemprop={prop}")
+                yield Match({"selector": f"[itemprop={prop}]", "take": "attr", "attribute": key,
+                             "transforms": transforms}, f"itemprop={prop} ({key})")
+                break
+        else:
+            if node.text(deep=True).strip():
+                yield Match({"selector": f"[itemprop={prop}]", "transforms": transforms},
+                            f"itemprop={prop}")
     for key in _META.get(canonical, ()):
         query = f'meta[property="{key}"], meta[name="{key}"]'
         node = tree.css_first(query)
         if node is not None and node.attributes.get("content"):
-            return Match({"selector": query, "take": "attr", "attribute": "content",
-                          "transforms": transforms}, f"meta {key}")
+            yield Match({"selector": query, "take": "attr", "attribute": "content",
+                         "transforms": transforms}, f"meta {key}")
     if canonical in _JSONLD_KEYS:
         found = _jsonld_spec(html, _JSONLD_KEYS[canonical], transforms)
         if found:
-            return found
+            yield found
     body = tree.body
-    if body is None:
-        return None
-    found = finder_for(field)(field, body)
-    if found is None:
-        return None
-    node, spec, source = found
-    return Match({"selector": selector_within(body, node) or "body", **spec}, source)
+    visible = finder_for(field)(field, body) if body is not None else None
+    if visible is not None:
+        node, spec, source = visible
+        yield Match({"selector": selector_within(body, node) or "body", **spec}, source)
 
 
 def _jsonld_spec(html: str, key_path: str, transforms: list[Any]) -> Match | None:

@@ -47,7 +47,7 @@ def extract_with_schema(html: str, url: str, schema: dict) -> dict | list[dict]:
         if story is not None and canonical in _ARTICLE_KEYS:
             value = getattr(story, _ARTICLE_KEYS[canonical])
         if value is None:
-            value = facts.values.get(canonical)
+            value = facts.values.get("name" if canonical == "title" else canonical)
         if value is None and canonical not in facts.values:
             value = _matched(field, html, tree)
         raw[field.name] = value

@@ -30,6 +30,8 @@ _NAME_WORDS = {  # extra words to look for in class names, per field name
     "availability": ("availab", "stock", "inventory"), "sku": ("sku", "code"),
     "brand": ("brand", "maker", "vendor"), "author": ("author", "byline", "writer"),
     "review_count": ("count", "reviews"), "currency": ("currency", "price"),
+    "text": ("articlebody", "article-body", "entry-content", "post-content", "post-body",
+             "article-content", "story-body"),
 }
 
 
@@ -78,6 +80,8 @@ def _named(field: WantedField, record: LexborNode, tags: str = "*") -> LexborNod
     for word in words:
         for query in (f"[itemprop={word} i]", f"[class*={word} i]", f"[id*={word} i]"):
             for node in record.css(query):
+                if node.mem_id == record.mem_id:
+                    continue  # lexbor matches the record itself too
                 if tags == "*" or node.tag in tags.split(","):
                     return node
     return None
@@ -130,6 +134,13 @@ def _name(field: WantedField, record: LexborNode) -> Found:
     image = record.css_first("img[alt]")
     if image is not None and image.attributes.get("alt"):
         return image, {"take": "attr", "attribute": "alt", "transforms": ["strip"]}, "image alt"
+    return None
+
+
+def _text(field: WantedField, record: LexborNode) -> Found:
+    node = _named(field, record) or record.css_first("article") or record.css_first("main")
+    if node is not None and len(node.text(deep=True).split()) >= 20:
+        return node, {"transforms": ["strip"]}, f"{node.tag} main text"
     return None
 
 
@@ -262,4 +273,6 @@ _FINDERS: dict[str, Callable[[WantedField, LexborNode], Found]] = {
 def finder_for(field: WantedField) -> Callable[[WantedField, LexborNode], Found]:
     if field.name in ("name", "title") and field.type == "string":
         return _name
+    if field.name == "text":
+        return _text
     return _FINDERS.get(field.type, _by_name)

@@ -13,8 +13,8 @@ from core.analysis.types import WantedField
 
 # synonym → (canonical name, kind). Multi-word synonyms are matched before single words.
 SYNONYMS: dict[str, tuple[str, str]] = {
-    "name": ("name", "string"), "title": ("name", "string"), "product name": ("name", "string"),
-    "headline": ("title", "string"),
+    "name": ("name", "string"), "title": ("title", "string"), "product name": ("name", "string"),
+    "headline": ("title", "string"), "product title": ("name", "string"),
     "price": ("price", "price"), "cost": ("price", "price"), "costs": ("price", "price"),
     "prices": ("price", "price"), "amount": ("price", "price"), "sale price": ("price", "price"),
     "currency": ("currency", "currency"), "price currency": ("currency", "currency"),
@@ -37,7 +37,7 @@ SYNONYMS: dict[str, tuple[str, str]] = {
     "author": ("author", "string"), "text": ("text", "string"), "body": ("text", "string"),
     "content": ("text", "string"), "main text": ("text", "string"),
     "reviews": ("review_count", "integer"), "review count": ("review_count", "integer"),
-    "number of reviews": ("review_count", "integer"),
+    "number of reviews": ("review_count", "integer"), "number reviews": ("review_count", "integer"),
     "category": ("category", "string"), "tags": ("tags", "string"),
 }
 

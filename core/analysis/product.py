@@ -396,6 +396,9 @@ def _visible_price(facts: ProductFacts, tree: LexborHTMLParser, *,
             continue
         if _NOT_THE_PRICE.search(_classes(node)) or _struck_out(node):
             continue
+        if any(inner.mem_id != node.mem_id
+               for inner in node.css("del, s, strike, [class*=price i]")):
+            continue  # a wrapper: its innermost price element comes next in document order
         text = " ".join(node.text(deep=True).split())
         if not text or len(text) > 60:
             continue

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from selectolax.lexbor import LexborHTMLParser
 
 from core.analysis.containers import find_container
-from core.analysis.detail import match_on_detail
+from core.analysis.detail import candidates_on_detail
 from core.analysis.kinds import page_kind
 from core.analysis.matching import Match, match_in_records
 from core.analysis.objective import wanted_fields
@@ -138,8 +138,25 @@ def _match(field: WantedField, kind: str, container: str | None,
     if kind == "list" and container:
         records = [node for tree in trees for node in tree.css(container)]
         return match_in_records(field, records)
+    # Each sample may suggest a different way in; keep the one that works on the most samples.
+    best: tuple[int, Match] | None = None
+    tried: list[dict] = []
     for page, tree in zip(pages, trees, strict=True):
-        match = match_on_detail(field, page.html, tree)
-        if match is not None:
-            return match
-    return None
+        for match in candidates_on_detail(field, page.html, tree):
+            if match.spec in tried:
+                continue
+            tried.append(match.spec)
+            hits = _hits(field.name, match, pages)
+            if best is None or hits > best[0]:
+                best = (hits, match)
+            if hits == len(pages):
+                return match
+    return best[1] if best else None
+
+
+def _hits(name: str, match: Match, pages: Sequence[SamplePage]) -> int:
+    package = {"version": PACKAGE_VERSION, "fields": {name: match.spec}}
+    try:
+        return run_samples(package, pages).fields[name].hits
+    except ValidationError:
+        return 0
