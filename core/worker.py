@@ -7,6 +7,7 @@
     python -m core.worker seo-audit REPORT_ID       audit one queued SEO report's page
     python -m core.worker seo-report-pdf REPORT_ID  print one SEO report as PDF
     python -m core.worker llm-test PROVIDER_ID      test a model provider's connection
+    python -m core.worker seo-crawl CRAWL_ID        crawl one queued SEO site crawl
 
 ``serve`` can run on any number of machines against one PostgreSQL: runs are claimed with
 ``FOR UPDATE SKIP LOCKED`` and scheduled runs carry an idempotency key (job + slot), so each run
@@ -107,7 +108,7 @@ def serve(database: Database, max_runs: int | None, idle_exit: float | None,
     poll = get_settings().worker_poll_seconds
     log.info("worker %s serving", worker)
     while (max_runs is None or done < max_runs) and not _parent_gone(parent):
-        if serve_once(database, worker):
+        if serve_once(database, worker) or _serve_crawl(database, worker):
             done, idle_since = done + 1, time.monotonic()
             continue
         if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
@@ -145,6 +146,32 @@ def llm_test(database: Database, provider_id: uuid.UUID) -> int:
     return 0
 
 
+def seo_crawl_one(database: Database, crawl_id: uuid.UUID) -> int:
+    from core.seo.crawl_runner import claim_crawl, execute_crawl
+
+    with database.transaction() as session:
+        claimed = claim_crawl(session, crawl_id, worker_id())
+    if not claimed:
+        log.warning("seo crawl %s is not queued (already claimed or canceled)", crawl_id)
+        return 0
+    log.info("seo crawl %s %s", crawl_id, execute_crawl(database, crawl_id))
+    return 0
+
+
+def _serve_crawl(database: Database, worker: str) -> bool:
+    """Fail SEO crawls whose worker died; claim and execute one queued crawl."""
+    from core.seo.crawl_runner import claim_next_crawl, execute_crawl
+    from core.seo.crawls import reap_stale_crawls
+
+    with database.transaction() as session:
+        reap_stale_crawls(session)
+        crawl_id = claim_next_crawl(session, worker)
+    if crawl_id is None:
+        return False
+    log.info("seo crawl %s claimed by %s: %s", crawl_id, worker, execute_crawl(database, crawl_id))
+    return True
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core.worker",
                                      description="ScrapeDeck worker processes.")
@@ -167,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("report_id", type=uuid.UUID)
     p = commands.add_parser("llm-test", help="test a model provider's connection")
     p.add_argument("provider_id", type=uuid.UUID)
+    p = commands.add_parser("seo-crawl", help="crawl one queued SEO site crawl")
+    p.add_argument("crawl_id", type=uuid.UUID)
     return parser
 
 
@@ -185,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
             return seo_audit(database, args.report_id)
         if args.command == "seo-report-pdf":
             return seo_report_pdf(database, args.report_id)
+        if args.command == "seo-crawl":
+            return seo_crawl_one(database, args.crawl_id)
         if args.command == "llm-test":
             return llm_test(database, args.provider_id)
         return export(database, args.export_id)

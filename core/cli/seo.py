@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from core.cli.output import print_json
+from core.cli.seo_crawl import register as add_crawl
 from core.cli.seo_reports import add_report
 
 SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
@@ -73,7 +74,7 @@ def add_audit(actions: SubParsers) -> None:
     p.set_defaults(handler=_audit, no_database=True)
 
 
-SUBCOMMANDS = [add_audit, add_report]
+SUBCOMMANDS = [add_audit, add_report, add_crawl]
 
 
 def register(commands: SubParsers) -> None:

@@ -38,7 +38,6 @@ from core.settings import get_settings
 ROBOTS_REFUSAL = "disallowed by robots.txt"  # how the fetcher words a robots.txt refusal
 MAX_CONCURRENCY = 64
 
-Auditor = Callable[[FetchResult, CrawledPage, str | None], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,6 @@ class CrawlOutcome:
 
 class SiteCrawler:
     def __init__(self, start_url: str, options: CrawlOptions, *,
-                 auditor: Auditor | None = None,
                  cancel: asyncio.Event | None = None) -> None:
         start = normalize_url(start_url)
         if start is None:
@@ -85,7 +83,6 @@ class SiteCrawler:
         self.start_url = start
         self.site = site_key(start)
         self.options = options
-        self.auditor = auditor
         self.cancel = cancel or asyncio.Event()
         self.progress = CrawlProgress()
         self.pages: list[CrawledPage] = []
@@ -93,6 +90,7 @@ class SiteCrawler:
         self._fetched = 0
         self._sitemap_urls: set[str] = set()
         self._last_level: list[CrawledPage] = []
+        self._robots_txt: str | None = None
 
     def in_site(self, url: str) -> bool:
         return site_key(url) == self.site
@@ -105,6 +103,7 @@ class SiteCrawler:
             if sitemap.unreachable:  # not even robots.txt answered: say so, fetch nothing
                 return self._unreachable(sitemap, started)
             self._sitemap_urls = {u for u in map(normalize_url, sitemap.urls) if u}
+            self._robots_txt = sitemap.robots_txt
             stopped = await self._crawl_links(fetcher)
             orphans = [u for u in map(normalize_url, sitemap.urls)
                        if u and u not in self._seen and self.in_site(u)]
@@ -217,10 +216,24 @@ class SiteCrawler:
             return page
         if result.ok:
             page.facts = read_page(result.text, url, result.headers)
-            if self.options.audit and self.auditor is not None:
-                page.audit = self.auditor(result, page, None)
-                page.score = (page.audit or {}).get("score")
+            if self.options.audit:
+                page.audit = self._audit(result, page)
+                page.score = page.audit["score"]
         return page
+
+    def _audit(self, result: FetchResult, page: CrawledPage) -> dict[str, Any]:
+        """The page audit (``core.seo.audit``) in brief: score, failed audits, what was not
+        checked. The full audit of every page would make a 1,000-page crawl's row heavy."""
+        from core.seo.audit import audit_response
+
+        audit = audit_response(page.url, page.final_url, result.status_code, result.headers,
+                               result.text, robots_txt=self._robots_txt,
+                               response_time_ms=page.response_time_ms,
+                               page_bytes=page.page_bytes)
+        return {"score": audit.score,
+                "failed": [{"id": r.id, "title": r.title,
+                            "points_recoverable": r.points_recoverable} for r in audit.failed],
+                "not_checked": audit.not_checked}
 
     def _not_checked(self, outcome: CrawlOutcome, orphans: list[str]) -> list[str]:
         notes = list(outcome.sitemap.problems)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import numpy
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -159,15 +160,14 @@ def _read_text(tree: HTMLParser, facts: PageFacts) -> None:
 
 def simhash(words: list[str]) -> int:
     """64-bit SimHash over ``SHINGLE_WORDS``-word shingles: near-identical texts get hashes a few
-    bits apart (Charikar; what Google described using for near-duplicate web pages)."""
+    bits apart (Charikar; what Google described using for near-duplicate web pages). The bit
+    votes are counted with numpy: the crawl hashes every page."""
     shingles = {" ".join(words[i:i + SHINGLE_WORDS])
                 for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-    weights = [0] * 64
-    for shingle in shingles:
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
+    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    bits = numpy.unpackbits(numpy.frombuffer(digests, dtype=numpy.uint8)).reshape(-1, 64)
+    majority = bits.sum(axis=0) * 2 > len(shingles)  # bit i (from the left) wins its vote
+    return int.from_bytes(numpy.packbits(majority).tobytes(), "big")
 
 
 @dataclass

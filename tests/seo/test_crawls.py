@@ -1,0 +1,214 @@
+"""SEO crawls as records (``core.seo.crawls``) and their worker (``core.seo.crawl_runner``):
+start, execute, findings stored, history and diff, cancel, stale reaping, the CLI."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from core.cli import main
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.seo import crawls
+from core.settings import get_settings
+from core.worker import seo_crawl_one, serve_once
+from db.models import SeoCrawl, SeoCrawlPage
+from db.types import utcnow
+from tests.fixtures.seo_server import SeoSiteServer
+
+
+@pytest.fixture(scope="module")
+def seo_site() -> Iterator[SeoSiteServer]:
+    with SeoSiteServer() as server:
+        yield server
+
+
+@pytest.fixture
+def crawl_env(app_env, monkeypatch) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Crawls are only queued (tests run the worker themselves) and may fetch 127.0.0.1."""
+    for name, value in {"EXECUTOR": "queue", "ALLOW_PRIVATE_ADDRESSES": "1",
+                        "FETCH_DELAY_SECONDS": "0", "FETCH_BACKOFF_SECONDS": "0.01",
+                        "FETCH_MAX_RETRIES": "1", "FETCH_MAX_BYTES": "1000000",
+                        "RUN_HEARTBEAT_SECONDS": "0.1"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def start(db, actor, url, max_pages=100, **options):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return crawls.start_crawl(session, actor, url, max_pages, options)
+
+
+def read(db, fn, *args):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return fn(session, *args)
+
+
+def test_a_crawl_runs_in_the_worker_and_stores_pages_findings_and_summary(
+        db, analyst, seo_site, crawl_env) -> None:
+    crawl = start(db, analyst, seo_site.base_url + "/")
+    assert crawl.status == "queued"
+    seo_crawl_one(db, crawl.id)
+    done = read(db, crawls.get_crawl, analyst, crawl.id)
+    assert done.status == "completed", done.error_message
+    assert done.pages_crawled == 38 and done.findings_count == 18
+    findings = read(db, crawls.crawl_findings, analyst, crawl.id)
+    broken = findings[findings.finding == "broken-link"].iloc[0]
+    assert broken.severity == "error" and broken.group == "/*" and broken["count"] == 3
+    assert sorted(u.removeprefix(seo_site.base_url) for u in broken.urls) == [
+        "/error", "/es/", "/missing"]
+    pages = read(db, crawls.crawl_pages, analyst, crawl.id).set_index("url")
+    home = pages.loc[seo_site.base_url + "/"]
+    assert home.status == 200 and home.depth == 0 and 0 <= home.score <= 100
+    assert pages.loc[seo_site.base_url + "/chain/start"].redirects_to.endswith("/chain/end")
+    assert not pages.loc[seo_site.base_url + "/noindex-page"].indexable
+    summary = done.summary
+    assert summary["findings"] == {"error": 4, "warning": 13, "notice": 1}
+    assert summary["sitemap_urls"] == 13 and summary["stopped"] is None
+    assert any("disallowed by robots.txt" in note for note in summary["not_checked"])
+
+
+def test_serve_claims_a_queued_crawl(db, analyst, seo_site, crawl_env) -> None:
+    crawl = start(db, analyst, seo_site.base_url + "/", max_pages=3)
+    assert serve_once(db, "test-worker") is False  # no run: then it takes the crawl…
+    from core.worker import _serve_crawl
+
+    assert _serve_crawl(db, "test-worker") is True
+    done = read(db, crawls.get_crawl, analyst, crawl.id)
+    assert done.status == "completed" and done.summary["stopped"] == "max pages reached"
+
+
+def test_an_unreachable_site_fails_with_a_clear_message(db, analyst, crawl_env) -> None:
+    crawl = start(db, analyst, "http://127.0.0.1:9/")
+    seo_crawl_one(db, crawl.id)
+    done = read(db, crawls.get_crawl, analyst, crawl.id)
+    assert done.status == "failed"
+    assert done.error_message.startswith("the site is unreachable: connection failed")
+
+
+@pytest.mark.parametrize(("url", "max_pages", "options", "problem"), [
+    ("ftp://files.example/", 10, {}, "url: 'ftp://files.example/': only http and https"),
+    ("not a url", 10, {}, "url: "),
+    ("https://shop.example/", 0, {}, "max_pages: must be a whole number from 1 to 5000"),
+    ("https://shop.example/", 5001, {}, "max_pages: must be a whole number from 1 to 5000"),
+    ("https://shop.example/", 10, {"speed": 1}, "options.speed: unknown option"),
+    ("https://shop.example/", 10, {"concurrency": 0}, "options.concurrency: from 1 to 64"),
+    ("https://shop.example/", 10, {"delay": -1}, "options.delay: seconds from 0 to 60"),
+])
+def test_bad_input_is_refused_with_every_problem(db, analyst, crawl_env, url, max_pages,
+                                                 options, problem) -> None:
+    with pytest.raises(ValidationError) as refused:
+        start(db, analyst, url, max_pages, **options)
+    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+    assert read(db, lambda s: s.query(SeoCrawl).count()) == 0
+
+
+def test_private_addresses_are_refused_unless_allowed(db, analyst, crawl_env, monkeypatch) -> None:
+    monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "0")
+    get_settings.cache_clear()
+    with pytest.raises(ValidationError, match="loopback"):
+        start(db, analyst, "http://127.0.0.1:8000/")
+
+
+def test_viewers_cannot_crawl_and_others_cannot_see(db, analyst, viewer, make_user,
+                                                    crawl_env) -> None:
+    with pytest.raises(PermissionDenied):
+        start(db, viewer, "https://shop.example/")
+    crawl = start(db, analyst, "https://shop.example/")
+    with pytest.raises(NotFound):
+        read(db, crawls.get_crawl, make_user("analyst"), crawl.id)
+    with pytest.raises(Conflict, match="already in progress"):
+        start(db, analyst, "https://www.shop.example/other")  # the same site
+
+
+def test_cancel_a_queued_crawl_at_once(db, analyst, crawl_env) -> None:
+    crawl = start(db, analyst, "https://shop.example/")
+    canceled = read(db, crawls.cancel_crawl, analyst, crawl.id)
+    assert canceled.status == "canceled"
+    with pytest.raises(Conflict, match="already canceled"):
+        read(db, crawls.cancel_crawl, analyst, crawl.id)
+
+
+def test_cancel_a_running_crawl_keeps_what_it_found(db, analyst, seo_site, crawl_env) -> None:
+    crawl = start(db, analyst, seo_site.base_url + "/", delay=0.1, concurrency=1)
+    worker = threading.Thread(target=seo_crawl_one, args=(db, crawl.id))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while read(db, crawls.get_crawl, analyst, crawl.id).pages_crawled < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    read(db, crawls.cancel_crawl, analyst, crawl.id)
+    worker.join(timeout=15)
+    done = read(db, crawls.get_crawl, analyst, crawl.id)
+    assert done.status == "canceled"
+    assert 2 <= done.pages_crawled < 38
+    stored = read(db, lambda s: s.query(SeoCrawlPage).filter_by(crawl_id=crawl.id).count())
+    assert stored == done.pages_crawled
+    assert any("canceled" in note for note in done.summary["not_checked"])
+
+
+def test_a_crawl_whose_worker_died_is_failed(db, analyst, crawl_env) -> None:
+    crawl = start(db, analyst, "https://shop.example/")
+    with db.transaction() as session:
+        row = session.get(SeoCrawl, crawl.id)
+        row.status, row.heartbeat_at = "running", utcnow() - timedelta(minutes=5)
+    assert read(db, crawls.has_active_crawls, analyst) is False  # it reaps on the way
+    done = read(db, crawls.get_crawl, analyst, crawl.id)
+    assert done.status == "failed" and "stopped responding" in done.error_message
+
+
+def test_history_and_diff_between_two_crawls_of_a_site(db, analyst, seo_site, crawl_env) -> None:
+    first = start(db, analyst, seo_site.base_url + "/")
+    seo_crawl_one(db, first.id)
+    second = start(db, analyst, seo_site.base_url + "/", max_pages=5)
+    seo_crawl_one(db, second.id)
+    history = read(db, crawls.crawl_history, analyst, second.id)
+    assert set(history.crawl_id) == {first.id, second.id}
+    first_counts = history[history.crawl_id == first.id].set_index("finding").issues
+    assert first_counts["broken-link"] == 3 and first_counts["too-deep"] == 2
+    change = read(db, crawls.diff_crawls, analyst, second.id)
+    assert change.previous_id == first.id
+    # Five pages see fewer problems: what the small crawl no longer sees counts as fixed.
+    fixed = set(zip(change.fixed.finding, change.fixed.url.str.removeprefix(seo_site.base_url)))
+    assert ("too-deep", "/deep/5") in fixed and ("redirect-loop", "/loop/a") in fixed
+    persisting = set(zip(change.persisting.finding,
+                         change.persisting.url.str.removeprefix(seo_site.base_url)))
+    assert ("broken-link", "/missing") in persisting
+    assert change.new.empty
+
+
+@pytest.fixture
+def cli(crawl_env, capsys):  # type: ignore[no-untyped-def]
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+    assert run("init")[0] == 0
+    return run
+
+
+def test_cli_crawl_wait_json_through_a_real_worker_process(cli, analyst, seo_site,
+                                                          monkeypatch) -> None:
+    monkeypatch.setenv("EXECUTOR", "local")  # the CLI spawns `python -m core.worker seo-crawl`
+    get_settings.cache_clear()
+    status, out, err = cli("--user", analyst.email, "seo", "crawl", seo_site.base_url + "/",
+                           "--max-pages", "50", "--delay", "0", "--wait", "--json",
+                           "--interval", "0.2")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["status"] == "completed" and report["pages_crawled"] == 38
+    ids = {(f["finding"], f["group"]) for f in report["findings"]}
+    assert ("broken-link", "/*") in ids and ("redirect-chain", "/chain/*") in ids
+
+
+def test_cli_refuses_bad_input_with_a_message(cli, analyst) -> None:
+    status, out, err = cli("--user", analyst.email, "seo", "crawl", "notaurl", "--max-pages",
+                           "0")
+    assert status == 1
+    assert "The crawl cannot start." in err and "max_pages: must be a whole number" in err
