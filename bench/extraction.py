@@ -54,8 +54,9 @@ from core.scrape.transforms import Transform, apply_transform  # noqa: E402
 
 METADATA_FIELDS = ("title", "author", "date")
 METADATA_RULE = ("normalised exact match: both sides NFC, whitespace runs -> one space, trimmed, "
-                 "casefolded; an empty annotation means 'the page has none' and is matched only "
-                 "by no value")
+                 "casefolded; authors compared as the set of names (split on ';', trafilatura's "
+                 "separator; 4 annotations are lists); an empty annotation means 'the page has "
+                 "none' and is matched only by no value")
 MAX_JOBS = 2
 
 
@@ -144,7 +145,10 @@ def segment_counts(text: str | None, with_: list[str], without: list[str]) -> Co
     return Counts(tp=tp, fn=len(with_) - tp, fp=fp, tn=len(without) - fp)
 
 
-def metadata_key(value: str | None) -> str:
+def metadata_key(value: str | list[str] | None, name: str) -> str | frozenset[str]:
+    if name == "author":
+        names = value if isinstance(value, list) else (value or "").split(";")
+        return frozenset(key for n in names if (key := metadata_key(n, "")))
     return normalise_space(unicodedata.normalize("NFC", value or "")).casefold()
 
 
@@ -157,7 +161,8 @@ def trafilatura_page(entry: tuple[str, dict]) -> dict:
     return {
         "standard": segment_counts(story.text, gold["with"], gold["without"]),
         "fast": segment_counts(fast_text, gold["with"], gold["without"]),
-        "metadata": {name: (metadata_key(getattr(story, name)) == metadata_key(gold[name]),
+        "metadata": {name: (metadata_key(getattr(story, name), name)
+                            == metadata_key(gold[name], name),
                             bool(gold[name]))
                      for name in METADATA_FIELDS if name in gold},
     }
