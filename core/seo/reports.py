@@ -19,6 +19,7 @@ issue counts come twice: all failing issues, and "open" ones that exclude the ig
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import uuid
@@ -37,6 +38,7 @@ from core.database import Database
 from core.errors import ValidationError
 from core.processes import spawn_worker
 from core.records import get_readable
+from core.seo.keywords import Keyword, extract_keywords, save_keywords
 from core.seo.diff import Issue, IssueDiff, diff_issues, evidence_key, evidence_text, \
     issues_of_audit
 from core.settings import get_settings
@@ -405,10 +407,11 @@ def execute_audit(database: Database, report_id: uuid.UUID | str, worker: str = 
             return session.scalar(select(SeoReport.status).where(
                 SeoReport.id == report_uuid)) or "missing"
         row = session.get(SeoReport, report_uuid)
-        url, render = row.url, row.render
+        url, render, owner, normalized = row.url, row.render, row.user_id, row.normalized_url
+    keywords: list[Keyword] = []
     try:
         with _heartbeat(database, report_uuid):
-            values = _outcome(url, render)
+            values, keywords = _outcome(url, render)
     except Exception as exc:  # noqa: BLE001 - a background job records every failure
         log.exception("seo audit %s failed", report_uuid)
         values = dict(status="failed", error=f"The audit stopped on an internal error "
@@ -417,16 +420,45 @@ def execute_audit(database: Database, report_id: uuid.UUID | str, worker: str = 
     with database.transaction() as session:
         session.execute(update(SeoReport).where(SeoReport.id == report_uuid).values(
             **values, finished_at=utcnow(), heartbeat_at=utcnow()))
+        if keywords:
+            save_keywords(session, owner, normalized, keywords, report_uuid)
     return values["status"]
 
 
-def _outcome(url: str, render: bool) -> dict[str, Any]:
-    """The report's columns from an audit of ``url``."""
-    from core.seo.audit import audit_url
+class _KeepingFetcher:
+    """The project's ``Fetcher``, keeping the audited page's response: keyword research reads
+    the same HTML the audit did, without a second request."""
+
+    def __init__(self, fetcher: Any) -> None:
+        self._fetcher = fetcher
+        self.page: Any = None
+
+    async def fetch(self, url: str) -> Any:
+        self.page = await self._fetcher.fetch(url)
+        return self.page
+
+    async def render(self, url: str, **kwargs: Any) -> Any:
+        self.page = await self._fetcher.render(url, **kwargs)
+        return self.page
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fetcher, name)
+
+
+def _outcome(url: str, render: bool) -> tuple[dict[str, Any], list[Keyword]]:
+    """The report's columns from an audit of ``url``, and the page's keywords."""
+    from core.scrape.fetch import Fetcher
+    from core.seo.audit import audit_url_async, default_options
     from core.seo.serialize import page_audit_to_dict
 
-    doc = page_audit_to_dict(audit_url(url, render=render))
-    return report_columns(doc)
+    async def audit() -> tuple[Any, Any]:
+        async with Fetcher(default_options()) as fetcher:
+            keeping = _KeepingFetcher(fetcher)
+            return await audit_url_async(url, render=render, fetcher=keeping), keeping.page
+
+    page_audit, page = asyncio.run(audit())
+    html = page.text if page is not None and page_audit.error is None else ""
+    return report_columns(page_audit_to_dict(page_audit)), extract_keywords(html) if html else []
 
 
 def report_columns(doc: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.seo import reports
+from core.seo import keywords, reports
 from tests.fixtures.server import FixtureServer
 
 POOR = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -67,6 +67,9 @@ def test_requested_audit_runs_in_a_worker_process(db, analyst, env, pages) -> No
     assert view.failing[0].points_recoverable >= view.failing[-1].points_recoverable
     assert "document-title" in {a.id for a in view.passed}
     assert view.status_code == 200 and view.page_bytes
+    with db.transaction() as session:  # the same page's keywords, from the same fetch
+        found = keywords.keyword_table(session, analyst, queued.url)
+    assert found.keyword.iloc[0] == "lamps" and found.in_title.iloc[0]
 
 
 def test_second_audit_shows_the_trend_and_what_was_fixed(db, analyst, env, pages) -> None:
