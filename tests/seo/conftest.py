@@ -22,8 +22,8 @@ AuditUrl = Callable[..., PageAudit]
 
 def local_options(**overrides: object) -> FetchOptions:
     """Fetching from 127.0.0.1 (ALLOW_PRIVATE_ADDRESSES' option), without waits or retries."""
-    return dataclasses.replace(FetchOptions(), allow_private=True, delay=0.0, timeout=5.0,
-                               max_retries=0, respect_robots=False, **overrides)
+    local = dict(allow_private=True, delay=0.0, timeout=5.0, max_retries=0, respect_robots=False)
+    return dataclasses.replace(FetchOptions(), **{**local, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,10 @@ def primary_domain(url: str) -> str:
         return host
     except ValueError:
         pass
-    return _extractor()(host).top_domain_under_public_suffix or host
+    found = _extractor()(host).top_domain_under_public_suffix
+    # A suffix not on the public list (".example", ".internal"): the last two labels, as
+    # Lighthouse's getRootDomain does for a top-level domain it does not know.
+    return found or ".".join(host.split(".")[-2:])
 
 
 def _is_absolute(href: str) -> bool:

@@ -25,15 +25,20 @@ CRAWLERS = (None, "googlebot")
 _UA_PREFIX = re.compile(r"^\s*([^,:\s][^,:]*?)\s*:\s*(.*)$")
 
 
+# The zone names JavaScript's Date.parse (which Lighthouse uses) knows, as UTC offsets in hours.
+_ZONES = {"UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+          "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}
+
+
 def _unavailable(directive: str) -> bool:
     """``unavailable_after: <date>`` whose date has passed."""
     name, _, when = directive.partition(":")
-    if name.strip() != UNAVAILABLE_AFTER or not when.strip():
+    if name.strip().lower() != UNAVAILABLE_AFTER or not when.strip():
         return False
     from dateutil import parser  # imported here: only pages using the directive pay for it
 
     try:
-        date = parser.parse(when.strip())
+        date = parser.parse(when.strip(), tzinfos={k: v * 3600 for k, v in _ZONES.items()})
     except (ValueError, OverflowError):
         return False
     if date.tzinfo is None:
@@ -43,8 +48,8 @@ def _unavailable(directive: str) -> bool:
 
 def blocking_directives(directives: str) -> list[str]:
     """The directives in a robots meta content / header value that keep a page out of the index."""
-    parts = [d.strip().lower() for d in directives.split(",")]
-    return [d for d in parts if d in BLOCKING_DIRECTIVES or _unavailable(d)]
+    parts = [d.strip() for d in directives.split(",")]
+    return [d for d in parts if d.lower() in BLOCKING_DIRECTIVES or _unavailable(d)]
 
 
 def header_directives(value: str) -> list[tuple[str | None, str]]:
@@ -55,10 +60,10 @@ def header_directives(value: str) -> list[tuple[str | None, str]]:
     for token in value.split(","):
         match = _UA_PREFIX.match(token)
         if match and match[1].lower() != UNAVAILABLE_AFTER:
-            sections.append((match[1].lower(), [match[2]]))
-        else:
-            sections[-1][1].append(token)
-    return [(ua, ", ".join(tokens)) for ua, tokens in sections if any(t.strip() for t in tokens)]
+            sections.append((match[1].lower(), [match[2].strip()]))
+        elif token.strip():
+            sections[-1][1].append(token.strip())
+    return [(ua, ", ".join(tokens)) for ua, tokens in sections if tokens]
 
 
 def _robots_rules(page: Page) -> Protego | None:
