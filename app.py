@@ -24,6 +24,9 @@ sections = {
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
         st.Page("pages/results.py", title="Results", icon=":material/table:"),
     ],
+    "Settings": [
+        st.Page("pages/model_provider.py", title="Model provider", icon=":material/smart_toy:"),
+    ],
 }
 if actor.is_admin:
     sections["Admin"] = [

@@ -9,6 +9,7 @@ import pytest
 from core.llm.client import ChatClient, ProviderConfig
 from core.settings import get_settings
 from tests.fixtures.openai_server import OpenAIServer
+from tests.pages.conftest import app  # noqa: F401  (the AppTest fixture, for the page test)
 
 API_KEY = "sk-test-0123456789abcdefWXYZ"
 

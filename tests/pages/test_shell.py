@@ -5,7 +5,8 @@ import pytest
 from tests.pages.conftest import by_label, sign_in, texts
 
 ADMIN = "admin@example.com"
-PAGES = ["pages/overview.py", "pages/schemas.py", "pages/users.py", "pages/audit_log.py"]
+PAGES = ["pages/overview.py", "pages/schemas.py", "pages/users.py", "pages/audit_log.py",
+         "pages/model_provider.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
