@@ -1,0 +1,63 @@
+"""Objective builder: an objective and sample pages → a proposed schema and package, samples,
+corrections, confirm, then a schema and a job. The worker does the fetching and analysis; this
+page polls the build's status with a fragment while it works."""
+
+import streamlit as st
+
+from core import builds
+from ui.auth import acting_user
+from ui.build_views import (build_status, builds_table, confirm_and_job, feedback, iterations,
+                            new_build_form, samples, timeline)
+from ui.messages import form_key, perform, renew_form, rerun_with, show_flash
+
+actor = acting_user()
+st.title("Objective builder")
+st.caption("Say what you want and give a few sample pages: ScrapeDeck proposes a schema and a "
+           "config package, shows what it finds on every sample, learns from your corrections "
+           "and remembers what worked for the next build.")
+show_flash()
+
+if actor.can_write:
+    with st.expander(":material/add: New build", expanded=False):
+        new = new_build_form(form_key("builder_new"))
+        created = new and perform(lambda s: builds.create_build(s, actor, new))
+        if created:
+            renew_form("builder_new")
+            rerun_with("Build started: the samples are being fetched.", builder_open=created.id)
+
+table = perform(lambda s: builds.list_builds(s, actor))
+if table is None or table.empty:
+    st.info("No builds yet." + (" Start one with New build above." if actor.can_write else ""),
+            icon=":material/build:")
+    st.stop()
+builds_table(table)
+labels = {row.id: f"{row.objective[:70]} · {row.created_at:%Y-%m-%d %H:%M}"
+          for row in table.itertuples()}
+chosen = st.selectbox("Open build", list(labels), format_func=labels.get, key="builder_open")
+opened = perform(lambda s: builds.get_build(s, actor, chosen))
+if opened is None:
+    st.stop()
+
+
+@st.fragment(run_every="1s" if opened.working else None)
+def live() -> None:
+    """The status, refreshed every second while the worker is at it; one full redraw when done."""
+    build = perform(lambda s: builds.get_build(s, actor, chosen))
+    if build is None:
+        return
+    if opened.working and not build.working:
+        st.rerun()
+    build_status(build)
+
+
+live()
+if not opened.working:
+    samples(opened)
+    if opened.status == "pending_user_feedback" and opened.can_change:
+        feedback(actor, opened, perform(lambda s: builds.model_available(s, opened.owner_id)))
+    confirm_and_job(actor, opened)
+if opened.iterations:
+    with st.expander(f":material/history: Iterations ({len(opened.iterations)})"):
+        iterations(actor, opened)
+with st.expander(":material/timeline: Events"):
+    timeline(actor, opened)

@@ -1,0 +1,205 @@
+"""How builds look and are steered: the new-build form, the builds table, one build's status,
+its samples, the feedback controls, the iteration history with a diff, confirm, and the
+"create schema and job" step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import builds, runs
+from core.access import Actor
+from core.builds import BuildDetail, BuildInput
+from ui.messages import perform, rerun_with
+
+STATUS_ICONS = {"pending_analysis": ":material/travel_explore:",
+                "generating_samples": ":material/science:",
+                "pending_user_feedback": ":material/rate_review:",
+                "processing_feedback": ":material/sync:",
+                "confirmed": ":material/verified:", "failed": ":material/error:"}
+STATUS_TEXT = {
+    "pending_analysis": "Fetching the samples and analysing them…",
+    "generating_samples": "Running the proposed package on every sample…",
+    "pending_user_feedback": "Check the samples below: correct what is wrong, or confirm.",
+    "processing_feedback": "Applying your corrections…",
+    "confirmed": "Confirmed: the package is final and remembered in the knowledge base.",
+    "failed": "The build failed.",
+}
+KEEP, DROP, WRONG = "keep", "drop", "mark wrong"
+
+
+def new_build_form(key: str) -> BuildInput | None:
+    with st.form(key):
+        objective = st.text_area(
+            "What do you want?", key=f"{key}_objective",
+            placeholder="all products on these pages: name, price, rating, image, link")
+        urls = st.text_area("Sample URLs (one per line, up to 10)", key=f"{key}_urls",
+                            placeholder="https://shop.example/catalog?page=1")
+        files = st.file_uploader("…or sample pages saved as HTML", type=["html", "htm"],
+                                 accept_multiple_files=True, key=f"{key}_files")
+        if not st.form_submit_button("Start build", type="primary", icon=":material/build:"):
+            return None
+    return BuildInput(objective=objective, urls=urls.splitlines(),
+                      files=[(f.name, f.getvalue()) for f in files or []])
+
+
+def builds_table(table: pd.DataFrame) -> None:
+    st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+        "objective": st.column_config.TextColumn("Objective", width="large"),
+        "status": "Status", "samples": st.column_config.NumberColumn("Samples"),
+        "fields": st.column_config.NumberColumn("Fields"),
+        "iteration": st.column_config.NumberColumn("Iteration"),
+        "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm")})
+
+
+def build_status(build: BuildDetail) -> None:
+    label = build.status.replace("_", " ")
+    st.subheader(f"{STATUS_ICONS.get(build.status, '')} {label.capitalize()}")
+    st.caption(f"“{build.objective}” · iteration {build.iteration} · "
+               f"{len(build.urls) + len(build.uploads)} samples")
+    if build.working:
+        st.info(STATUS_TEXT[build.status], icon=":material/hourglass_top:")
+    elif build.status != "failed":
+        st.caption(STATUS_TEXT[build.status])
+    if build.error_message:
+        st.error(build.error_message, icon=":material/error:")
+    for note in build.notes:
+        if note.startswith("Started from the knowledge base"):
+            st.success(note, icon=":material/auto_awesome:")
+    other = [n for n in build.notes if not n.startswith("Started from the knowledge base")]
+    if other:
+        with st.expander(f"Notes from the analysis ({len(other)})"):
+            st.markdown("\n".join(f"- {n}" for n in other))
+
+
+def samples(build: BuildDetail) -> None:
+    """The sample table (per field: kind, hit rate, flag, value per page) and flagged fields."""
+    table = builds.sample_table(build)
+    if table.empty:
+        return
+    st.markdown("**Samples**: each field's value on every sample page (the first record of a "
+                "list page), and on how many samples it was found.")
+    pages = {p["label"]: st.column_config.TextColumn(p["label"], help=p["url"])
+             for p in (build.report or {}).get("pages", [])}
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "field": "Field", "kind": "Kind", "hit_rate": "Found on",
+        "flagged": st.column_config.TextColumn("Flag", width="medium"), **pages})
+    flagged = table[table.flagged != ""]
+    for row in flagged.itertuples():
+        st.warning(f"**{row.field}** was found on {row.hit_rate} samples only: mark it wrong, "
+                   "or paste a value it should have.", icon=":material/flag:")
+    counts = (build.report or {}).get("record_counts", {})
+    if counts:
+        st.caption("Records per page: " + ", ".join(
+            f"{p['label']}: {counts.get(p['url'], 0)}" for p in build.report["pages"]))
+    with st.expander("Proposed JSON Schema and config package"):
+        schema, package = st.columns(2)
+        schema.json(build.schema or {})
+        package.json(build.package or {})
+
+
+def feedback(actor: Actor, build: BuildDetail, model: bool) -> None:
+    """Per-field corrections, a field from an example value, and free text (with a model)."""
+    st.markdown("**Corrections**")
+    with st.form(f"builder_fields_{build.id}_{build.iteration}"):
+        ops = [op for name in build.field_names for op in _field_row(build, name)]
+        if st.form_submit_button("Apply corrections", icon=":material/edit:"):
+            _send(actor, build, ops)
+    with st.form(f"builder_example_{build.id}_{build.iteration}"):
+        st.markdown("**Add a field from an example value**: paste a value you see on a page.")
+        name_col, value_col = st.columns([1, 2])
+        name = name_col.text_input("New field name", placeholder="sku")
+        value = value_col.text_input("Example value from a sample page", placeholder="LMP-101")
+        if st.form_submit_button("Find this value", icon=":material/search:"):
+            _send(actor, build, [{"op": "example", "name": name.strip(), "value": value}])
+    if model:
+        with st.form(f"builder_text_{build.id}_{build.iteration}"):
+            text = st.text_area("Tell the model what is wrong")
+            if st.form_submit_button("Send to the model", icon=":material/chat:"):
+                _send(actor, build, [{"op": "text", "text": text}])
+    else:
+        st.caption("Free-text feedback needs a language model (none is configured); the "
+                   "controls above work without one.")
+
+
+def _field_row(build: BuildDetail, name: str) -> list[dict[str, Any]]:
+    kinds, key = list(builds.FIELD_KINDS), f"builder_f_{build.id}_{build.iteration}_{name}"
+    kind = builds.field_kind(build.schema, build.package, name)
+    new_name_col, kind_col, action_col = st.columns([2, 1, 1])
+    new_name = new_name_col.text_input(f"Field {name}", value=name, key=f"{key}_name")
+    new_kind = kind_col.selectbox(f"Kind of {name}", kinds, key=f"{key}_kind",
+                                  index=kinds.index(kind) if kind in kinds else 0)
+    action = action_col.selectbox(f"Action on {name}", [KEEP, DROP, WRONG], key=f"{key}_do")
+    if action == DROP:
+        return [{"op": "drop", "field": name}]
+    ops: list[dict[str, Any]] = []
+    if action == WRONG:
+        ops.append({"op": "wrong", "field": name})
+    elif new_kind != kind:
+        ops.append({"op": "retype", "field": name, "type": new_kind})
+    if new_name.strip() != name:
+        ops.append({"op": "rename", "field": name, "to": new_name.strip()})
+    return ops
+
+
+def _send(actor: Actor, build: BuildDetail, ops: list[dict[str, Any]]) -> None:
+    if perform(lambda s: builds.submit_feedback(s, actor, build.id, ops)):
+        rerun_with("Feedback sent: a new iteration is on its way.")
+
+
+def iterations(actor: Actor, build: BuildDetail) -> None:
+    """Every iteration with what changed, and a diff between any two."""
+    history = pd.DataFrame([(i.number, i.created_at, "; ".join(i.changes))
+                            for i in build.iterations], columns=["number", "at", "changes"])
+    st.dataframe(history, hide_index=True, width="stretch", column_config={
+        "number": "Iteration", "at": st.column_config.DatetimeColumn("At", format="HH:mm:ss"),
+        "changes": st.column_config.TextColumn("What changed", width="large")})
+    if len(build.iterations) < 2:
+        return
+    numbers = [i.number for i in build.iterations]
+    before_col, after_col = st.columns(2)
+    before = before_col.selectbox("Compare iteration", numbers, index=len(numbers) - 2,
+                                  key=f"builder_before_{build.id}")
+    after = after_col.selectbox("with iteration", numbers, index=len(numbers) - 1,
+                                key=f"builder_after_{build.id}")
+    diff = perform(lambda s: builds.diff_iterations(s, actor, build.id, before, after))
+    if diff is not None and diff.empty:
+        st.caption("No difference in fields, selectors or hit rates.")
+    elif diff is not None:
+        st.dataframe(diff, hide_index=True, width="stretch", column_config={
+            "field": "Field", "change": "Change", "before": "Before", "after": "After",
+            "hits_before": "Found on (before)", "hits_after": "Found on (after)"})
+
+
+def confirm_and_job(actor: Actor, build: BuildDetail) -> None:
+    """Confirm the current package; then make a schema and a job; then start a run."""
+    if build.status == "pending_user_feedback" and build.can_change:
+        if st.button("Confirm this package", type="primary", icon=":material/verified:",
+                     key="builder_confirm"):
+            if perform(lambda s: builds.confirm_build(s, actor, build.id)):
+                rerun_with("Confirmed and remembered in the knowledge base.")
+    if build.status != "confirmed" or not build.can_change:
+        return
+    if build.job_id is None:
+        if st.button("Create schema and job", type="primary", icon=":material/work:",
+                     key="builder_make_job"):
+            if perform(lambda s: builds.create_schema_and_job(s, actor, build.id)):
+                rerun_with("Created an extractor schema and a job from this build.")
+        return
+    st.success("This build has a schema and a job.", icon=":material/work:")
+    if st.button("Start a run of the job", type="primary", icon=":material/play_arrow:",
+                 key="builder_start_run"):
+        if perform(lambda s: runs.start_run(s, actor, build.job_id), "Run started."):
+            st.page_link("pages/runs.py", label="Watch it on the Runs page",
+                         icon=":material/directions_run:")
+    st.page_link("pages/jobs.py", label="Edit the job on the Jobs page", icon=":material/work:")
+
+
+def timeline(actor: Actor, build: BuildDetail) -> None:
+    events = perform(lambda s: builds.build_events(s, actor, build.id))
+    if events is not None:
+        st.dataframe(events, hide_index=True, width="stretch", column_config={
+            "at": st.column_config.DatetimeColumn("At", format="HH:mm:ss.SSS"), "event": "Event",
+            "node": "Step", "payload": st.column_config.JsonColumn("Details", width="large")})
