@@ -25,6 +25,9 @@ sections = {
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
         st.Page("pages/results.py", title="Results", icon=":material/table:"),
     ],
+    "SEO": [
+        st.Page("pages/seo_crawl.py", title="Site crawl", icon=":material/travel_explore:"),
+    ],
     "Settings": [
         st.Page("pages/model_provider.py", title="Model provider", icon=":material/smart_toy:"),
     ],

@@ -308,3 +308,22 @@ def diff_crawls(session: Session, actor: Actor, crawl_id: uuid.UUID | str,
     return CrawlDiff(previous_id=previous.id if previous is not None else None,
                      new=table(change.new), fixed=table(change.fixed),
                      persisting=table(change.persisting))
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """Everything the crawl page shows for one finished crawl."""
+
+    crawl: CrawlSummary
+    findings: pd.DataFrame  # crawl_findings
+    pages: pd.DataFrame  # crawl_pages
+    history: pd.DataFrame  # crawl_history
+    diff: CrawlDiff
+
+
+def crawl_report(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> CrawlReport:
+    return CrawlReport(crawl=get_crawl(session, actor, crawl_id),
+                       findings=crawl_findings(session, actor, crawl_id),
+                       pages=crawl_pages(session, actor, crawl_id),
+                       history=crawl_history(session, actor, crawl_id),
+                       diff=diff_crawls(session, actor, crawl_id))

@@ -1,0 +1,53 @@
+"""SEO site crawl: start a crawl, watch it live, then read its findings grouped by template,
+its pages, the trend of issue counts and the changes since the previous crawl of the site."""
+
+import streamlit as st
+
+from core.seo import crawls
+from core.settings import get_settings
+from ui.auth import acting_user
+from ui.messages import perform, show_flash
+from ui.seo_crawl_views import crawls_table, progress, report_tabs, start_form
+
+actor = acting_user()
+st.title("Site crawl")
+st.caption("Breadth-first through one site (robots.txt obeyed, sitemaps read), then site-wide "
+           "findings: broken links, redirects, duplicates, canonicals, hreflang, sitemap, depth.")
+show_flash()
+
+settings = get_settings()
+if actor.can_write:
+    with st.expander(":material/add: New crawl"):
+        start_form(actor, settings.seo_crawl_max_pages, settings.fetch_delay_seconds)
+
+polling = bool(perform(lambda s: crawls.has_active_crawls(s, actor)))
+
+
+@st.fragment(run_every="1s" if polling else None)
+def live() -> None:
+    """The list and the open crawl; polls only while a crawl is queued or running."""
+    table = perform(lambda s: crawls.list_crawls(s, actor))
+    if table is None:
+        return
+    if table.empty:
+        st.info("No crawls yet." + (" Start one with New crawl above." if actor.can_write
+                                    else ""), icon=":material/travel_explore:")
+        return
+    if polling and not table.status.isin(crawls.ACTIVE).any():
+        st.rerun()  # the last active crawl ended: redraw once, without the timer
+    crawls_table(table)
+    labels = {row.id: f"{row.start_url} · started {row.created_at:%Y-%m-%d %H:%M:%S}"
+              for row in table.itertuples()}
+    chosen = st.selectbox("Open crawl", list(labels), format_func=labels.get,
+                          key="seo_crawl_open")
+    crawl = perform(lambda s: crawls.get_crawl(s, actor, chosen))
+    if crawl is None:
+        return
+    progress(actor, crawl)
+    if not crawl.active:
+        report = perform(lambda s: crawls.crawl_report(s, actor, crawl.id))
+        if report is not None:
+            report_tabs(report)
+
+
+live()

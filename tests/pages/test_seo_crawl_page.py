@@ -1,0 +1,94 @@
+"""The Site crawl page: start a crawl, see it queued and cancel it; read a finished crawl's
+findings, pages, trend and changes since the previous crawl."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.seo import crawls
+from core.settings import get_settings
+from core.worker import seo_crawl_one
+from tests.fixtures.seo_server import SeoSiteServer
+from tests.pages.conftest import by_label, texts
+
+PAGE = "pages/seo_crawl.py"
+
+
+@pytest.fixture(scope="module")
+def seo_site() -> Iterator[SeoSiteServer]:
+    with SeoSiteServer() as server:
+        yield server
+
+
+@pytest.fixture
+def queue_only(app_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Crawls are only queued; the tests run the worker when they need one."""
+    for name, value in {"EXECUTOR": "queue", "ALLOW_PRIVATE_ADDRESSES": "1",
+                        "FETCH_DELAY_SECONDS": "0", "FETCH_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+
+
+def crawled(db, actor, url, max_pages=100):  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        crawl = crawls.start_crawl(session, actor, url, max_pages, {"delay": 0})
+    seo_crawl_one(db, crawl.id)
+    return crawl
+
+
+def open_page(app, who):  # type: ignore[no-untyped-def]
+    return app(who.email).switch_page(PAGE).run()
+
+
+def test_no_crawls_yet(app, analyst, queue_only) -> None:
+    at = open_page(app, analyst)
+    assert not at.exception
+    assert "No crawls yet. Start one with New crawl above." in texts(at, "info")
+
+
+def test_start_a_crawl_then_cancel_it(app, analyst, seo_site, queue_only) -> None:
+    at = open_page(app, analyst)
+    by_label(at.text_input, "Start URL").input(seo_site.base_url + "/")
+    by_label(at.number_input, "Max pages").set_value(20)
+    at = by_label(at.button, "Start crawl").click().run()
+    assert not at.exception
+    assert f"Crawl of {seo_site.base_url}/ started." in texts(at, "success")
+    assert at.dataframe[0].value.status.tolist() == ["queued"]
+    at = by_label(at.button, "Cancel crawl").click().run()
+    assert "Cancel requested." in texts(at, "success")
+    assert at.run().dataframe[0].value.status.tolist() == ["canceled"]
+
+
+def test_bad_input_shows_every_problem(app, analyst, queue_only) -> None:
+    at = open_page(app, analyst)
+    by_label(at.text_input, "Start URL").input("ftp://files.example/")
+    at = by_label(at.button, "Start crawl").click().run()
+    assert "only http and https" in texts(at, "error")[0]
+
+
+def test_a_finished_crawl_shows_findings_pages_trend_and_changes(app, db, analyst, seo_site,
+                                                                 queue_only) -> None:
+    crawled(db, analyst, seo_site.base_url + "/", max_pages=5)
+    crawled(db, analyst, seo_site.base_url + "/")
+    at = open_page(app, analyst)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pages crawled"] == "38" and metrics["Findings"] == "18"
+    labels = [e.label for e in at.expander]
+    assert "Broken pages linked in /* · 3 URLs" in labels
+    assert "Duplicate titles in /product/* · 3 URLs" in labels
+    broken = next(e for e in at.expander if e.label.startswith("Broken pages"))
+    items = broken.dataframe[0].value
+    assert sorted(items.url.str.removeprefix(seo_site.base_url)) == ["/error", "/es/", "/missing"]
+    pages = next(d.value for d in at.dataframe if "indexable" in d.value.columns)
+    assert len(pages) == 38
+    assert metrics["New issues"] != "0" and metrics["Persisting issues"] != "0"
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the trend
+
+
+def test_viewers_see_no_start_form(app, viewer, queue_only) -> None:
+    at = open_page(app, viewer)
+    assert not [e for e in at.expander if "New crawl" in e.label]
+    assert "No crawls yet." in texts(at, "info")
