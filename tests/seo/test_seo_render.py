@@ -1,0 +1,42 @@
+"""``--render``: audit the DOM after scripts ran, in real Chromium.
+
+Skipped when no Chromium can start, unless REQUIRE_BROWSER_TESTS is set: then it fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from core.errors import ScrapeDeckError
+from core.scrape.fetch import Fetcher
+from core.seo import PageAudit, audit_url_async
+from tests.fixtures.seo.server import SeoServer
+from tests.seo.conftest import local_options
+
+
+def _audit(url: str, *, render: bool) -> PageAudit:
+    async def main() -> PageAudit:
+        async with Fetcher(local_options(timeout=20.0)) as fetcher:
+            return await audit_url_async(url, render=render, fetcher=fetcher)
+
+    try:
+        return asyncio.run(main())
+    except ScrapeDeckError as exc:  # Chromium could not start
+        if os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() in {"1", "true", "yes"}:
+            raise
+        pytest.skip(str(exc))
+
+
+def test_a_title_set_by_javascript_counts_only_when_rendered(seo_server: SeoServer) -> None:
+    url = seo_server.url("/pages/js-title.html")
+    fetched, rendered = _audit(url, render=False), _audit(url, render=True)
+
+    assert fetched.result("document-title").verdict == "fail"
+    assert fetched.result("meta-description").verdict == "fail"
+    assert rendered.result("document-title").verdict == "pass"
+    assert rendered.result("meta-description").verdict == "pass"
+    assert rendered.title == "Lamps built by JavaScript"
+    assert rendered.facts["rendered"] is True and rendered.status_code == 200
