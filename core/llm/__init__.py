@@ -5,7 +5,9 @@ The builder uses it like this (never holding a transaction across the model call
     from core import llm
 
     with database.transaction() as session:
+        llm.has_provider(session, actor.id)              # cheap: is there one at all?
         config = llm.provider_for(session, actor)        # None: go on without a model
+                                                         # (ProviderKeyUnreadable: re-enter key)
     if config is not None:
         try:
             with llm.client_for(config) as client:
@@ -25,13 +27,14 @@ their answer schemas), ``providers`` (per-user settings, encrypted key, connecti
 from __future__ import annotations
 
 from core.llm.assist import (
-    FEEDBACK_OPERATION_SCHEMA, interpret_feedback, propose_fields, repair_field,
+    FEEDBACK_OPERATION_SCHEMA, feedback_operation_schema, interpret_feedback, propose_fields,
+    repair_field,
 )
 from core.llm.client import ChatClient, Completion, ProviderConfig, Usage
 from core.llm.errors import (
     ModelAnswerInvalid, ModelError, ModelRefused, ModelUnavailable, ProviderKeyUnreadable,
 )
-from core.llm.providers import provider_for
+from core.llm.providers import has_provider, provider_for
 from core.llm.usage import record_usage
 
 
@@ -43,7 +46,8 @@ def client_for(config: ProviderConfig) -> ChatClient:
 
 __all__ = [
     "ChatClient", "Completion", "ProviderConfig", "Usage", "client_for", "provider_for",
-    "propose_fields", "repair_field", "interpret_feedback", "FEEDBACK_OPERATION_SCHEMA",
+    "has_provider", "propose_fields", "repair_field", "interpret_feedback",
+    "FEEDBACK_OPERATION_SCHEMA", "feedback_operation_schema",
     "record_usage", "ModelError", "ModelUnavailable", "ModelRefused", "ModelAnswerInvalid",
     "ProviderKeyUnreadable",
 ]

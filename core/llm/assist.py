@@ -12,19 +12,21 @@ wrong, with ``usage`` set: the tokens were spent and belong in the ledger all th
 No database and no retries on bad content here: callers decide whether to ask again, and record
 the ``Usage`` in their own short transaction (``core.llm.usage.record_usage``).
 
-Feedback operations (what ``interpret_feedback`` returns; the builder applies them)::
+Feedback operations (what ``interpret_feedback`` returns), in the shapes
+``core.builds.submit_feedback`` takes and the build worker applies::
 
-    {"op": "rename",      "field": "cost",  "to": "price"}
-    {"op": "retype",      "field": "price", "type": "price"}
-    {"op": "drop",        "field": "sku"}
-    {"op": "mark_wrong",  "field": "price", "note": "shows the old price"}        (note optional)
-    {"op": "add_example", "field": "brand", "example": "Acme", "type": "string"}  (type optional)
+    {"op": "rename",  "field": "cost",  "to": "price"}
+    {"op": "retype",  "field": "price", "type": "price"}     (type: one of the builder's kinds)
+    {"op": "drop",    "field": "sku"}
+    {"op": "wrong",   "field": "price"}                      (look for it again)
+    {"op": "example", "name": "brand",  "value": "Acme"}     (a new field from a value on a page)
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -37,7 +39,7 @@ from core.scrape.package import package_to_dict, parse_package
 
 MAX_DIGEST_CHARS = 12_000  # what a page digest or snippet may add to a prompt
 MAX_FIELDS = 40
-FIELD_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+FIELD_NAME = r"^[a-z][a-z0-9_]{0,59}$"  # as core.builds accepts
 TRANSFORMS_HELP = ('strip, number, price (the amount), currency, date (ISO 8601), absolute_url, '
                    '{"regex": "..."} (first group), {"json": "a.b.0"}, {"join": ", "}')
 
@@ -68,25 +70,23 @@ REPAIR_SCHEMA: dict[str, Any] = {
 }
 
 
-def _operation(op: str, required: list[str], **properties: Any) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "required": ["op", "field", *required],
-            "properties": {"op": {"const": op}, "field": _NAME, **properties}}
+def _operation(op: str, **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": ["op", *properties],
+            "properties": {"op": {"const": op}, **properties}}
 
 
-FEEDBACK_OPERATION_SCHEMA: dict[str, Any] = {"oneOf": [
-    _operation("rename", ["to"], to=_NAME),
-    _operation("retype", ["type"], type=_TYPE),
-    _operation("drop", []),
-    _operation("mark_wrong", [], note={"type": "string"}),
-    _operation("add_example", ["example"], example={"type": "string", "minLength": 1},
-               type=_TYPE),
-]}
+def feedback_operation_schema(kinds: Sequence[str] = FIELD_TYPES) -> dict[str, Any]:
+    """The JSON Schema of one feedback operation; ``retype`` accepts ``kinds``."""
+    return {"oneOf": [
+        _operation("rename", field=_NAME, to=_NAME),
+        _operation("retype", field=_NAME, type={"enum": list(kinds)}),
+        _operation("drop", field=_NAME),
+        _operation("wrong", field=_NAME),
+        _operation("example", name=_NAME, value={"type": "string", "minLength": 1}),
+    ]}
 
-FEEDBACK_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["operations"],
-    "properties": {"operations": {"type": "array", "maxItems": MAX_FIELDS,
-                                  "items": FEEDBACK_OPERATION_SCHEMA}},
-}
+
+FEEDBACK_OPERATION_SCHEMA = feedback_operation_schema()
 
 
 # -- the three calls ------------------------------------------------------------------------
@@ -150,24 +150,29 @@ def repair_field(client: ChatClient, field_name: str, expected_type: str, html_s
 
 
 def interpret_feedback(client: ChatClient, package: dict[str, Any], feedback_text: str,
-                       page_digest: str) -> tuple[list[dict[str, Any]], Usage]:
+                       page_digest: str, *, kinds: Sequence[str] = FIELD_TYPES,
+                       ) -> tuple[list[dict[str, Any]], Usage]:
     """Turn free-text feedback on the sample results into feedback operations (see the module
-    docstring). Operations on a field must name one of the package's fields (``add_example``
-    may name a new one); an empty list means the model found nothing to change."""
+    docstring). ``rename``, ``retype``, ``drop`` and ``wrong`` must name one of the package's
+    fields, ``example`` a new one; ``retype`` only to one of ``kinds`` (the builder passes the
+    kinds it supports). An empty list means the model found nothing to change."""
     current = list((package.get("fields") or {}).keys())
     system = (
         "You turn a user's feedback on a web extractor's sample results into operations. "
         "The operations are JSON objects: "
-        '{"op": "rename", "field": F, "to": NEW}, {"op": "retype", "field": F, "type": TYPE}, '
-        '{"op": "drop", "field": F}, {"op": "mark_wrong", "field": F, "note": "what is wrong"}, '
-        '{"op": "add_example", "field": F, "example": "a value the user says is on the page", '
-        f'"type": TYPE}}. TYPE is one of {", ".join(FIELD_TYPES)}; names are snake_case. '
-        'Answer with one JSON object: {"operations": [...]}; an empty list when the feedback '
-        "asks for nothing these operations can do.")
+        '{"op": "rename", "field": F, "to": NEW_NAME}, {"op": "retype", "field": F, "type": '
+        'TYPE}, {"op": "drop", "field": F}, {"op": "wrong", "field": F} (its values are wrong: '
+        'look for it elsewhere), {"op": "example", "name": NEW_NAME, "value": "a value the user '
+        f'says is on the page"}} (add a field). TYPE is one of {", ".join(kinds)}; names are '
+        'snake_case. Answer with one JSON object: {"operations": [...]}; an empty list when the '
+        "feedback asks for nothing these operations can do.")
     user = (f"Current fields: {', '.join(current) or '(none)'}\n"
             f"Current config: {json.dumps(package, ensure_ascii=False)[:MAX_DIGEST_CHARS // 2]}\n"
             f"\nFeedback: {feedback_text.strip()}\n\nPage digest:\n{_clip(page_digest)}")
-    answer, usage = _ask(client, system, user, FEEDBACK_SCHEMA, "the feedback operations asked for")
+    schema = {"type": "object", "required": ["operations"],
+              "properties": {"operations": {"type": "array", "maxItems": MAX_FIELDS,
+                                            "items": feedback_operation_schema(kinds)}}}
+    answer, usage = _ask(client, system, user, schema, "the feedback operations asked for")
     operations = answer["operations"]
     problems = _unknown_fields(operations, current)
     if problems:
@@ -210,7 +215,10 @@ def _describe(error: Any) -> str:
 def _unknown_fields(operations: list[dict[str, Any]], current: list[str]) -> list[str]:
     problems = []
     for number, operation in enumerate(operations):
-        if operation["op"] != "add_example" and operation["field"] not in current:
+        if operation["op"] == "example" and operation["name"] in current:
+            problems.append(f"operations[{number}]: example would add {operation['name']!r}, "
+                            "which is a field already")
+        if operation["op"] != "example" and operation["field"] not in current:
             problems.append(f"operations[{number}]: {operation['op']} names {operation['field']!r}"
                             f", which is not one of the fields ({', '.join(current) or 'none'})")
         if operation["op"] == "rename" and operation["to"] in current:

@@ -151,6 +151,13 @@ def delete_provider(session: Session, actor: Actor) -> None:
     session.delete(row)
 
 
+def has_provider(session: Session, user: Actor | uuid.UUID) -> bool:
+    """Whether the user has set up a model provider (readable key or not)."""
+    user_id = user.id if isinstance(user, Actor) else user
+    return session.scalar(select(LLMProvider.id).where(LLMProvider.user_id == user_id)) \
+        is not None
+
+
 def provider_for(session: Session, user: Actor | uuid.UUID) -> ProviderConfig | None:
     """The user's provider, decrypted and ready for ``ChatClient``; None when they have none.
     Raises ``ProviderKeyUnreadable`` (asking to re-enter the key) when the secret changed."""

@@ -112,11 +112,11 @@ def test_a_repaired_spec_that_would_not_work_is_refused(client, openai, spec, pr
 
 # -- interpret_feedback -----------------------------------------------------------------------
 
-def test_feedback_becomes_operations(client, openai) -> None:
+def test_feedback_becomes_operations_in_the_builders_shapes(client, openai) -> None:
     operations = [{"op": "rename", "field": "cost", "to": "price"},
                   {"op": "retype", "field": "cost", "type": "price"},
-                  {"op": "mark_wrong", "field": "name", "note": "has the brand in front"},
-                  {"op": "add_example", "field": "brand", "example": "Acme", "type": "string"},
+                  {"op": "wrong", "field": "name"},
+                  {"op": "example", "name": "brand", "value": "Acme"},
                   {"op": "drop", "field": "name"}]
     openai.script(Reply.json({"operations": operations}))
     found, usage = interpret_feedback(client, PACKAGE, "cost should be called price; the name "
@@ -124,6 +124,14 @@ def test_feedback_becomes_operations(client, openai) -> None:
     assert found == operations
     assert "Current fields: name, cost" in sent(openai)[1]
     assert "Feedback: cost should be called price" in sent(openai)[1]
+
+
+def test_the_builder_chooses_the_kinds_a_field_may_take(client, openai) -> None:
+    openai.script(Reply.json({"operations": [{"op": "retype", "field": "cost",
+                                              "type": "boolean"}]}))
+    with pytest.raises(ModelAnswerInvalid, match="not a valid operation"):
+        interpret_feedback(client, PACKAGE, "cost is yes/no", DIGEST, kinds=("string", "price"))
+    assert "TYPE is one of string, price;" in sent(openai)[0]
 
 
 def test_feedback_with_nothing_to_do_gives_no_operations(client, openai) -> None:
@@ -135,8 +143,11 @@ def test_feedback_with_nothing_to_do_gives_no_operations(client, openai) -> None
     ([{"op": "drop", "field": "rating"}], "drop names 'rating', which is not one of the fields "
                                           "(name, cost)"),
     ([{"op": "rename", "field": "cost", "to": "name"}], "cannot rename to 'name'"),
+    ([{"op": "example", "name": "cost", "value": "12"}], "example would add 'cost', which is a "
+                                                         "field already"),
     ([{"op": "explode", "field": "cost"}], "operations[0]: not a valid operation"),
     ([{"op": "retype", "field": "cost"}], "operations[0]: not a valid operation"),
+    ([{"op": "mark_wrong", "field": "cost"}], "operations[0]: not a valid operation"),
     ("drop cost", "operations: 'drop cost' is not of type 'array'"),
 ])
 def test_operations_that_do_not_fit_the_package_are_refused(client, openai, operations,

@@ -60,6 +60,14 @@ def test_a_user_without_a_provider_gets_none(db, analyst) -> None:
     with db.transaction() as session:
         assert providers.provider_for(session, analyst) is None
         assert providers.get_provider(session, analyst) is None
+        assert not providers.has_provider(session, analyst.id)
+
+
+def test_the_builder_can_ask_whether_a_user_has_a_model(db, local_models, openai,
+                                                        analyst) -> None:
+    save(db, analyst, openai)
+    with db.transaction() as session:
+        assert providers.has_provider(session, analyst.id)
 
 
 def test_saving_again_with_an_empty_key_keeps_the_key(db, local_models, openai, analyst) -> None:
