@@ -11,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from core.analysis.matching import Match, finder_for
 from core.analysis.product import PRODUCT_TYPES
-from core.analysis.selectors import selector_within
+from core.analysis.selectors import first_is, selector_within
 from core.analysis.types import WantedField
 
 _ITEMPROPS = {"price": ("price",), "currency": ("priceCurrency",), "sku": ("sku",),
@@ -76,7 +76,11 @@ def candidates_on_detail(field: WantedField, html: str,
     visible = finder_for(field)(field, body) if body is not None else None
     if visible is not None:
         node, spec, source = visible
-        yield Match({"selector": selector_within(body, node) or "body", **spec}, source)
+        query = selector_within(body, node) or "body"
+        yield Match({"selector": query, **spec}, source)
+        if query != node.tag and first_is(body, node.tag, node):
+            # "h1" where this site says "h1.pdp__title": looser, so it may fit other sites too
+            yield Match({"selector": node.tag, **spec}, f"{source} (first {node.tag})")
 
 
 def _jsonld_spec(html: str, key_path: str, transforms: list[Any]) -> Match | None:

@@ -8,7 +8,7 @@ The answer is a field spec for the package (``{"selector": "span.price", "transf
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,16 +75,23 @@ Found = tuple[LexborNode, dict, str] | None
 
 
 def _named(field: WantedField, record: LexborNode, tags: str = "*") -> LexborNode | None:
-    """The first element whose itemprop, class, id or data attribute names the field."""
-    words = (field.name.replace("_", ""), field.name, *_NAME_WORDS.get(field.name, ()))
+    """The first element whose itemprop, class or id names the field."""
+    return next(_all_named(field, record, tags), None)
+
+
+def _all_named(field: WantedField, record: LexborNode, tags: str = "*") -> Iterator[LexborNode]:
+    """Elements whose itemprop, class or id names the field, best names first."""
+    # the field's name, and the canonical name a schema property was read as ("stars" → rating)
+    names = dict.fromkeys(n for n in (field.name, field.description) if n and " " not in n)
+    words = tuple(dict.fromkeys(word for name in names for word in (
+        name.replace("_", ""), name, *_NAME_WORDS.get(name, ()))))
     for word in words:
         for query in (f"[itemprop={word} i]", f"[class*={word} i]", f"[id*={word} i]"):
             for node in record.css(query):
                 if node.mem_id == record.mem_id:
                     continue  # lexbor matches the record itself too
                 if tags == "*" or node.tag in tags.split(","):
-                    return node
-    return None
+                    yield node
 
 
 def _own_attribute(field: WantedField, record: LexborNode) -> Found:
@@ -211,16 +218,14 @@ _RATING = re.compile(r"\b([0-5](?:[.,]\d)?)\s*(?:/|out of|of|von|sur)\s*(?:5|fiv
 
 
 def _rating(field: WantedField, record: LexborNode) -> Found:
-    node = _named(field, record)
-    if node is None:
-        return None
-    for key in ("content", "data-rating", "data-score", "aria-label", "title"):
-        value = node.attributes.get(key)
-        if value and _RATING.search(value):
-            return node, {"take": "attr", "attribute": key, "transforms": ["number"]}, \
-                f"{key} of .{_word(node, 'rat')}"
-    if _RATING.search(node.text(deep=True) or ""):
-        return node, {"transforms": ["number"]}, f"class .{_word(node, 'rat')} + number"
+    for node in _all_named(field, record):
+        for key in ("content", "data-rating", "data-score", "aria-label", "title"):
+            value = node.attributes.get(key)
+            if value and _RATING.search(value):
+                return node, {"take": "attr", "attribute": key, "transforms": ["number"]}, \
+                    f"{key} of .{_word(node, 'rat')}"
+        if _RATING.search(node.text(deep=True) or ""):
+            return node, {"transforms": ["number"]}, f"class .{_word(node, 'rat')} + number"
     return None
 
 
@@ -271,8 +276,8 @@ _FINDERS: dict[str, Callable[[WantedField, LexborNode], Found]] = {
 
 
 def finder_for(field: WantedField) -> Callable[[WantedField, LexborNode], Found]:
-    if field.name in ("name", "title") and field.type == "string":
+    if {field.name, field.description} & {"name", "title"} and field.type == "string":
         return _name
-    if field.name == "text":
+    if "text" in (field.name, field.description):
         return _text
     return _FINDERS.get(field.type, _by_name)

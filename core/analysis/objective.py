@@ -46,7 +46,8 @@ _FILLER = frozenset(
     "a an and the all of on in these this those pages page each every for from with get "
     "extract scrape list listing lists their its product products item items article articles "
     "i want need please me give plus also as well field fields data info information "
-    "including like such".split()
+    "including like such everything anything stuff details detail what you can find there "
+    "is are".split()
 )
 _TYPE_HINTS = (  # a word in a free-form field name that says its kind
     ("price", "price"), ("cost", "price"), ("date", "date"), ("time", "date"),

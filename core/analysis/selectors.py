@@ -67,20 +67,20 @@ def selector_within(root: LexborNode, node: LexborNode) -> str | None:
         return None
     own = list(candidates(node))
     for query in own:
-        if _first_is(root, query, node):
+        if first_is(root, query, node):
             return query
     ancestor = node.parent
     while ancestor is not None and ancestor.mem_id != root.mem_id:
         for outer in list(candidates(ancestor))[:-1]:  # not the bare tag: too loose
             for inner in own:
                 query = f"{outer} {inner}"
-                if _first_is(root, query, node):
+                if first_is(root, query, node):
                     return query
         ancestor = ancestor.parent
     return _position_chain(root, node)
 
 
-def _first_is(root: LexborNode, query: str, node: LexborNode) -> bool:
+def first_is(root: LexborNode, query: str, node: LexborNode) -> bool:
     try:
         found = root.css_first(query)
     except Exception:  # a selector lexbor cannot run is simply not a candidate

@@ -1,0 +1,31 @@
+"""Fixture pages for the analysis engine: tests/fixtures/sites/builder/ (and the older catalog)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.analysis import SamplePage
+
+SITES = Path(__file__).resolve().parents[1] / "fixtures" / "sites"
+BUILDER = SITES / "builder"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "extruct" / "tests" / "samples"
+
+
+def page(name: str, url: str | None = None) -> SamplePage:
+    """A builder fixture page as a sample, served from an example shop URL."""
+    return SamplePage(url or f"https://shop.example/{name}", (BUILDER / name).read_text())
+
+
+@pytest.fixture
+def catalog_pages() -> list[SamplePage]:
+    return [page(f"catalog-{n}.html", f"https://shop.example/outdoor/catalog?page={n}")
+            for n in (1, 2)]
+
+
+def corpus_page(relative: str) -> str:
+    path = CORPUS / relative
+    if not path.exists():
+        pytest.skip(f"the extruct corpus is not at {CORPUS}")
+    return path.read_text()

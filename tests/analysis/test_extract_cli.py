@@ -1,0 +1,122 @@
+"""``python -m core extract``: no database, no user, JSON on stdout, ``error: …`` and exit 1."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.conftest import BUILDER
+from tests.fixtures.server import FixtureServer
+
+PRODUCT_SCHEMA = {"type": "object", "properties": {
+    "name": {"type": "string"}, "price": {"type": "number"}, "currency": {"type": "string"},
+    "sku": {"type": "string"}, "brand": {"type": "string"}, "gtin": {"type": "string"},
+    "mpn": {"type": "string"},
+    "availability": {"type": "string", "enum": ["InStock", "OutOfStock", "PreOrder"]}}}
+LIST_SCHEMA = {"type": "object", "properties": {
+    "title": {"type": "string"}, "cost": {"type": "number"}, "link": {"type": "string"},
+    "stars": {"type": "number"}}}
+
+
+def extract(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    # No DATABASE_URL is given: the command must not need one.
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environment["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    return subprocess.run([sys.executable, "-m", "core", "extract", *args], capture_output=True,
+                          text=True, timeout=120, env={**environment, **(env or {})},
+                          cwd=Path(__file__).resolve().parents[2])
+
+
+@pytest.fixture
+def product_schema(tmp_path: Path) -> str:
+    path = tmp_path / "product.json"
+    path.write_text(json.dumps(PRODUCT_SCHEMA))
+    return str(path)
+
+
+def test_a_detail_page_gives_one_object_typed_by_the_schema(product_schema: str) -> None:
+    done = extract(str(BUILDER / "product-jsonld.html"), "--schema", product_schema)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "name": "Fjell Trekkingrucksack 45 L", "price": 1249.9, "currency": "EUR",
+        "sku": "FJ-TR45-GRN", "brand": "Fjell", "gtin": "4250123456789", "mpn": "TR45-2024",
+        "availability": "InStock"}
+
+
+def test_a_gzipped_page_and_an_enum_value_mapped_to_the_nearest_member(
+        tmp_path: Path, product_schema: str) -> None:
+    page = tmp_path / "variants.html.gz"
+    page.write_bytes(gzip.compress((BUILDER / "product-variants.html").read_bytes()))
+    done = extract(str(page), "--schema", product_schema)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["availability"] == "InStock"  # LimitedAvailability is not in the enum
+    assert (result["price"], result["sku"]) == (27.5, "DRIFT-MER-3-M")
+
+
+def test_a_list_page_gives_a_list_and_schema_names_are_read_by_synonym(tmp_path: Path) -> None:
+    schema = tmp_path / "list.json"
+    schema.write_text(json.dumps(LIST_SCHEMA))
+    done = extract(str(BUILDER / "catalog-2.html"), "--schema", str(schema),
+                   "--url", "https://shop.example/outdoor/catalog?page=2")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert len(records) == 5
+    assert records[0] == {"title": "Glacier Insulated Bottle", "cost": 24.95,
+                          "link": "https://shop.example/outdoor/p/glacier-insulated-bottle",
+                          "stars": 4.7}
+
+
+def test_config_runs_the_given_package(tmp_path: Path, product_schema: str) -> None:
+    package = tmp_path / "package.json"
+    package.write_text(json.dumps({"version": 1, "container": "li.product-card", "fields": {
+        "name": {"selector": "h3", "transforms": ["strip"]},
+        "stock": {"selector": ".product-card__stock", "transforms": ["availability"]}}}))
+    done = extract(str(BUILDER / "catalog-1.html"), "--schema", product_schema,
+                   "--config", str(package))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[2] == {"name": "Ridge Trekking Poles", "stock": "SoldOut"}
+
+
+def test_a_url_is_fetched_under_the_fetcher_rules(product_schema: str) -> None:
+    with FixtureServer() as server:
+        url = f"{server.base_url}/jsonld/chair.html"
+        refused = extract(url, "--schema", product_schema)
+        allowed = extract(url, "--schema", product_schema,
+                          env={"ALLOW_PRIVATE_ADDRESSES": "true"})
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: ") and "private" in refused.stderr.lower()
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["sku"] == "CHR-201"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda d: (str(d / "missing.html"), None), "missing.html: no such file"),
+    (lambda d: (str(BUILDER / "catalog-1.html"), "{not json"), "the schema is not valid JSON"),
+    (lambda d: (str(BUILDER / "catalog-1.html"), '{"type": "object"}'),
+     'the schema needs an object of "properties"'),
+    (lambda d: (_write(d / "data.html", b"\x89PNG\r\n\x1a\n\x00\x00"), None),
+     "not an HTML page"),
+    (lambda d: (_write(d / "broken.html.gz", b"not gzip"), None), "not a readable gzip file"),
+])
+def test_bad_input_says_what_is_wrong_and_exits_1(tmp_path: Path, product_schema: str,
+                                                  make, message: str) -> None:
+    source, schema_text = make(tmp_path)
+    schema = product_schema
+    if schema_text is not None:
+        schema = _write(tmp_path / "bad-schema.json", schema_text.encode())
+    done = extract(source, "--schema", schema)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: ") and message in done.stderr
+
+
+def _write(path: Path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)

@@ -1,0 +1,66 @@
+"""Product facts of detail pages: structured data first, visible fallbacks after."""
+
+import pytest
+
+from core.analysis.product import product_facts
+from tests.analysis.conftest import BUILDER, corpus_page
+
+KEYS = ("name", "price", "currency", "sku", "brand", "gtin", "mpn", "availability")
+
+
+def facts_of(name: str) -> dict:
+    facts = product_facts((BUILDER / name).read_text(), "https://shop.example/p")
+    return {key: facts.values.get(key) for key in KEYS}
+
+
+def test_json_ld_in_a_graph_with_an_offer_list_and_a_comma_decimal_price() -> None:
+    assert facts_of("product-jsonld.html") == {
+        "name": "Fjell Trekkingrucksack 45 L", "price": 1249.9, "currency": "EUR",
+        "sku": "FJ-TR45-GRN", "brand": "Fjell", "gtin": "4250123456789", "mpn": "TR45-2024",
+        "availability": "InStock"}
+
+
+def test_microdata_with_content_attributes_and_an_availability_link() -> None:
+    assert facts_of("product-microdata.html") == {
+        "name": "Horizon Headlamp 400", "price": 44.9, "currency": "USD", "sku": "NW-HL400",
+        "brand": "Northwind", "gtin": "5012345678900", "mpn": None, "availability": "OutOfStock"}
+
+
+def test_opengraph_product_meta_only() -> None:
+    assert facts_of("product-opengraph.html") == {
+        "name": "Glacier Insulated Bottle 750 ml", "price": 24.95, "currency": "GBP",
+        "sku": "GL-750-BLU", "brand": "Glacier", "gtin": "0712345678911", "mpn": None,
+        "availability": "PreOrder"}
+
+
+def test_plain_html_labels_and_classes_skip_the_struck_out_old_price() -> None:
+    facts = product_facts((BUILDER / "product-plain.html").read_text(), "https://shop.example/p")
+    assert {key: facts.values.get(key) for key in KEYS} == {
+        "name": "Meadow Camping Chair", "price": 59.0, "currency": "GBP", "sku": "ODB-CH-0042",
+        "brand": "Outdoor Depot Basics", "gtin": "4006381333931", "mpn": "CH42-GRY",
+        "availability": "InStock"}
+    assert facts.sources["sku"] == "label 'SKU'"
+    assert facts.sources["price"] == "class/id .product-price + price-parser"
+
+
+def test_a_product_group_reads_its_first_variant_offer() -> None:
+    facts = facts_of("product-variants.html")
+    assert (facts["price"], facts["currency"], facts["sku"], facts["gtin"]) == \
+        (27.5, "EUR", "DRIFT-MER-3-M", "3612345678905")
+    assert facts["availability"] == "LimitedAvailability"
+    assert facts["brand"] == "Northwind"
+
+
+@pytest.mark.parametrize("relative", ["schema.org/product.html", "misc/product_microdata.html"])
+def test_the_acme_anvil_of_the_extruct_corpus(relative: str) -> None:
+    facts = product_facts(corpus_page(relative), "https://shop.example/anvil").values
+    assert (facts["price"], facts["currency"], facts["brand"], facts["mpn"],
+            facts["availability"]) == (119.99, "USD", "ACME", "925872", "InStock")
+    assert "sku" not in facts  # "Product #: 925872" is the MPN the markup already names
+
+
+def test_a_real_shop_page_with_opengraph_product_tags() -> None:
+    facts = product_facts(corpus_page("misc/opengraph_ns_product_test.html"),
+                          "https://www.fye.com/x").values
+    assert (facts["price"], facts["currency"], facts["availability"]) == (17.99, "USD", "InStock")
+    assert facts["gtin"] == "32429335302"
