@@ -1,6 +1,14 @@
 """The optional language model: an OpenAI-compatible chat-completions provider per user.
 
-The builder uses it like this (never holding a transaction across the model call)::
+The short way, for a worker: ``with_model`` reads the provider, calls, and records the usage
+(also for a garbage answer), each step in its own transaction::
+
+    fields = llm.with_model(database, user_id,
+                            lambda client: llm.propose_fields(client, objective, digest),
+                            build_id=build.id)        # None: the user has no model
+                                                      # raises llm.ModelError (readable)
+
+The same by hand (never holding a transaction across the model call)::
 
     from core import llm
 
@@ -19,9 +27,10 @@ The builder uses it like this (never holding a transaction across the model call
             if usage is not None:
                 llm.record_usage(session, actor.id, usage, build_id=build.id)
 
-Modules: ``client`` (httpx, retries, error mapping), ``assist`` (the three builder calls and
-their answer schemas), ``providers`` (per-user settings, encrypted key, connection test),
-``prices`` (price table), ``usage`` (cost ledger rows), ``secrets`` (Fernet), ``errors``.
+Modules: ``calls`` (``with_model``), ``client`` (httpx, retries, error mapping), ``assist``
+(the three builder calls and their answer schemas), ``providers`` (per-user settings,
+encrypted key, connection test), ``prices`` (price table), ``usage`` (cost ledger rows),
+``secrets`` (Fernet), ``errors``.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from core.llm.assist import (
     FEEDBACK_OPERATION_SCHEMA, feedback_operation_schema, interpret_feedback, propose_fields,
     repair_field,
 )
+from core.llm.calls import with_model
 from core.llm.client import ChatClient, Completion, ProviderConfig, Usage
 from core.llm.errors import (
     ModelAnswerInvalid, ModelError, ModelRefused, ModelUnavailable, ProviderKeyUnreadable,
@@ -46,6 +56,7 @@ def client_for(config: ProviderConfig) -> ChatClient:
 
 __all__ = [
     "ChatClient", "Completion", "ProviderConfig", "Usage", "client_for", "provider_for",
+    "with_model",
     "has_provider", "propose_fields", "repair_field", "interpret_feedback",
     "FEEDBACK_OPERATION_SCHEMA", "feedback_operation_schema",
     "record_usage", "ModelError", "ModelUnavailable", "ModelRefused", "ModelAnswerInvalid",
