@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from core.seo import audit_response  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
-LIGHTHOUSE_PAGE = CORPORA / "lighthouse-seo" / "cli" / "test" / "fixtures" / "seo" / "seo-tester.html"
+LIGHTHOUSE_PAGE = CORPORA / "lighthouse-seo" / "cli/test/fixtures/seo/seo-tester.html"
 ARTICLES = CORPORA / "trafilatura-eval" / "cache"
 ROBOTS = "User-agent: *\nDisallow: /private/\nSitemap: https://www.example.com/sitemap.xml\n"
 TARGET_S = 0.2

@@ -173,7 +173,7 @@ class Page:
             text, lang = anchor_text_and_lang(node)
             onclick = attrs.get("onclick") or ""
             anchors.append(Anchor(
-                href_raw=raw, href=resolve(raw, self.base_url) or "" if raw else "",
+                href_raw=raw, href=(resolve(raw, self.base_url) or "") if raw else "",
                 rel=(attrs.get("rel") or "").lower(), text=text, text_lang=lang,
                 role=attrs.get("role") or "", name=attrs.get("name") or "",
                 id=attrs.get("id") or "", onclick=onclick,

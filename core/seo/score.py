@@ -1,10 +1,9 @@
 """The 0–100 score, computed as Lighthouse computes its SEO category, and points recoverable.
 
-Lighthouse's default config weighs its SEO audits (core/config/default-config.js, category
-``seo``): is-crawlable 4.043, structured-data 0 (manual), every other one 1. The score is the
-weighted mean of the audits that apply (pass = 1, fail = 0; not-applicable and errored audits
-drop out of both sums), times 100, rounded. is-crawlable weighs as much as four other audits
-together, so a page blocked from indexing scores 69 or less however good the rest is.
+The weights are Lighthouse's (``core.seo.lighthouse``). The score is the weighted mean of the
+audits that apply (pass = 1, fail = 0; not-applicable and errored audits drop out of both sums),
+times 100, rounded. is-crawlable weighs as much as four other audits together, so a page blocked
+from indexing scores 69 or less however good the rest is.
 
 ``points_recoverable`` of a failed Lighthouse audit is what fixing it alone would add:
 weight / (sum of applicable weights) × 100. The additional checks (lighthouse=False) do not
@@ -15,12 +14,6 @@ are ranked by their own weight after the Lighthouse audits (see ``fix_first``).
 from __future__ import annotations
 
 from core.seo.audits.base import FAIL, PASS, AuditResult
-
-LIGHTHOUSE_WEIGHTS: dict[str, float] = {
-    "is-crawlable": 4.043, "document-title": 1, "meta-description": 1, "http-status-code": 1,
-    "link-text": 1, "crawlable-anchors": 1, "robots-txt": 1, "image-alt": 1, "hreflang": 1,
-    "canonical": 1, "structured-data": 0,
-}
 
 
 def _scored(results: list[AuditResult]) -> list[AuditResult]:

@@ -5,10 +5,7 @@ from core.seo.audits import (canonical, content, crawlability, images,  # noqa: 
                              international, links, social, structured_data, technical)
 from core.seo.audits.base import (ERROR, FAIL, NOT_APPLICABLE, PASS, REGISTRY, VERDICTS,
                                   AuditResult, AuditSpec, Outcome)
-
-LIGHTHOUSE_ORDER = ("is-crawlable", "document-title", "meta-description", "http-status-code",
-                    "link-text", "crawlable-anchors", "robots-txt", "image-alt", "hreflang",
-                    "canonical", "structured-data")
+from core.seo.lighthouse import LIGHTHOUSE_ORDER
 
 
 def _order(spec: AuditSpec) -> tuple[int, int]:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.seo.lighthouse import LIGHTHOUSE_WEIGHTS
+
 if TYPE_CHECKING:
     from core.seo.page import Page
 
@@ -75,13 +77,22 @@ class AuditSpec:
 REGISTRY: list[AuditSpec] = []
 
 
-def audit(id: str, *, title: str, group: str, weight: float, recommendation: str,
-          lighthouse: bool = False) -> Callable[[Callable[[Page], Outcome]],
-                                                Callable[[Page], Outcome]]:
-    """Register ``check`` as the audit ``id`` (in the order modules are imported)."""
+def audit(id: str, *, title: str, group: str, recommendation: str, lighthouse: bool = False,
+          weight: float | None = None) -> Callable[[Callable[[Page], Outcome]],
+                                                   Callable[[Page], Outcome]]:
+    """Register ``check`` as the audit ``id`` (in the order modules are imported).
+
+    A Lighthouse audit's weight is Lighthouse's (``core.seo.lighthouse``); an additional check
+    gives its own, which only ranks it among the additional checks."""
+    if lighthouse:
+        weight = LIGHTHOUSE_WEIGHTS[id]
+    if weight is None:
+        raise TypeError(f"the additional check {id!r} needs a weight")
+    fixed_weight = weight
 
     def register(check: Callable[[Page], Outcome]) -> Callable[[Page], Outcome]:
-        REGISTRY.append(AuditSpec(id, title, group, weight, recommendation, lighthouse, check))
+        REGISTRY.append(AuditSpec(id, title, group, fixed_weight, recommendation, lighthouse,
+                                  check))
         return check
 
     return register

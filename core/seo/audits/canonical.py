@@ -71,8 +71,7 @@ def canonical_url(page: Page) -> str | None:
     return urls[0] if len(urls) == 1 and not bad else None
 
 
-@audit("canonical", title="Document has a valid rel=canonical", group="canonical", weight=1,
-       lighthouse=True,
+@audit("canonical", title="Document has a valid rel=canonical", group="canonical", lighthouse=True,
        recommendation="Declare one absolute canonical URL, on this site, pointing to the "
        "preferred version of this page (not the home page, not another language version).")
 def canonical(page: Page) -> Outcome:

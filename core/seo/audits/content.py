@@ -19,8 +19,7 @@ DESCRIPTION_LENGTH = (50, 160)
 MIN_WORDS = 200
 
 
-@audit("document-title", title="Document has a <title> element", group="content", weight=1,
-       lighthouse=True,
+@audit("document-title", title="Document has a <title> element", group="content", lighthouse=True,
        recommendation="Give the page a unique, descriptive <title>: it is the headline of the "
        "search result.")
 def document_title(page: Page) -> Outcome:
@@ -30,8 +29,8 @@ def document_title(page: Page) -> Outcome:
     return passed(f"Title: {page.title!r}.", [{"title": page.title}])
 
 
-@audit("meta-description", title="Document has a meta description", group="content", weight=1,
-       lighthouse=True,
+@audit("meta-description", title="Document has a meta description",
+       group="content", lighthouse=True,
        recommendation="Add <meta name=\"description\" content=\"…\"> summarising the page: "
        "search engines often show it under the title.")
 def meta_description(page: Page) -> Outcome:

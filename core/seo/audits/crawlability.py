@@ -87,16 +87,16 @@ def indexability_problems(page: Page) -> list[dict[str, Any]]:
             problems.append({"source": "header", "user_agent": user_agent or "*",
                              "value": f"X-Robots-Tag: {header}"})
     rules = _robots_rules(page)
-    if rules is not None:
+    if rules is not None and page.robots is not None:
         for agent in ("*", "Googlebot"):
             if not rules.can_fetch(page.final_url, agent):
                 problems.append({"source": "robots.txt", "user_agent": agent,
-                                 "value": f"Disallow in {page.robots.url}"})  # type: ignore[union-attr]
+                                 "value": f"Disallow in {page.robots.url}"})
     return problems
 
 
 @audit("is-crawlable", title="Page isn't blocked from indexing", group="crawlability",
-       weight=4.043, lighthouse=True,
+       lighthouse=True,
        recommendation="Remove noindex/none from the robots meta tag and the X-Robots-Tag header "
        "(also the googlebot-specific ones), and any robots.txt rule that disallows this URL — "
        "unless the page is meant to stay out of search results.")
@@ -107,7 +107,7 @@ def is_crawlable(page: Page) -> Outcome:
 
 
 @audit("http-status-code", title="Page has successful HTTP status code", group="crawlability",
-       weight=1, lighthouse=True,
+       lighthouse=True,
        recommendation="Serve the page with a 2xx status: search engines may not index pages "
        "answered with 4xx or 5xx.")
 def http_status_code(page: Page) -> Outcome:
@@ -186,7 +186,7 @@ def robots_txt_errors(content: str) -> list[dict[str, Any]]:
     return errors
 
 
-@audit("robots-txt", title="robots.txt is valid", group="crawlability", weight=1, lighthouse=True,
+@audit("robots-txt", title="robots.txt is valid", group="crawlability", lighthouse=True,
        recommendation="Fix the robots.txt lines listed: a line crawlers cannot read may be "
        "ignored, or read as something you did not mean (Google's robots.txt specification).")
 def robots_txt(page: Page) -> Outcome:

@@ -6,8 +6,7 @@ from core.seo.audits.base import Outcome, audit, not_applicable, verdict_of
 from core.seo.page import Page
 
 
-@audit("image-alt", title="Image elements have [alt] attributes", group="images", weight=1,
-       lighthouse=True,
+@audit("image-alt", title="Image elements have [alt] attributes", group="images", lighthouse=True,
        recommendation="Give every informative image an alt text that says what it shows; "
        "decorative images get alt=\"\".")
 def image_alt(page: Page) -> Outcome:

@@ -30,8 +30,7 @@ def hreflang_links(page: Page) -> list[LinkElement]:
             if link.rel == "alternate" and link.hreflang and link.source != "body"]
 
 
-@audit("hreflang", title="Document has a valid hreflang", group="international", weight=1,
-       lighthouse=True,
+@audit("hreflang", title="Document has a valid hreflang", group="international", lighthouse=True,
        recommendation="Use hreflang values that are language codes (\"de\", \"pt-BR\") or "
        "\"x-default\", each pointing to an absolute URL.")
 def hreflang(page: Page) -> Outcome:

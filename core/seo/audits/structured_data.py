@@ -101,8 +101,8 @@ def structured_data_types(page: Page) -> list[str]:
     return sorted(set(filter(None, found)))
 
 
-@audit("structured-data", title="Structured data is valid", group="structured-data", weight=0,
-       lighthouse=True,
+@audit("structured-data", title="Structured data is valid",
+       group="structured-data", lighthouse=True,
        recommendation="Fix the JSON-LD blocks listed (JSON syntax, a schema.org @context, an "
        "@type, the properties Google requires for that type), then check them in Google's Rich "
        "Results Test.")
