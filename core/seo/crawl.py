@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,8 +99,9 @@ class SiteCrawler:
     async def run(self) -> CrawlOutcome:
         started = time.monotonic()
         async with Fetcher(self.options.fetch_options()) as fetcher:
-            origin = self.start_url.split("/", 3)
-            sitemap = await read_sitemaps(fetcher.fetch_document, "/".join(origin[:3]))
+            parts = urlsplit(self.start_url)
+            sitemap = await read_sitemaps(fetcher.fetch_document,
+                                          f"{parts.scheme}://{parts.netloc}")
             if sitemap.unreachable:  # not even robots.txt answered: say so, fetch nothing
                 return self._unreachable(sitemap, started)
             self._sitemap_urls = {u for u in map(normalize_url, sitemap.urls) if u}
@@ -134,10 +136,12 @@ class SiteCrawler:
             depth += 1
             if depth > self.options.max_depth:
                 return None
-            level = self._next_level(self._last_level, depth)
+            level = self._next_level(self._last_level)
         return None
 
-    def _next_level(self, pages: list[CrawledPage], depth: int) -> list[str]:
+    def _next_level(self, pages: list[CrawledPage]) -> list[str]:
+        """The in-site links of ``pages`` not seen yet, in document order (``nofollow`` in a
+        page's meta robots: its links are not followed)."""
         found: list[str] = []
         for page in pages:
             if page.facts is None or "nofollow" in page.facts.meta_robots.lower():
@@ -160,6 +164,7 @@ class SiteCrawler:
                     return []
                 self._fetched += 1
                 result = await self._get(fetcher, url)
+            self.progress.pages_queued -= 1
             return self._record(url, depth, result)
 
         self._last_level = [page for recorded in await asyncio.gather(*map(visit, admitted))
@@ -194,7 +199,7 @@ class SiteCrawler:
                                  redirects=[normalize_url(u) or u for u in result.redirects],
                                  redirect_statuses=statuses,
                                  error=None if landed else result.error, **common)]
-            if landed and final not in self._seen:
+            if landed and final not in self._seen and self.in_site(final):
                 self._seen.add(final)
                 pages.append(self._page(final, depth, result, **common))
         for page in pages:

@@ -233,3 +233,25 @@ def test_sitemaps_from_robots_and_xml() -> None:
     assert urlset.urls == ["https://s.example/"]
     with pytest.raises(ValueError, match="not <urlset>"):
         parse_sitemap("<html><body>not a sitemap</body></html>")
+
+
+def test_near_duplicates_differ_by_a_few_words_exact_ones_not_at_all() -> None:
+    from core.seo.crawl_page import CrawledPage
+
+    words = ("oak chair with a woven seat four straight legs and a back rest carved by hand "
+             "in a small workshop that has made furniture for three generations of one family "
+             "who still sand every piece twice and oil it before it leaves the bench").split()
+    texts = {"a": words, "b": [*words[:-1], "door"],  # one word changed
+             "c": words, "d": list(reversed(words)) * 2}  # "c" is an exact copy of "a"
+
+    def page(name: str) -> CrawledPage:
+        url = f"https://s.example/guide/{name}"
+        html = f"<title>{name}</title><body><p>{' '.join(texts[name])}</p></body>"
+        return CrawledPage(url, 1, final_url=url, status_code=200, facts=read_page(html, url))
+
+    findings = {f.id: f.urls for f in find_all([page(n) for n in "abcd"],
+                                               CrawlContext("https://s.example/", 4))}
+    assert findings["duplicate-content"] == ["https://s.example/guide/a",
+                                             "https://s.example/guide/c"]
+    assert findings["near-duplicate-content"] == [
+        "https://s.example/guide/a", "https://s.example/guide/b", "https://s.example/guide/c"]
