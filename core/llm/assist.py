@@ -44,14 +44,15 @@ TRANSFORMS_HELP = ('strip, number, price (the amount), currency, date (ISO 8601)
                    '{"regex": "..."} (first group), {"json": "a.b.0"}, {"join": ", "}')
 
 _NAME = {"type": "string", "pattern": FIELD_NAME}
-_TYPE = {"enum": list(FIELD_TYPES)}
 
-PROPOSAL_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["fields"],
-    "properties": {"fields": {"type": "array", "minItems": 1, "maxItems": MAX_FIELDS, "items": {
-        "type": "object", "required": ["name", "type"], "additionalProperties": False,
-        "properties": {"name": _NAME, "type": _TYPE, "description": {"type": "string"}}}}},
-}
+
+def proposal_schema(kinds: Sequence[str] = FIELD_TYPES) -> dict[str, Any]:
+    """The JSON Schema of ``propose_fields``' answer."""
+    field = {"type": "object", "required": ["name", "type"], "additionalProperties": False,
+             "properties": {"name": _NAME, "type": {"enum": list(kinds)},
+                            "description": {"type": "string"}}}
+    return {"type": "object", "required": ["fields"], "properties": {"fields": {
+        "type": "array", "minItems": 1, "maxItems": MAX_FIELDS, "items": field}}}
 
 FIELD_SPEC_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
@@ -91,19 +92,20 @@ FEEDBACK_OPERATION_SCHEMA = feedback_operation_schema()
 
 # -- the three calls ------------------------------------------------------------------------
 
-def propose_fields(client: ChatClient, objective: str,
-                   page_digest: str) -> tuple[list[dict[str, str]], Usage]:
+def propose_fields(client: ChatClient, objective: str, page_digest: str, *,
+                   kinds: Sequence[str] = FIELD_TYPES) -> tuple[list[dict[str, str]], Usage]:
     """Fields for ``objective`` given what a sample page holds: ``[{"name", "type",
-    "description"}]`` with snake_case names, types from ``FIELD_TYPES``, no duplicates."""
+    "description"}]`` with snake_case names, types from ``kinds``, no duplicates."""
     system = (
         "You design the output of a web data extractor. From the user's objective and a digest "
         "of a sample page, list the fields each extracted record should have. Answer with one "
         'JSON object: {"fields": [{"name": "snake_case_name", "type": TYPE, "description": '
-        f'"what it holds"}}]}} where TYPE is one of {", ".join(FIELD_TYPES)}. Include the '
+        f'"what it holds"}}]}} where TYPE is one of {", ".join(kinds)}. Include the '
         "fields the objective asks for, in its order, and only fields the page can fill. "
         f"At most {MAX_FIELDS} fields.")
     user = f"Objective: {objective.strip()}\n\nPage digest:\n{_clip(page_digest)}"
-    answer, usage = _ask(client, system, user, PROPOSAL_SCHEMA, "the list of fields asked for")
+    answer, usage = _ask(client, system, user, proposal_schema(kinds),
+                         "the list of fields asked for")
     fields = [{"name": f["name"], "type": f["type"], "description": f.get("description", "")}
               for f in answer["fields"]]
     names = [f["name"] for f in fields]

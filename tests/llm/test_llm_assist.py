@@ -37,6 +37,13 @@ def test_propose_fields_returns_the_checked_fields_and_usage(client, openai) -> 
     assert openai.requests[-1][1]["response_format"] == {"type": "json_object"}
 
 
+def test_the_builder_chooses_the_kinds_a_proposed_field_may_have(client, openai) -> None:
+    openai.script(Reply.json({"fields": [{"name": "in_stock", "type": "boolean"}]}))
+    with pytest.raises(ModelAnswerInvalid, match=r"fields\[0\]\.type: 'boolean' is not one of"):
+        propose_fields(client, "stock", DIGEST, kinds=("string", "availability"))
+    assert "TYPE is one of string, availability." in sent(openai)[0]
+
+
 def test_a_fenced_json_answer_is_accepted(client, openai) -> None:
     answer = json.dumps({"fields": [{"name": "title", "type": "string"}]})
     openai.script(Reply.text(f"```json\n{answer}\n```"))
