@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from core.scrape.result import FetchResult, content_type_problem
 from core.scrape.urls import check_target_url
 from core.seo import score as scoring
 from core.seo.audits import AUDITS, ERROR, AuditResult
@@ -38,7 +39,6 @@ from core.seo.page import Page, RobotsFile
 if TYPE_CHECKING:
     from core.scrape.fetch import Fetcher
     from core.scrape.options import FetchOptions
-    from core.scrape.result import FetchResult
 
 
 @dataclass
@@ -132,6 +132,11 @@ def audit_response(url: str, final_url: str, status: int | None, headers: dict[s
     if status is not None and status >= 400:
         return failed_audit(url, final_url, f"The page answered HTTP {status}; as in "
                             "Lighthouse (ERRORED_DOCUMENT_REQUEST) an error page is not audited.",
+                            status_code=status, fetched_at=fetched_at,
+                            response_time_ms=response_time_ms, redirects=list(redirects))
+    not_html = content_type_problem(headers.get("content-type"))
+    if not_html:
+        return failed_audit(url, final_url, f"The page could not be audited: {not_html}.",
                             status_code=status, fetched_at=fetched_at,
                             response_time_ms=response_time_ms, redirects=list(redirects))
     page = Page(url=url, final_url=final_url, status=status, headers=headers, html=html,

@@ -129,6 +129,13 @@ def test_http_status_code() -> None:
     assert not_found.error.startswith("The page answered HTTP 404")
 
 
+def test_a_response_that_is_not_html_is_not_audited() -> None:
+    page = audit_response(URL, URL, 200, {"Content-Type": "application/pdf"}, "%PDF-1.7")
+    assert page.error == "The page could not be audited: not an HTML page " \
+        "(content-type: application/pdf)."
+    assert page.score is None and {r.verdict for r in page.audits} == {"error"}
+
+
 # -- link-text ----------------------------------------------------------------------------------
 
 def test_link_text_passes_descriptive_and_ignored_links() -> None:
