@@ -299,6 +299,9 @@ def test_structured_data() -> None:
                         "structured-data")
     assert incomplete.evidence == [{"block": 1, "type": "Event",
                                     "problem": "missing required startDate, location"}]
+    bad_graph = result(audit("", head=_json_ld('{"@context": "https://schema.org", '
+                                               '"@graph": 5}')), "structured-data")
+    assert bad_graph.evidence == [{"block": 1, "problem": "@graph is not a list of items"}]
     no_context = result(audit("", head=_json_ld('{"@type": "Thing"}')), "structured-data")
     assert no_context.evidence == [{"block": 1, "problem": "no schema.org @context"}]
     assert result(audit(""), "structured-data").weight == 0  # Lighthouse's weight: score unchanged

@@ -60,8 +60,10 @@ def _item_problems(item: Any, context: Any, where: str) -> list[dict[str, Any]]:
         return [{"block": where, "problem": "an item is not a JSON object"}]
     context = item.get("@context", context)
     if "@graph" in item and "@type" not in item:
-        return [p for sub in item["@graph"] if isinstance(item["@graph"], list)
-                for p in _item_problems(sub, context, where)]
+        graph = item["@graph"]
+        if not isinstance(graph, list):
+            return [{"block": where, "problem": "@graph is not a list of items"}]
+        return [p for sub in graph for p in _item_problems(sub, context, where)]
     problems = []
     if not _is_schema_org(context):
         problems.append({"block": where, "problem": "no schema.org @context"})
