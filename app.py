@@ -26,7 +26,9 @@ sections = {
         st.Page("pages/results.py", title="Results", icon=":material/table:"),
     ],
     "SEO": [
+        st.Page("pages/seo_audit.py", title="SEO audit", icon=":material/troubleshoot:"),
         st.Page("pages/seo_crawl.py", title="Site crawl", icon=":material/travel_explore:"),
+        st.Page("pages/seo_keywords.py", title="Keywords and backlinks", icon=":material/key:"),
     ],
     "Settings": [
         st.Page("pages/model_provider.py", title="Model provider", icon=":material/smart_toy:"),

@@ -64,6 +64,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 class ReportSummary:
     id: uuid.UUID
     url: str
+    normalized_url: str
     status: str  # queued | running | completed | failed
     score: int | None
     title: str | None
@@ -173,7 +174,8 @@ def normalize_url(url: str) -> str:
 # --- Requesting and reading ---------------------------------------------------------------------
 
 def summary_of(row: SeoReport) -> ReportSummary:
-    return ReportSummary(id=row.id, url=row.url, status=row.status, score=row.score,
+    return ReportSummary(id=row.id, url=row.url, normalized_url=row.normalized_url,
+                         status=row.status, score=row.score,
                          title=row.title, render=row.render, error=row.error,
                          failing_count=row.failing_count, created_at=row.created_at,
                          finished_at=row.finished_at, pdf_status=row.pdf_status,
