@@ -13,6 +13,7 @@ trafilatura is imported inside the function: the CLI imports this module and mus
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ def article(html: str | bytes, url: str | None = None, *, fast: bool = False) ->
     if document is None:
         return Article(date=date)
     return Article(
-        title=document.title or None,
+        title=_headline(document.title, html),
         author=document.author or None,
         date=date,
         description=document.description or None,
@@ -62,6 +63,37 @@ def main_text(html: str | bytes, url: str | None = None, *, fast: bool = False) 
     """Only the main text (no metadata, no date): what the quality bench measures."""
     document = _extract(html, url, fast=fast, with_metadata=False)
     return _text_of(document) if document is not None else None
+
+
+# "Headline | Site", "Site - Headline", "Headline › Section": what <title> adds around a headline.
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—›»:·•]|::)\s+")
+
+
+def _headline(title: str | None, html: str | bytes) -> str | None:
+    """The title, without the site name or section <title> adds, when a <h1> shows which part
+    is the headline (trafilatura keeps e.g. "Night trains | The Courier" when it cannot tell)."""
+    if not title or not _TITLE_SEPARATORS.search(title):
+        return title or None
+    headings = {_squash(h) for h in _h1_texts(html)}
+    for part in _TITLE_SEPARATORS.split(title):
+        if _squash(part) in headings:
+            return part.strip()
+    return title
+
+
+def _h1_texts(html: str | bytes) -> list[str]:
+    import lxml.html
+    from lxml import etree
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError, TypeError):
+        return []
+    return [h1.text_content() for h1 in tree.iter("h1")]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _text_of(document) -> str | None:

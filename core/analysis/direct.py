@@ -88,10 +88,11 @@ def _list_records(html: str, url: str, fields: list[WantedField]) -> list[dict] 
 
 
 def _typed(record: dict[str, Any], properties: dict) -> dict[str, Any]:
-    return {name: _coerce(record.get(name), properties.get(name) or {}) for name in properties}
+    return {name: _coerce(record.get(name), properties.get(name) or {}, name)
+            for name in properties}
 
 
-def _coerce(value: Any, prop: dict) -> Any:
+def _coerce(value: Any, prop: dict, name: str = "") -> Any:
     """``value`` as the schema property wants it; None when it cannot be."""
     if value is None:
         return None
@@ -111,7 +112,7 @@ def _coerce(value: Any, prop: dict) -> Any:
     if json_type == "array":
         return value if isinstance(value, list) else [value]
     if isinstance(value, float):
-        return f"{value:.2f}" if re.search(r"price|amount", str(prop)) else _plain(value)
+        return f"{value:.2f}" if re.search(r"price|amount|cost", name, re.I) else _plain(value)
     return str(value) if not isinstance(value, str) else value
 
 

@@ -94,16 +94,24 @@ def _inside_any(node, ids: set[int]) -> bool:
     return False
 
 
-_CART = re.compile(r"add to (?:cart|basket|bag)|in den warenkorb|ajouter au panier|buy now",
-                   re.IGNORECASE)
+_CART = re.compile(r"add to (?:cart|basket|bag|trolley)|in den warenkorb|ajouter au panier|"
+                   r"añadir al carrito|aggiungi al carrello|in winkelwagen|lägg i varukorgen|"
+                   r"dodaj do koszyka|buy now|jetzt kaufen|acheter", re.IGNORECASE)
 
 
 def _detail_signals_outside(tree: LexborHTMLParser, records: set[int]) -> bool:
     """A single product's marks (itemprop price, an add-to-cart button) outside the records."""
-    for node in tree.css("[itemprop=price], button, input[type=submit]"):
-        label = node.text(deep=True) or node.attributes.get("value") or ""
-        if (node.attributes.get("itemprop") == "price" or _CART.search(label)) \
-                and not _inside_any(node, records):
+    query = ("[itemprop=price], button, input[type=submit], input[type=button], a, "
+             "input[name=quantity], input[name=qty], select[name*=size i], select[name*=variant i]")
+    for node in tree.css(query):
+        if _inside_any(node, records):
+            continue
+        attrs = node.attributes
+        if attrs.get("itemprop") == "price" or node.tag == "select" or \
+                attrs.get("name") in ("quantity", "qty"):
+            return True
+        label = (node.text(deep=True) or attrs.get("value") or "")[:60]
+        if _CART.search(label):
             return True
     return False
 

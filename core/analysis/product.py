@@ -17,6 +17,7 @@ Sources, most trusted first; each property is taken from the first source that h
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,12 @@ def product_facts(html: str, url: str, *, data: StructuredData | None = None,
     facts.structured_products = len(products)
     if products:
         _from_entity(facts, products[0])
+        # The same product told twice (JSON-LD and microdata, a ProductGroup and its Product):
+        # the others fill what the first leaves out.
+        name = _text(products[0].get("name"))
+        for other in products[1:4]:
+            if name and _text(other.get("name")) == name:
+                _from_entity(facts, other)
     _from_loose_attributes(facts, tree)
     _from_meta(facts, data.meta)
     _from_visible(facts, tree)
@@ -135,7 +142,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = " ".join(str(value).split())
+    text = " ".join(html.unescape(str(value)).split())  # JSON-LD often carries "&amp;"
     return text or None
 
 
@@ -204,13 +211,14 @@ def _from_entity(facts: ProductFacts, product: dict) -> None:
 def _offer_price(offer: dict) -> tuple[float, str] | None:
     for key in ("price", "lowPrice", "highPrice"):
         amount = _number(offer.get(key))
-        if amount is not None:
+        if amount:  # a price of 0 is a placeholder ("price on request", variants priced apart)
             return amount, key
     spec = offer.get("priceSpecification")
     for item in spec if isinstance(spec, list) else [spec]:
-        if isinstance(item, dict) and "Strikethrough" not in str(item.get("priceType", "")):
+        if isinstance(item, dict) and not re.search(r"Strikethrough|ListPrice|MSRP|SRP",
+                                                    str(item.get("priceType", ""))):
             amount = _number(item.get("price"))
-            if amount is not None:
+            if amount:
                 return amount, "priceSpecification.price"
     return None
 
@@ -311,6 +319,9 @@ _NOT_THE_PRICE = re.compile(r"old|was|regular|strike|compare|original|before|rrp
                             r"saving|discount|per[-_]?unit|unit[-_]?price|base[-_]?price|"
                             r"grundpreis|label|range|filter|slider|shipping|tax|list[-_]?price|"
                             r"crossed|previous|retail|old", re.IGNORECASE)
+# An ancestor with one of these classes holds a price that is not the current one.
+_OLD_PRICE = re.compile(r"old|was|regular|strike|compare|original|before|rrp|uvp|msrp|crossed|"
+                        r"previous|list[-_]?price", re.IGNORECASE)
 _LABELS: tuple[tuple[str, str], ...] = (
     ("sku", r"SKU|Art(?:ikel)?\.?[\s-]*Nr\.?|Artikelnummer|Art\.?-?Nr|Item\s*(?:#|No\.?|number|"
             r"code)|Product\s*(?:code|#|number|no\.?)|Style\s*(?:#|No\.?)|Réf(?:érence)?\.?|"
@@ -351,7 +362,8 @@ def _from_visible(facts: ProductFacts, tree: LexborHTMLParser) -> None:
                     continue
             if name == "sku" and value in (facts.values.get("mpn"), facts.values.get("gtin")):
                 continue  # "Product #: 925872" labels the MPN the markup already gave
-            facts.add(name, value, f"label '{match.group(0).strip().split(':')[0][:20]}'")
+            label = " ".join(match.group(0).split(":")[0].split()[:3])
+            facts.add(name, value, f"label '{label}'")
     for name, word in (("sku", "sku"), ("brand", "brand"), ("mpn", "mpn")):
         if name not in facts.values:
             node = _first_node_with_class(tree, word)
@@ -418,7 +430,7 @@ def _struck_out(node: LexborNode) -> bool:
     while parent is not None and depth < 4:
         if parent.tag in ("del", "s", "strike"):
             return True
-        if _NOT_THE_PRICE.search(_classes(parent)) and depth > 0:
+        if depth > 0 and _OLD_PRICE.search(_classes(parent)):
             return True
         parent, depth = parent.parent, depth + 1
     return False
