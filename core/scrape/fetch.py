@@ -120,7 +120,8 @@ class Fetcher:
         """GET one HTML page (see the module docstring for everything this does on the way)."""
         return await self._fetch(url, html_only=True, robots=self.options.respect_robots)
 
-    async def render(self, url: str, *, wait_for: str | None = None) -> FetchResult:
+    async def render(self, url: str, *, wait_for: str | None = None,
+                     init_script: str | None = None) -> FetchResult:
         """Load one page in Chromium and return its DOM after scripts ran (``core.scrape.render``).
 
         The page passes the same address and robots.txt checks as ``fetch`` and takes its turn
@@ -133,7 +134,7 @@ class Fetcher:
             return FetchResult(url, url, error=error, elapsed_s=time.monotonic() - started)
         renderer = await self._started_renderer()
         async with self._turn(url):
-            return await renderer.render(url, wait_for=wait_for)
+            return await renderer.render(url, wait_for=wait_for, init_script=init_script)
 
     async def _fetch(self, url: str, *, html_only: bool, robots: bool) -> FetchResult:
         trace = _Trace(url)

@@ -85,14 +85,18 @@ class Renderer:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def render(self, url: str, *, wait_for: str | None = None) -> FetchResult:
+    async def render(self, url: str, *, wait_for: str | None = None,
+                     init_script: str | None = None) -> FetchResult:
         """Load ``url``, wait for the ``load`` event (and ``wait_for``, a CSS selector, if given),
-        and return the DOM serialised as HTML. The whole takes at most ``options.timeout``."""
+        and return the DOM serialised as HTML. The whole takes at most ``options.timeout``.
+        ``init_script`` (JavaScript) runs in the page before any of its own scripts."""
         assert self._browser is not None, "start the Renderer first"
         started = time.monotonic()
         context = await self._browser.new_context(user_agent=self.options.user_agent)
         try:
             page = await context.new_page()
+            if init_script:
+                await page.add_init_script(init_script)
             await page.route("**/*", self._route)
             return await self._render(page, url, wait_for, started)
         finally:

@@ -34,7 +34,7 @@ from core.seo.audits.international import hreflang_links
 from core.seo.audits.links import link_lists
 from core.seo.audits.social import open_graph, twitter_tags
 from core.seo.audits.structured_data import structured_data_types
-from core.seo.page import Page, RobotsFile
+from core.seo.page import LISTENER_PROBE, Page, RobotsFile
 
 if TYPE_CHECKING:
     from core.scrape.fetch import Fetcher
@@ -224,7 +224,8 @@ async def audit_url_async(url: str, *, render: bool = False, fetcher: Fetcher | 
         async with Fetcher(default_options()) as own:
             return await audit_url_async(url, render=render, fetcher=own, robots=robots)
     fetched_at = datetime.now(UTC)
-    get_page = fetcher.render(url) if render else fetcher.fetch(url)
+    # Rendered, the page's listeners are recorded in its DOM for crawlable-anchors (page.py).
+    get_page = fetcher.render(url, init_script=LISTENER_PROBE) if render else fetcher.fetch(url)
     if robots is None:
         result, robots = await asyncio.gather(get_page, fetch_robots(fetcher, url))
         if result.final_url and robots_url(result.final_url) != robots.url:

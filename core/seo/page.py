@@ -32,6 +32,20 @@ _WHITESPACE = re.compile(r"\s+")
 _LISTENER = re.compile(
     r"""\.(querySelector|querySelectorAll|getElementById)\(\s*(['"`])(.+?)\2\s*\)"""
     r"""(?:\s*\[\s*\d+\s*\])?\s*\.(?:addEventListener\(\s*['"`](\w+)['"`]|on(\w+)\s*=)""")
+# With --render, LISTENER_PROBE runs before the page's scripts and marks every element that gets
+# an event listener with this attribute (the event types, space-separated): the rendered DOM
+# then says what Lighthouse asks Chrome's debugger for.
+LISTENER_ATTRIBUTE = "data-scrapedeck-listeners"
+LISTENER_PROBE = """(() => {
+  const add = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type, ...rest) {
+    if (this instanceof Element) {
+      const seen = (this.getAttribute("%s") || "").split(" ").filter(Boolean);
+      if (!seen.includes(type)) this.setAttribute("%s", [...seen, type].join(" "));
+    }
+    return add.call(this, type, ...rest);
+  };
+})();""" % (LISTENER_ATTRIBUTE, LISTENER_ATTRIBUTE)
 _HANDLER_ATTRIBUTES = ("onclick", "onmousedown", "onmouseup", "onpointerdown", "onpointerup",
                        "ontouchstart", "ontouchend", "onkeydown", "onkeyup", "onauxclick")
 
@@ -177,7 +191,7 @@ class Page:
                 rel=(attrs.get("rel") or "").lower(), text=text, text_lang=lang,
                 role=attrs.get("role") or "", name=attrs.get("name") or "",
                 id=attrs.get("id") or "", onclick=onclick,
-                has_listener=(node.mem_id in listened
+                has_listener=(node.mem_id in listened or LISTENER_ATTRIBUTE in attrs
                               or any(a in attrs for a in _HANDLER_ATTRIBUTES)),
                 html=opening_tag(node)))
         return anchors
@@ -278,10 +292,13 @@ def without_fragment(url: str) -> str:
     return urldefrag(url).url
 
 
+_PROBE_MARK = re.compile(rf'\s{LISTENER_ATTRIBUTE}="[^"]*"')
+
+
 def opening_tag(node: LexborNode, limit: int = 200) -> str:
     html = node.html or ""
     end = html.find(">")
-    tag = html[:end + 1] if end >= 0 else html
+    tag = _PROBE_MARK.sub("", html[:end + 1] if end >= 0 else html)
     return tag if len(tag) <= limit else tag[:limit] + "…"
 
 

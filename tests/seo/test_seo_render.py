@@ -40,3 +40,15 @@ def test_a_title_set_by_javascript_counts_only_when_rendered(seo_server: SeoServ
     assert rendered.result("meta-description").verdict == "pass"
     assert rendered.title == "Lamps built by JavaScript"
     assert rendered.facts["rendered"] is True and rendered.status_code == 200
+
+
+def test_listeners_from_script_files_are_seen_when_rendered(seo_server: SeoServer) -> None:
+    url = seo_server.url("/pages/listeners.html")
+    fetched, rendered = _audit(url, render=False), _audit(url, render=True)
+
+    # Served HTML cannot show a listener attached by a script file; the rendered DOM can (as
+    # Lighthouse asks Chrome), and only the anchor itself counts, not its parent.
+    assert fetched.result("crawlable-anchors").verdict == "pass"
+    failing = rendered.result("crawlable-anchors")
+    assert failing.verdict == "fail"
+    assert [e["element"] for e in failing.evidence] == ['<a id="cart">']
