@@ -205,7 +205,10 @@ def _from_entity(facts: ProductFacts, product: dict) -> None:
                   f"{where}.aggregateRating.ratingValue")
         facts.add("review_count", _number(rating.get("reviewCount") or rating.get("ratingCount")),
                   f"{where}.aggregateRating.reviewCount")
-    facts.add("sku", _text(product.get("productID")), f"{where}.productID")
+    product_id = _text(product.get("productID"))
+    if product_id:  # "sku:XA30202", "isbn:9780…": the scheme is not part of the code
+        product_id = re.sub(r"^[A-Za-z]{2,6}:(?!//)", "", product_id)
+    facts.add("sku", product_id, f"{where}.productID")
 
 
 def _offer_price(offer: dict) -> tuple[float, str] | None:
@@ -356,6 +359,8 @@ def _from_visible(facts: ProductFacts, tree: LexborHTMLParser) -> None:
         match = re.search(pattern, text, re.IGNORECASE if name != "sku" else re.IGNORECASE)
         if match:
             value = match.group(1).strip()
+            if not value[:1].isalnum():
+                continue  # "Marke/Modell": a heading, not a label with its value
             if name == "gtin":
                 value = re.sub(r"\D", "", value)
                 if len(value) not in (8, 12, 13, 14):

@@ -32,7 +32,7 @@ _AVAILABILITY_TEXTS: tuple[tuple[str, str], ...] = (
     ("OnlineOnly", r"online only|nur online"),
     ("InStock", r"in\s?stock|available|auf lager|lieferbar|vorrätig|verfügbar|en stock|"
                 r"disponible|disponibile|op voorraad|in magazzino|på lager|w magazynie|"
-                r"dostępny|ready to ship|ships (?:today|in)|add to (?:cart|basket|bag)|"
+                r"dostępny|ready to ship|ships (?:today|in)|add to (?:cart|basket|bag)|versandfertig|"
                 r"in den warenkorb"),
 )
 def _key(text: str) -> str:
