@@ -1,10 +1,12 @@
 """Article pages: main text without the boilerplate around it, and the article's metadata."""
 
+import gzip
 from pathlib import Path
 
 from core.analysis.article import Article, article, main_text
 
 NEWS = Path(__file__).resolve().parents[1] / "fixtures" / "sites" / "builder" / "article_news.html"
+TRAFILATURA_EVAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "trafilatura-eval"
 URL = "https://courier.example/travel/2024/03/03/night-trains"
 
 
@@ -40,3 +42,15 @@ def test_a_page_with_nothing_to_read_gives_an_empty_article():
     assert article("") == Article()
     garbage = article(b"\xff\xfe\x00<<not html")
     assert (garbage.title, garbage.author, garbage.date) == (None, None, None)
+
+
+def test_the_title_loses_the_site_name_when_the_headline_shows_which_part_it_is():
+    # A real blog page (trafilatura-eval): <title> is "15 Jahre rete-mirabile.net — rete-mirabile.net"
+    # and the <h1> says which part is the headline.
+    page = TRAFILATURA_EVAL / "eval" / "rete-mirabile.net.15jahre.html.gz"
+
+    story = article(gzip.decompress(page.read_bytes()))
+
+    assert story.title == "15 Jahre rete-mirabile.net"
+    assert story.author == "Andreas Kalt"  # the annotations of the corpus
+    assert story.date == "2019-07-28"
