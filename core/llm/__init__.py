@@ -27,10 +27,13 @@ The same by hand (never holding a transaction across the model call)::
             if usage is not None:
                 llm.record_usage(session, actor.id, usage, build_id=build.id)
 
+``page_digest`` can be ``llm.html_digest(html)``: the page without scripts, styles and
+attributes selectors do not use, clipped to what a prompt can hold.
+
 Modules: ``calls`` (``with_model``), ``client`` (httpx, retries, error mapping), ``assist``
-(the three builder calls and their answer schemas), ``providers`` (per-user settings,
-encrypted key, connection test), ``prices`` (price table), ``usage`` (cost ledger rows),
-``secrets`` (Fernet), ``errors``.
+(the three builder calls and their answer schemas), ``digest`` (``html_digest``),
+``providers`` (per-user settings, encrypted key, connection test), ``prices`` (price table),
+``usage`` (cost ledger rows), ``secrets`` (Fernet), ``errors``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from core.llm.assist import (
 )
 from core.llm.calls import with_model
 from core.llm.client import ChatClient, Completion, ProviderConfig, Usage
+from core.llm.digest import html_digest
 from core.llm.errors import (
     ModelAnswerInvalid, ModelError, ModelRefused, ModelUnavailable, ProviderKeyUnreadable,
 )
@@ -56,7 +60,7 @@ def client_for(config: ProviderConfig) -> ChatClient:
 
 __all__ = [
     "ChatClient", "Completion", "ProviderConfig", "Usage", "client_for", "provider_for",
-    "with_model",
+    "with_model", "html_digest",
     "has_provider", "propose_fields", "repair_field", "interpret_feedback",
     "FEEDBACK_OPERATION_SCHEMA", "feedback_operation_schema",
     "record_usage", "ModelError", "ModelUnavailable", "ModelRefused", "ModelAnswerInvalid",
