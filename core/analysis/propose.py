@@ -53,6 +53,10 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
         notes.append("The objective names no fields I know; proposing what a "
                      f"{kind} page usually offers: {', '.join(f.name for f in fields)}.")
     kept, container = _kept_from(start_from, pages, notes)
+    if container:  # the stored package's records are found on these pages: they are lists
+        kind = "list"
+    fields += [_kind_from_spec(name, match.spec) for name, match in kept.items()
+               if name not in {f.name for f in fields}]
     if kind == "list":
         container = container or _common_container(pages, trees, notes)
         if container is None:
@@ -83,6 +87,15 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
                 and report.fields[n].hits == len(pages)]
     schema = schema_for([f for f in fields if f.name in matches], required=required)
     return Proposal(schema, package, kinds, {n: m.source for n, m in matches.items()}, notes)
+
+
+def _kind_from_spec(name: str, spec: dict) -> WantedField:
+    """A kept field the objective does not name: its kind read from its transforms."""
+    names = [t if isinstance(t, str) else next(iter(t)) for t in spec.get("transforms", [])]
+    kinds = {"price": "price", "currency": "currency", "number": "number", "date": "date",
+             "availability": "availability", "absolute_url": "url"}
+    kind = next((kinds[n] for n in reversed(names) if n in kinds), "string")
+    return WantedField(name, kind)
 
 
 def _kinds_note(kinds: dict[str, str]) -> str:

@@ -118,3 +118,12 @@ def test_a_page_with_nothing_matching() -> None:
     proposal = propose("price, rating", pages)
     assert proposal.package["fields"] == {}
     assert any("Nothing the objective asks for was found" in n for n in proposal.notes)
+
+
+def test_fields_of_the_stored_package_the_objective_does_not_name_are_kept(catalog_pages) -> None:
+    stored = {"version": 1, "container": "li.product-card",
+              "fields": {"reviews": {"selector": ".review-count", "transforms": ["number"]}}}
+    proposal = propose("name", catalog_pages, start_from=stored)
+    assert list(proposal.package["fields"]) == ["name", "reviews"]
+    assert proposal.schema["properties"]["reviews"]["type"] == "number"
+    assert run_samples(proposal.package, catalog_pages).fields["reviews"].values == [212, 310]
