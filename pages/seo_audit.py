@@ -6,7 +6,7 @@ import streamlit as st
 from core.seo import reports
 from ui import seo_views as view
 from ui.auth import acting_user
-from ui.messages import perform, rerun_with, show_flash
+from ui.messages import form_key, perform, renew_form, rerun_with, show_flash
 
 actor = acting_user()
 st.title("SEO audit")
@@ -15,13 +15,14 @@ st.caption("Lighthouse's SEO audits with Lighthouse's scoring, and more checks b
 show_flash()
 
 if actor.can_write:
-    with st.form("seo_audit_form"):
+    with st.form(form_key("seo_audit_form")):
         url = st.text_input("Page URL", placeholder="https://shop.example/lamp")
         render = st.checkbox("Render JavaScript in Chromium",
                              help="For pages built by scripts. Slower.")
         if st.form_submit_button("Audit", type="primary", icon=":material/search:"):
             queued = perform(lambda s: reports.request_audit(s, actor, url, render))
             if queued:
+                renew_form("seo_audit_form")
                 rerun_with(f"Audit of {queued.url} started.", seo_url=queued.normalized_url,
                            seo_report=queued.id)
 

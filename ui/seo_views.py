@@ -3,6 +3,7 @@ what to fix first, history and trend, the diff, ignoring findings, exports and t
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pandas as pd
@@ -17,6 +18,13 @@ from ui.messages import perform, rerun_with
 STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/sync:",
                 "completed": ":material/check_circle:", "failed": ":material/error:"}
 MAX_EVIDENCE_SHOWN = 100
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Text from the audited page or a user, shown literally where Streamlit reads Markdown
+    (labels, captions): no link, image or emphasis can be smuggled in."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 # --- Picking a report ---------------------------------------------------------------------------
@@ -66,7 +74,7 @@ def score_header(view: ReportView) -> None:
              f"{view.response_time_ms:.0f} ms" if view.response_time_ms is not None else "",
              f"{view.page_bytes:,} bytes" if view.page_bytes else "",
              "rendered in Chromium" if summary.render else ""]
-    st.caption(" · ".join(f for f in [summary.title or "", *facts] if f))
+    st.caption(plain(" · ".join(f for f in [summary.title or "", *facts] if f)))
 
 
 def fix_first(actor: Actor, view: ReportView, can_change: bool) -> None:
@@ -79,18 +87,19 @@ def fix_first(actor: Actor, view: ReportView, can_change: bool) -> None:
 
 def _audit_label(audit: AuditRow) -> str:
     gain = f"+{audit.points_recoverable:g} points" if audit.points_recoverable else "extra check"
-    items = f" · {len(audit.evidence)} items" if audit.evidence else ""
+    count = len(audit.evidence)
+    items = f" · {count} item{'' if count == 1 else 's'}" if count else ""
     ignored = " · ignored" if audit.open_items == 0 else ""
-    return f"**{audit.title}** — {gain}{items}{ignored}"
+    return f"**{plain(audit.title)}** — {gain}{items}{ignored}"
 
 
 def _failing_audit(actor: Actor, report_id: uuid.UUID, audit: AuditRow, can_change: bool) -> None:
     with st.expander(_audit_label(audit), icon=":material/error:"):
         if audit.details:
-            st.write(audit.details)
+            st.text(audit.details)
         st.markdown(f"**How to fix:** {audit.recommendation}")
         if audit.ignored_reason is not None:
-            st.caption(f"Ignored: {audit.ignored_reason}")
+            st.caption(f"Ignored: {plain(audit.ignored_reason)}")
         if audit.evidence:
             st.dataframe(pd.DataFrame(
                 [(e.text, e.ignored_reason or "") for e in audit.evidence[:MAX_EVIDENCE_SHOWN]],
@@ -115,7 +124,7 @@ def _ignore_controls(actor: Actor, report_id: uuid.UUID, audit: AuditRow) -> Non
             if perform(lambda s: reports.ignore_finding(s, actor, report_id, audit.id, key, why)):
                 rerun_with("Ignored for this URL; it no longer counts as an open issue.")
     for key, text in ignored.items():
-        if st.button(f"Count again: {text}", key=f"seo_unignore_{audit.id}_{key}",
+        if st.button(f"Count again: {plain(text)}", key=f"seo_unignore_{audit.id}_{key}",
                      icon=":material/visibility:"):
             perform(lambda s: reports.unignore_finding(s, actor, report_id, audit.id, key))
             rerun_with("Counted again.")
@@ -128,7 +137,7 @@ def other_audits(view: ReportView) -> None:
     passed.dataframe(_audit_table(view.passed), hide_index=True, width="stretch")
     not_applicable.dataframe(_audit_table(view.not_applicable), hide_index=True, width="stretch")
     if view.not_checked:
-        not_checked.markdown("\n".join(f"- {item}" for item in view.not_checked))
+        not_checked.markdown("\n".join(f"- {plain(item)}" for item in view.not_checked))
     else:
         not_checked.caption("Everything was checked.")
 
@@ -185,6 +194,8 @@ def diff_view(actor: Actor, current: ReportSummary, history: pd.DataFrame) -> No
 # --- Export ------------------------------------------------------------------------------------
 
 def export_buttons(actor: Actor, summary: ReportSummary) -> None:
+    st.caption("The report as a self-contained HTML page, or as a PDF printed by Chromium "
+               "(prepared in the background; the button turns into a download).")
     html = perform(lambda s: report_export.report_html(s, actor, summary.id))
     html_col, pdf_col = st.columns(2)
     if html is not None:
