@@ -19,6 +19,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -127,10 +128,13 @@ def _problems(name: str, base_url: str, model: str, api_key: str, timeout: float
     problems = []
     if not name or len(name) > 60:
         problems.append("name: give the provider a name of at most 60 characters (e.g. OpenAI)")
-    try:
-        check_target_url(base_url, allow_private=get_settings().allow_private_addresses)
-    except ValidationError as exc:
-        problems.append(f"base URL: {exc}")
+    if _has_credentials(base_url):  # checked first: the other messages quote the URL
+        problems.append("base URL: put the key in the API key field, not in the URL")
+    else:
+        try:
+            check_target_url(base_url, allow_private=get_settings().allow_private_addresses)
+        except ValidationError as exc:
+            problems.append(f"base URL: {exc}")
     if not model or len(model) > 120:
         problems.append("model: name the model (at most 120 characters), e.g. gpt-4o-mini")
     if any(ch.isspace() for ch in api_key) or len(api_key) > 1000:
@@ -138,6 +142,14 @@ def _problems(name: str, base_url: str, model: str, api_key: str, timeout: float
     if not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
         problems.append(f"timeout: must be from 1 to {MAX_TIMEOUT_SECONDS:g} seconds")
     return problems
+
+
+def _has_credentials(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return bool(parts.username or parts.password)
 
 
 def delete_provider(session: Session, actor: Actor) -> None:

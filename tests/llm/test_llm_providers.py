@@ -97,6 +97,16 @@ def test_bad_settings_are_all_listed_and_nothing_is_saved(db, local_models, anal
         assert providers.get_provider(session, analyst) is None
 
 
+def test_a_key_inside_the_base_url_is_refused_without_repeating_it(db, local_models,
+                                                                  analyst) -> None:
+    with db.transaction() as session, pytest.raises(ValidationError) as refused:
+        providers.save_provider(session, analyst, name="Proxy", model="m",
+                                base_url="https://bob:s3cret-key@llm.example/v1")
+    assert refused.value.problems == [
+        "base URL: put the key in the API key field, not in the URL"]
+    assert "s3cret-key" not in str(refused.value)
+
+
 def test_private_addresses_need_the_setting(db, app_env, secret_key, openai, analyst) -> None:
     with db.transaction() as session, pytest.raises(ValidationError, match="ALLOW_PRIVATE"):
         providers.save_provider(session, analyst, name="Local", base_url=openai.base_url,
