@@ -31,7 +31,6 @@ from core.seo.audits import AUDITS, ERROR, AuditResult
 from core.seo.audits.canonical import canonical_url, canonical_urls
 from core.seo.audits.crawlability import indexability_problems
 from core.seo.audits.international import hreflang_links
-from core.seo.audits.links import link_lists
 from core.seo.audits.social import open_graph, twitter_tags
 from core.seo.audits.structured_data import structured_data_types
 from core.seo.page import LISTENER_PROBE, Page, RobotsFile
@@ -97,7 +96,7 @@ def page_facts(page: Page) -> dict[str, Any]:
         "headings": page.headings,
         "word_count": page.word_count,
         "images": [{"src": i.src, "alt": i.alt} for i in page.images],
-        "links": link_lists(page),
+        "links": page.link_lists,
         "canonical": canonical_url(page),
         "canonicals": canonical_urls(page)[0],
         "hreflang": [{"hreflang": link.hreflang, "href": link.href, "source": link.source}

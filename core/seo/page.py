@@ -258,9 +258,26 @@ class Page:
     def is_https(self) -> bool:
         return urlsplit(self.final_url).scheme == "https"
 
+    @cached_property
+    def host(self) -> str:
+        return (urlsplit(self.final_url).hostname or "").lower()
+
     def same_site(self, url: str) -> bool:
-        return (urlsplit(url).hostname or "").lower() == (urlsplit(self.final_url).hostname
-                                                          or "").lower()
+        return (urlsplit(url).hostname or "").lower() == self.host
+
+    @cached_property
+    def link_lists(self) -> dict[str, list[str]]:
+        """The followable links: internal, external and nofollow (absolute, no fragment)."""
+        found: dict[str, dict[str, None]] = {"internal": {}, "external": {}, "nofollow": {}}
+        for anchor in self.anchors:
+            if not anchor.href.startswith(("http://", "https://")):
+                continue
+            url = without_fragment(anchor.href)
+            if "nofollow" in anchor.rel.split():
+                found["nofollow"][url] = None
+            else:
+                found["internal" if self.same_site(url) else "external"][url] = None
+        return {kind: list(urls) for kind, urls in found.items()}
 
 
 def collapse(text: str | None) -> str:

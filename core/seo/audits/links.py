@@ -110,29 +110,11 @@ def crawlable_anchors(page: Page) -> Outcome:
                       f"{len(failing)} uncrawlable link(s).", failing)
 
 
-def link_lists(page: Page) -> dict[str, list[str]]:
-    """The page's followable links: internal, external and nofollow (absolute, no fragment)."""
-    internal: dict[str, None] = {}
-    external: dict[str, None] = {}
-    nofollow: dict[str, None] = {}
-    for anchor in page.anchors:
-        if not anchor.href or not anchor.href.startswith(("http://", "https://")):
-            continue
-        url = without_fragment(anchor.href)
-        if "nofollow" in anchor.rel.split():
-            nofollow[url] = None
-        elif page.same_site(url):
-            internal[url] = None
-        else:
-            external[url] = None
-    return {"internal": list(internal), "external": list(external), "nofollow": list(nofollow)}
-
-
 @audit("links", title="The page links to other pages of the site", group="links", weight=0.5,
        recommendation="Link to related pages of your site with followed links: crawlers find "
        "and weigh pages through internal links, and a page without any is a dead end.")
 def links(page: Page) -> Outcome:
-    found = link_lists(page)
+    found = page.link_lists
     counts = {name: len(urls) for name, urls in found.items()}
     internal_nofollow = [u for u in found["nofollow"] if page.same_site(u)]
     if not page.anchors:
