@@ -13,8 +13,9 @@ def image_alt(page: Page) -> Outcome:
     images = [i for i in page.images if not i.decorative]
     if not images:
         return not_applicable("No images (other than decorative ones).")
-    # axe-core: an alt attribute (even empty: decorative) or another accessible name passes
+    # axe-core's rule: an alt attribute (empty marks the image decorative) or another
+    # accessible name passes; an alt of only spaces fails (it reads as nothing, yet is not "").
     failing = [{"src": i.src, "element": i.html} for i in images
-               if i.alt is None and not i.labelled]
+               if (i.alt is None and not i.labelled) or (i.alt and not i.alt.strip())]
     return verdict_of(not failing, f"{len(images)} image(s) all have alt text.",
                       f"{len(failing)} image(s) without an alt attribute.", failing)
