@@ -251,16 +251,20 @@ class SiteCrawler:
             notes.append("the crawl was canceled; findings cover the pages fetched so far")
         blocked = sum(p.blocked_by_robots for p in outcome.pages)
         if blocked:
-            notes.append(f"{blocked} URLs are disallowed by robots.txt and were not fetched")
+            notes.append(f"{_count(blocked, 'URL')} disallowed by robots.txt, not fetched")
         too_large = [p.url for p in outcome.pages if p.error and "larger than" in p.error]
         if too_large:
-            notes.append(f"{len(too_large)} pages are over the size cap and were not read: "
+            notes.append(f"{_count(len(too_large), 'page')} over the size cap, not read: "
                          + ", ".join(too_large[:5]))
         external = {link for p in outcome.pages if p.facts for link in p.facts.links
                     if not self.in_site(link)}
         if external:
-            notes.append(f"{len(external)} links to other sites were not checked")
+            notes.append(f"{_count(len(external), 'link')} to other sites, not checked")
         return notes
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def count_inlinks(pages: list[CrawledPage]) -> None:

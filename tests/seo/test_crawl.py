@@ -107,9 +107,9 @@ def test_depths_are_click_distances_and_sitemap_only_pages_have_none(seo_site, f
 
 def test_what_could_not_be_checked_is_said(seo_site, full_crawl) -> None:
     notes = " | ".join(full_crawl.not_checked)
-    assert "1 URLs are disallowed by robots.txt" in notes
-    assert f"over the size cap and were not read: {seo_site.base_url}/big" in notes
-    assert "1 links to other sites were not checked" in notes
+    assert "1 URL disallowed by robots.txt, not fetched" in notes
+    assert f"1 page over the size cap, not read: {seo_site.base_url}/big" in notes
+    assert "1 link to other sites, not checked" in notes
     pdf = next(p for p in full_crawl.pages if p.url.endswith("/file.pdf"))
     assert pdf.status_code == 200 and pdf.error is None and not pdf.is_html
 
