@@ -35,8 +35,8 @@ with rankings:
                                  help="For exports without a page column (Search Console's "
                                  "Queries.csv).")
             day = st.date_input("As of", help="For exports without a date column.")
-            if st.form_submit_button("Import", icon=":material/upload:") and upload:
-                done = perform(lambda s: imports.import_rankings(
+            if st.form_submit_button("Import", icon=":material/upload:"):
+                done = view.require_file(upload) and perform(lambda s: imports.import_rankings(
                     s, actor, upload.getvalue(), site_url=site, as_of=day))
                 if done:
                     rerun_with(view.import_result(done))
@@ -54,8 +54,8 @@ with backlinks:
             upload = st.file_uploader("Backlinks CSV", type=["csv", "tsv", "txt"])
             target = st.text_input("Linked site", placeholder="https://shop.example/",
                                    help="For exports without a target column.")
-            if st.form_submit_button("Import", icon=":material/upload:") and upload:
-                done = perform(lambda s: imports.import_backlinks(
+            if st.form_submit_button("Import", icon=":material/upload:"):
+                done = view.require_file(upload) and perform(lambda s: imports.import_backlinks(
                     s, actor, upload.getvalue(), target_url=target))
                 if done:
                     rerun_with(view.import_result(done))

@@ -295,6 +295,12 @@ def backlinks_table(links: pd.DataFrame) -> None:
         "source": "From"})
 
 
+def require_file(upload: object) -> bool:
+    if upload is None:
+        st.warning("Choose a CSV file first.", icon=":material/upload_file:")
+    return upload is not None
+
+
 def import_result(summary: object) -> str:
     from core.seo.imports import ImportSummary
 

@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import jinja2
@@ -45,6 +46,8 @@ log = logging.getLogger("scrapedeck.seo")
 FORMATS = ("html", "pdf")
 MIME_TYPES = {"html": "text/html", "pdf": "application/pdf"}
 MAX_EVIDENCE = 50  # items listed per audit; the rest are counted
+# Printing takes seconds; a PDF "processing" for this long lost its worker and may be asked again.
+PDF_STALE_SECONDS = 300
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -117,9 +120,10 @@ def html_to_pdf(html: str, target: Path) -> None:
 
 def request_pdf(session: Session, actor: Actor, report_id: uuid.UUID | str) -> ReportSummary:
     """Ask for the report's PDF. Whoever may read a report may export it; a PDF already being
-    made is not started twice."""
+    made is not started twice, unless its worker has plainly died."""
     row = require_report(session, actor, report_id)
-    if row.pdf_status != "processing":
+    stuck = row.updated_at < utcnow() - timedelta(seconds=PDF_STALE_SECONDS)
+    if row.pdf_status != "processing" or stuck:
         row.pdf_status, row.pdf_error, row.pdf_url = "processing", None, None
         session.flush()
         report = str(row.id)

@@ -137,3 +137,17 @@ def test_rankings_and_backlinks_tabs_render_imported_data(app, db, analyst) -> N
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2  # clicks and position over time
     assert {m.label: m.value for m in at.metric}["Referring domains"] == "1"
+
+
+def test_choosing_another_page_shows_its_reports(app, db, analyst, stored) -> None:
+    stored(FIRST, minutes_ago=5)
+    with db.transaction() as session:
+        other = reports.request_audit(session, analyst, "https://other.example/", spawn=False)
+        row = session.get(SeoReport, other.id)
+        for name, value in reports.report_columns(SECOND).items():
+            setattr(row, name, value)
+    at = open_page(app, analyst)
+    assert {m.label: m.value for m in at.metric}["SEO score"] == "85/100"  # newest first
+    at = by_label(at.selectbox, "Page").select(URL).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["SEO score"] == "70/100"
