@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urlsplit
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from core.scrape.fetch import REDIRECT_STATUSES, Fetcher
 from core.scrape.options import FetchOptions
@@ -38,7 +37,6 @@ from core.settings import get_settings
 
 ROBOTS_REFUSAL = "disallowed by robots.txt"  # how the fetcher words a robots.txt refusal
 MAX_CONCURRENCY = 64
-
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ class SiteCrawler:
             self._seen.update(orphans)
             stopped = stopped or await self._crawl_level(fetcher, orphans, None)
         outcome = CrawlOutcome(self.start_url, self.pages, sitemap, stopped=stopped)
-        outcome.not_checked = self._not_checked(outcome, orphans)
+        outcome.not_checked = self._not_checked(outcome)
         count_inlinks(self.pages)
         outcome.elapsed_s = time.monotonic() - started
         return outcome
@@ -152,7 +150,10 @@ class SiteCrawler:
                     found.append(link)
         return found
 
-    async def _crawl_level(self, fetcher: Fetcher, urls: list[str], depth: int | None) -> str | None:
+    async def _crawl_level(self, fetcher: Fetcher, urls: list[str],
+                           depth: int | None) -> str | None:
+        """Fetch ``urls`` (one level: all at ``depth``) within the page budget, concurrently;
+        return why the crawl stops here, if it does."""
         budget = self.options.max_pages - self._fetched
         admitted, left_over = urls[:max(budget, 0)], urls[max(budget, 0):]
         self.progress.pages_queued = len(admitted)
@@ -240,10 +241,10 @@ class SiteCrawler:
                             "points_recoverable": r.points_recoverable} for r in audit.failed],
                 "not_checked": audit.not_checked}
 
-    def _not_checked(self, outcome: CrawlOutcome, orphans: list[str]) -> list[str]:
+    def _not_checked(self, outcome: CrawlOutcome) -> list[str]:
         notes = list(outcome.sitemap.problems)
         if outcome.stopped == "max pages reached":
-            unvisited = len(self._seen) - self._fetched
+            unvisited = len(self._seen - {page.url for page in self.pages})
             notes.append(f"the crawl stopped at {self.options.max_pages} pages; "
                          f"{max(unvisited, 0)} URLs found were not fetched, so links to them "
                          "were not checked")

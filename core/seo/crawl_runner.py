@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.database import Database
-from core.runner import worker_id
 from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
 from core.seo.crawl_page import CrawledPage
 from core.seo.findings import CrawlContext, Finding, find_all
