@@ -22,6 +22,7 @@ sections = {
     "Data": [
         st.Page("pages/schemas.py", title="Extractor schemas", icon=":material/data_object:"),
         st.Page("pages/builder.py", title="Objective builder", icon=":material/build:"),
+        st.Page("pages/knowledge_base.py", title="Knowledge base", icon=":material/school:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
         st.Page("pages/results.py", title="Results", icon=":material/table:"),
     ],

@@ -18,9 +18,12 @@ keeps what the build had and says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +31,7 @@ from sqlalchemy import update
 
 from core import builds, knowledge
 from core.analysis import (SamplePage, SampleReport, WantedField, find_field_for_example,
-                           needs_javascript, propose, run_samples)
+                           needs_javascript, propose, run_samples, wanted_fields)
 from core.database import Database
 from core.errors import ScrapeDeckError
 from core.scrape.fetch import Fetcher
@@ -76,15 +79,36 @@ def execute_build(database: Database, build_id: uuid.UUID) -> str:
                          iteration=build.iteration, feedback=build.pending_feedback,
                          notes=list(build.notes or []))
     try:
-        if plan.status == "pending_analysis":
-            return analyse(database, plan)
-        return apply_feedback(database, plan)
+        with _heartbeat(database, plan.build_id):
+            if plan.status == "pending_analysis":
+                return analyse(database, plan)
+            return apply_feedback(database, plan)
     except BuildFailed as exc:
         return _give_up(database, plan, str(exc))
     except Exception as exc:  # a bug: say so, keep the last iteration, let the log have it all
         log.exception("build %s stopped", build_id)
         _give_up(database, plan, f"The build stopped on an internal error: {exc!r}")
         raise
+
+
+@contextlib.contextmanager
+def _heartbeat(database: Database, build_id: uuid.UUID) -> Iterator[None]:
+    """Beat every ``RUN_HEARTBEAT_SECONDS`` from a thread while the step works, so a long render
+    or analysis is not taken for a dead worker (``builds.reap_stale_builds``)."""
+    stop, every = threading.Event(), get_settings().run_heartbeat_seconds
+
+    def beat() -> None:
+        while not stop.wait(every):
+            with database.transaction() as session:
+                _beat(session, build_id)
+
+    thread = threading.Thread(target=beat, name=f"build-{build_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 # --- Analysis ----------------------------------------------------------------------------------
@@ -97,7 +121,7 @@ def analyse(database: Database, plan: BuildPlan) -> str:
                           + ". Check the URLs open in a browser, or save the pages as .html "
                           "files and upload them.")
     start = _starting_point(database, plan)
-    extra = _model_fields(database, plan, pages)
+    extra = _model_fields(Model(database, plan), plan, pages)
     try:
         proposal = propose(plan.objective, pages, start_from=start.package if start else None,
                            extra_fields=extra)
@@ -196,8 +220,9 @@ def apply_feedback(database: Database, plan: BuildPlan) -> str:
     pages = [SamplePage(url=p["url"], html=p["html"]) for p in plan.pages]
     package, schema = copy.deepcopy(plan.package or {}), copy.deepcopy(plan.schema or {})
     changes: list[str] = []
+    model = Model(database, plan)
     for op in (plan.feedback or {}).get("operations", []):
-        changes.append(_apply(op, package, schema, pages, plan))
+        changes.append(_apply(op, package, schema, pages, model))
     if not package.get("fields"):
         raise BuildFailed("That would leave no field at all; the previous iteration is kept.")
     report = _run_samples(package, pages)
@@ -206,7 +231,7 @@ def apply_feedback(database: Database, plan: BuildPlan) -> str:
 
 
 def _apply(op: dict[str, Any], package: dict[str, Any], schema: dict[str, Any],
-           pages: list[SamplePage], plan: BuildPlan) -> str:
+           pages: list[SamplePage], model: Model) -> str:
     kind, name = op["op"], op.get("field")
     fields, props = package.setdefault("fields", {}), schema.setdefault("properties", {})
     if kind == "rename":
@@ -222,10 +247,10 @@ def _apply(op: dict[str, Any], package: dict[str, Any], schema: dict[str, Any],
         _drop(package, schema, name)
         return f"dropped {name}"
     if kind == "wrong":
-        return _refind(name, package, schema, pages, plan)
+        return _refind(name, package, schema, pages, model)
     if kind == "example":
         return _from_example(op["name"], op["value"], package, schema, pages)
-    return _free_text(op["text"], plan)
+    return _free_text(model, op["text"], package, schema, pages)
 
 
 def _retype(spec: dict[str, Any], props: dict[str, Any], name: str, kind: str) -> None:
@@ -246,14 +271,14 @@ def _drop(package: dict[str, Any], schema: dict[str, Any], name: str) -> None:
 
 
 def _refind(name: str, package: dict[str, Any], schema: dict[str, Any],
-            pages: list[SamplePage], plan: BuildPlan) -> str:
+            pages: list[SamplePage], model: Model) -> str:
     """Drop the field's selector and look for it again: with the model when there is one, else
     with the analysis (which must come up with another selector)."""
     old = package["fields"][name]
     kind = builds.field_kind(schema, package, name)
     _drop(package, schema, name)
-    found = _model_repair(plan, name, old, pages) or _analysis_refind(plan, name, kind, old,
-                                                                       package, pages)
+    found = (_model_repair(model, name, kind, old, package, pages)
+             or _analysis_refind(model.plan, name, kind, old, package, pages))
     if found is None:
         return (f"{name}: no other place for it was found, so it is left out; paste a value "
                 "you see on a page with 'Add a field from an example value'")
@@ -279,15 +304,19 @@ def _analysis_refind(plan: BuildPlan, name: str, kind: str, old: dict[str, Any],
 
 def _from_example(name: str, value: str, package: dict[str, Any], schema: dict[str, Any],
                   pages: list[SamplePage]) -> str:
+    """A new field, or (when ``name`` exists) a corrected one, from a value seen on a page."""
+    exists = name in package.get("fields", {})
     match = find_field_for_example(pages, value, package)
     if match is None:
-        return (f"{name}: '{value[:80]}' is on no sample page, so no field was added; copy the "
-                "value exactly as the page shows it")
+        kept = f"{name} is unchanged" if exists else "no field was added"
+        return (f"{name}: '{value[:80]}' is on no sample page, so {kept}; copy the value "
+                "exactly as the page shows it")
     package["fields"][name] = match.field
     kind = _kind_of_spec(match.field)
     schema.setdefault("properties", {})[name] = {**builds.FIELD_KINDS[kind][0], "x-kind": kind}
     hits = sum(v is not None for v in match.values)
-    return f"added {name} from the example ({match.source}); it finds a value on " \
+    done = f"corrected {name}" if exists else f"added {name}"
+    return f"{done} from the example ({match.source}); it finds a value on " \
            f"{hits} of {len(match.values)} samples"
 
 
@@ -297,19 +326,146 @@ def _kind_of_spec(spec: dict[str, Any]) -> str:
 
 # --- The optional language model ---------------------------------------------------------------
 
-def _model_fields(database: Database, plan: BuildPlan,
-                  pages: list[SamplePage]) -> list[WantedField]:
+class Model:
+    """The user's language model for one build step, when they configured one.
+
+    Every call runs outside any transaction; its tokens go to the cost ledger with the build's
+    id, and its trouble (unreachable, timeout, garbage) becomes a note and an event: the build
+    keeps what it had and goes on without the model."""
+
+    def __init__(self, database: Database, plan: BuildPlan) -> None:
+        self.database, self.plan = database, plan
+        self._config: Any = None
+        self._looked = False
+
+    def _configured(self) -> Any:
+        if not self._looked:
+            from core import llm
+
+            self._looked = True
+            with self.database.transaction() as session:
+                try:
+                    self._config = llm.provider_for(session, self.plan.user_id)
+                except llm.ModelError as exc:  # the stored key cannot be read any more
+                    self.plan.notes.append(f"The language model was not used: {exc}")
+        return self._config
+
+    @property
+    def available(self) -> bool:
+        return self._configured() is not None
+
+    def ask(self, what: str, call: Any) -> Any:
+        """``call(client) -> (answer, usage)``; the answer, or None when the model failed."""
+        from core import llm
+
+        config = self._configured()
+        if config is None:
+            return None
+        answer, usage, error = None, None, None
+        try:
+            with llm.client_for(config) as client:
+                answer, usage = call(client)
+        except llm.ModelError as exc:
+            usage, error = exc.usage, str(exc)
+            self.plan.notes.append(f"The language model could not {what} ({error}); the build "
+                                   "went on without it.")
+        with self.database.transaction() as session:
+            if usage is not None:
+                llm.record_usage(session, self.plan.user_id, usage, build_id=self.plan.build_id)
+            builds.add_event(session, self.plan.build_id, "failure" if error else "handoff",
+                             "model", asked=what, error=error,
+                             tokens=(usage.input_tokens + usage.output_tokens) if usage else 0)
+            _beat(session, self.plan.build_id)
+        return answer
+
+
+def _digest(pages: list[SamplePage]) -> str:
+    """What a sample page says, in plain text, for a prompt (the model gets a clipped copy)."""
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    tree = HTMLParser(pages[0].html)
+    title = tree.css_first("title")
+    body = tree.body.text(separator=" ", strip=True) if tree.body else ""
+    return f"URL: {pages[0].url}\nTitle: {title.text(strip=True) if title else ''}\n{body}"
+
+
+def _model_fields(model: Model, plan: BuildPlan, pages: list[SamplePage]) -> list[WantedField]:
     """Extra fields the model suggests for the objective (none without a model)."""
-    return []
+    from core import llm
+
+    if not model.available:
+        return []
+    fields = model.ask("suggest fields",
+                       lambda client: llm.propose_fields(client, plan.objective, _digest(pages)))
+    if not fields:
+        return []
+    wanted = {f.name for f in wanted_fields(plan.objective)}
+    extra = [WantedField(name=f["name"], type=f["type"], description=f.get("description", ""))
+             for f in fields if f["name"] not in wanted]
+    if extra:
+        plan.notes.append("The language model suggested: " + ", ".join(f.name for f in extra))
+    return extra
 
 
-def _model_repair(plan: BuildPlan, name: str, old: dict[str, Any],
-                  pages: list[SamplePage]) -> tuple | None:
-    return None
+def _model_repair(model: Model, name: str, kind: str, old: dict[str, Any],
+                  package: dict[str, Any], pages: list[SamplePage]) -> tuple | None:
+    """A new spec for a field marked wrong, from the model, kept only if it finds values."""
+    from core import llm
+
+    if not model.available:
+        return None
+    container = package.get("container") if isinstance(package.get("container"), str) else None
+    snippet = _snippet(pages[0].html, container)
+    spec = model.ask(f"repair {name}", lambda client: llm.repair_field(
+        client, name, kind, snippet, old, container=container))
+    if not spec or spec == old:
+        return None
+    trial = {**package, "fields": {**package.get("fields", {}), name: spec}}
+    try:
+        hits = run_samples(trial, pages).fields[name].hits
+    except (ScrapeDeckError, KeyError):
+        hits = 0
+    if not hits:
+        model.plan.notes.append(f"The model's selector for {name} found nothing on the "
+                                "samples, so it was not used.")
+        return None
+    return spec, {**builds.FIELD_KINDS.get(kind, builds.FIELD_KINDS["string"])[0],
+                  "x-kind": kind}, "repaired by the language model"
 
 
-def _free_text(text: str, plan: BuildPlan) -> str:
-    return "free-text feedback was not applied: no language model is configured"
+def _snippet(html: str, container: str | None) -> str:
+    """The first record's HTML on a list page, else the page's body."""
+    from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+    tree = HTMLParser(html)
+    node = tree.css_first(container) if container else None
+    node = node or tree.body
+    return node.html if node is not None else html
+
+
+def _free_text(model: Model, text: str, package: dict[str, Any], schema: dict[str, Any],
+               pages: list[SamplePage]) -> str:
+    """Free-text feedback: the model turns it into operations, which are checked and applied
+    like the ones from the page."""
+    from core import llm
+
+    if not model.available:
+        return "free-text feedback was not applied: no language model is configured"
+    kinds = list(builds.FIELD_KINDS)
+    operations = model.ask("read your feedback", lambda client: llm.interpret_feedback(
+        client, package, text, _digest(pages), kinds=kinds))
+    if operations is None:
+        return "free-text feedback was not applied: the model could not read it"
+    if not operations:
+        return "the model found nothing to change in your feedback"
+    done = []
+    for op in operations:
+        problem = builds.check_operation(op, list(package.get("fields", {})), model=True)
+        if problem or op.get("op") == "text":
+            done.append(f"skipped the model's '{op.get('op')}' ({problem or 'not allowed'})")
+            continue
+        done.append(_apply(op, package, schema, pages, model))
+    return "the model read your feedback as: " + "; ".join(done)
 
 
 # --- Shared steps ------------------------------------------------------------------------------

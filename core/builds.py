@@ -27,7 +27,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from core import knowledge
-from core.access import Actor, require_change, require_writer
+from core.access import Actor, can_change, require_change, require_writer
 from core.errors import Conflict, ValidationError
 from core.processes import spawn_worker
 from core.records import get_readable
@@ -211,8 +211,6 @@ def _hit_rates(report: dict[str, Any] | None) -> dict[str, str]:
 
 
 def _detail(session: Session, actor: Actor, build: Build) -> BuildDetail:
-    from core.access import can_change
-
     return BuildDetail(
         id=build.id, status=build.status, objective=build.user_objective,
         urls=list(build.initial_target_urls or []),
@@ -377,7 +375,8 @@ def _spec_text(spec: dict[str, Any] | None) -> str:
 
 # --- Feedback ------------------------------------------------------------------------------------
 
-def _check_operation(op: dict[str, Any], fields: list[str], model: bool) -> str | None:
+def check_operation(op: dict[str, Any], fields: list[str], model: bool) -> str | None:
+    """What is wrong with one feedback operation on a package with ``fields``, or None."""
     kind = op.get("op")
     if kind not in FEEDBACK_OPS:
         return f"unknown feedback '{kind}'"
@@ -399,8 +398,6 @@ def _check_operation(op: dict[str, Any], fields: list[str], model: bool) -> str 
         if not _FIELD_NAME.match(str(op.get("name") or "")):
             return (f"add a field: '{op.get('name')}' is not a field name (lower case letters, "
                     "digits and underscores, starting with a letter)")
-        if op.get("name") in fields:
-            return f"add a field: there already is a field '{op['name']}'"
     if kind == "text":
         if not str(op.get("text") or "").strip():
             return "say what should change"
@@ -417,7 +414,8 @@ def submit_feedback(session: Session, actor: Actor, build_id: uuid.UUID | str,
 
     ``operations``: ``{"op": "rename", "field", "to"}``, ``{"op": "retype", "field", "type"}``,
     ``{"op": "drop", "field"}``, ``{"op": "wrong", "field"}`` (re-find it),
-    ``{"op": "example", "name", "value"}`` (a new field from a value seen on a page), and
+    ``{"op": "example", "name", "value"}`` (a field from a value seen on a page: a new one, or
+    a correction of the field of that name), and
     ``{"op": "text", "text"}`` (needs a language model)."""
     build = _load(session, actor, build_id)
     require_change(actor, build.user_id, "build")
@@ -427,7 +425,7 @@ def submit_feedback(session: Session, actor: Actor, build_id: uuid.UUID | str,
         raise ValidationError("Nothing to change: choose at least one correction.")
     fields = list((build.temporary_config_package or {}).get("fields", {}))
     model = model_available(session, build.user_id)
-    problems = [p for p in (_check_operation(op, fields, model) for op in operations) if p]
+    problems = [p for p in (check_operation(op, fields, model) for op in operations) if p]
     if problems:
         raise ValidationError("This feedback cannot be applied.", problems)
     build.pending_feedback = {"operations": operations, "by": actor.email}
@@ -446,12 +444,9 @@ def _not_ready(status: str) -> str:
 
 def model_available(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a language model configured (``core.llm``); never required."""
-    try:
-        from core import llm
-    except ImportError:  # the optional model layer is not installed in this tree
-        return False
-    check = getattr(llm, "has_provider", None)
-    return bool(check(session, user_id)) if callable(check) else False
+    from core import llm
+
+    return llm.has_provider(session, user_id)
 
 
 # --- Confirming and turning into a job --------------------------------------------------------------

@@ -28,10 +28,12 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Build, KnowledgeBaseEntry, ObjectiveEmbedding
+from core.access import Actor, require_change
+from core.records import get_readable
+from db.models import Build, KnowledgeBaseEntry, ObjectiveEmbedding, User
 
 EMBEDDING_METHOD = "hashed-ngrams-v1"
 DIMENSIONS = 512
@@ -195,19 +197,42 @@ def count_use(session: Session, entry_id: uuid.UUID) -> None:
                     .values(usage_count=KnowledgeBaseEntry.usage_count + 1))
 
 
-KB_COLUMNS = ["id", "objective", "sites", "fields", "usage_count", "is_public", "created_at"]
+KB_COLUMNS = ["id", "objective", "sites", "fields", "usage_count", "is_public", "owner",
+              "created_at"]
 
 
-def list_entries(session: Session, user_id: uuid.UUID, is_admin: bool = False) -> Any:
-    """The entries a user can reuse (all of them for an admin), most used first, as a table."""
+def list_entries(session: Session, actor: Actor) -> Any:
+    """The entries the actor's builds can start from (all of them for an admin), most used
+    first, as a table."""
     import pandas as pd
 
-    query = select(KnowledgeBaseEntry).order_by(KnowledgeBaseEntry.usage_count.desc(),
-                                                KnowledgeBaseEntry.created_at.desc())
-    if not is_admin:
-        query = query.where(or_(KnowledgeBaseEntry.user_id == user_id,
+    query = (select(KnowledgeBaseEntry, User.email)
+             .join(User, User.id == KnowledgeBaseEntry.user_id)
+             .order_by(KnowledgeBaseEntry.usage_count.desc(),
+                       KnowledgeBaseEntry.created_at.desc()))
+    if not actor.is_admin:
+        query = query.where(or_(KnowledgeBaseEntry.user_id == actor.id,
                                 KnowledgeBaseEntry.is_public))
     rows = [(e.id, e.objective, ", ".join(e.platform_identifiers or []),
              ", ".join((e.config_package or {}).get("fields", {})), e.usage_count, e.is_public,
-             e.created_at) for e in session.scalars(query)]
+             email, e.created_at) for e, email in session.execute(query)]
     return pd.DataFrame(rows, columns=KB_COLUMNS)
+
+
+def set_public(session: Session, actor: Actor, entry_id: uuid.UUID | str,
+               public: bool) -> None:
+    """Share an entry with every user's builds (or stop sharing it)."""
+    entry = get_readable(session, KnowledgeBaseEntry, entry_id, actor, "Knowledge-base entry")
+    require_change(actor, entry.user_id, "knowledge-base entry")
+    entry.is_public = public
+
+
+def delete_entry(session: Session, actor: Actor, entry_id: uuid.UUID | str) -> None:
+    """Forget an entry (builds that started from it keep what they have)."""
+    entry = get_readable(session, KnowledgeBaseEntry, entry_id, actor, "Knowledge-base entry")
+    require_change(actor, entry.user_id, "knowledge-base entry")
+    embedding_id = entry.objective_embedding_id
+    session.delete(entry)
+    session.flush()
+    if embedding_id is not None:
+        session.execute(delete(ObjectiveEmbedding).where(ObjectiveEmbedding.id == embedding_id))

@@ -104,13 +104,16 @@ def feedback(actor: Actor, build: BuildDetail, model: bool) -> None:
     """Per-field corrections, a field from an example value, and free text (with a model)."""
     st.markdown("**Corrections**")
     with st.form(f"builder_fields_{build.id}_{build.iteration}"):
+        for column, title in zip(st.columns([2, 1, 1]), ("Field name", "Kind", "Action")):
+            column.caption(title)
         ops = [op for name in build.field_names for op in _field_row(build, name)]
         if st.form_submit_button("Apply corrections", icon=":material/edit:"):
             _send(actor, build, ops)
     with st.form(f"builder_example_{build.id}_{build.iteration}"):
-        st.markdown("**Add a field from an example value**: paste a value you see on a page.")
+        st.markdown("**Add a field from an example value**: paste a value you see on a sample "
+                    "page. Give a new name to add a field, or an existing one to correct it.")
         name_col, value_col = st.columns([1, 2])
-        name = name_col.text_input("New field name", placeholder="sku")
+        name = name_col.text_input("Field to add or correct", placeholder="sku")
         value = value_col.text_input("Example value from a sample page", placeholder="LMP-101")
         if st.form_submit_button("Find this value", icon=":material/search:"):
             _send(actor, build, [{"op": "example", "name": name.strip(), "value": value}])
@@ -128,10 +131,14 @@ def _field_row(build: BuildDetail, name: str) -> list[dict[str, Any]]:
     kinds, key = list(builds.FIELD_KINDS), f"builder_f_{build.id}_{build.iteration}_{name}"
     kind = builds.field_kind(build.schema, build.package, name)
     new_name_col, kind_col, action_col = st.columns([2, 1, 1])
-    new_name = new_name_col.text_input(f"Field {name}", value=name, key=f"{key}_name")
+    hidden = "collapsed"  # the column captions above say what each widget is
+    new_name = new_name_col.text_input(f"Field {name}", value=name, key=f"{key}_name",
+                                       label_visibility=hidden)
     new_kind = kind_col.selectbox(f"Kind of {name}", kinds, key=f"{key}_kind",
-                                  index=kinds.index(kind) if kind in kinds else 0)
-    action = action_col.selectbox(f"Action on {name}", [KEEP, DROP, WRONG], key=f"{key}_do")
+                                  index=kinds.index(kind) if kind in kinds else 0,
+                                  label_visibility=hidden)
+    action = action_col.selectbox(f"Action on {name}", [KEEP, DROP, WRONG], key=f"{key}_do",
+                                  label_visibility=hidden)
     if action == DROP:
         return [{"op": "drop", "field": name}]
     ops: list[dict[str, Any]] = []

@@ -24,7 +24,7 @@ def catalog(site: str, *pages: int) -> list[str]:
     return [f"{site}/catalog/page{n}.html" for n in pages]
 
 
-def wait(db, actor, build_id, timeout: float = 60) -> builds.BuildDetail:
+def wait(db, actor, build_id, timeout: float = 120) -> builds.BuildDetail:
     """Poll until the worker is done with the build (it runs in its own process)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -281,3 +281,87 @@ def test_a_build_whose_worker_died_keeps_its_last_iteration(db, analyst, propose
         build = builds.get_build(session, analyst, proposed.id)
     assert build.status == "pending_user_feedback" and build.iteration == 1
     assert "Send the feedback again" in build.error_message
+
+
+def test_correcting_a_field_by_pasting_an_example_value(db, analyst, proposed) -> None:
+    build = feedback(db, analyst, proposed.id,
+                     {"op": "example", "name": "rating", "value": "Rated 4.5 out of 5"})
+    assert build.iterations[-1].changes[0].startswith("corrected rating from the example")
+    assert build.report["fields"]["rating"]["hits"] == 2
+    assert build.package["fields"]["rating"] != proposed.package["fields"]["rating"]
+
+
+# --- With a language model (a real OpenAI-compatible server on 127.0.0.1) -------------------
+
+@pytest.fixture
+def model(db, analyst, monkeypatch):  # type: ignore[no-untyped-def]
+    """The analyst's provider is the local test server; the worker reads its key."""
+    from core import llm
+    from core.llm.providers import save_provider
+    from core.settings import get_settings
+    from tests.fixtures.openai_server import OpenAIServer
+
+    monkeypatch.setenv("SCRAPEDECK_SECRET_KEY", "test-secret-key-for-api-keys-0123456789")
+    get_settings.cache_clear()
+    with OpenAIServer(api_key="sk-test-builds-0123") as server:
+        with db.transaction() as session:
+            save_provider(session, analyst, name="Test AI", base_url=server.base_url,
+                          model="gpt-4o-mini", api_key="sk-test-builds-0123", timeout_seconds=5)
+            assert llm.has_provider(session, analyst.id)
+        yield server
+
+
+def _ledger(db, build_id) -> list[tuple[str, int]]:
+    from db.models import CostEvent
+
+    with db.transaction() as session:
+        return sorted((c.kind, int(c.quantity)) for c in
+                      session.query(CostEvent).filter_by(build_id=build_id))
+
+
+def test_a_model_suggests_fields_and_its_tokens_are_billed_to_the_build(
+        db, analyst, site, model) -> None:
+    from tests.fixtures.openai_server import Reply
+
+    model.script(Reply.json({"fields": [{"name": "name", "type": "string"},
+                                        {"name": "tags", "type": "string"}]},
+                            prompt_tokens=300, completion_tokens=40))
+    build = create(db, analyst, "all products: name, price", urls=catalog(site, 1, 2))
+    assert build.status == "pending_user_feedback", build.error_message
+    assert "The language model suggested: tags" in build.notes
+    assert _ledger(db, build.id) == [("llm_input_tokens", 300), ("llm_output_tokens", 40)]
+
+
+def test_free_text_feedback_is_read_by_the_model_and_applied(db, analyst, site, model) -> None:
+    from tests.fixtures.openai_server import Reply
+
+    model.script(Reply.json({"fields": [{"name": "name", "type": "string"}]}),
+                 Reply.json({"operations": [{"op": "rename", "field": "name", "to": "title"},
+                                            {"op": "drop", "field": "nope"}]}),
+                 Reply.json({"operations": [{"op": "rename", "field": "name", "to": "title"}]}))
+    build = create(db, analyst, "all products: name, price", urls=catalog(site, 1))
+    build = feedback(db, analyst, build.id, {"op": "text", "text": "call the name a title"})
+    # The first answer named a field that does not exist: refused as garbage, nothing changed.
+    assert build.iteration == 2 and "name" in build.package["fields"]
+    assert build.iterations[-1].changes == [
+        "free-text feedback was not applied: the model could not read it"]
+    build = feedback(db, analyst, build.id, {"op": "text", "text": "call the name a title"})
+    assert build.iterations[-1].changes == [
+        "the model read your feedback as: renamed name to title"]
+    assert "title" in build.package["fields"]
+
+
+def test_a_model_that_answers_garbage_or_times_out_leaves_the_build_going(
+        db, analyst, site, model) -> None:
+    from tests.fixtures.openai_server import Reply
+
+    model.script(Reply.text("Sure! Here are some fields: name, price"))
+    build = create(db, analyst, "all products: name, price", urls=catalog(site, 1))
+    assert build.status == "pending_user_feedback"
+    assert any(n.startswith("The language model could not suggest fields (") for n in build.notes)
+    assert ("failure", "model") in [(e, p.get("asked") and "model")
+                                    for e, p in events(db, analyst, build.id)]
+    model.script(Reply.slow(8))  # the provider's timeout is 5 s
+    build = feedback(db, analyst, build.id, {"op": "wrong", "field": "price"})
+    assert build.status == "pending_user_feedback" and build.iteration == 2
+    assert any("could not repair price" in n for n in build.notes)

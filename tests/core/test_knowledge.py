@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from core import knowledge
 from db.models import Build, KnowledgeBaseEntry
 
@@ -88,5 +90,27 @@ def test_usage_count_grows_atomically(db, analyst) -> None:
         knowledge.count_use(session, entry_id)
     with db.transaction() as session:
         assert session.get(KnowledgeBaseEntry, entry_id).usage_count == 3
-        table = knowledge.list_entries(session, analyst.id)
-        assert table.loc[0, "usage_count"] == 3 and table.loc[0, "sites"] == "shop.example"  # no public suffix: the host
+        table = knowledge.list_entries(session, analyst)
+        assert table.loc[0, "usage_count"] == 3 and table.loc[0, "sites"] == "shop.example"
+
+
+def test_sharing_and_forgetting_entries(db, analyst, make_user) -> None:
+    from core.errors import NotFound, PermissionDenied
+    from db.models import ObjectiveEmbedding
+
+    other = make_user("analyst")
+    entry_id = _entry(db, analyst, "all products", ["https://shop.example.com/"])
+    with db.transaction() as session:
+        assert knowledge.list_entries(session, other).empty
+        knowledge.set_public(session, analyst, entry_id, True)
+    with db.transaction() as session:
+        assert knowledge.list_entries(session, other).owner.tolist() == [analyst.email]
+    with pytest.raises(PermissionDenied), db.transaction() as session:
+        knowledge.delete_entry(session, other, entry_id)
+    with db.transaction() as session:
+        knowledge.delete_entry(session, analyst, entry_id)
+    with db.transaction() as session:
+        assert session.query(KnowledgeBaseEntry).count() == 0
+        assert session.query(ObjectiveEmbedding).count() == 0
+    with pytest.raises(NotFound), db.transaction() as session:
+        knowledge.set_public(session, analyst, entry_id, False)

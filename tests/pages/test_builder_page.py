@@ -22,7 +22,7 @@ def frame(at, column: str):  # type: ignore[no-untyped-def]
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def wait(db, actor, build_id, timeout: float = 60) -> builds.BuildDetail:
+def wait(db, actor, build_id, timeout: float = 120) -> builds.BuildDetail:
     deadline = time.monotonic() + timeout
     while True:
         with db.transaction() as session:
@@ -88,3 +88,29 @@ def test_samples_corrections_confirm_and_job(app, db, analyst, proposed) -> None
     with db.transaction() as session:
         assert builds.get_build(session, analyst, proposed.id).job_id is not None
     assert by_label(at.button, "Start a run of the job")
+
+
+def test_the_knowledge_base_page_lists_shares_and_forgets(app, db, analyst) -> None:
+    from core import knowledge
+    from db.models import Build
+
+    at = app(analyst.email).switch_page("pages/knowledge_base.py").run()
+    assert "Nothing yet: confirm a build" in texts(at, "info")[0]
+    with db.transaction() as session:
+        build = Build(user_id=analyst.id, user_objective=OBJECTIVE, status="confirmed",
+                      initial_target_urls=["https://www.shop.example.com/c"],
+                      final_config_package={"version": 1, "fields": {"name": {"selector": "h2"}}},
+                      output_schema={"type": "object"})
+        session.add(build)
+        session.flush()
+        knowledge.remember(session, build)
+    at = at.run()
+    table = frame(at, "sites")
+    assert table.sites.tolist() == ["example.com"] and table.fields.tolist() == ["name"]
+    at = by_label(at.button, "Share with everyone").click().run()
+    assert "Shared: every user's builds can start from it." in texts(at, "success")
+    assert frame(at, "sites").is_public.tolist() == [True]
+    at = by_label(at.checkbox, "I want to forget this entry").check().run()
+    at = by_label(at.button, "Forget").click().run()
+    assert "Forgotten." in texts(at, "success")
+    assert "Nothing yet" in texts(at, "info")[0]

@@ -7,7 +7,7 @@ from tests.pages.conftest import by_label, sign_in, texts
 ADMIN = "admin@example.com"
 PAGES = ["pages/overview.py", "pages/schemas.py", "pages/users.py", "pages/audit_log.py",
          "pages/model_provider.py", "pages/seo_crawl.py", "pages/builder.py",
-         "pages/seo_audit.py", "pages/seo_keywords.py"]
+         "pages/knowledge_base.py", "pages/seo_audit.py", "pages/seo_keywords.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
