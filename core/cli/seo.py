@@ -13,10 +13,16 @@ import argparse
 from typing import Any
 
 from core.cli.output import print_json
+from core.errors import ScrapeDeckError
 from core.cli.seo_crawl import register as add_crawl
 from core.cli.seo_reports import add_report
 
 SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+
+
+class PageNotAudited(ScrapeDeckError):
+    """The page could not be audited (unreachable, not HTML, an error status…): exit status 1,
+    after the report (which says what could not be checked) is printed."""
 
 
 def _audit(args: argparse.Namespace) -> None:
@@ -27,14 +33,14 @@ def _audit(args: argparse.Namespace) -> None:
         print_json(page_audit_to_dict(audit))
     else:
         print(format_audit(audit))
+    if audit.error:
+        raise PageNotAudited(audit.error)
 
 
 def format_audit(audit: Any) -> str:
     """The human report: the score, then the failed audits, most points recoverable first."""
     lines = [f"SEO audit of {audit.final_url or audit.url}"
              + (f" (HTTP {audit.status_code})" if audit.status_code else "")]
-    if audit.error:
-        lines.append(f"Could not audit the page: {audit.error}")
     score = "–" if audit.score is None else f"{audit.score}/100"
     counts = {v: sum(a.verdict == v for a in audit.audits)
               for v in ("pass", "fail", "not_applicable", "error")}

@@ -50,6 +50,17 @@ def test_human_output_puts_the_biggest_fix_first(seo_server: SeoServer, tmp_path
     assert fixes[-1].startswith("  [additional check]")
 
 
+def test_a_page_that_cannot_be_audited_exits_1_with_the_reason(seo_server: SeoServer,
+                                                                tmp_path: Path) -> None:
+    done = run_cli("seo", "audit", seo_server.url("/pages/data.json"), "--json",
+                   data_dir=tmp_path)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["not_checked"][0].startswith("is-crawlable: The page could "
+                                                                "not be audited: not an HTML")
+    assert done.stderr.startswith("error: The page could not be audited: not an HTML page "
+                                  "(content-type: application/json)")
+
+
 def test_an_invalid_url_is_a_clear_error(tmp_path: Path) -> None:
     done = run_cli("seo", "audit", "ftp://lamps.example/", data_dir=tmp_path)
     assert done.returncode == 1
