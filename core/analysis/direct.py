@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from core.analysis.enums import to_enum
 from core.analysis.kinds import page_kind
-from core.analysis.product import _number, product_facts
+from core.analysis.product import PROPERTIES, _number, product_facts
 from core.analysis.schema import fields_from_schema
 from core.analysis.structured import structured_data
 from core.analysis.types import SamplePage, WantedField
@@ -48,7 +48,9 @@ def extract_with_schema(html: str, url: str, schema: dict) -> dict | list[dict]:
             value = getattr(story, _ARTICLE_KEYS[canonical])
         if value is None:
             value = facts.values.get("name" if canonical == "title" else canonical)
-        if value is None and canonical not in facts.values:
+        if value is None and canonical not in PROPERTIES:
+            # product properties were looked for already, visible fallbacks included; a
+            # looser match would only add wrong values ("Standard-Lieferung 4,49€")
             value = _matched(field, html, tree)
         raw[field.name] = value
     return _typed(raw, properties)

@@ -180,7 +180,7 @@ def _from_entity(facts: ProductFacts, product: dict) -> None:
     currency = _text(offer.get("priceCurrency")) or _text(
         _first(offer.get("priceSpecification") or {}).get("priceCurrency")
         if isinstance(_first(offer.get("priceSpecification")), dict) else None)
-    facts.add("currency", currency.upper() if currency else None, f"{where}.offers.priceCurrency")
+    facts.add("currency", _iso_currency(currency), f"{where}.offers.priceCurrency")
     facts.add("availability", availability(_text(offer.get("availability"))),
               f"{where}.offers.availability")
     variants = _variants(product)
@@ -389,10 +389,15 @@ def _visible_text(tree: LexborHTMLParser) -> str:
     return body.text(separator="\n") if body is not None else ""
 
 
+_SITE_PARTS = re.compile(r"navbar|site|logo|header|footer|branding|menu|nav", re.IGNORECASE)
+
+
 def _first_node_with_class(tree: LexborHTMLParser, word: str) -> LexborNode | None:
     for node in tree.css(f"[class*={word} i], [id*={word} i]"):
         if node.tag in ("body", "html", "script", "style", "form", "input", "select"):
             continue
+        if _SITE_PARTS.search(_classes(node)):
+            continue  # Bootstrap's "navbar-brand" is the shop's name, not the product's brand
         if len(node.text(deep=True).strip()) <= 80:
             return node
     return None
@@ -420,7 +425,7 @@ def _visible_price(facts: ProductFacts, tree: LexborHTMLParser, *,
         if not text or len(text) > 60:
             continue
         price = Price.fromstring(text)
-        if price.amount is None or (price.currency is None and not re.search(r"\d[.,]\d\d", text)):
+        if not price.amount or (price.currency is None and not re.search(r"\d[.,]\d\d", text)):
             continue
         where = f"class/id .{_css_word(node)}"
         if not currency_only:
@@ -452,7 +457,7 @@ def _iso_currency(symbol: str | None) -> str | None:
     symbol = symbol.strip()
     if re.fullmatch(r"[A-Za-z]{3}", symbol):
         return symbol.upper()
-    return _CURRENCY_SYMBOLS.get(symbol, symbol)
+    return _CURRENCY_SYMBOLS.get(symbol, _CURRENCY_SYMBOLS.get(symbol.upper(), symbol))
 
 
 def _visible_availability(facts: ProductFacts, tree: LexborHTMLParser) -> None:
