@@ -25,9 +25,11 @@ def start_form(actor: Actor, limit: int, default_delay: float) -> None:
         pause = delay.number_input("Delay between requests (s)", 0.0, 60.0, default_delay, 0.5)
         parallel = concurrency.number_input("Concurrency", 1, 64, crawls.DEFAULT_CONCURRENCY)
         robots = st.checkbox("Obey robots.txt", value=True)
+        render = st.checkbox("Render JavaScript in Chromium (much slower)", value=False)
         if not st.form_submit_button("Start crawl", type="primary", icon=":material/travel_explore:"):
             return
-    options = {"delay": float(pause), "concurrency": int(parallel), "respect_robots": robots}
+    options = {"delay": float(pause), "concurrency": int(parallel), "respect_robots": robots,
+               "render": render}
     started = perform(lambda s: crawls.start_crawl(s, actor, url, int(max_pages), options))
     if started:
         renew_form("seo_crawl_new")
