@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from core.scrape.result import FetchResult, content_type_problem
 from core.scrape.urls import check_target_url
 from core.seo import score as scoring
-from core.seo.audits import AUDITS, ERROR, AuditResult
+from core.seo.audits import AUDITS, ERROR, NOT_APPLICABLE, AuditResult
 from core.seo.audits.canonical import canonical_url, canonical_urls
 from core.seo.audits.crawlability import indexability_problems
 from core.seo.audits.international import hreflang_links
@@ -143,10 +143,15 @@ def audit_response(url: str, final_url: str, status: int | None, headers: dict[s
                 page_bytes=page_bytes if page_bytes is not None else len(html.encode()),
                 robots=_robots_file(robots_txt, final_url))
     results, not_checked = run_audits(page)
-    if page.robots is None:
+    robots = page.robots
+    if robots is None:
         not_checked.append("robots-txt: the site's robots.txt was not given")
-        _mark(results, "robots-txt", "not_applicable", "robots.txt was not checked.")
+        _mark(results, "robots-txt", NOT_APPLICABLE, "robots.txt was not checked.")
         scoring.assign_points(results)
+    elif robots.status is None or robots.status >= 500:
+        reason = robots.error or f"HTTP {robots.status}"
+        not_checked.append(f"is-crawlable: robots.txt could not be read ({reason}), so its "
+                           "rules were not checked")
     return PageAudit(url=url, final_url=final_url, status_code=status, fetched_at=fetched_at,
                      response_time_ms=response_time_ms, page_bytes=page.page_bytes,
                      redirects=list(redirects), title=page.title,
@@ -200,11 +205,19 @@ def _audit_fetched(result: FetchResult, robots: RobotsFile | None, fetched_at: d
                             f"The page could not be audited: {result.error}.",
                             status_code=result.status_code, fetched_at=fetched_at,
                             response_time_ms=elapsed_ms, redirects=result.redirects)
+    # Rendered, the time includes Chromium loading and running the page: not the server's.
     audit = audit_response(result.url, result.final_url, result.status_code, result.headers,
-                           result.text, robots_txt=robots, response_time_ms=elapsed_ms,
+                           result.text, robots_txt=robots,
+                           response_time_ms=None if rendered else elapsed_ms,
                            redirects=result.redirects, page_bytes=result.n_bytes or None,
                            fetched_at=fetched_at)
     audit.facts["rendered"] = rendered
+    if rendered:
+        why = ("the page was rendered: its load time includes the browser's work (audit "
+               "without --render to time the server)")
+        _mark(audit.audits, "response-time", NOT_APPLICABLE, why[0].upper() + why[1:] + ".")
+        audit.not_checked.append(f"response-time: {why}")
+        audit.facts["render_time_ms"] = elapsed_ms
     return audit
 
 

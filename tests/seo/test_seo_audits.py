@@ -208,6 +208,10 @@ def test_robots_txt_by_status() -> None:
     assert with_status(404) == "not_applicable"  # no file: nothing to validate
     assert with_status(503) == "fail"
     assert with_status(None) == "fail"  # could not be downloaded
+    unreadable = audit("", robots=RobotsFile("https://lamps.example/robots.txt", None,
+                                             error="timed out after 5 s"))
+    assert unreadable.not_checked == ["is-crawlable: robots.txt could not be read (timed out "
+                                      "after 5 s), so its rules were not checked"]
 
 
 def test_robots_txt_not_given_is_not_checked() -> None:

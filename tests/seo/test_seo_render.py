@@ -40,6 +40,10 @@ def test_a_title_set_by_javascript_counts_only_when_rendered(seo_server: SeoServ
     assert rendered.result("meta-description").verdict == "pass"
     assert rendered.title == "Lamps built by JavaScript"
     assert rendered.facts["rendered"] is True and rendered.status_code == 200
+    # the browser's load time is not the server's response time
+    assert fetched.result("response-time").verdict == "pass"
+    assert rendered.result("response-time").verdict == "not_applicable"
+    assert rendered.not_checked[0].startswith("response-time: the page was rendered")
 
 
 def test_listeners_from_script_files_are_seen_when_rendered(seo_server: SeoServer) -> None:
