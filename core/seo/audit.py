@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -120,9 +121,8 @@ def _robots_file(robots_txt: str | RobotsFile | None, final_url: str) -> RobotsF
 
 def audit_response(url: str, final_url: str, status: int | None, headers: dict[str, str],
                    html: str, *, robots_txt: str | RobotsFile | None = None,
-                   response_time_ms: float | None = None, redirects: tuple[str, ...] | list[str]
-                   = (), page_bytes: int | None = None,
-                   fetched_at: datetime | None = None) -> PageAudit:
+                   response_time_ms: float | None = None, redirects: Sequence[str] = (),
+                   page_bytes: int | None = None, fetched_at: datetime | None = None) -> PageAudit:
     """Audit a response already fetched. ``robots_txt``: the site's robots.txt text (as if
     served with 200), or a ``RobotsFile`` with its real status; None when not known (the
     robots-txt audit is then not checked)."""
