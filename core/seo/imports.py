@@ -30,13 +30,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_writer
@@ -305,34 +307,55 @@ def _check_site(site_url: str) -> str:
         raise ValidationError(f"The site {exc}.") from None
 
 
+def _chunks(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
 def _store_rankings(session: Session, actor: Actor, rows: list[dict[str, Any]],
                     fmt: str) -> int:
+    """Insert ``rows``, replacing stored rows of the same keyword, page and day. Each row's
+    previous position is the file's own, else the latest earlier one known (stored or in this
+    file). Reads and writes in batches: a file of thousands of rows is a few statements."""
     from db.models import KeywordRanking
 
-    replaced = 0
+    stored: dict[tuple[str, str], list[tuple[datetime, float | None, uuid.UUID]]] = \
+        defaultdict(list)
+    for chunk in _chunks(sorted({r["keyword"] for r in rows})):
+        for found in session.execute(
+                select(KeywordRanking.keyword, KeywordRanking.url, KeywordRanking.checked_at,
+                       KeywordRanking.position, KeywordRanking.id)
+                .where(KeywordRanking.user_id == actor.id, KeywordRanking.keyword.in_(chunk))):
+            stored[(found.keyword, found.url)].append((found.checked_at, found.position,
+                                                       found.id))
+    incoming = {(r["keyword"], r["url"], r["checked_at"]) for r in rows}
+    replaced = [i for (k, u), seen in stored.items() for at, _, i in seen if (k, u, at) in incoming]
+    for chunk in _chunks(replaced):
+        session.execute(delete(KeywordRanking).where(KeywordRanking.id.in_(chunk)))
+    # Positions over time per keyword and page: what was stored (less the replaced) and the file.
+    timeline: dict[tuple[str, str], list[tuple[datetime, float | None]]] = defaultdict(list)
+    for key, seen in stored.items():
+        timeline[key] += [(at, pos) for at, pos, _ in seen if (*key, at) not in incoming]
     for row in rows:
-        replaced += session.execute(delete(KeywordRanking).where(
-            KeywordRanking.user_id == actor.id, KeywordRanking.keyword == row["keyword"],
-            KeywordRanking.url == row["url"],
-            KeywordRanking.checked_at == row["checked_at"])).rowcount  # type: ignore[attr-defined]
+        timeline[(row["keyword"], row["url"])].append((row["checked_at"], row["position"]))
+    values = []
+    for row in rows:
         previous = row["previous_position"]
         if previous is None:
-            previous = session.scalar(
-                select(KeywordRanking.position).where(
-                    KeywordRanking.user_id == actor.id, KeywordRanking.keyword == row["keyword"],
-                    KeywordRanking.url == row["url"],
-                    KeywordRanking.checked_at < row["checked_at"])
-                .order_by(KeywordRanking.checked_at.desc()).limit(1))
+            earlier = [(at, pos) for at, pos in timeline[(row["keyword"], row["url"])]
+                       if at < row["checked_at"] and pos is not None]
+            previous = max(earlier)[1] if earlier else None
         position = row["position"]
         change = (previous - position) if previous is not None and position is not None else 0.0
-        session.add(KeywordRanking(
-            user_id=actor.id, url=row["url"], keyword=row["keyword"], position=position,
-            previous_position=previous, change=round(change, 2), page_url=row["url"],
-            clicks=_int(row["clicks"]), impressions=_int(row["impressions"]), ctr=row["ctr"],
-            source=fmt, checked_at=row["checked_at"],
-            **({"location": row["location"][:100]} if row["location"] else {})))
-        session.flush()
-    return replaced
+        values.append(dict(
+            id=uuid.uuid4(), user_id=actor.id, url=row["url"], keyword=row["keyword"],
+            position=position, previous_position=previous, change=round(change, 2),
+            page_url=row["url"], clicks=_int(row["clicks"]), impressions=_int(row["impressions"]),
+            ctr=row["ctr"], source=fmt, checked_at=row["checked_at"],
+            location=(row["location"] or "United States")[:100]))
+    for chunk in _chunks(values, 1_000):
+        session.execute(insert(KeywordRanking), chunk)
+    return len(replaced)
 
 
 def _int(value: float | None) -> int | None:
@@ -402,28 +425,36 @@ def import_backlinks(session: Session, actor: Actor, data: bytes, *,
 
 def _store_backlinks(session: Session, actor: Actor, rows: list[dict[str, Any]],
                      fmt: str) -> int:
+    """Insert new links and update known ones (same source and target), in batches."""
     from db.models import Backlink
 
-    now, updated = datetime.now(timezone.utc), 0
+    known: dict[tuple[str, str], Backlink] = {}
+    for chunk in _chunks(sorted({r["source"] for r in rows})):
+        for link in session.scalars(select(Backlink).where(Backlink.user_id == actor.id,
+                                                           Backlink.source_url.in_(chunk))):
+            known[(link.source_url, link.target_url)] = link
+    now, updated, new = datetime.now(timezone.utc), 0, {}
     for row in rows:
-        link = session.scalar(select(Backlink).where(
-            Backlink.user_id == actor.id, Backlink.source_url == row["source"],
-            Backlink.target_url == row["target"]))
-        if link is None:
-            link = Backlink(user_id=actor.id, source_url=row["source"], target_url=row["target"],
-                            first_seen=row["first_seen"] or now)
-            session.add(link)
-        else:
+        values = dict(
+            source_domain=(urlsplit(row["source"]).hostname or "").removeprefix("www."),
+            anchor_text=row["anchor"], is_do_follow=not row["nofollow"],
+            is_active=not row["lost"], source=fmt, last_checked=now,
+            last_seen=row["last_seen"] or now, domain_rating=_int(row["domain_rating"]) or 0,
+            page_authority=_int(row["page_authority"]) or 0)
+        key = (row["source"], row["target"])
+        link = known.get(key)
+        if link is not None:
             updated += 1
             if row["first_seen"] and row["first_seen"] < link.first_seen:
                 link.first_seen = row["first_seen"]
-        link.source_domain = (urlsplit(row["source"]).hostname or "").removeprefix("www.")
-        link.anchor_text, link.is_do_follow = row["anchor"], not row["nofollow"]
-        link.is_active, link.source, link.last_checked = not row["lost"], fmt, now
-        link.last_seen = row["last_seen"] or now
-        link.domain_rating = _int(row["domain_rating"]) or 0
-        link.page_authority = _int(row["page_authority"]) or 0
-        session.flush()
+            for name, value in values.items():
+                setattr(link, name, value)
+        else:  # a link listed twice in one file: its last row wins
+            new[key] = dict(id=uuid.uuid4(), user_id=actor.id, source_url=key[0],
+                            target_url=key[1], first_seen=row["first_seen"] or now,
+                            created_at=now, updated_at=now, **values)
+    for chunk in _chunks(list(new.values()), 1_000):
+        session.execute(insert(Backlink), chunk)
     return updated
 
 
