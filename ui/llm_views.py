@@ -102,11 +102,15 @@ def recent_costs(table: pd.DataFrame) -> None:
     if table.empty:
         st.caption("No model calls yet.")
         return
-    priced = table.cost_usd.dropna()
-    st.caption(f"{len(table)} latest calls: {int(table.input_tokens.sum()):,} input and "
-               f"{int(table.output_tokens.sum()):,} output tokens, "
-               f"${priced.sum():.4f}" + (" (some models have no price)"
-                                         if len(priced) < len(table) else ""))
+    priced, calls = table.cost_usd.dropna(), len(table)
+    total = priced.sum()
+    cost = f"${total:.6f}" if total < 0.01 else f"${total:,.4f}"
+    st.caption(f"Latest {calls} call{'s' if calls != 1 else ''}: "
+               f"{int(table.input_tokens.sum()):,} input and "
+               f"{int(table.output_tokens.sum()):,} output tokens, {cost}.")
+    if len(priced) < calls:
+        st.caption("Some models have no price: their tokens are counted, not their cost. "
+                   "An admin can add one in the price table above.")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "occurred_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
         "provider": "Provider", "model": "Model",
