@@ -3,16 +3,15 @@ visible page. Each spec reads the page the way ``core.analysis.product`` found t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
 from core.analysis.matching import Match, finder_for
-from core.analysis.product import PRODUCT_TYPES
 from core.analysis.selectors import first_is, selector_within
 from core.analysis.types import WantedField
+from core.scrape import jsonld
 
 _ITEMPROPS = {"price": ("price",), "currency": ("priceCurrency",), "sku": ("sku",),
               "mpn": ("mpn",), "gtin": ("gtin13", "gtin", "gtin12", "gtin14", "gtin8"),
@@ -27,7 +26,7 @@ _META = {"price": ("product:price:amount", "og:price:amount"),
          "date": ("article:published_time",), "author": ("author", "article:author")}
 _JSONLD_KEYS = {"price": "offers.price", "currency": "offers.priceCurrency",
                 "availability": "offers.availability", "sku": "sku", "mpn": "mpn",
-                "gtin": "gtin13", "brand": "brand.name", "name": "name", "image": "image",
+                "gtin": "gtin13", "brand": "brand", "name": "name", "image": "image",
                 "description": "description", "rating": "aggregateRating.ratingValue",
                 "url": "url"}
 _TRANSFORMS = {"price": ["price"], "currency": ["strip"], "number": ["number"],
@@ -84,66 +83,14 @@ def candidates_on_detail(field: WantedField, html: str,
 
 
 def _jsonld_spec(html: str, key_path: str, transforms: list[Any]) -> Match | None:
-    """A JSON-LD script read with the ``json`` transform: ``offers.price`` on the product, with
-    the path into ``@graph`` or an array when the product sits there."""
+    """A ``jsonld`` field: ``Product.offers.price`` (or ``ProductGroup.hasVariant.offers.price``
+    when only the variants carry offers), if the page's JSON-LD gives a value there."""
     tree = LexborHTMLParser(html)
-    for index, script in enumerate(tree.css('script[type="application/ld+json"]'), 1):
-        try:
-            block = json.loads(script.text())
-        except ValueError:
-            continue
-        prefix = _product_path(block)
-        if prefix is None:
-            continue
-        path = ".".join([*prefix, *_offer_path(block, prefix, key_path)])
-        if _follow(block, path.split(".")) in (None, "", []):
-            continue
-        query = f'(//script[@type="application/ld+json"])[{index}]'
-        return Match({"selector": query, "selector_type": "xpath",
-                      "transforms": [{"json": path}, *transforms]},
-                     f"JSON-LD Product.{key_path}")
+    parsed = jsonld.blocks(node.text() for node in
+                           tree.css('script[type="application/ld+json"]'))
+    for kind in ("Product", "ProductGroup", "IndividualProduct", "ProductModel"):
+        for path in (f"{kind}.{key_path}", f"{kind}.hasVariant.{key_path}"):
+            if jsonld.values(parsed, path):
+                return Match({"selector": path, "selector_type": "jsonld",
+                              "transforms": transforms}, f"JSON-LD {path}")
     return None
-
-
-def _product_path(block: Any, depth: int = 0) -> list[str] | None:
-    if depth > 3:
-        return None
-    if isinstance(block, dict):
-        types = block.get("@type")
-        types = types if isinstance(types, list) else [types]
-        if any(str(t).rsplit("/", 1)[-1] in PRODUCT_TYPES - {"Offer"} for t in types):
-            return []
-        for key in ("@graph", "mainEntity"):
-            if key in block:
-                inner = _product_path(block[key], depth + 1)
-                if inner is not None:
-                    return [key, *inner]
-    if isinstance(block, list):
-        for i, item in enumerate(block):
-            inner = _product_path(item, depth + 1)
-            if inner is not None:
-                return [str(i), *inner]
-    return None
-
-
-def _offer_path(block: Any, prefix: list[str], key_path: str) -> list[str]:
-    keys = key_path.split(".")
-    product = _follow(block, prefix)
-    if keys[0] == "offers" and isinstance(product, dict) and isinstance(product.get("offers"), list):
-        return ["offers", "0", *keys[1:]]
-    if keys[0] == "brand" and isinstance(product, dict) and isinstance(product.get("brand"), str):
-        return ["brand"]
-    if keys[0] == "image" and isinstance(product, dict) and isinstance(product.get("image"), list):
-        return ["image", "0"]
-    return keys
-
-
-def _follow(value: Any, keys: list[str]) -> Any:
-    for key in keys:
-        if isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        elif isinstance(value, dict):
-            value = value.get(key)
-        else:
-            return None
-    return value

@@ -12,7 +12,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.scrape.dom import Document, Node, parse_html
+from core.scrape import jsonld
+from core.scrape.dom import Document, Node, Selector, parse_html
 from core.scrape.package import ConfigPackage, FieldSpec
 from core.scrape.transforms import TRANSFORMS, apply_transform
 
@@ -37,7 +38,8 @@ def extract_records(package: ConfigPackage, html: str, base_url: str) -> list[Ex
     document = parse_html(html, xpath=package.uses_xpath)
     page_url = document.base_url(base_url)
     roots = document.containers(package.container) if package.container else [document.root]
-    return [_record(document, root, package.fields, page_url) for root in roots]
+    structured = _StructuredData(document)
+    return [_record(document, root, package.fields, page_url, structured) for root in roots]
 
 
 def confidence(record: ExtractedRecord, required_fields: Collection[str],
@@ -65,22 +67,44 @@ def content_hash(data: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+class _StructuredData:
+    """The page's JSON-LD blocks, parsed when a ``jsonld`` field first asks (once per page)."""
+
+    _SCRIPTS = Selector('script[type="application/ld+json"]')
+
+    def __init__(self, document: Document) -> None:
+        self._document = document
+        self._blocks: list[Any] | None = None
+
+    def values(self, path: str) -> list[Any]:
+        if self._blocks is None:
+            scripts = self._document.select(self._document.root, self._SCRIPTS)
+            self._blocks = jsonld.blocks(self._document.value(node, "text") or ""
+                                         for node in scripts)
+        return jsonld.values(self._blocks, path)
+
+
 def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
-            page_url: str) -> ExtractedRecord:
+            page_url: str, structured: _StructuredData) -> ExtractedRecord:
     data: dict[str, Any] = {}
     found: dict[str, bool] = {}
     for field in fields:
-        value = _field_value(document, root, field, page_url)
+        value = _field_value(document, root, field, page_url, structured)
         found[field.name] = value not in (None, "", [])
         if found[field.name]:
             data[field.name] = value
     return ExtractedRecord(data, found)
 
 
-def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str) -> Any:
-    nodes = document.select(root, field.selector) if field.selector else [root]
-    taken = [document.value(node, field.take, field.attribute)
-             for node in (nodes if field.all else nodes[:1])]
+def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str,
+                 structured: _StructuredData) -> Any:
+    if field.selector is not None and field.selector.type == "jsonld":
+        taken = structured.values(field.selector.query)
+        taken = taken if field.all else taken[:1]
+    else:
+        nodes = document.select(root, field.selector) if field.selector else [root]
+        taken = [document.value(node, field.take, field.attribute)
+                 for node in (nodes if field.all else nodes[:1])]
     value: Any = [v for v in taken if v is not None] if field.all else next(iter(taken), None)
     listed = field.all
     for transform in field.transforms:

@@ -12,7 +12,8 @@ runs. Executing one is deterministic and needs no model. Format (version 1)::
         "url":    {"selector": "a", "take": "attr", "attribute": "href",
                    "transforms": ["absolute_url"]},
         "tags":   {"selector": ".tag", "all": true, "transforms": ["strip", {"join": ", "}]},
-        "sku":    {"selector": "./@data-sku", "selector_type": "xpath"}
+        "sku":    {"selector": "./@data-sku", "selector_type": "xpath"},
+        "brand":  {"selector": "Product.brand.name", "selector_type": "jsonld"}
       },
       "pagination": {"type": "next_button", "selector": "a.next"},
       "render": {"javascript": false, "wait_for": null}
@@ -29,8 +30,11 @@ runs. Executing one is deterministic and needs no model. Format (version 1)::
 
     - ``selector`` (required): where the value is, relative to the container when there is one.
       ``null`` takes the container element itself (the page's root without a container).
-    - ``selector_type``: ``"css"`` (default) or ``"xpath"``. Inside a container an XPath must be
-      relative (``.//span``, not ``//span``).
+    - ``selector_type``: ``"css"`` (default), ``"xpath"`` or ``"jsonld"``. Inside a container an
+      XPath must be relative (``.//span``, not ``//span``). A ``jsonld`` selector is a path into
+      the page's JSON-LD that starts with a schema.org type, ``"Product.offers.price"`` (see
+      ``core.scrape.jsonld``); it reads the page's structured data whatever the container, and
+      ``take`` does not apply.
     - ``take``: ``"text"`` (default; all text inside the element), ``"html"`` (its inner HTML)
       or ``"attr"`` with ``"attribute": "href"``.
     - ``all``: ``false`` (default) takes the first match; ``true`` gives the list of all matches.
@@ -64,10 +68,12 @@ from urllib.parse import urlsplit
 
 from core.errors import ValidationError
 from core.scrape.dom import Selector, Take, css_problem, xpath_problem
+from core.scrape.jsonld import path_problem
 from core.scrape.transforms import TRANSFORMS, Kind, Transform, compile_regex
 
 PACKAGE_VERSION = 1
 SELECTOR_TYPES = ("css", "xpath")
+FIELD_SELECTOR_TYPES = (*SELECTOR_TYPES, "jsonld")  # JSON-LD paths read values, not elements
 TAKES = ("text", "html", "attr")
 PAGINATION_TYPES = ("none", "next_button", "url_pattern")
 
@@ -251,13 +257,18 @@ def _read_container(package: _Object) -> Selector | None:
     return _read_selector(_Object(raw, package.at("container"), package.problems, _SELECTOR_KEYS))
 
 
-def _read_selector(obj: _Object, *, nullable: bool = False,
-                   relative: bool = False) -> Selector | None:
+def _read_selector(obj: _Object, *, nullable: bool = False, relative: bool = False,
+                   types: tuple[str, ...] = SELECTOR_TYPES) -> Selector | None:
     query = obj.get("selector", ("string", "null") if nullable else ("string",))
-    kind = obj.choice("selector_type", SELECTOR_TYPES, "css")
+    kind = obj.get("selector_type", ("string",), "css")
+    if kind not in types:
+        also = '; or "jsonld" for a path into the JSON-LD' if "jsonld" in types else ""
+        obj.report(f"must be one of {', '.join(SELECTOR_TYPES)}, not {kind!r}{also}",
+                   "selector_type")
+        kind = "css"
     if query is None:
         return None
-    problem = css_problem(query) if kind == "css" else xpath_problem(query)
+    problem = {"css": css_problem, "xpath": xpath_problem, "jsonld": path_problem}[kind](query)
     if not problem and relative and kind == "xpath" and query.lstrip().startswith("/"):
         problem = (f"{query!r} starts at the document root, so it ignores the container; "
                    "start it with './/'")
@@ -282,7 +293,8 @@ def _read_fields(package: _Object, *, in_container: bool) -> tuple[FieldSpec, ..
 
 
 def _read_field(name: str, obj: _Object, *, in_container: bool) -> FieldSpec:
-    selector = _read_selector(obj, nullable=True, relative=in_container)
+    selector = _read_selector(obj, nullable=True, relative=in_container,
+                              types=FIELD_SELECTOR_TYPES)
     take = obj.choice("take", TAKES, "text")
     attribute = obj.get("attribute", ("string",), None)
     if take == "attr" and not attribute:
