@@ -46,7 +46,8 @@ def test_set_up_and_test_a_model_provider(page: Page, scraping_app_server: AppSe
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_text("Connected: gpt-4o-mini answered in")).to_be_visible(
         timeout=TEST_TIMEOUT_MS)
-    expect(page.get_by_text("Latest 1 call: 25 input and 5 output tokens, $0.000007.")).to_be_visible()
+    costs = page.get_by_text("Latest 1 call: 25 input and 5 output tokens, $0.000007.")
+    expect(costs).to_be_visible()
     screenshot(page, "model_provider_connected")
     assert KEY not in page.content()
     assert openai.requests[-1][0]["Authorization"] == f"Bearer {KEY}"

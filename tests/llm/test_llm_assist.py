@@ -79,7 +79,8 @@ def test_a_long_digest_is_cut_before_it_is_sent(client, openai) -> None:
 
 # -- repair_field -----------------------------------------------------------------------------
 
-SNIPPET = '<div class="product"><h2 class="name">Lamp</h2><span data-price="12.99">€12.99</span></div>'
+SNIPPET = ('<div class="product"><h2 class="name">Lamp</h2>'
+           '<span data-price="12.99">€12.99</span></div>')
 
 
 def test_repair_field_returns_a_spec_in_the_package_form(client, openai) -> None:

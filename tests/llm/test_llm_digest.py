@@ -29,7 +29,8 @@ def test_long_text_attributes_and_pages_are_cut() -> None:
             f'<script type="application/ld+json">{{"d": "{"x" * 5000}"}}</script>')
     digest = html_digest(page)
     assert f'<p class="a">{("word " * 200)[:MAX_TEXT_RUN]}…</p>' in digest
-    assert 'src="data:image/png;base64,' + "A" * (200 - len("data:image/png;base64,")) + '…"' in digest
+    prefix = "data:image/png;base64,"
+    assert f'src="{prefix}{"A" * (200 - len(prefix))}…"' in digest
     assert len(digest) < MAX_TEXT_RUN + MAX_JSON_LD_CHARS + 400
     assert digest.endswith("…</script></body></html>")
     long_list = "".join(f'<li class="item">Item {n}</li>' for n in range(2000))
