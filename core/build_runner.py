@@ -311,13 +311,32 @@ def _from_example(name: str, value: str, package: dict[str, Any], schema: dict[s
         kept = f"{name} is unchanged" if exists else "no field was added"
         return (f"{name}: '{value[:80]}' is on no sample page, so {kept}; copy the value "
                 "exactly as the page shows it")
-    package["fields"][name] = match.field
-    kind = _kind_of_spec(match.field)
-    schema.setdefault("properties", {})[name] = {**builds.FIELD_KINDS[kind][0], "x-kind": kind}
+    spec, kind = match.field, _kind_of_spec(match.field)
     hits = sum(v is not None for v in match.values)
+    if exists:  # a corrected field keeps its kind when the new place gives values of that kind
+        spec, kind, hits = _keep_kind(name, builds.field_kind(schema, package, name), spec, kind,
+                                      hits, package, pages)
+    package["fields"][name] = spec
+    schema.setdefault("properties", {})[name] = {**builds.FIELD_KINDS[kind][0], "x-kind": kind}
     done = f"corrected {name}" if exists else f"added {name}"
     return f"{done} from the example ({match.source}); it finds a value on " \
            f"{hits} of {len(match.values)} samples"
+
+
+def _keep_kind(name: str, wanted: str, spec: dict[str, Any], kind: str, hits: int,
+               package: dict[str, Any], pages: list[SamplePage]) -> tuple[dict, str, int]:
+    """``spec`` with the transforms of the field's old kind (the pasted "Rated 4.5 out of 5"
+    keeps a rating a number), if it finds as many values that way; else as found."""
+    if wanted == kind or wanted not in builds.FIELD_KINDS:
+        return spec, kind, hits
+    typed = copy.deepcopy(spec)
+    _retype(typed, {}, name, wanted)
+    try:
+        typed_hits = run_samples({**package, "fields": {**package["fields"], name: typed}},
+                                 pages).fields[name].hits
+    except (ScrapeDeckError, KeyError):
+        return spec, kind, hits
+    return (typed, wanted, typed_hits) if typed_hits >= hits else (spec, kind, hits)
 
 
 def _kind_of_spec(spec: dict[str, Any]) -> str:

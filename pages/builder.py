@@ -18,7 +18,8 @@ st.caption("Say what you want and give a few sample pages: ScrapeDeck proposes a
 show_flash()
 
 if actor.can_write:
-    with st.expander(":material/add: New build", expanded=False):
+    # Keyed like the form: after a build starts, a new (closed) expander replaces the open one.
+    with st.expander("New build", icon=":material/add:", key=f"{form_key('builder_new')}_box"):
         new = new_build_form(form_key("builder_new"))
         created = new and perform(lambda s: builds.create_build(s, actor, new))
         if created:

@@ -48,7 +48,8 @@ def new_build_form(key: str) -> BuildInput | None:
 def builds_table(table: pd.DataFrame) -> None:
     st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
         "objective": st.column_config.TextColumn("Objective", width="large"),
-        "status": "Status", "samples": st.column_config.NumberColumn("Samples"),
+        "status": st.column_config.TextColumn("Status", width="medium"),
+        "samples": st.column_config.NumberColumn("Samples"),
         "fields": st.column_config.NumberColumn("Fields"),
         "iteration": st.column_config.NumberColumn("Iteration"),
         "created_at": st.column_config.DatetimeColumn("Created", format="YYYY-MM-DD HH:mm")})
@@ -57,8 +58,9 @@ def builds_table(table: pd.DataFrame) -> None:
 def build_status(build: BuildDetail) -> None:
     label = build.status.replace("_", " ")
     st.subheader(f"{STATUS_ICONS.get(build.status, '')} {label.capitalize()}")
+    count = len(build.urls) + len(build.uploads)
     st.caption(f"“{build.objective}” · iteration {build.iteration} · "
-               f"{len(build.urls) + len(build.uploads)} samples")
+               f"{count} sample{'s' if count != 1 else ''}")
     if build.working:
         st.info(STATUS_TEXT[build.status], icon=":material/hourglass_top:")
     elif build.status != "failed":

@@ -289,6 +289,9 @@ def test_correcting_a_field_by_pasting_an_example_value(db, analyst, proposed) -
     assert build.iterations[-1].changes[0].startswith("corrected rating from the example")
     assert build.report["fields"]["rating"]["hits"] == 2
     assert build.package["fields"]["rating"] != proposed.package["fields"]["rating"]
+    # It is still a rating: the element's text, read as a number.
+    assert build.report["fields"]["rating"]["values"] == [4.5, 4.6]
+    assert builds.field_kind(build.schema, build.package, "rating") == "rating"
 
 
 # --- With a language model (a real OpenAI-compatible server on 127.0.0.1) -------------------
