@@ -248,10 +248,17 @@ def keyword_table(table: pd.DataFrame) -> None:
                      "related": st.column_config.TextColumn("Longer phrases", width="large")})
 
 
+def _day_axis(days: pd.Series) -> dict[str, object]:
+    """Ticks on whole days (about eight of them), never at noon: the data is daily."""
+    span = (days.max() - days.min()).days if len(days) else 0
+    return dict(tickformat="%Y-%m-%d", dtick=86_400_000 * max(1, -(-span // 8)))
+
+
 def rankings_charts(daily: pd.DataFrame, history: pd.DataFrame) -> None:
     clicks, position = st.columns(2)
     figure = go.Figure(go.Bar(x=daily.day, y=daily.clicks, name="Clicks"))
-    figure.update_layout(title="Clicks per day", height=300, margin=dict(t=40, b=10))
+    figure.update_layout(title="Clicks per day", height=300, margin=dict(t=40, b=10),
+                         xaxis=_day_axis(daily.day))
     clicks.plotly_chart(figure, width="stretch", key="seo_clicks_chart")
     figure = go.Figure()
     top = (history.groupby("keyword").clicks.sum().sort_values(ascending=False)
@@ -261,13 +268,18 @@ def rankings_charts(daily: pd.DataFrame, history: pd.DataFrame) -> None:
         figure.add_scatter(x=rows.checked_at, y=rows.position, name=keyword,
                            mode="lines+markers")
     figure.update_layout(title="Position over time (top keywords by clicks)", height=300,
-                         margin=dict(t=40, b=10), yaxis=dict(autorange="reversed",
-                                                              title="Position"))
+                         margin=dict(t=40, b=10), xaxis=_day_axis(history.checked_at),
+                         yaxis=dict(autorange="reversed", title="Position"))
     position.plotly_chart(figure, width="stretch", key="seo_position_chart")
 
 
+SOURCES = {"search_console": "Search Console", "semrush": "Semrush", "ahrefs": "Ahrefs",
+           "csv": "CSV"}
+
+
 def rankings_table(history: pd.DataFrame) -> None:
-    st.dataframe(history.sort_values("checked_at", ascending=False), hide_index=True,
+    st.dataframe(history.sort_values("checked_at", ascending=False)
+                 .assign(source=history.source.map(SOURCES)), hide_index=True,
                  width="stretch", column_config={
                      "checked_at": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD"),
                      "keyword": "Keyword", "url": st.column_config.LinkColumn("Page"),
@@ -285,7 +297,8 @@ def backlinks_table(links: pd.DataFrame) -> None:
     domains.metric("Referring domains", links.source_domain.nunique())
     followed.metric("Followed links", int(links.is_do_follow.sum()))
     active.metric("Active links", int(links.is_active.sum()))
-    st.dataframe(links, hide_index=True, width="stretch", column_config={
+    st.dataframe(links.assign(source=links.source.map(SOURCES)), hide_index=True,
+                 width="stretch", column_config={
         "source_url": st.column_config.LinkColumn("Linking page", width="large"),
         "source_domain": "Domain", "target_url": st.column_config.LinkColumn("Target"),
         "anchor_text": "Anchor", "is_do_follow": "Followed", "is_active": "Active",

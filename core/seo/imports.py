@@ -477,7 +477,11 @@ def ranking_history(session: Session, actor: Actor, keyword: str | None = None,
         query = query.where(KeywordRanking.keyword == keyword)
     rows = [(r.checked_at, r.keyword, r.url, r.position, r.previous_position, r.change, r.clicks,
              r.impressions, r.ctr, r.source) for r in session.scalars(query)]
-    return pd.DataFrame(rows, columns=RANKING_COLUMNS)
+    frame = pd.DataFrame(rows, columns=RANKING_COLUMNS)
+    # Missing numbers are NaN (blank in a table, skipped by charts), not None.
+    numbers = ["position", "previous_position", "change", "clicks", "impressions", "ctr"]
+    frame[numbers] = frame[numbers].astype("float64")
+    return frame
 
 
 def rankings_over_time(history: pd.DataFrame) -> pd.DataFrame:

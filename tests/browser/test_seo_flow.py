@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from browser_kit import AppServer, screenshot, sign_in, wait_idle
 from tests.fixtures.server import FixtureServer
+from tests.seo.test_imports import GSC_DAILY
 
 pytestmark = pytest.mark.browser
 
@@ -102,3 +103,21 @@ def test_audit_a_page_then_export_the_pdf(page: Page, scraping_app_server: AppSe
     assert f"SEO report: {url}" in text
     assert re.search(r"SEO score \d{1,2}/100", text)
     assert "What to fix first" in text and "Image elements have [alt] attributes" in text
+
+    # The same audit found the page's keywords; import a Search Console export beside them.
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Keywords and backlinks").click()
+    expect(page.get_by_role("heading", name="Keywords and backlinks")).to_be_visible()
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table.get_by_test_id("glide-cell-0-0")).to_have_text("brass desk lamps")
+    screenshot(page, "seo_flow_05_keywords")
+    page.get_by_role("tab", name="Rankings").click()
+    export = file.with_name("Queries.csv")
+    export.write_text(GSC_DAILY, encoding="utf-8-sig")
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(export))
+    expect(page.get_by_text("Queries.csv")).to_be_visible()
+    page.get_by_role("button", name="Import").first.click()
+    expect(page.get_by_test_id("stAlert").filter(
+        has_text="Imported 3 rankings rows from a Search Console export.")).to_be_visible()
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
+    wait_idle(page)
+    screenshot(page, "seo_flow_06_rankings")
