@@ -167,6 +167,9 @@ def trend_chart(points: pd.DataFrame) -> None:
 
 
 def diff_view(actor: Actor, current: ReportSummary, history: pd.DataFrame) -> None:
+    if current.status != "completed":
+        st.caption("Only completed reports can be compared.")
+        return
     earlier = history[(history.status == "completed") & (history.id != current.id)
                       & (history.created_at < current.created_at)]
     if earlier.empty:
