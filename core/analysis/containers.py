@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from core.analysis.selectors import stable_classes
+from core.analysis.selectors import safe_css, stable_classes
 
 _PRICE = re.compile(r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|SEK|PLN)\b)\s?\d|\d[\d.,]*\s?(?:[$€£¥₹]|"
                     r"\b(?:USD|EUR|GBP|CHF|SEK|PLN|kr|zł)\b)")
@@ -85,7 +85,7 @@ def _selector(tree: LexborHTMLParser, parent: LexborNode, tag: str, classes: tup
     parent_options.append(parent.tag)
     options += [f"{p} > {tag}" + "".join(f".{c}" for c in classes[:1]) for p in parent_options]
     for query in options:
-        found = tree.css(query)
+        found = safe_css(tree, query)
         if {node.mem_id for node in found} == wanted:
             return query
     return None

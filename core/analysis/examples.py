@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from core.analysis.enums import availability
 from core.analysis.samples import run_samples
-from core.analysis.selectors import is_stable, selector_within
+from core.analysis.selectors import is_stable, safe_css, selector_within
 from core.analysis.types import ExampleMatch, SamplePage
 from core.scrape.package import PACKAGE_VERSION
 
@@ -38,7 +38,7 @@ def find_field_for_example(pages: Sequence[SamplePage], example: str,
     container = _container_query(package.get("container"))
     for page in pages:
         tree = LexborHTMLParser(page.html)
-        roots = tree.css(container) if container else [tree.root]
+        roots = safe_css(tree, container) if container else [tree.root]
         for root in roots:
             found = _holder(root, wanted)
             if found is None:

@@ -15,7 +15,7 @@ from typing import Any
 from selectolax.lexbor import LexborNode
 
 from core.analysis.enums import availability
-from core.analysis.selectors import selector_within
+from core.analysis.selectors import safe_css, selector_within
 from core.analysis.types import WantedField
 
 _PRICE_TEXT = re.compile(r"(?:[$€£¥₹]|\b[A-Z]{3}\b)\s?\d|\d[\d.,]*\s?(?:[$€£¥₹]|\b[A-Z]{3}\b|"
@@ -86,8 +86,10 @@ def _all_named(field: WantedField, record: LexborNode, tags: str = "*") -> Itera
     words = tuple(dict.fromkeys(word for name in names for word in (
         name.replace("_", ""), name, *_NAME_WORDS.get(name, ()))))
     for word in words:
+        if not re.fullmatch(r"[A-Za-z][\w-]*", word):
+            continue  # a field name that cannot be part of a selector
         for query in (f"[itemprop={word} i]", f"[class*={word} i]", f"[id*={word} i]"):
-            for node in record.css(query):
+            for node in safe_css(record, query):
                 if node.mem_id == record.mem_id:
                     continue  # lexbor matches the record itself too
                 if tags == "*" or node.tag in tags.split(","):

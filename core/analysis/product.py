@@ -375,7 +375,8 @@ def _from_visible(facts: ProductFacts, tree: LexborHTMLParser) -> None:
             if node is not None:
                 value = re.sub(rf"^\s*{word}\s*[:#]?\s*", "", node.text(deep=True).strip(),
                                flags=re.IGNORECASE)
-                if 0 < len(value) <= 60:
+                # a code or a name, not a sentence ("Choose your size" in a sku picker)
+                if 0 < len(value) <= 60 and len(value.split()) <= (6 if name == "brand" else 3):
                     facts.add(name, " ".join(value.split()), f"class/id containing '{word}'")
     if "availability" not in facts.values:
         _visible_availability(facts, tree)
@@ -413,7 +414,7 @@ def _visible_price(facts: ProductFacts, tree: LexborHTMLParser, *,
         if amount is not None and not currency_only:
             facts.add("price", amount, "data-price-amount (finalPrice)")
             break
-    for node in tree.css("[class*=price i], [id*=price i]"):
+    for node in tree.css("[class*=price i], [id*=price i], [class*=money i]"):
         if node.tag in ("body", "html", "script", "style", "form", "select", "option", "input"):
             continue
         if _NOT_THE_PRICE.search(_classes(node)) or _struck_out(node):

@@ -13,10 +13,12 @@ from core.analysis.kinds import page_kind
 from core.analysis.matching import Match, match_in_records
 from core.analysis.objective import wanted_fields
 from core.analysis.samples import run_samples
+from core.analysis.selectors import safe_css
 from core.analysis.schema import schema_for
 from core.analysis.structured import structured_data
 from core.analysis.types import Proposal, SamplePage, WantedField
 from core.errors import ValidationError
+from core.scrape.dom import css_problem
 from core.scrape.package import PACKAGE_VERSION, parse_package
 
 DEFAULT_FIELDS = {
@@ -67,6 +69,9 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
             matches[field.name] = kept[field.name]
             continue
         match = _match(field, kind, container, pages, trees)
+        if match is not None and not _valid(field.name, match, container if kind == "list"
+                                            else None):
+            match = None  # a selector built from odd page markup that the engine refuses
         if match is not None:
             matches[field.name] = match
         else:
@@ -133,10 +138,10 @@ def _common_container(pages: Sequence[SamplePage], trees: list[LexborHTMLParser]
                       notes: list[str]) -> str | None:
     """A container selector that finds records on every list sample."""
     found = [find_container(tree) for tree in trees]
-    options = [c.selector for c in found if c is not None]
+    options = [c.selector for c in found if c is not None and not css_problem(c.selector)]
     for selector in options:
-        if all(len(tree.css(selector)) >= 1 for tree in trees):
-            counts = ", ".join(str(len(tree.css(selector))) for tree in trees)
+        if all(safe_css(tree, selector) for tree in trees):
+            counts = ", ".join(str(len(safe_css(tree, selector))) for tree in trees)
             notes.append(f"Records: '{selector}' ({counts} per sample).")
             return selector
     if options:
@@ -149,7 +154,7 @@ def _common_container(pages: Sequence[SamplePage], trees: list[LexborHTMLParser]
 def _match(field: WantedField, kind: str, container: str | None,
            pages: Sequence[SamplePage], trees: list[LexborHTMLParser]) -> Match | None:
     if kind == "list" and container:
-        records = [node for tree in trees for node in tree.css(container)]
+        records = [node for tree in trees for node in safe_css(tree, container)]
         return match_in_records(field, records)
     # Each sample may suggest a different way in; keep the one that works on the most samples.
     best: tuple[int, Match] | None = None
@@ -165,6 +170,15 @@ def _match(field: WantedField, kind: str, container: str | None,
             if hits == len(pages):
                 return match
     return best[1] if best else None
+
+
+def _valid(name: str, match: Match, container: str | None) -> bool:
+    try:
+        parse_package({"version": PACKAGE_VERSION, "container": container,
+                       "fields": {name: match.spec}})
+    except ValidationError:
+        return False
+    return True
 
 
 def _hits(name: str, match: Match, pages: Sequence[SamplePage]) -> int:
