@@ -36,7 +36,7 @@ from core.records import get_readable
 from db.models import Build, KnowledgeBaseEntry, ObjectiveEmbedding, User
 
 EMBEDDING_METHOD = "hashed-ngrams-v1"
-DIMENSIONS = 512
+DIMENSIONS = 256
 SIMILARITY_THRESHOLD = 0.55  # cosine; paraphrases of one objective score ~0.6–0.9
 
 _STOPWORDS = frozenset(
@@ -135,6 +135,14 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return sum(x * y for x, y in zip(a, b))
 
 
+def _dot(sparse: list[tuple[int, float]], vector: Sequence[float] | None) -> float:
+    """Cosine of a sparse unit vector and a stored one (0 when it is missing or of another
+    size)."""
+    if not vector or len(vector) != DIMENSIONS:
+        return 0.0
+    return sum(weight * vector[index] for index, weight in sparse)
+
+
 # --- The knowledge base ----------------------------------------------------------------------
 
 def schema_hash(schema: dict[str, Any]) -> str:
@@ -163,23 +171,32 @@ def remember(session: Session, build: Build) -> KnowledgeBaseEntry:
 
 def find_starting_point(session: Session, user_id: uuid.UUID, urls: Sequence[str],
                         objective: str) -> StartingPoint | None:
-    """The best entry for a new build: same registered domain first, then a similar objective."""
-    rows = session.execute(
-        select(KnowledgeBaseEntry, ObjectiveEmbedding.embedding_vector)
-        .outerjoin(ObjectiveEmbedding,
-                   ObjectiveEmbedding.id == KnowledgeBaseEntry.objective_embedding_id)
-        .where(or_(KnowledgeBaseEntry.user_id == user_id, KnowledgeBaseEntry.is_public))).all()
+    """The best entry for a new build: same registered domain first, then a similar objective.
+
+    Light columns first (sites, usage), vectors only for the candidates that need comparing,
+    and the package only for the winner: a knowledge base of thousands stays quick."""
+    visible = or_(KnowledgeBaseEntry.user_id == user_id, KnowledgeBaseEntry.is_public)
+    rows = session.execute(select(KnowledgeBaseEntry.id, KnowledgeBaseEntry.platform_identifiers,
+                                  KnowledgeBaseEntry.usage_count, KnowledgeBaseEntry.created_at)
+                           .where(visible)).all()
     if not rows:
         return None
-    wanted, domains = embed(objective), set(platform_identifiers(urls))
-    scored = [(cosine(wanted, vector or []), entry) for entry, vector in rows]
-    same_site = [(score, entry) for score, entry in scored
-                 if domains & set(entry.platform_identifiers or [])]
+    domains = set(platform_identifiers(urls))
+    same_site = [r for r in rows if domains & set(r.platform_identifiers or [])]
+    candidates = same_site or rows
+    ranks = {r.id: (r.usage_count, r.created_at) for r in candidates}
+    wanted = [(i, w) for i, w in enumerate(embed(objective)) if w]  # sparse: ~1 in 8 is set
+    vectors = session.execute(
+        select(KnowledgeBaseEntry.id, ObjectiveEmbedding.embedding_vector)
+        .outerjoin(ObjectiveEmbedding,
+                   ObjectiveEmbedding.id == KnowledgeBaseEntry.objective_embedding_id)
+        .where(KnowledgeBaseEntry.id.in_(list(ranks)) if same_site else visible)).all()
+    score, best = max(((_dot(wanted, vector), entry_id) for entry_id, vector in vectors),
+                      key=lambda pair: (pair[0], *ranks[pair[1]]))
+    entry = session.get(KnowledgeBaseEntry, best)
     if same_site:
-        score, entry = max(same_site, key=lambda p: (p[0], p[1].usage_count, p[1].created_at))
         site = ", ".join(sorted(domains & set(entry.platform_identifiers)))
         return _starting_point(entry, f"same site ({site})", score)
-    score, entry = max(scored, key=lambda p: (p[0], p[1].usage_count, p[1].created_at))
     if score < SIMILARITY_THRESHOLD:
         return None
     return _starting_point(entry, f"a similar objective (similarity {score:.2f})", score)
