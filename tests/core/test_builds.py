@@ -368,3 +368,12 @@ def test_a_model_that_answers_garbage_or_times_out_leaves_the_build_going(
     build = feedback(db, analyst, build.id, {"op": "wrong", "field": "price"})
     assert build.status == "pending_user_feedback" and build.iteration == 2
     assert any("could not repair price" in n for n in build.notes)
+
+
+def test_a_page_that_needs_javascript_is_rendered_in_chromium(db, analyst, site) -> None:
+    build = create(db, analyst, "all products: name, price", urls=[f"{site}/js/listing.html"])
+    assert build.status == "pending_user_feedback", build.error_message
+    fetched = [p for e, p in events(db, analyst, build.id) if e == "page_fetched"]
+    assert fetched[0]["rendered"] is True
+    assert build.report["fields"]["name"]["values"] == ["Meridian Clock"]
+    assert build.report["record_counts"][f"{site}/js/listing.html"] == 3
