@@ -172,10 +172,28 @@ async def _fetch_all(database: Database, plan: BuildPlan) -> list[SamplePage]:
     return pages
 
 
+# A sample's scripts may fill the page a moment after "load": wait until its DOM has been quiet
+# for half a second (at most five seconds after load), whatever the page is.
+SETTLED = "html[data-scrapedeck-settled]"
+SETTLE_SCRIPT = """
+(() => {
+  const done = () => document.documentElement.setAttribute('data-scrapedeck-settled', '1');
+  let timer = null;
+  const quiet = () => { clearTimeout(timer); timer = setTimeout(done, 500); };
+  window.addEventListener('load', () => {
+    new MutationObserver(quiet).observe(document.documentElement,
+                                        {subtree: true, childList: true, characterData: true});
+    quiet();
+    setTimeout(done, 5000);
+  });
+})();
+"""
+
+
 async def _render(fetcher: Fetcher, url: str, fetched: Any, plan: BuildPlan) -> tuple[Any, bool]:
     """The page after its scripts ran; the fetched HTML when Chromium cannot help."""
     try:
-        result = await fetcher.render(url)
+        result = await fetcher.render(url, wait_for=SETTLED, init_script=SETTLE_SCRIPT)
     except ScrapeDeckError as exc:  # no browser on this machine
         plan.notes.append(f"{url} needs JavaScript, but it could not be rendered ({exc}); "
                           "its HTML is used as it came.")
