@@ -14,7 +14,8 @@ Pure functions: no database, no network, no Streamlit. The builds worker calls t
 
 Modules: ``types`` (the data), ``objective`` (words → fields), ``kinds`` (list/detail/article),
 ``containers`` (the repeated record element), ``selectors`` (stable CSS selectors),
-``matching`` (fields → selectors), ``product`` (detail-page product data from structured data and
+``matching`` (fields → selectors in records), ``detail`` (fields on detail pages: itemprop,
+meta, JSON-LD, visible), ``product`` (detail-page product data from structured data and
 visible fallbacks), ``enums`` (values → a schema's enum), ``schema`` (schema ↔ wanted fields),
 ``propose``, ``samples``, ``examples``, ``direct`` (``extract_with_schema``).
 """

@@ -4,6 +4,8 @@
     package     the config package: the versioned JSON that says how to extract
     dom         one interface over selectolax (CSS, fast) and lxml (XPath)
     transforms  value transforms a package field applies (strip, price, date…)
+    availability  schema.org availability names from URLs and shop texts ("Auf Lager" → InStock)
+    jsonld      values from a page's JSON-LD by path ("Product.offers.price")
     extract     run a package over a page: records, confidence, content hash
     robots      robots.txt per origin, cached
     fetch       the polite, bounded, retrying HTTP fetcher
