@@ -120,3 +120,13 @@ def test_bad_input_says_what_is_wrong_and_exits_1(tmp_path: Path, product_schema
 def _write(path: Path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
+
+
+def test_an_invalid_package_names_each_problem(tmp_path: Path, product_schema: str) -> None:
+    package = _write(tmp_path / "package.json",
+                     b'{"version": 1, "fields": {"x": {"selector": "div["}}}')
+    done = extract(str(BUILDER / "catalog-1.html"), "--schema", product_schema,
+                   "--config", package)
+    assert done.returncode == 1
+    assert "error: The config package is not valid." in done.stderr
+    assert "fields.x.selector: 'div[' is not a valid CSS selector" in done.stderr
