@@ -61,7 +61,8 @@ def product_facts(html: str, url: str, *, data: StructuredData | None = None,
     data = data if data is not None else structured_data(html, url)
     tree = tree if tree is not None else LexborHTMLParser(html)
     facts = ProductFacts()
-    products = main_products(data, url)
+    h1 = tree.css_first("h1")
+    products = main_products(data, url, heading=h1.text(deep=True) if h1 is not None else None)
     facts.structured_products = len(products)
     if products:
         _from_entity(facts, products[0])
@@ -86,12 +87,14 @@ def _types(entity: dict) -> set[str]:
     return {str(v).rsplit("/", 1)[-1] for v in values if v}
 
 
-def main_products(data: StructuredData, url: str) -> list[dict]:
+def main_products(data: StructuredData, url: str, heading: str | None = None) -> list[dict]:
     """The top-level product entities, the best candidate for the page's own product first.
 
     A product nested in another product (a variant, a related item) is not a main product; the
-    candidates are ranked by having offers, matching the page URL, and how much they say.
+    candidates are ranked by having offers, matching the page URL or the page's ``<h1>``
+    (``heading``: related products are marked up too), and how much they say.
     """
+    title = " ".join((heading or "").split()).casefold()
     candidates: list[tuple[float, int, dict]] = []
     for index, entity in enumerate(_top_level(data.entities)):
         if not isinstance(entity, dict) or not (_types(entity) & (PRODUCT_TYPES - {"Offer"})):
@@ -100,6 +103,9 @@ def main_products(data: StructuredData, url: str) -> list[dict]:
         if entity.get("offers") or entity.get("hasVariant"):
             score += 3
         if _same_page(entity.get("url") or entity.get("@id"), url):
+            score += 2
+        name = (_text(entity.get("name")) or "").casefold()
+        if title and name and (name == title or (len(name) > 5 and name in title)):
             score += 2
         candidates.append((score, -index, entity))
     candidates.sort(key=lambda item: (item[0], item[1]), reverse=True)

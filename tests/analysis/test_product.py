@@ -64,3 +64,17 @@ def test_a_real_shop_page_with_opengraph_product_tags() -> None:
                           "https://www.fye.com/x").values
     assert (facts["price"], facts["currency"], facts["availability"]) == (17.99, "USD", "InStock")
     assert facts["gtin"] == "32429335302"
+
+
+def test_the_product_named_by_the_heading_wins_over_related_products() -> None:
+    related = "".join(
+        f'<div itemscope itemtype="https://schema.org/Product"><span itemprop="name">{name}'
+        f'</span><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+        f'<meta itemprop="price" content="{price}"><meta itemprop="priceCurrency" content="EUR">'
+        f'</div></div>' for name, price in (("Rain Cover", "14.90"), ("Daypack 20 L", "59.00")))
+    main = ('<div itemscope itemtype="https://schema.org/Product"><h1 itemprop="name">Trekking '
+            'Pack 45 L</h1><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">'
+            '<meta itemprop="price" content="129.00"><meta itemprop="priceCurrency" '
+            'content="EUR"></div></div>')
+    facts = product_facts(f"<html><body><aside>{related}</aside>{main}</body></html>", "")
+    assert (facts.values["name"], facts.values["price"]) == ("Trekking Pack 45 L", 129.0)
