@@ -92,14 +92,30 @@ def samples(build: BuildDetail) -> None:
     for row in flagged.itertuples():
         st.warning(f"**{row.field}** was found on {row.hit_rate} samples only: mark it wrong, "
                    "or paste a value it should have.", icon=":material/flag:")
+    for url, problem in ((build.report or {}).get("errors") or {}).items():
+        st.warning(f"{url} could not be extracted: {problem}", icon=":material/warning:")
     counts = (build.report or {}).get("record_counts", {})
     if counts:
         st.caption("Records per page: " + ", ".join(
             f"{p['label']}: {counts.get(p['url'], 0)}" for p in build.report["pages"]))
+        _records(build)
     with st.expander("Proposed JSON Schema and config package"):
         schema, package = st.columns(2)
         schema.json(build.schema or {})
         package.json(build.package or {})
+
+
+def _records(build: BuildDetail) -> None:
+    """Every record found on one sample page (the first ones, as the worker kept them)."""
+    with st.expander("Records found on each sample"):
+        pages = {p["url"]: p["label"] for p in build.report["pages"]}
+        url = st.selectbox("Sample page", list(pages), format_func=pages.get,
+                           key=f"builder_records_{build.id}")
+        records = build.report.get("records", {}).get(url) or []
+        shown, total = len(records), build.report["record_counts"].get(url, 0)
+        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+        if total > shown:
+            st.caption(f"The first {shown} of {total} records.")
 
 
 def feedback(actor: Actor, build: BuildDetail, model: bool) -> None:

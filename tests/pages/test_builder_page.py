@@ -70,6 +70,8 @@ def test_samples_corrections_confirm_and_job(app, db, analyst, proposed) -> None
     assert table.loc["name", "1. page1.html"] == "Aurora Desk Lamp"
     assert table.loc["name", "2. page2.html"] == "Elm Dining Table"
     assert "Free-text feedback needs a language model" in " ".join(texts(at, "caption"))
+    records = frame(at, "image")  # every record of the first sample
+    assert len(records) == 4 and records.name.tolist()[1] == "Beacon Floor Lamp"
 
     by_label(at.text_input, "Field name").input("title")  # rename name → title
     at = by_label(at.button, "Apply corrections").click().run()
