@@ -228,6 +228,12 @@ def get_build(session: Session, actor: Actor, build_id: uuid.UUID | str) -> Buil
     return _detail(session, actor, _load(session, actor, build_id))
 
 
+def live_build(session: Session, actor: Actor, build_id: uuid.UUID | str) -> BuildDetail:
+    """What the page polls while a build works: first notice dead workers, then read."""
+    reap_stale_builds(session)
+    return get_build(session, actor, build_id)
+
+
 BUILD_COLUMNS = ["id", "objective", "status", "samples", "fields", "iteration", "created_at"]
 
 

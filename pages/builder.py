@@ -43,7 +43,7 @@ if opened is None:
 @st.fragment(run_every="1s" if opened.working else None)
 def live() -> None:
     """The status, refreshed every second while the worker is at it; one full redraw when done."""
-    build = perform(lambda s: builds.get_build(s, actor, chosen))
+    build = perform(lambda s: builds.live_build(s, actor, chosen))
     if build is None:
         return
     if opened.working and not build.working:

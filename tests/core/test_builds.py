@@ -281,6 +281,12 @@ def test_a_build_whose_worker_died_keeps_its_last_iteration(db, analyst, propose
         build = builds.get_build(session, analyst, proposed.id)
     assert build.status == "pending_user_feedback" and build.iteration == 1
     assert "Send the feedback again" in build.error_message
+    with db.transaction() as session:  # the page's live view notices it too
+        row = session.get(Build, proposed.id)
+        row.status, row.worker_id = "processing_feedback", "gone"
+        row.heartbeat_at = utcnow() - timedelta(minutes=5)
+    with db.transaction() as session:
+        assert builds.live_build(session, analyst, proposed.id).status == "pending_user_feedback"
 
 
 def test_correcting_a_field_by_pasting_an_example_value(db, analyst, proposed) -> None:
