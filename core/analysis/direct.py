@@ -51,7 +51,7 @@ def extract_with_schema(html: str, url: str, schema: dict) -> dict | list[dict]:
         if value is None and canonical not in PROPERTIES:
             # product properties were looked for already, visible fallbacks included; a
             # looser match would only add wrong values ("Standard-Lieferung 4,49€")
-            value = _matched(field, html, tree)
+            value = _matched(field, html, url, tree)
         raw[field.name] = value
     return _typed(raw, properties)
 
@@ -62,16 +62,20 @@ def _article(html: str, url: str):
     return article(html, url)
 
 
-def _matched(field: WantedField, html: str, tree: LexborHTMLParser) -> Any:
+def _matched(field: WantedField, html: str, url: str, tree: LexborHTMLParser) -> Any:
     from core.analysis.detail import match_on_detail
+    from core.errors import ValidationError
     from core.scrape.extract import extract_records
     from core.scrape.package import parse_package
 
     match = match_on_detail(field, html, tree)
     if match is None:
         return None
-    package = parse_package({"version": 1, "fields": {field.name: match.spec}})
-    records = extract_records(package, html, "")
+    try:
+        package = parse_package({"version": 1, "fields": {field.name: match.spec}})
+    except ValidationError:  # a selector built from odd markup: no value rather than a crash
+        return None
+    records = extract_records(package, html, url)
     return records[0].data.get(field.name) if records else None
 
 
@@ -80,8 +84,7 @@ def _list_records(html: str, url: str, fields: list[WantedField]) -> list[dict] 
     from core.scrape.extract import extract_records
     from core.scrape.package import parse_package
 
-    canonical = [WantedField(f.name, f.type, f.description) for f in fields]
-    proposal = propose("", [SamplePage(url, html)], extra_fields=canonical)
+    proposal = propose("", [SamplePage(url, html)], extra_fields=fields)
     if not proposal.package.get("container") or not proposal.package["fields"]:
         return None
     package = parse_package(proposal.package)
