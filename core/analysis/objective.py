@@ -89,12 +89,28 @@ def wanted_fields(objective: str) -> list[WantedField]:
         words = [w for w in re.findall(r"[A-Za-z0-9_]+", part) if w.lower() not in _FILLER]
         if not words:
             continue
-        phrase = " ".join(words)
-        if len(words) > 3:  # a sentence, not a field name: pick the known words out of it
-            fields.extend(_scan(phrase))
-        else:
+        phrase = " ".join(_singular(w) for w in words)
+        known = _scan(phrase)
+        last = _singular(words[-1]).lower()
+        if " ".join(snake_case(phrase).split("_")) in SYNONYMS or len(words) == 1 or \
+                (len(words) <= 3 and last in SYNONYMS):  # "shipping date": a name of its own
+            fields.append(canonical_field(phrase))
+        elif known:  # "prices of all books", a sentence: the known field words in it
+            fields.extend(known)
+        elif len(words) <= 3:  # a name of the user's own: "shipping date", "warehouse code"
             fields.append(canonical_field(phrase))
     return _unique(fields)
+
+
+def _singular(word: str) -> str:
+    """"titles" → "title" when the singular is a field word; other words unchanged."""
+    lowered = word.lower()
+    for cut in ("ies", "es", "s"):
+        if lowered.endswith(cut) and len(lowered) > len(cut) + 2:
+            stem = lowered[: -len(cut)] + ("y" if cut == "ies" else "")
+            if stem in SYNONYMS and lowered not in SYNONYMS:
+                return stem
+    return word
 
 
 def _scan(sentence: str) -> list[WantedField]:

@@ -31,3 +31,11 @@ def test_unknown_names_become_snake_case_with_a_kind_from_their_words() -> None:
 def test_duplicates_and_empty_objectives() -> None:
     assert [f.name for f in wanted_fields("price, cost, price")] == ["price"]
     assert wanted_fields("all products on these pages") == []
+
+
+def test_plurals_and_field_words_inside_phrases() -> None:
+    assert [(f.name, f.type) for f in wanted_fields("titles and prices of all books")] == \
+        [("title", "string"), ("price", "price")]
+    assert [f.name for f in wanted_fields(
+        "headlines, authors and publication dates of the articles")] == ["title", "author", "date"]
+    assert [f.name for f in wanted_fields("sale price, old price")] == ["price", "old_price"]
