@@ -251,13 +251,6 @@ def list_builds(session: Session, actor: Actor, limit: int = 200) -> pd.DataFram
     return pd.DataFrame(rows, columns=BUILD_COLUMNS)
 
 
-def has_working_builds(session: Session, actor: Actor) -> bool:
-    query = select(Build.id).where(Build.status.in_(WORKING)).limit(1)
-    if not actor.is_admin:
-        query = query.where(Build.user_id == actor.id)
-    return session.scalar(query) is not None
-
-
 def build_events(session: Session, actor: Actor, build_id: uuid.UUID | str,
                  limit: int = 200) -> pd.DataFrame:
     """The build's timeline, newest first."""
@@ -455,7 +448,7 @@ def model_available(session: Session, user_id: uuid.UUID) -> bool:
     return llm.has_provider(session, user_id)
 
 
-# --- Confirming and turning into a job --------------------------------------------------------------
+# --- Confirming and turning into a job ---------------------------------------------------------
 
 def confirm_build(session: Session, actor: Actor, build_id: uuid.UUID | str) -> BuildDetail:
     """Keep the current iteration as the final package and remember it in the knowledge base."""
@@ -517,7 +510,7 @@ def _schema_for_job(schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "properties": properties}
 
 
-# --- Workers: claiming and dead workers ------------------------------------------------------------
+# --- Workers: claiming and dead workers ---------------------------------------------------------
 
 def claim(session: Session, build_id: uuid.UUID, worker: str) -> bool:
     """Take a build that waits for a worker; False when another worker has it."""

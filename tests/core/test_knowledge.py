@@ -59,8 +59,9 @@ def test_same_site_comes_first_then_a_similar_objective(db, analyst) -> None:
     other_site = _entry(db, analyst, "all products: name, price", ["https://other.example.org/"])
     same_site = _entry(db, analyst, "news articles with author", ["https://www.shop.example.com/x"])
     with db.transaction() as session:
-        start = knowledge.find_starting_point(session, analyst.id, ["https://eu.shop.example.com/y"],
-                                              "every product with its name and price")
+        start = knowledge.find_starting_point(
+            session, analyst.id, ["https://eu.shop.example.com/y"],
+            "every product with its name and price")
         assert (start.entry_id, start.reason) == (same_site, "same site (example.com)")
         start = knowledge.find_starting_point(session, analyst.id, ["https://new.example.net/"],
                                               "every product with its name and price")
