@@ -383,3 +383,17 @@ def test_a_page_that_needs_javascript_is_rendered_in_chromium(db, analyst, site)
     assert fetched[0]["rendered"] is True
     assert build.report["fields"]["name"]["values"] == ["Meridian Clock"]
     assert build.report["record_counts"][f"{site}/js/listing.html"] == 3
+
+
+def test_a_field_found_on_some_samples_only_is_flagged(db, analyst, site) -> None:
+    page = (SITES / "catalog" / "page2.html").read_text()
+    without_ratings = "\n".join(line for line in page.splitlines() if 'class="rating"' not in line)
+    build = create(db, analyst, urls=catalog(site, 1),
+                   files=[("no-ratings.html", without_ratings.encode())])
+    assert build.status == "pending_user_feedback", build.error_message
+    rating = build.report["fields"]["rating"]
+    assert (rating["hits"], rating["total"], rating["flagged"]) == (1, 2, True)
+    assert rating["values"] == [4.5, None]
+    table = builds.sample_table(build).set_index("field")
+    assert table.loc["rating", "flagged"] == "works on some samples only"
+    assert table.loc["name", "flagged"] == ""
