@@ -113,7 +113,8 @@ def page_facts(page: Page) -> dict[str, Any]:
     }
 
 
-def _robots_file(robots_txt: str | RobotsFile | None, final_url: str) -> RobotsFile | None:
+def robots_file(robots_txt: str | RobotsFile | None, final_url: str) -> RobotsFile | None:
+    """``robots_txt`` as the audits read it: a text is taken as served with 200."""
     if robots_txt is None or isinstance(robots_txt, RobotsFile):
         return robots_txt
     return RobotsFile(url=robots_url(final_url), status=200, text=robots_txt)
@@ -126,22 +127,29 @@ def audit_response(url: str, final_url: str, status: int | None, headers: dict[s
     """Audit a response already fetched. ``robots_txt``: the site's robots.txt text (as if
     served with 200), or a ``RobotsFile`` with its real status; None when not known (the
     robots-txt audit is then not checked)."""
+    page = Page(url=url, final_url=final_url, status=status,
+                headers={k.lower(): v for k, v in headers.items()}, html=html,
+                redirects=list(redirects), response_time_ms=response_time_ms,
+                page_bytes=page_bytes if page_bytes is not None else len(html.encode()),
+                robots=robots_file(robots_txt, final_url))
+    return audit_page(page, fetched_at=fetched_at)
+
+
+def audit_page(page: Page, *, fetched_at: datetime | None = None) -> PageAudit:
+    """Audit a ``Page`` (headers lower-cased) whose HTML may be parsed already: the crawler
+    reads its own facts from the same ``Page``, so each page is parsed once."""
     fetched_at = fetched_at or datetime.now(UTC)
-    headers = {k.lower(): v for k, v in headers.items()}
+    url, final_url, status = page.url, page.final_url, page.status
     if status is not None and status >= 400:
         return failed_audit(url, final_url, f"The page answered HTTP {status}; as in "
                             "Lighthouse (ERRORED_DOCUMENT_REQUEST) an error page is not audited.",
                             status_code=status, fetched_at=fetched_at,
-                            response_time_ms=response_time_ms, redirects=list(redirects))
-    not_html = content_type_problem(headers.get("content-type"))
+                            response_time_ms=page.response_time_ms, redirects=list(page.redirects))
+    not_html = content_type_problem(page.headers.get("content-type"))
     if not_html:
         return failed_audit(url, final_url, f"The page could not be audited: {not_html}.",
                             status_code=status, fetched_at=fetched_at,
-                            response_time_ms=response_time_ms, redirects=list(redirects))
-    page = Page(url=url, final_url=final_url, status=status, headers=headers, html=html,
-                redirects=list(redirects), response_time_ms=response_time_ms,
-                page_bytes=page_bytes if page_bytes is not None else len(html.encode()),
-                robots=_robots_file(robots_txt, final_url))
+                            response_time_ms=page.response_time_ms, redirects=list(page.redirects))
     results, not_checked = run_audits(page)
     robots = page.robots
     if robots is None:
@@ -153,8 +161,8 @@ def audit_response(url: str, final_url: str, status: int | None, headers: dict[s
         not_checked.append(f"is-crawlable: robots.txt could not be read ({reason}), so its "
                            "rules were not checked")
     return PageAudit(url=url, final_url=final_url, status_code=status, fetched_at=fetched_at,
-                     response_time_ms=response_time_ms, page_bytes=page.page_bytes,
-                     redirects=list(redirects), title=page.title,
+                     response_time_ms=page.response_time_ms, page_bytes=page.page_bytes,
+                     redirects=list(page.redirects), title=page.title,
                      meta_description=page.meta_description, score=scoring.score(results),
                      audits=results, not_checked=not_checked, error=None,
                      facts=page_facts(page))

@@ -31,7 +31,9 @@ from urllib.parse import urlsplit
 from core.scrape.fetch import REDIRECT_STATUSES, Fetcher
 from core.scrape.options import FetchOptions
 from core.scrape.result import FetchResult, content_type_problem
-from core.seo.crawl_page import CrawledPage, normalize_url, read_page, site_key
+from core.seo.audit import audit_page, robots_file
+from core.seo.crawl_page import CrawledPage, crawl_facts, normalize_url, site_key
+from core.seo.page import Page
 from core.seo.sitemap import SitemapData, read_sitemaps
 from core.settings import get_settings
 
@@ -221,21 +223,22 @@ class SiteCrawler:
             page.error = None  # a PDF or an image that answers is not broken; it is not HTML
             return page
         if result.ok:
-            page.facts = read_page(result.text, url, result.headers)
+            # One parse: the crawl's facts and the page audit read the same Page.
+            parsed = Page(url=url, final_url=url, status=result.status_code,
+                          headers={k.lower(): v for k, v in result.headers.items()},
+                          html=result.text, response_time_ms=page.response_time_ms,
+                          page_bytes=page.page_bytes or len(result.text.encode()),
+                          robots=robots_file(self._robots_txt, url))
+            page.facts = crawl_facts(parsed)
             if self.options.audit:
-                page.audit = self._audit(result, page)
+                page.audit = self._audit(parsed)
                 page.score = page.audit["score"]
         return page
 
-    def _audit(self, result: FetchResult, page: CrawledPage) -> dict[str, Any]:
+    def _audit(self, parsed: Page) -> dict[str, Any]:
         """The page audit (``core.seo.audit``) in brief: score, failed audits, what was not
         checked. The full audit of every page would make a 1,000-page crawl's row heavy."""
-        from core.seo.audit import audit_response
-
-        audit = audit_response(page.url, page.final_url, result.status_code, result.headers,
-                               result.text, robots_txt=self._robots_txt,
-                               response_time_ms=page.response_time_ms,
-                               page_bytes=page.page_bytes)
+        audit = audit_page(parsed)
         return {"score": audit.score,
                 "failed": [{"id": r.id, "title": r.title,
                             "points_recoverable": r.points_recoverable} for r in audit.failed],

@@ -1,7 +1,8 @@
 """One crawled page as the site crawl sees it: URL rules (normalisation, what is "in the site")
 and the facts read from a page's HTML that crawl-level findings need.
 
-URL normalisation (``normalize_url``): scheme and host lower-cased, the default port dropped,
+URL normalisation (``normalize_url``, defined in ``core.seo.page`` where the page's links are
+resolved with it): scheme and host lower-cased, the default port dropped,
 the fragment dropped, an empty path made ``/``, dot segments resolved; the query is kept as it
 is. Trailing slashes are kept as found: ``/a`` and ``/a/`` may be different pages, and when one
 redirects to the other the crawl reports that redirect rather than hiding it.
@@ -10,7 +11,8 @@ Site scope (``site_key``): a URL is in the site when its host, without a leading
 its port equal the start URL's; ``http`` and ``https`` both count (so an http → https redirect
 stays inside). Subdomains other than ``www`` are other sites.
 
-Facts are read with selectolax (the fastest HTML parser installed; the crawl parses every page).
+The facts come from the same parsed ``Page`` (``core.seo.page``) the page audit reads: one
+parse per page, one implementation of links, canonicals, hreflang and robots rules for both.
 """
 
 from __future__ import annotations
@@ -19,36 +21,20 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import numpy
-from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+from core.seo.audits.crawlability import CRAWLERS, blocking_directives, header_directives
+from core.seo.audits.international import hreflang_links
+from core.seo.page import Page, normalize_url
+
+__all__ = ["CrawledPage", "PageFacts", "crawl_facts", "normalize_url", "read_page",
+           "simhash", "site_key"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _WORD = re.compile(r"\w+", re.UNICODE)
-_BOILERPLATE = "script, style, noscript, template, nav, header, footer"
 SHINGLE_WORDS = 3
-
-
-def normalize_url(url: str, base: str | None = None) -> str | None:
-    """The crawl's form of ``url`` (resolved against ``base``), or None when it is not an
-    http(s) URL with a host (mailto:, javascript:, a malformed port…)."""
-    try:
-        absolute = urljoin(base, url.strip()) if base else url.strip()
-        parts = urlsplit(absolute)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in _DEFAULT_PORTS or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = urljoin("/", parts.path or "/") if ".." in parts.path or "/./" in parts.path \
-        else parts.path or "/"
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
 def site_key(url: str) -> str:
@@ -69,7 +55,7 @@ class PageFacts:
     title: str | None = None
     meta_description: str | None = None
     h1: str | None = None
-    meta_robots: str = ""
+    meta_robots: str = ""  # the robots and googlebot meta contents, joined
     canonicals: list[str] = field(default_factory=list)  # every rel=canonical, header first
     hreflang: dict[str, str] = field(default_factory=dict)  # language → URL
     links: list[str] = field(default_factory=list)  # http(s) targets of <a href>, unique
@@ -81,81 +67,52 @@ class PageFacts:
 
 def read_page(html: str, url: str, headers: dict[str, str] | None = None) -> PageFacts:
     """The facts of one HTML page fetched from ``url``."""
-    tree = HTMLParser(html)
-    base = _base_url(tree, url)
-    facts = PageFacts(title=_text(tree.css_first("title")), h1=_text(tree.css_first("h1")))
-    for meta in tree.css("meta[name][content]"):
-        name = (meta.attributes.get("name") or "").strip().lower()
-        content = (meta.attributes.get("content") or "").strip()
-        if name == "description" and facts.meta_description is None:
-            facts.meta_description = content
-        elif name in ("robots", "googlebot"):
-            facts.meta_robots = f"{facts.meta_robots}, {content}".strip(", ")
-    facts.canonicals = [*_header_canonicals(headers or {}, url)]
-    for link in tree.css("link[rel][href]"):
-        rel = (link.attributes.get("rel") or "").lower().split()
-        href = normalize_url(link.attributes.get("href") or "", base)
-        if href is None:
-            continue
-        if "canonical" in rel:
-            facts.canonicals.append(href)
-        elif "alternate" in rel and link.attributes.get("hreflang"):
-            facts.hreflang.setdefault(link.attributes["hreflang"].strip().lower(), href)
-    facts.links, facts.nofollow_links = _links(tree, base)
-    _read_text(tree, facts)
+    headers = {name.lower(): value for name, value in (headers or {}).items()}
+    return crawl_facts(Page(url=url, final_url=url, status=200, headers=headers, html=html))
+
+
+def crawl_facts(page: Page) -> PageFacts:
+    """The crawl's facts of a parsed page (the crawler audits the same ``Page``)."""
+    h1 = next((h["text"] for h in page.headings if h["level"] == 1), None)
+    facts = PageFacts(title=page.title, meta_description=page.meta_description, h1=h1,
+                      meta_robots=", ".join(m["content"].strip() for m in page.metas
+                                            if m["name"] in ("robots", "googlebot")
+                                            and m["content"].strip()))
+    # Google honours a canonical in the Link header like the tag (and, unlike Lighthouse,
+    # a relative one): every canonical of the head and the header, the header's first.
+    canonicals = [link for link in page.link_elements if link.source != "body" and link.href
+                  and "canonical" in link.rel.split()]
+    canonicals.sort(key=lambda link: link.source != "headers")
+    facts.canonicals = [u for u in (normalize_url(link.href) for link in canonicals) if u]
+    for link in hreflang_links(page):
+        target = normalize_url(link.href or "")
+        if target:
+            facts.hreflang.setdefault(link.hreflang.strip().lower(), target)
+    unique: dict[str, None] = {}
+    for url, rel in page.hyperlinks:
+        unique[url] = None
+        facts.nofollow_links += "nofollow" in rel.split()
+    facts.links = list(unique)
+    _read_text(page.main_text, facts)
     return facts
 
 
-def _base_url(tree: HTMLParser, url: str) -> str:
-    base = tree.css_first("base[href]")
-    href = base.attributes.get("href") if base is not None else None
-    return (normalize_url(href, url) or url) if href else url
-
-
-def _text(node: Any) -> str | None:
-    if node is None:
-        return None
-    return " ".join(node.text(separator=" ").split())
-
-
-def _header_canonicals(headers: dict[str, str], url: str) -> list[str]:
-    """``Link: <https://…>; rel="canonical"`` (Google honours it like the tag)."""
-    found = []
-    for part in headers.get("link", "").split(","):
-        match = re.match(r'\s*<([^>]*)>\s*;(.*)', part)
-        if match and re.search(r'rel\s*=\s*"?[^";]*\bcanonical\b', match[2], re.IGNORECASE):
-            target = normalize_url(match[1], url)
-            if target:
-                found.append(target)
-    return found
-
-
-def _links(tree: HTMLParser, base: str) -> tuple[list[str], int]:
-    links: dict[str, None] = {}
-    nofollow = 0
-    for anchor in tree.css("a[href]"):
-        target = normalize_url(anchor.attributes.get("href") or "", base)
-        if target is None:
-            continue
-        links[target] = None
-        if "nofollow" in (anchor.attributes.get("rel") or "").lower():
-            nofollow += 1
-    return list(links), nofollow
-
-
-def _read_text(tree: HTMLParser, facts: PageFacts) -> None:
-    """Word count, exact-duplicate hash and near-duplicate SimHash of the main text: the body
-    without scripts, styles, navigation, header and footer (which every page repeats)."""
-    body = tree.body
-    if body is None:
-        return
-    for node in body.css(_BOILERPLATE):
-        node.decompose()
-    words = _WORD.findall(body.text(separator=" ").lower())
+def _read_text(text: str, facts: PageFacts) -> None:
+    """Word count, exact-duplicate hash and near-duplicate SimHash of the main text."""
+    words = _WORD.findall(text.lower())
     facts.word_count = len(words)
     if words:
         facts.content_hash = hashlib.sha256(" ".join(words).encode()).hexdigest()
         facts.simhash = simhash(words)
+
+
+def is_noindex(x_robots_tag: str, meta_robots: str) -> bool:
+    """The page audit's rules (``core.seo.audits.crawlability``): noindex, none or a past
+    unavailable_after, for every crawler or for Googlebot, in the header or the meta tags."""
+    if meta_robots and blocking_directives(meta_robots):
+        return True
+    return any(agent in CRAWLERS and blocking_directives(directives)
+               for agent, directives in header_directives(x_robots_tag))
 
 
 def simhash(words: list[str]) -> int:
@@ -211,8 +168,7 @@ class CrawledPage:
 
     @property
     def noindex(self) -> bool:
-        directives = f"{self.x_robots_tag}, {self.facts.meta_robots if self.facts else ''}"
-        return bool(re.search(r"\b(noindex|none)\b", directives.lower()))
+        return is_noindex(self.x_robots_tag, self.facts.meta_robots if self.facts else "")
 
     def non_indexable_reasons(self) -> list[str]:
         """Why a search engine would not index this URL (empty: it would)."""

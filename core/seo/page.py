@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 TEXT_SKIPPED = frozenset({"script", "style", "noscript", "template"})
+BOILERPLATE = "nav, header, footer"
 _WHITESPACE = re.compile(r"\s+")
 # A listener attached by an inline script to an element it looks up by selector or id, e.g.
 # document.querySelector('.some-link').addEventListener('click', …). Lighthouse asks Chrome for
@@ -176,10 +177,28 @@ class Page:
         return links
 
     @cached_property
+    def _anchor_nodes(self) -> list[LexborNode]:
+        return self.tree.css("a")
+
+    @cached_property
+    def hyperlinks(self) -> list[tuple[str, str]]:
+        """(URL, rel lower-cased) of each ``<a href>`` leading to a web page, in document order:
+        the URL absolute and in ``normalize_url``'s form (no fragment). Read from the attributes
+        only, so the crawler (which needs just these) does not pay for ``anchors``."""
+        links = []
+        for node in self._anchor_nodes:
+            attrs = node.attributes
+            raw = attrs.get("href")
+            url = normalize_url(raw, self.base_url) if raw is not None else None
+            if url is not None:
+                links.append((url, (attrs.get("rel") or "").lower()))
+        return links
+
+    @cached_property
     def anchors(self) -> list[Anchor]:
         listened = self._nodes_with_listeners
         anchors = []
-        for node in self.tree.css("a"):
+        for node in self._anchor_nodes:
             attrs = node.attributes
             raw = attrs.get("href")
             if raw is None and "href" in attrs:
@@ -236,12 +255,29 @@ class Page:
                 for n in self.tree.css("h1, h2, h3, h4, h5, h6")]
 
     @cached_property
-    def body_text(self) -> str:
-        """The visible text of the body (scripts, styles and templates left out)."""
-        tree = LexborHTMLParser(self.html)  # a copy: stripping must not change self.tree
+    def _texts(self) -> tuple[str, str]:
+        """(visible text of the body, its main text) from one copy of the document: stripping
+        must not change ``self.tree``. The main text also leaves out navigation, header and
+        footer, which every page of a site repeats (the crawl compares pages by it)."""
+        tree = LexborHTMLParser(self.html)
         tree.strip_tags(list(TEXT_SKIPPED))
         body = tree.body
-        return collapse(body.text(separator=" ")) if body is not None else ""
+        if body is None:
+            return "", ""
+        visible = collapse(body.text(separator=" "))
+        for node in body.css(BOILERPLATE):
+            node.decompose()
+        return visible, body.text(separator=" ")
+
+    @property
+    def body_text(self) -> str:
+        """The visible text of the body (scripts, styles and templates left out)."""
+        return self._texts[0]
+
+    @property
+    def main_text(self) -> str:
+        """The body's text without scripts, styles, navigation, header and footer."""
+        return self._texts[1]
 
     @cached_property
     def word_count(self) -> int:
@@ -269,11 +305,8 @@ class Page:
     def link_lists(self) -> dict[str, list[str]]:
         """The followable links: internal, external and nofollow (absolute, no fragment)."""
         found: dict[str, dict[str, None]] = {"internal": {}, "external": {}, "nofollow": {}}
-        for anchor in self.anchors:
-            if not anchor.href.startswith(("http://", "https://")):
-                continue
-            url = without_fragment(anchor.href)
-            if "nofollow" in anchor.rel.split():
+        for url, rel in self.hyperlinks:
+            if "nofollow" in rel.split():
                 found["nofollow"][url] = None
             else:
                 found["internal" if self.same_site(url) else "external"][url] = None
@@ -303,6 +336,29 @@ def resolve(href: str, base: str) -> str | None:
                                         else "")
         netloc = f"{credentials}@{netloc}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def normalize_url(url: str, base: str | None = None) -> str | None:
+    """The crawl's form of ``url`` (resolved against ``base``), or None when it is not an
+    http(s) URL with a host (mailto:, javascript:, a malformed port…): scheme and host
+    lower-cased, the default port, credentials and fragment dropped, an empty path made ``/``,
+    dot segments resolved; the query kept as it is, trailing slashes kept as found."""
+    try:
+        absolute = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(absolute)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = urljoin("/", parts.path or "/") if ".." in parts.path or "/./" in parts.path \
+        else parts.path or "/"
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
 def without_fragment(url: str) -> str:
