@@ -6,6 +6,7 @@ With ``TEST_DATABASE_URL`` set, an unreachable PostgreSQL fails the run: it neve
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -17,12 +18,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from core.access import Actor
+from core.cli import main
 from core.database import Database, open_database
 from core.settings import get_settings
 from core.users import actor_of
 from core.passwords import hash_password
 from db.migrate import upgrade
 from db.models import Base, ScrapingJob, User
+from tests.fixtures.seo_server import SeoSiteServer
 from tests.fixtures.server import FixtureServer
 
 PASSWORD = "correct-horse-1"
@@ -37,20 +40,29 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+@contextlib.contextmanager
+def migrated_postgres_database(prefix: str) -> Iterator[str]:
+    """A new database on TEST_DATABASE_URL's server, migrated to head, dropped on leaving."""
     admin_url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"scrapedeck_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:  # fails loudly when the server is not there
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    with migrated_postgres_database("scrapedeck_test") as url:
+        yield url
 
 
 def _empty_tables(database: Database) -> None:
@@ -123,6 +135,18 @@ def viewer(make_user) -> Actor:  # type: ignore[no-untyped-def]
     return make_user("viewer")
 
 
+@pytest.fixture
+def cli(app_env, capsys):  # type: ignore[no-untyped-def]
+    """The command line, run in-process against the test database (``init`` done):
+    ``cli("--user", email, "schemas", "list")`` → (exit status, stdout, stderr)."""
+    def run(*args: str) -> tuple[int, str, str]:
+        status = main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+    assert run("init")[0] == 0
+    return run
+
+
 # --- Scraping: the fixture web site and jobs over it -------------------------------------
 
 PRODUCTS = {
@@ -140,6 +164,13 @@ PRODUCTS = {
 def site() -> Iterator[str]:
     with FixtureServer() as server:
         yield server.base_url
+
+
+@pytest.fixture(scope="session")
+def seo_site() -> Iterator[SeoSiteServer]:
+    """The site with planted SEO problems that crawl tests crawl (tests/fixtures/seo_site)."""
+    with SeoSiteServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from core import audit
 from core.errors import PermissionDenied, ValidationError
@@ -18,6 +15,7 @@ from core.llm.client import Usage
 from core.llm.usage import record_usage, recent_llm_costs
 from db.migrate import upgrade
 from db.models import Build, CostEvent, ModelPrice
+from tests.conftest import migrated_postgres_database
 
 
 @pytest.fixture
@@ -35,17 +33,8 @@ def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    server = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"scrapedeck_llm_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_postgres_database("scrapedeck_llm") as url:
+        yield url
 
 
 def test_the_migration_seeds_the_default_prices(fresh_database_url) -> None:

@@ -3,23 +3,14 @@ findings, pages, trend and changes since the previous crawl."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from core.seo import crawls
 from core.settings import get_settings
 from core.worker import seo_crawl_one
-from tests.fixtures.seo_server import SeoSiteServer
 from tests.pages.conftest import by_label, texts
 
 PAGE = "pages/seo_crawl.py"
-
-
-@pytest.fixture(scope="module")
-def seo_site() -> Iterator[SeoSiteServer]:
-    with SeoSiteServer() as server:
-        yield server
 
 
 @pytest.fixture

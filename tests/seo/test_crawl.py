@@ -16,12 +16,6 @@ from core.settings import get_settings
 from tests.fixtures.seo_server import SeoSiteServer
 
 
-@pytest.fixture(scope="module")
-def seo_site() -> Iterator[SeoSiteServer]:
-    with SeoSiteServer() as server:
-        yield server
-
-
 @pytest.fixture
 def fast_fetching(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "1")

@@ -11,20 +11,12 @@ from datetime import timedelta
 
 import pytest
 
-from core.cli import main
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.seo import crawls
 from core.settings import get_settings
 from core.worker import seo_crawl_one, serve_once
 from db.models import SeoCrawl, SeoCrawlPage
 from db.types import utcnow
-from tests.fixtures.seo_server import SeoSiteServer
-
-
-@pytest.fixture(scope="module")
-def seo_site() -> Iterator[SeoSiteServer]:
-    with SeoSiteServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -183,17 +175,7 @@ def test_history_and_diff_between_two_crawls_of_a_site(db, analyst, seo_site, cr
     assert change.new.empty
 
 
-@pytest.fixture
-def cli(crawl_env, capsys):  # type: ignore[no-untyped-def]
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    assert run("init")[0] == 0
-    return run
-
-
-def test_cli_crawl_wait_json_through_a_real_worker_process(cli, analyst, seo_site,
+def test_cli_crawl_wait_json_through_a_real_worker_process(cli, analyst, seo_site, crawl_env,
                                                           monkeypatch) -> None:
     monkeypatch.setenv("EXECUTOR", "local")  # the CLI spawns `python -m core.worker seo-crawl`
     get_settings.cache_clear()
@@ -207,7 +189,7 @@ def test_cli_crawl_wait_json_through_a_real_worker_process(cli, analyst, seo_sit
     assert ("broken-link", "/*") in ids and ("redirect-chain", "/chain/*") in ids
 
 
-def test_cli_refuses_bad_input_with_a_message(cli, analyst) -> None:
+def test_cli_refuses_bad_input_with_a_message(cli, analyst, crawl_env) -> None:
     status, out, err = cli("--user", analyst.email, "seo", "crawl", "notaurl", "--max-pages",
                            "0")
     assert status == 1

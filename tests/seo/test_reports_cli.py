@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.cli import main
 from core.seo import reports
 from db.models import SeoReport
 from tests.seo.test_reports import FIRST
-
-
-@pytest.fixture
-def cli(app_env, capsys):  # type: ignore[no-untyped-def]
-    def run(*args: str) -> tuple[int, str, str]:
-        status = main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-    assert run("init")[0] == 0
-    return run
 
 
 @pytest.fixture
