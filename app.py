@@ -20,8 +20,9 @@ sections = {
         st.Page("pages/runs.py", title="Runs", icon=":material/directions_run:"),
     ],
     "Data": [
-        st.Page("pages/schemas.py", title="Extractor schemas", icon=":material/data_object:"),
+        # The builder first: it is where a new user starts (it makes the schema and the job).
         st.Page("pages/builder.py", title="Objective builder", icon=":material/build:"),
+        st.Page("pages/schemas.py", title="Extractor schemas", icon=":material/data_object:"),
         st.Page("pages/knowledge_base.py", title="Knowledge base", icon=":material/school:"),
         st.Page("pages/jobs.py", title="Jobs", icon=":material/work:"),
         st.Page("pages/results.py", title="Results", icon=":material/table:"),
@@ -40,4 +41,4 @@ if actor.is_admin:
         st.Page("pages/users.py", title="Users", icon=":material/group:"),
         st.Page("pages/audit_log.py", title="Audit log", icon=":material/history:"),
     ]
-st.navigation(sections).run()
+st.navigation(sections, expanded=True).run()  # all pages listed: no "View 3 more" fold

@@ -6,8 +6,8 @@ import streamlit as st
 
 from core import builds
 from ui.auth import acting_user
-from ui.build_views import (build_status, builds_table, confirm_and_job, feedback, iterations,
-                            new_build_form, samples, timeline)
+from ui.build_views import (build_status, builds_table, confirm, feedback, iterations,
+                            new_build_form, next_steps, samples, timeline)
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash
 
 actor = acting_user()
@@ -17,16 +17,18 @@ st.caption("Say what you want and give a few sample pages: ScrapeDeck proposes a
            "and remembers what worked for the next build.")
 show_flash()
 
+table = perform(lambda s: builds.list_builds(s, actor))
 if actor.can_write:
     # Keyed like the form: after a build starts, a new (closed) expander replaces the open one.
-    with st.expander("New build", icon=":material/add:", key=f"{form_key('builder_new')}_box"):
+    # Open while there is no build yet: a new user starts here.
+    with st.expander("New build", icon=":material/add:", key=f"{form_key('builder_new')}_box",
+                     expanded=table is not None and table.empty):
         new = new_build_form(form_key("builder_new"))
         created = new and perform(lambda s: builds.create_build(s, actor, new))
         if created:
             renew_form("builder_new")
             rerun_with("Build started: the samples are being fetched.", builder_open=created.id)
 
-table = perform(lambda s: builds.list_builds(s, actor))
 if table is None or table.empty:
     st.info("No builds yet." + (" Start one with New build above." if actor.can_write else ""),
             icon=":material/build:")
@@ -53,10 +55,11 @@ def live() -> None:
 
 live()
 if not opened.working:
+    next_steps(actor, opened)
     samples(opened)
     if opened.status == "pending_user_feedback" and opened.can_change:
         feedback(actor, opened, perform(lambda s: builds.model_available(s, opened.owner_id)))
-    confirm_and_job(actor, opened)
+    confirm(actor, opened)
 if opened.iterations:
     with st.expander(f":material/history: Iterations ({len(opened.iterations)})"):
         iterations(actor, opened)

@@ -19,14 +19,15 @@ if table is None or table.empty:
             icon=":material/school:")
     st.stop()
 st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
-    "objective": st.column_config.TextColumn("Objective", width="large"), "sites": "Sites",
-    "fields": "Fields", "usage_count": st.column_config.NumberColumn("Builds started from it"),
+    "objective": st.column_config.TextColumn("Objective", width="medium"), "sites": "Sites",
+    "fields": st.column_config.TextColumn("Fields", width="medium"), "usage_count": st.column_config.NumberColumn("Builds started from it"),
     "is_public": st.column_config.CheckboxColumn("Shared"), "owner": "Owner",
     "created_at": st.column_config.DatetimeColumn("Confirmed", format="YYYY-MM-DD HH:mm")})
 
 mine = table if actor.is_admin else table[table.owner == actor.email]
 if mine.empty or not actor.can_write:
     st.stop()
+st.subheader("Share or forget an entry")
 labels = {row.id: f"{row.objective[:70]} · {row.sites}" for row in mine.itertuples()}
 chosen = st.selectbox("Entry", list(labels), format_func=labels.get, key="kb_open")
 shared = bool(mine.set_index("id").loc[chosen, "is_public"])

@@ -45,8 +45,14 @@ def new_build_form(key: str) -> BuildInput | None:
                       files=[(f.name, f.getvalue()) for f in files or []])
 
 
+def status_label(status: str) -> str:
+    """'pending_user_feedback' → 'Pending user feedback' (the table and the heading agree)."""
+    return status.replace("_", " ").capitalize()
+
+
 def builds_table(table: pd.DataFrame) -> None:
-    st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+    shown = table.drop(columns="id").assign(status=table.status.map(status_label))
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "objective": st.column_config.TextColumn("Objective", width="large"),
         "status": st.column_config.TextColumn("Status", width="medium"),
         "samples": st.column_config.NumberColumn("Samples"),
@@ -56,8 +62,7 @@ def builds_table(table: pd.DataFrame) -> None:
 
 
 def build_status(build: BuildDetail) -> None:
-    label = build.status.replace("_", " ")
-    st.subheader(f"{STATUS_ICONS.get(build.status, '')} {label.capitalize()}")
+    st.subheader(f"{STATUS_ICONS.get(build.status, '')} {status_label(build.status)}")
     count = len(build.urls) + len(build.uploads)
     st.caption(f"“{build.objective}” · iteration {build.iteration} · "
                f"{count} sample{'s' if count != 1 else ''}")
@@ -113,9 +118,22 @@ def _records(build: BuildDetail) -> None:
                            key=f"builder_records_{build.id}")
         records = build.report.get("records", {}).get(url) or []
         shown, total = len(records), build.report["record_counts"].get(url, 0)
-        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
+                     column_config=_record_columns(build))
         if total > shown:
             st.caption(f"The first {shown} of {total} records.")
+
+
+def _record_columns(build: BuildDetail) -> dict[str, Any]:
+    """Images as thumbnails and links as links, by the kind each field has."""
+    columns: dict[str, Any] = {}
+    for name in build.field_names:
+        kind = builds.field_kind(build.schema, build.package, name)
+        if kind == "image":
+            columns[name] = st.column_config.ImageColumn(name)
+        elif kind == "url":
+            columns[name] = st.column_config.LinkColumn(name)
+    return columns
 
 
 def feedback(actor: Actor, build: BuildDetail, model: bool) -> None:
@@ -198,13 +216,18 @@ def iterations(actor: Actor, build: BuildDetail) -> None:
             "hits_before": "Found on (before)", "hits_after": "Found on (after)"})
 
 
-def confirm_and_job(actor: Actor, build: BuildDetail) -> None:
-    """Confirm the current package; then make a schema and a job; then start a run."""
+def confirm(actor: Actor, build: BuildDetail) -> None:
+    """Confirm the current package (below the samples and corrections it is judged by)."""
     if build.status == "pending_user_feedback" and build.can_change:
         if st.button("Confirm this package", type="primary", icon=":material/verified:",
                      key="builder_confirm"):
             if perform(lambda s: builds.confirm_build(s, actor, build.id)):
                 rerun_with("Confirmed and remembered in the knowledge base.")
+
+
+def next_steps(actor: Actor, build: BuildDetail) -> None:
+    """Once confirmed: make a schema and a job, then start a run (the next thing to do, so the
+    page shows it above the samples)."""
     if build.status != "confirmed" or not build.can_change:
         return
     if build.job_id is None:
@@ -225,6 +248,8 @@ def confirm_and_job(actor: Actor, build: BuildDetail) -> None:
 def timeline(actor: Actor, build: BuildDetail) -> None:
     events = perform(lambda s: builds.build_events(s, actor, build.id))
     if events is not None:
+        events = events.assign(event=events.event.map(status_label),
+                               node=events.node.fillna("").map(status_label))
         st.dataframe(events, hide_index=True, width="stretch", column_config={
             "at": st.column_config.DatetimeColumn("At", format="HH:mm:ss.SSS"), "event": "Event",
             "node": "Step", "payload": st.column_config.JsonColumn("Details", width="large")})

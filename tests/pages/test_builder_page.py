@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core import builds
 from core.settings import get_settings
+from tests.core.test_builds import OBJECTIVE, catalog, create, wait
 from tests.pages.conftest import by_label, texts
-
-OBJECTIVE = "all products on these pages: name, price, rating, image, link"
 
 
 def open_page(app, who):  # type: ignore[no-untyped-def]
@@ -22,22 +19,9 @@ def frame(at, column: str):  # type: ignore[no-untyped-def]
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
-def wait(db, actor, build_id, timeout: float = 120) -> builds.BuildDetail:
-    deadline = time.monotonic() + timeout
-    while True:
-        with db.transaction() as session:
-            build = builds.get_build(session, actor, build_id)
-        if not build.working or time.monotonic() > deadline:
-            return build
-        time.sleep(0.2)
-
-
 @pytest.fixture
 def proposed(db, analyst, site, local_fetching) -> builds.BuildDetail:
-    with db.transaction() as session:
-        build = builds.create_build(session, analyst, builds.BuildInput(
-            OBJECTIVE, [f"{site}/catalog/page1.html", f"{site}/catalog/page2.html"]))
-    return wait(db, analyst, build.id)
+    return create(db, analyst, urls=catalog(site, 1, 2))
 
 
 def test_no_builds_yet_points_to_the_form(app, analyst) -> None:
@@ -58,7 +42,7 @@ def test_starting_a_build_from_the_form(app, analyst, monkeypatch, local_fetchin
     at = by_label(at.button, "Start build").click().run()
     assert "Build started: the samples are being fetched." in texts(at, "success"), \
         texts(at, "error")
-    assert at.dataframe[0].value.status.tolist() == ["pending_analysis"]
+    assert at.dataframe[0].value.status.tolist() == ["Pending analysis"]  # read, not a code
     assert "Fetching the samples and analysing them…" in texts(at, "info")
 
 
