@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from tests.core.test_builds import OBJECTIVE
 from tests.fixtures.server import SITES
 
 ADMIN = ("--user", "admin@example.com")
-OBJECTIVE = "all products on these pages: name, price, rating, image, link"
 pytestmark = pytest.mark.usefixtures("local_fetching")
 
 

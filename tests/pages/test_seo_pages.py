@@ -3,15 +3,16 @@ finding, comparing, exporting, keyword research and CSV imports."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from core.seo import keywords, reports
+from core.seo import keywords
 from core.settings import get_settings
-from db.models import SeoReport
 from tests.pages.conftest import by_label, texts
 from tests.seo.test_imports import GSC_DAILY
 from tests.seo.test_keywords import LAMP_PAGE
-from tests.seo.test_reports import FIRST, SECOND
+from tests.seo.test_reports import FIRST, SECOND, store_report
 
 URL = "https://lumen.example/lamps"
 
@@ -25,19 +26,8 @@ def no_workers(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def stored(db, analyst):  # type: ignore[no-untyped-def]
-    def make(doc, minutes_ago: int = 0):  # type: ignore[no-untyped-def]
-        from datetime import timedelta
-
-        from db.types import utcnow
-
-        with db.transaction() as session:
-            summary = reports.request_audit(session, analyst, URL, spawn=False)
-            row = session.get(SeoReport, summary.id)
-            for name, value in reports.report_columns(doc).items():
-                setattr(row, name, value)
-            row.created_at = utcnow() - timedelta(minutes=minutes_ago)
-            return summary.id
-    return make
+    """``stored(doc, minutes_ago)`` → the id of the analyst's finished report of URL."""
+    return functools.partial(store_report, db, analyst, url=URL)
 
 
 def open_page(app, who, page="pages/seo_audit.py"):  # type: ignore[no-untyped-def]
@@ -141,11 +131,7 @@ def test_rankings_and_backlinks_tabs_render_imported_data(app, db, analyst) -> N
 
 def test_choosing_another_page_shows_its_reports(app, db, analyst, stored) -> None:
     stored(FIRST, minutes_ago=5)
-    with db.transaction() as session:
-        other = reports.request_audit(session, analyst, "https://other.example/", spawn=False)
-        row = session.get(SeoReport, other.id)
-        for name, value in reports.report_columns(SECOND).items():
-            setattr(row, name, value)
+    store_report(db, analyst, SECOND, url="https://other.example/")
     at = open_page(app, analyst)
     assert {m.label: m.value for m in at.metric}["SEO score"] == "85/100"  # newest first
     at = by_label(at.selectbox, "Page").select(URL).run()

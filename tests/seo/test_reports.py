@@ -7,12 +7,16 @@ test_reports_worker.py against real pages.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from core.access import Actor
+from core.database import Database
 from core.errors import NotFound, PermissionDenied, ValidationError
 from core.seo import reports
 from core.seo.diff import diff_issues, evidence_key, issues_of_audit
@@ -56,18 +60,22 @@ SECOND = audit_doc(
 )
 
 
+def store_report(db: Database, actor: Actor, doc: dict[str, Any], minutes_ago: int = 0,
+                 url: str = URL) -> uuid.UUID:
+    """The id of a finished report of ``url`` holding ``doc``, stored as the worker stores it."""
+    with db.transaction() as session:
+        summary = reports.request_audit(session, actor, url, spawn=False)
+        row = session.get(SeoReport, summary.id)
+        for name, value in reports.report_columns(doc).items():
+            setattr(row, name, value)
+        row.created_at = utcnow() - timedelta(minutes=minutes_ago)
+        return summary.id
+
+
 @pytest.fixture
 def store(db):  # type: ignore[no-untyped-def]
     """``store(actor, doc, minutes_ago)`` → the id of a finished report holding ``doc``."""
-    def make(actor, doc: dict[str, Any], minutes_ago: int = 0, url: str = URL):  # type: ignore[no-untyped-def]
-        with db.transaction() as session:
-            summary = reports.request_audit(session, actor, url, spawn=False)
-            row = session.get(SeoReport, summary.id)
-            for name, value in reports.report_columns(doc).items():
-                setattr(row, name, value)
-            row.created_at = utcnow() - timedelta(minutes=minutes_ago)
-            return summary.id
-    return make
+    return functools.partial(store_report, db)
 
 
 def test_urls_are_normalised_for_history() -> None:

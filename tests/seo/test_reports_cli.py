@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.seo import reports
-from db.models import SeoReport
-from tests.seo.test_reports import FIRST
+from tests.seo.test_reports import FIRST, store_report
 
 
 @pytest.fixture
 def report_id(db, cli, analyst):  # type: ignore[no-untyped-def]
-    with db.transaction() as session:
-        summary = reports.request_audit(session, analyst, "https://example.com/", spawn=False)
-        row = session.get(SeoReport, summary.id)
-        for name, value in reports.report_columns(FIRST).items():
-            setattr(row, name, value)
-    return str(summary.id)
+    return str(store_report(db, analyst, FIRST, url="https://example.com/"))
 
 
 def test_report_writes_html_and_pdf(cli, analyst, report_id, tmp_path) -> None:

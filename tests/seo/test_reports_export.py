@@ -11,8 +11,7 @@ from pypdf import PdfReader
 
 from core.errors import Conflict, NotFound, ValidationError
 from core.seo import report_export, reports
-from db.models import SeoReport
-from tests.seo.test_reports import audit_doc, audit_result
+from tests.seo.test_reports import audit_doc, audit_result, store_report
 
 HOSTILE = '<script>alert("x")</script>'
 DOC = audit_doc(
@@ -30,12 +29,7 @@ DOC["title"] = f"Shop {HOSTILE}"
 @pytest.fixture
 def report(db, analyst):  # type: ignore[no-untyped-def]
     def make(doc: dict[str, Any] = DOC):  # type: ignore[no-untyped-def]
-        with db.transaction() as session:
-            summary = reports.request_audit(session, analyst, "https://example.com/", spawn=False)
-            row = session.get(SeoReport, summary.id)
-            for name, value in reports.report_columns(doc).items():
-                setattr(row, name, value)
-            return summary.id
+        return store_report(db, analyst, doc, url="https://example.com/")
     return make
 
 
