@@ -4,18 +4,15 @@ Skipped when no Chromium can start, unless REQUIRE_BROWSER_TESTS is set: then it
 """
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import pytest
-
-from core.errors import ScrapeDeckError
 from core.scrape.extract import extract_records
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
 from core.scrape.package import parse_package
 from core.scrape.result import FetchResult
+from tests.conftest import chromium_or_skip
 
 T = TypeVar("T")
 LISTING = parse_package({
@@ -37,12 +34,8 @@ def with_fetcher(options: FetchOptions, scenario: Callable[[Fetcher], Awaitable[
         async with Fetcher(options) as fetcher:
             return await scenario(fetcher)
 
-    try:
+    with chromium_or_skip():
         return asyncio.run(main())
-    except ScrapeDeckError as exc:  # Chromium could not start
-        if os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() in {"1", "true", "yes"}:
-            raise
-        pytest.skip(str(exc))
 
 
 def test_a_javascript_listing_appears_only_when_rendered(

@@ -6,13 +6,10 @@ Skipped when no Chromium can start, unless REQUIRE_BROWSER_TESTS is set: then it
 from __future__ import annotations
 
 import asyncio
-import os
 
-import pytest
-
-from core.errors import ScrapeDeckError
 from core.scrape.fetch import Fetcher
 from core.seo import PageAudit, audit_url_async
+from tests.conftest import chromium_or_skip
 from tests.fixtures.seo.server import SeoServer
 from tests.seo.conftest import local_options
 
@@ -22,12 +19,8 @@ def _audit(url: str, *, render: bool) -> PageAudit:
         async with Fetcher(local_options(timeout=20.0)) as fetcher:
             return await audit_url_async(url, render=render, fetcher=fetcher)
 
-    try:
+    with chromium_or_skip():
         return asyncio.run(main())
-    except ScrapeDeckError as exc:  # Chromium could not start
-        if os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() in {"1", "true", "yes"}:
-            raise
-        pytest.skip(str(exc))
 
 
 def test_a_title_set_by_javascript_counts_only_when_rendered(seo_server: SeoServer) -> None:
