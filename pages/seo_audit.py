@@ -53,6 +53,7 @@ with tab_history:
     trend = perform(lambda s: reports.trend(s, actor, chosen_url))
     if trend is not None:
         view.trend_chart(trend)
+    view.history_table(history)
 with tab_compare:
     view.diff_view(actor, report.summary, history)
 with tab_export:

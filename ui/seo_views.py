@@ -154,16 +154,38 @@ def trend_chart(points: pd.DataFrame) -> None:
         st.caption("The trend appears after the second completed audit of this URL.")
         if points.empty:
             return
+    # One slot per audit (a category axis): on a time axis two audits a minute apart draw
+    # bars minutes wide, and audits weeks apart squeeze the recent ones together.
+    when = points.created_at.dt.strftime("%Y-%m-%d %H:%M:%S")
+    most = int(points.open_issues.max() or 0)
     figure = go.Figure()
-    figure.add_bar(x=points.created_at, y=points.open_issues, name="Open issues", yaxis="y2",
-                   opacity=0.45)
-    figure.add_scatter(x=points.created_at, y=points.score, name="SEO score",
-                       mode="lines+markers")
+    figure.add_bar(x=when, y=points.open_issues, name="Open issues", yaxis="y2", opacity=0.45,
+                   width=0.3)
+    figure.add_scatter(x=when, y=points.score, name="SEO score (0–100)", mode="lines+markers")
     figure.update_layout(height=320, margin=dict(t=30, b=10), legend=dict(orientation="h"),
+                         xaxis=dict(type="category", title="Audited at"),
                          yaxis=dict(title="Score", range=[0, 100]),
                          yaxis2=dict(title="Open issues", overlaying="y", side="right",
-                                     rangemode="tozero"))
+                                     range=[0, max(most, 1) * 1.1], tickformat="d",
+                                     dtick=max(1, -(-most // 5))))  # whole issues only
     st.plotly_chart(figure, width="stretch", key="seo_trend_chart")
+
+
+def history_table(history: pd.DataFrame) -> None:
+    """Every report of the URL, newest first (failed ones too, with why)."""
+    shown = history.assign(status=history.status.str.capitalize(),
+                           error=history.error.fillna(""))  # blank, not "None"
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={
+                     "created_at": st.column_config.DatetimeColumn(
+                         "Audited at", format="YYYY-MM-DD HH:mm:ss"),
+                     "status": "Status",
+                     "score": st.column_config.ProgressColumn(
+                         "SEO score", min_value=0, max_value=100, format="%d"),
+                     "failing": st.column_config.NumberColumn("Failing items", format="%d"),
+                     "render": st.column_config.CheckboxColumn("Rendered"),
+                     "error": st.column_config.TextColumn("Error", width="large")},
+                 column_order=["created_at", "status", "score", "failing", "render", "error"])
 
 
 def diff_view(actor: Actor, current: ReportSummary, history: pd.DataFrame) -> None:
