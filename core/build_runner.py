@@ -18,12 +18,9 @@ keeps what the build had and says so.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import logging
-import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +34,7 @@ from core.errors import ScrapeDeckError
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
 from core.settings import get_settings
+from core.work import WorkKind, heartbeat
 from db.models import Build, BuildIteration
 from db.types import utcnow
 
@@ -79,7 +77,7 @@ def execute_build(database: Database, build_id: uuid.UUID) -> str:
                          iteration=build.iteration, feedback=build.pending_feedback,
                          notes=list(build.notes or []))
     try:
-        with _heartbeat(database, plan.build_id):
+        with heartbeat(database, Build, plan.build_id):  # a long render is not a dead worker
             if plan.status == "pending_analysis":
                 return analyse(database, plan)
             return apply_feedback(database, plan)
@@ -89,26 +87,6 @@ def execute_build(database: Database, build_id: uuid.UUID) -> str:
         log.exception("build %s stopped", build_id)
         _give_up(database, plan, f"The build stopped on an internal error: {exc!r}")
         raise
-
-
-@contextlib.contextmanager
-def _heartbeat(database: Database, build_id: uuid.UUID) -> Iterator[None]:
-    """Beat every ``RUN_HEARTBEAT_SECONDS`` from a thread while the step works, so a long render
-    or analysis is not taken for a dead worker (``builds.reap_stale_builds``)."""
-    stop, every = threading.Event(), get_settings().run_heartbeat_seconds
-
-    def beat() -> None:
-        while not stop.wait(every):
-            with database.transaction() as session:
-                _beat(session, build_id)
-
-    thread = threading.Thread(target=beat, name=f"build-{build_id}-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 # --- Analysis ----------------------------------------------------------------------------------
@@ -576,3 +554,7 @@ def _give_up(database: Database, plan: BuildPlan, message: str) -> str:
              worker_id=None)
         builds.add_event(session, plan.build_id, "failure", None, to=status, error=message)
     return status
+
+
+WORK = WorkKind("build", execute=execute_build, claim=builds.claim, claim_next=builds.claim_next,
+                reap_stale=builds.reap_stale_builds)

@@ -20,19 +20,19 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core import knowledge
 from core.access import Actor, can_change, require_change, require_writer
 from core.errors import Conflict, ValidationError
-from core.processes import spawn_worker
 from core.records import get_readable
 from core.scrape.urls import check_target_url
 from core.settings import get_settings
+from core.work import claim_by_id, claim_oldest, spawn_after_commit, stale
 from db.models import Build, BuildIteration, RunEvent
 from db.types import utcnow
 
@@ -119,14 +119,6 @@ def add_event(session: Session, build_id: uuid.UUID, event_type: str, node_id: s
                          payload=payload))
 
 
-def _spawn_after_commit(session: Session, build_id: uuid.UUID) -> None:
-    """Start the worker once the build row is committed (local executor only)."""
-    if get_settings().executor != "local":
-        return
-    event.listen(session, "after_commit",
-                 lambda _session: spawn_worker(["build", str(build_id)]), once=True)
-
-
 # --- Creating ----------------------------------------------------------------------------------
 
 def _check_objective(text: str) -> str:
@@ -188,7 +180,7 @@ def create_build(session: Session, actor: Actor, data: BuildInput) -> BuildDetai
     session.flush()
     add_event(session, build.id, "state_transition", None, to="pending_analysis",
               urls=len(urls), uploads=len(uploads))
-    _spawn_after_commit(session, build.id)
+    spawn_after_commit(session, "build", build.id)
     return _detail(session, actor, build)
 
 
@@ -431,7 +423,7 @@ def submit_feedback(session: Session, actor: Actor, build_id: uuid.UUID | str,
     build.status, build.error_message = "processing_feedback", None
     add_event(session, build.id, "state_transition", None, to="processing_feedback",
               operations=[op.get("op") for op in operations])
-    _spawn_after_commit(session, build.id)
+    spawn_after_commit(session, "build", build.id)
     return _detail(session, actor, build)
 
 
@@ -514,12 +506,7 @@ def _schema_for_job(schema: dict[str, Any]) -> dict[str, Any]:
 
 def claim(session: Session, build_id: uuid.UUID, worker: str) -> bool:
     """Take a build that waits for a worker; False when another worker has it."""
-    now = utcnow()
-    claimed = session.execute(
-        update(Build).where(Build.id == build_id, Build.status.in_(CLAIMABLE),
-                            Build.worker_id.is_(None))
-        .values(worker_id=worker, heartbeat_at=now))
-    if claimed.rowcount == 1:
+    if claim_by_id(session, Build, build_id, worker, _waiting()):
         add_event(session, build_id, "handoff", None, worker=worker)
         return True
     return False
@@ -527,24 +514,20 @@ def claim(session: Session, build_id: uuid.UUID, worker: str) -> bool:
 
 def claim_next(session: Session, worker: str) -> uuid.UUID | None:
     """The oldest build waiting for a worker, claimed (``serve``; ``EXECUTOR=queue``)."""
-    build_id = session.scalar(select(Build.id).where(Build.status.in_(CLAIMABLE),
-                                                     Build.worker_id.is_(None))
-                              .order_by(Build.updated_at).limit(1)
-                              .with_for_update(skip_locked=True))
-    if build_id is not None and claim(session, build_id, worker):
-        return build_id
-    return None
+    return claim_oldest(session, worker, Build, _waiting(), Build.updated_at, claim)
+
+
+def _waiting() -> list[ColumnElement[bool]]:
+    return [Build.status.in_(CLAIMABLE), Build.worker_id.is_(None)]
 
 
 def reap_stale_builds(session: Session, now: datetime | None = None) -> int:
     """Builds whose worker stopped heartbeating: back to the last iteration when there is one
     (the feedback is not applied, and the build says so), else failed."""
     now = now or utcnow()
-    cutoff = now - timedelta(seconds=get_settings().run_stale_after_seconds)
-    stale = list(session.scalars(select(Build).where(Build.status.in_(WORKING),
-                                                     Build.worker_id.is_not(None),
-                                                     Build.heartbeat_at < cutoff)))
-    for build in stale:
+    stale_builds = list(session.scalars(select(Build).where(
+        Build.status.in_(WORKING), Build.worker_id.is_not(None), stale(Build, now))))
+    for build in stale_builds:
         build.worker_id, build.pending_feedback = None, None
         if build.temporary_config_package:
             build.status = "pending_user_feedback"
@@ -554,4 +537,4 @@ def reap_stale_builds(session: Session, now: datetime | None = None) -> int:
             build.status = "failed"
             build.error_message = "The worker stopped responding; create the build again."
         add_event(session, build.id, "failure", None, reason="heartbeat lost", to=build.status)
-    return len(stale)
+    return len(stale_builds)

@@ -59,15 +59,15 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.database import Database
 from core.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
-from core.processes import spawn_worker
 from core.results import CONFIDENCE, FETCHED_AT, SOURCE_URL, column_name, load_run
 from core.settings import get_settings
+from core.work import WorkKind, spawn_after_commit
 from db.models import EXPORT_FORMATS, Export, Result, ScrapingJob
 from db.types import utcnow
 
@@ -154,8 +154,7 @@ def start_export(session: Session, actor: Actor, run_id: uuid.UUID | str, fmt: s
     file. Spawning after commit means the worker always finds the row, and a rolled-back request
     starts nothing."""
     info = request_export(session, actor, run_id, fmt)
-    event.listen(session, "after_commit",
-                 lambda _session: spawn_worker(["export", str(info.id)]), once=True)
+    spawn_after_commit(session, "export", info.id, queued=False)
     return info
 
 
@@ -471,3 +470,11 @@ def _write_parquet(table: _Table, records: Iterator[Record], part: Path) -> None
 
 TABLE_WRITERS: dict[str, Callable[[_Table, Iterator[Record], Path], None]] = {
     "csv": _write_csv, "xlsx": _write_xlsx, "parquet": _write_parquet}
+
+
+def _export_status(database: Database, export_id: uuid.UUID) -> str:
+    return perform_export(database, export_id).status
+
+
+# Spawned per request, never queued; ``serve`` removes expired files and fails dead exports.
+WORK = WorkKind("export", execute=_export_status, reap_stale=remove_expired)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
-import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from sqlalchemy.orm import Session
 from core.database import Database
 from core.jobspec import JobOptions, job_package
 from core.jsondoc import effective_schema, instance_validator
-from core.runs import add_event
+from core.runs import add_event, reap_stale_runs
 from core.scrape.extract import confidence, content_hash, extract_records
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
@@ -44,6 +42,7 @@ from core.scrape.package import ConfigPackage
 from core.scrape.paginate import Paginator
 from core.scrape.result import FetchResult
 from core.settings import get_settings
+from core.work import WorkKind, claim_oldest, claim_queued
 from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
 
@@ -53,10 +52,6 @@ MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each
 # stays bounded even when the database writes slower than the crawl finds items).
 FLUSH_AT_RESULTS = 2_000
 MAX_PENDING_RESULTS = 10_000
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -326,26 +321,15 @@ def _record_costs(session: Session, plan: RunPlan, batch: Pending) -> None:
 
 def claim(session: Session, run_id: uuid.UUID, worker: str) -> bool:
     """queued → running for this worker; False when another worker (or a cancel) got there first."""
-    now = utcnow()
-    claimed = session.execute(
-        update(Run).where(Run.id == run_id, Run.status == "queued")
-        .values(status="running", worker_id=worker, started_at=now, heartbeat_at=now))
-    if claimed.rowcount == 1:
+    if claim_queued(session, Run, run_id, worker):
         add_event(session, run_id, "state_transition", None, to="running", worker=worker)
         return True
     return False
 
 
 def claim_next(session: Session, worker: str) -> uuid.UUID | None:
-    """The oldest queued run, claimed. ``FOR UPDATE SKIP LOCKED`` lets many workers poll one
-    PostgreSQL without blocking each other; SQLite ignores it and the conditional update in
-    ``claim`` still lets only one win."""
-    run_id = session.scalar(select(Run.id).where(Run.status == "queued")
-                            .order_by(Run.created_at).limit(1)
-                            .with_for_update(skip_locked=True))
-    if run_id is not None and claim(session, run_id, worker):
-        return run_id
-    return None
+    """The oldest queued run, claimed (``FOR UPDATE SKIP LOCKED``: see ``core.work``)."""
+    return claim_oldest(session, worker, Run, [Run.status == "queued"], Run.created_at, claim)
 
 
 def finish(database: Database, run_id: uuid.UUID, status: str, error: str | None = None,
@@ -384,3 +368,7 @@ def execute_run(database: Database, run_id: uuid.UUID) -> str:
         status, error = "failed", "No page could be fetched; see the errors per URL."
     finish(database, run_id, status, error, progress.items_invalid)
     return status
+
+
+WORK = WorkKind("run", execute=execute_run, claim=claim, claim_next=claim_next,
+                reap_stale=reap_stale_runs)

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_change
 from core.errors import Conflict
-from core.processes import spawn_worker
 from core.records import get_readable
 from core.schedule import next_run_utc
-from core.settings import get_settings
+from core.work import fail_stale, request_cancel, spawn_after_commit
 from db.models import Run, RunEvent, RunResult, ScrapingJob
 from db.types import utcnow
 
@@ -90,14 +89,6 @@ def _load_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> Run:
     return get_readable(session, Run, run_id, actor, "Run")
 
 
-def _spawn_after_commit(session: Session, run_id: uuid.UUID) -> None:
-    """Start the worker only once the run row is committed, so the worker can see it."""
-    if get_settings().executor != "local":
-        return
-    event.listen(session, "after_commit",
-                 lambda _session: spawn_worker(["run", str(run_id)]), once=True)
-
-
 def add_event(session: Session, run_id: uuid.UUID, event_type: str, node_id: str | None = None,
               **payload: Any) -> None:
     session.add(RunEvent(run_id=run_id, event_type=event_type, node_id=node_id, payload=payload))
@@ -126,7 +117,7 @@ def enqueue(session: Session, job: ScrapingJob, idempotency_key: str, trigger: s
         return existing
     add_event(session, run.id, "state_transition", None, to="queued", trigger=trigger)
     if spawn:
-        _spawn_after_commit(session, run.id)
+        spawn_after_commit(session, "run", run.id)
     return run
 
 
@@ -154,11 +145,7 @@ def cancel_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSu
     page boundary (the worker checks at every heartbeat) and keeps what it found."""
     run = _load_run(session, actor, run_id)
     require_change(actor, run.user_id, "run")
-    if run.status not in ACTIVE:
-        raise Conflict(f"This run is already {run.status}.")
-    run.cancel_requested = True
-    if run.status == "queued":
-        run.status, run.finished_at = "canceled", utcnow()
+    if request_cancel(run, "run"):
         add_event(session, run.id, "state_transition", None, to="canceled", by=actor.email)
     else:
         add_event(session, run.id, "handoff", None, request="cancel", by=actor.email)
@@ -225,15 +212,8 @@ def reap_stale_runs(session: Session, now: datetime | None = None) -> int:
     Their results are kept. Called by every ``serve`` loop and by the Runs page's live view, so a
     killed worker is noticed with or without a serve process.
     """
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=get_settings().run_stale_after_seconds)
-    stale = list(session.scalars(select(Run.id).where(Run.status == "running",
-                                                      Run.heartbeat_at < cutoff)))
-    if not stale:
-        return 0
-    session.execute(update(Run).where(Run.id.in_(stale), Run.status == "running").values(
-        status="failed", finished_at=now,
-        error_message="The worker stopped responding (no heartbeat); results so far are kept."))
+    stale = fail_stale(session, Run, now, error_message="The worker stopped responding (no "
+                       "heartbeat); results so far are kept.")
     for run_id in stale:
         add_event(session, run_id, "failure", None, reason="heartbeat lost")
     return len(stale)

@@ -107,8 +107,9 @@ class Settings:
 
     executor: str = _setting(
         "EXECUTOR", "local",
-        "`local`: starting a run spawns a worker process on this machine. `queue`: runs are only "
-        "queued; `python -m core.worker serve` processes (any number, on any machine) claim them.")
+        "`local`: starting a run, a build, an SEO crawl or an SEO audit spawns a worker process on "
+        "this machine. `queue`: they are only queued; `python -m core.worker serve` processes (any "
+        "number, on any machine) claim them.")
     app_starts_worker: bool = _setting(
         "APP_STARTS_WORKER", True,
         "With `EXECUTOR=local`, the app starts one background `core.worker serve` (it runs due "
@@ -118,7 +119,8 @@ class Settings:
         "How often a worker writes its heartbeat, progress counters and results.")
     run_stale_after_seconds: float = _setting(
         "RUN_STALE_AFTER_SECONDS", 30.0,
-        "A running run whose heartbeat is older than this is marked failed (its worker died).")
+        "A running run, build, SEO crawl or SEO audit whose heartbeat is older than this is "
+        "marked failed (its worker died).")
     worker_poll_seconds: float = _setting(
         "WORKER_POLL_SECONDS", 1.0, "How often `core.worker serve` looks for queued runs and due "
         "schedules.")

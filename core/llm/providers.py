@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -32,9 +32,9 @@ from core.llm import secrets
 from core.llm.client import ChatClient, ProviderConfig, Usage
 from core.llm.errors import ModelError, ProviderKeyUnreadable
 from core.llm.usage import record_usage
-from core.processes import spawn_worker
 from core.scrape.urls import check_target_url
 from core.settings import get_settings
+from core.work import WorkKind, spawn_after_commit
 from db.models import LLMProvider
 from db.types import utcnow
 
@@ -195,9 +195,7 @@ def request_connection_test(session: Session, actor: Actor) -> ProviderView:
         secrets.decrypt(row.api_key_encrypted)  # an unreadable key: say so now, not in a worker
     row.test_status, row.test_message, row.tested_at = "testing", None, utcnow()
     session.flush()
-    provider_id = row.id
-    event.listen(session, "after_commit",
-                 lambda _session: spawn_worker(["llm-test", str(provider_id)]), once=True)
+    spawn_after_commit(session, "llm-test", row.id, queued=False)
     return _view(row)
 
 
@@ -244,3 +242,7 @@ def connection_test(config: ProviderConfig) -> tuple[str, str, Usage | None]:
                           "the JSON asked for: the builder needs a model that follows JSON "
                           "instructions."), answer.usage
     return "ok", f"Connected: {config.model} answered in {seconds:.1f} s ({used}).", answer.usage
+
+
+# Spawned per request, never queued; a test whose worker died shows as failed when read.
+WORK = WorkKind("llm-test", execute=run_connection_test)

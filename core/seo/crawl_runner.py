@@ -22,28 +22,22 @@ from core.database import Database
 from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
 from core.seo.crawl_page import CrawledPage
 from core.seo.findings import CrawlContext, Finding, find_all
+from core.seo.crawls import reap_stale_crawls
 from core.settings import get_settings
+from core.work import WorkKind, claim_oldest, claim_queued
 from db.models import SeoCrawl, SeoCrawlFinding, SeoCrawlPage
 from db.types import utcnow
 
 
 def claim_crawl(session: Session, crawl_id: uuid.UUID, worker: str) -> bool:
     """queued → running for this worker; False when another worker (or a cancel) was first."""
-    now = utcnow()
-    claimed = session.execute(
-        update(SeoCrawl).where(SeoCrawl.id == crawl_id, SeoCrawl.status == "queued")
-        .values(status="running", worker_id=worker, started_at=now, heartbeat_at=now))
-    return claimed.rowcount == 1
+    return claim_queued(session, SeoCrawl, crawl_id, worker)
 
 
 def claim_next_crawl(session: Session, worker: str) -> uuid.UUID | None:
     """The oldest queued crawl, claimed (``FOR UPDATE SKIP LOCKED`` as for runs)."""
-    crawl_id = session.scalar(select(SeoCrawl.id).where(SeoCrawl.status == "queued")
-                              .order_by(SeoCrawl.created_at).limit(1)
-                              .with_for_update(skip_locked=True))
-    if crawl_id is not None and claim_crawl(session, crawl_id, worker):
-        return crawl_id
-    return None
+    return claim_oldest(session, worker, SeoCrawl, [SeoCrawl.status == "queued"],
+                        SeoCrawl.created_at, claim_crawl)
 
 
 def crawl_options(crawl: SeoCrawl) -> CrawlOptions:
@@ -173,3 +167,7 @@ def execute_crawl(database: Database, crawl_id: uuid.UUID) -> str:
     with database.transaction() as session:
         store_outcome(session, crawl_id, outcome, findings, status, error)
     return status
+
+
+WORK = WorkKind("seo-crawl", execute=execute_crawl, claim=claim_crawl,
+                claim_next=claim_next_crawl, reap_stale=reap_stale_crawls)

@@ -16,23 +16,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_change, require_writer
 from core.errors import Conflict, ValidationError
-from core.processes import spawn_worker
 from core.records import get_readable
 from core.scrape.urls import check_target_url
 from core.seo.crawl import MAX_CONCURRENCY
 from core.seo.crawl_page import normalize_url, site_key
 from core.seo.diff import Issue, diff_issues
 from core.settings import get_settings
+from core.work import fail_stale, request_cancel, spawn_after_commit
 from db.models import SeoCrawl, SeoCrawlFinding, SeoCrawlPage
-from db.types import utcnow
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: the worker never needs it
     import pandas as pd
@@ -146,10 +145,7 @@ def start_crawl(session: Session, actor: Actor, url: str, max_pages: int,
                      options=chosen, status="queued", summary={})
     session.add(crawl)
     session.flush()
-    if get_settings().executor == "local":
-        crawl_id = str(crawl.id)
-        event.listen(session, "after_commit",
-                     lambda _s: spawn_worker(["seo-crawl", crawl_id]), once=True)
+    spawn_after_commit(session, "seo-crawl", crawl.id)
     return _summary(crawl)
 
 
@@ -158,23 +154,14 @@ def cancel_crawl(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> C
     the findings over the pages it fetched."""
     crawl = _load(session, actor, crawl_id)
     require_change(actor, crawl.user_id, "crawl")
-    if crawl.status not in ACTIVE:
-        raise Conflict(f"This crawl is already {crawl.status}.")
-    crawl.cancel_requested = True
-    if crawl.status == "queued":
-        crawl.status, crawl.finished_at = "canceled", utcnow()
+    request_cancel(crawl, "crawl")
     return _summary(crawl)
 
 
 def reap_stale_crawls(session: Session, now: datetime | None = None) -> int:
     """Fail running crawls whose worker stopped heartbeating (``RUN_STALE_AFTER_SECONDS``)."""
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=get_settings().run_stale_after_seconds)
-    result = session.execute(update(SeoCrawl).where(
-        SeoCrawl.status == "running", SeoCrawl.heartbeat_at < cutoff).values(
-        status="failed", finished_at=now,
-        error_message="The worker stopped responding (no heartbeat); the crawl was lost."))
-    return result.rowcount or 0
+    return len(fail_stale(session, SeoCrawl, now, error_message="The worker stopped responding "
+                          "(no heartbeat); the crawl was lost."))
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -28,16 +28,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import jinja2
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.access import Actor
 from core.database import Database
 from core.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
-from core.processes import spawn_worker
 from core.seo.reports import (ReportSummary, ReportView, build_view, get_report,
                               ignored_for_report, require_report, summary_of)
 from core.settings import get_settings
+from core.work import WorkKind, spawn_after_commit
 from db.models import SeoReport
 from db.types import utcnow
 
@@ -126,9 +126,7 @@ def request_pdf(session: Session, actor: Actor, report_id: uuid.UUID | str) -> R
     if row.pdf_status != "processing" or stuck:
         row.pdf_status, row.pdf_error, row.pdf_url = "processing", None, None
         session.flush()
-        report = str(row.id)
-        event.listen(session, "after_commit",
-                     lambda _session: spawn_worker(["seo-report-pdf", report]), once=True)
+        spawn_after_commit(session, "seo-report-pdf", row.id, queued=False)
     return summary_of(row)
 
 
@@ -193,3 +191,6 @@ def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, 
     except OSError as exc:
         raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     return path
+
+
+WORK = WorkKind("seo-report-pdf", execute=perform_pdf)  # spawned per request; never queued

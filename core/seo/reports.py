@@ -21,27 +21,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_change, require_writer
 from core.database import Database
 from core.errors import ValidationError
-from core.processes import spawn_worker
 from core.records import get_readable
 from core.seo.keywords import Keyword, extract_keywords, save_keywords
 from core.seo.diff import Issue, IssueDiff, diff_issues, evidence_key, evidence_text, \
     issues_of_audit
-from core.settings import get_settings
+from core.work import (WorkKind, claim_oldest, claim_queued, fail_stale, heartbeat,
+                       spawn_after_commit, worker_id)
 from db.models import SeoIgnoredFinding, SeoReport
 from db.types import utcnow
 
@@ -56,6 +53,7 @@ TECHNICAL_FACTS = ("canonical", "indexable", "indexability", "meta_robots", "x_r
                    "hreflang", "content_type", "rendered")
 CONTENT_FACTS = ("lang", "word_count", "og", "twitter", "structured_data_types")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+NOT_FINISHED = {"id": "all", "reason": "the audit did not finish"}
 
 
 # --- Plain data returned to pages and the CLI ---------------------------------------------------
@@ -188,8 +186,9 @@ def _load(session: Session, actor: Actor, report_id: uuid.UUID | str) -> SeoRepo
 
 def request_audit(session: Session, actor: Actor, url: str, render: bool = False,
                   spawn: bool = True) -> ReportSummary:
-    """A queued report for ``url``; once the transaction commits, a worker audits it
-    (``spawn=False``: the caller runs ``execute_audit`` itself, as the CLI does)."""
+    """A queued report for ``url``; once the transaction commits, a worker audits it (spawned
+    here, or with ``EXECUTOR=queue`` a ``serve`` process; ``spawn=False``: the caller runs
+    ``execute_audit`` itself)."""
     require_writer(actor)
     normalized = normalize_url(url)
     row = SeoReport(user_id=actor.id, url=url.strip(), normalized_url=normalized,
@@ -197,9 +196,7 @@ def request_audit(session: Session, actor: Actor, url: str, render: bool = False
     session.add(row)
     session.flush()
     if spawn:
-        report_id = str(row.id)
-        event.listen(session, "after_commit",
-                     lambda _session: spawn_worker(["seo-audit", report_id]), once=True)
+        spawn_after_commit(session, "seo-audit", row.id)
     return summary_of(row)
 
 
@@ -390,40 +387,47 @@ def unignore_finding(session: Session, actor: Actor, report_id: uuid.UUID | str,
 
 def claim(session: Session, report_id: uuid.UUID, worker: str) -> bool:
     """queued → running for this worker; False when another worker got there first."""
-    now = utcnow()
-    claimed = session.execute(
-        update(SeoReport).where(SeoReport.id == report_id, SeoReport.status == "queued")
-        .values(status="running", worker_id=worker, started_at=now, heartbeat_at=now))
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
+    return claim_queued(session, SeoReport, report_id, worker)
+
+
+def claim_next(session: Session, worker: str) -> uuid.UUID | None:
+    """The oldest queued audit, claimed (``serve``; ``EXECUTOR=queue``)."""
+    return claim_oldest(session, worker, SeoReport, [SeoReport.status == "queued"],
+                        SeoReport.created_at, claim)
 
 
 def execute_audit(database: Database, report_id: uuid.UUID | str, worker: str = "") -> str:
-    """Audit a queued report's URL and store the outcome; return the final status. The fetch
-    happens outside any transaction; a heartbeat shows the worker is alive meanwhile."""
-    from core.runner import worker_id
-
+    """Claim a queued report and audit it (``run_audit``); return its final status. A report
+    that is not queued (already taken) is left alone and its status returned."""
     report_uuid = uuid.UUID(str(report_id))
     with database.transaction() as session:
         if not claim(session, report_uuid, worker or worker_id()):
             log.warning("seo report %s is not queued (already taken)", report_uuid)
             return session.scalar(select(SeoReport.status).where(
                 SeoReport.id == report_uuid)) or "missing"
-        row = session.get(SeoReport, report_uuid)
+    return run_audit(database, report_uuid)
+
+
+def run_audit(database: Database, report_id: uuid.UUID) -> str:
+    """Audit a claimed report's URL and store the outcome; return the final status. The fetch
+    happens outside any transaction; a heartbeat shows the worker is alive meanwhile."""
+    with database.transaction() as session:
+        row = session.get(SeoReport, report_id)
         url, render, owner, normalized = row.url, row.render, row.user_id, row.normalized_url
     keywords: list[Keyword] = []
     try:
-        with _heartbeat(database, report_uuid):
+        with heartbeat(database, SeoReport, report_id, SeoReport.status == "running"):
             values, keywords = _outcome(url, render)
     except Exception as exc:  # noqa: BLE001 - a background job records every failure
-        log.exception("seo audit %s failed", report_uuid)
+        log.exception("seo audit %s failed", report_id)
         values = dict(status="failed", error=f"The audit stopped on an internal error "
                       f"({type(exc).__name__}: {exc}); the worker log has the details.",
-                      not_checked=[{"id": "all", "reason": "the audit did not finish"}])
+                      not_checked=[NOT_FINISHED])
     with database.transaction() as session:
-        session.execute(update(SeoReport).where(SeoReport.id == report_uuid).values(
+        session.execute(update(SeoReport).where(SeoReport.id == report_id).values(
             **values, finished_at=utcnow(), heartbeat_at=utcnow()))
         if keywords:
-            save_keywords(session, owner, normalized, keywords, report_uuid)
+            save_keywords(session, owner, normalized, keywords, report_id)
     return values["status"]
 
 
@@ -496,37 +500,10 @@ def _fact(facts: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {"items": value}
 
 
-@contextmanager
-def _heartbeat(database: Database, report_id: uuid.UUID) -> Iterator[None]:
-    stop = threading.Event()
-    every = get_settings().run_heartbeat_seconds
-
-    def beat() -> None:
-        while not stop.wait(every):
-            with database.transaction() as session:
-                session.execute(update(SeoReport).where(SeoReport.id == report_id,
-                                                        SeoReport.status == "running")
-                                .values(heartbeat_at=utcnow()))
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{report_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 def reap_stale_reports(session: Session, now: datetime | None = None) -> int:
     """Fail running audits whose worker stopped heartbeating; return how many."""
-    now = now or utcnow()
-    cutoff = now - timedelta(seconds=get_settings().run_stale_after_seconds)
-    result = session.execute(
-        update(SeoReport).where(SeoReport.status == "running", SeoReport.heartbeat_at < cutoff)
-        .values(status="failed", finished_at=now,
-                error="The audit worker stopped responding (no heartbeat).",
-                not_checked=[{"id": "all", "reason": "the audit did not finish"}]))
-    return result.rowcount  # type: ignore[attr-defined]
+    return len(fail_stale(session, SeoReport, now, not_checked=[NOT_FINISHED],
+                          error="The audit worker stopped responding (no heartbeat)."))
 
 
 def require_report(session: Session, actor: Actor, report_id: uuid.UUID | str) -> SeoReport:
@@ -540,3 +517,6 @@ def require_report(session: Session, actor: Actor, report_id: uuid.UUID | str) -
 def ignored_for_report(session: Session, row: SeoReport) -> list[IgnoredFinding]:
     return _ignored_for(session, row.user_id, row.normalized_url)
 
+
+WORK = WorkKind("seo-audit", execute=run_audit, claim=claim, claim_next=claim_next,
+                reap_stale=reap_stale_reports)

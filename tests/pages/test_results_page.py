@@ -106,7 +106,7 @@ def test_charts_show_fill_rates_and_items_per_page(app, analyst, lamps) -> None:
 
 def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
     spawned: list[list[str]] = []
-    monkeypatch.setattr(exports, "spawn_worker", spawned.append)  # the worker is run below
+    monkeypatch.setattr("core.work.spawn_worker", spawned.append)  # the worker is run below
     at = open_page(app, analyst)
     at.session_state["results_tab"] = "Exports"
     at = by_label(at.run().selectbox, "Format").set_value("parquet").run()
@@ -125,7 +125,7 @@ def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
 
 
 def test_a_failed_export_says_why(app, db, analyst, lamps, monkeypatch) -> None:
-    monkeypatch.setattr(exports, "spawn_worker", lambda args: None)
+    monkeypatch.setattr("core.work.spawn_worker", lambda args: None)
     monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 10)
     at = open_page(app, analyst)
     at.session_state["results_tab"] = "Exports"

@@ -7,7 +7,7 @@ import pytest
 
 from core.seo import crawls
 from core.settings import get_settings
-from core.worker import seo_crawl_one
+from core.worker import execute_one
 from tests.pages.conftest import by_label, texts
 
 PAGE = "pages/seo_crawl.py"
@@ -25,7 +25,7 @@ def queue_only(app_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
 def crawled(db, actor, url, max_pages=100):  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         crawl = crawls.start_crawl(session, actor, url, max_pages, {"delay": 0})
-    seo_crawl_one(db, crawl.id)
+    execute_one(db, "seo-crawl", crawl.id)
     return crawl
 
 

@@ -20,7 +20,7 @@ URL = "https://lumen.example/lamps"
 @pytest.fixture
 def no_workers(monkeypatch):  # type: ignore[no-untyped-def]
     """Requests stay queued: the page only shows intent (workers are tested elsewhere)."""
-    monkeypatch.setattr("core.seo.reports.spawn_worker", lambda args: 0)
+    monkeypatch.setenv("EXECUTOR", "queue")  # audits wait for a `serve` that never comes
     get_settings.cache_clear()
 
 

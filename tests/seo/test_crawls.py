@@ -14,7 +14,7 @@ import pytest
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.seo import crawls
 from core.settings import get_settings
-from core.worker import seo_crawl_one, serve_once
+from core.worker import execute_one, serve_once
 from db.models import SeoCrawl, SeoCrawlPage
 from db.types import utcnow
 
@@ -46,7 +46,7 @@ def test_a_crawl_runs_in_the_worker_and_stores_pages_findings_and_summary(
         db, analyst, seo_site, crawl_env) -> None:
     crawl = start(db, analyst, seo_site.base_url + "/")
     assert crawl.status == "queued"
-    seo_crawl_one(db, crawl.id)
+    execute_one(db, "seo-crawl", crawl.id)
     done = read(db, crawls.get_crawl, analyst, crawl.id)
     assert done.status == "completed", done.error_message
     assert done.pages_crawled == 38 and done.findings_count == 18
@@ -68,17 +68,14 @@ def test_a_crawl_runs_in_the_worker_and_stores_pages_findings_and_summary(
 
 def test_serve_claims_a_queued_crawl(db, analyst, seo_site, crawl_env) -> None:
     crawl = start(db, analyst, seo_site.base_url + "/", max_pages=3)
-    assert serve_once(db, "test-worker") is False  # no run: then it takes the crawl…
-    from core.worker import _serve_crawl
-
-    assert _serve_crawl(db, "test-worker") is True
+    assert serve_once(db, "test-worker") is True  # no run, no build: it takes the crawl
     done = read(db, crawls.get_crawl, analyst, crawl.id)
     assert done.status == "completed" and done.summary["stopped"] == "max pages reached"
 
 
 def test_an_unreachable_site_fails_with_a_clear_message(db, analyst, crawl_env) -> None:
     crawl = start(db, analyst, "http://127.0.0.1:9/")
-    seo_crawl_one(db, crawl.id)
+    execute_one(db, "seo-crawl", crawl.id)
     done = read(db, crawls.get_crawl, analyst, crawl.id)
     assert done.status == "failed"
     assert done.error_message.startswith("the site is unreachable: connection failed")
@@ -129,7 +126,7 @@ def test_cancel_a_queued_crawl_at_once(db, analyst, crawl_env) -> None:
 
 def test_cancel_a_running_crawl_keeps_what_it_found(db, analyst, seo_site, crawl_env) -> None:
     crawl = start(db, analyst, seo_site.base_url + "/", delay=0.1, concurrency=1)
-    worker = threading.Thread(target=seo_crawl_one, args=(db, crawl.id))
+    worker = threading.Thread(target=execute_one, args=(db, "seo-crawl", crawl.id))
     worker.start()
     deadline = time.monotonic() + 10
     while read(db, crawls.get_crawl, analyst, crawl.id).pages_crawled < 2:
@@ -157,9 +154,9 @@ def test_a_crawl_whose_worker_died_is_failed(db, analyst, crawl_env) -> None:
 
 def test_history_and_diff_between_two_crawls_of_a_site(db, analyst, seo_site, crawl_env) -> None:
     first = start(db, analyst, seo_site.base_url + "/")
-    seo_crawl_one(db, first.id)
+    execute_one(db, "seo-crawl", first.id)
     second = start(db, analyst, seo_site.base_url + "/", max_pages=5)
-    seo_crawl_one(db, second.id)
+    execute_one(db, "seo-crawl", second.id)
     history = read(db, crawls.crawl_history, analyst, second.id)
     assert set(history.crawl_id) == {first.id, second.id}
     first_counts = history[history.crawl_id == first.id].set_index("finding").issues

@@ -1,0 +1,109 @@
+"""Background work as one mechanism (``core.work``, ``core.worker``): with ``EXECUTOR=queue``
+work waits for a ``serve`` process, which executes every kind that can be queued and tidies up
+after dead workers of every kind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core import builds, work
+from core.seo import reports
+from core.settings import PROJECT_ROOT, get_settings
+from core.worker import KINDS, serve_once, work_kind
+from db.models import Build, RunEvent, SeoReport
+from db.types import utcnow
+
+pytestmark = pytest.mark.usefixtures("app_env", "local_fetching")
+
+
+@pytest.fixture
+def queue_mode(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """EXECUTOR=queue; returns the worker commands the app would have spawned (none expected
+    for queued kinds)."""
+    monkeypatch.setenv("EXECUTOR", "queue")
+    monkeypatch.setenv("WORKER_POLL_SECONDS", "0.1")
+    get_settings.cache_clear()
+    spawned: list[list[str]] = []
+    monkeypatch.setattr(work, "spawn_worker", spawned.append)
+    return spawned
+
+
+def test_one_serve_process_executes_a_queued_build_and_a_queued_seo_audit(
+        db, analyst, site, queue_mode) -> None:
+    with db.transaction() as session:
+        build = builds.create_build(session, analyst, builds.BuildInput(
+            "all products on these pages: name, price, link",
+            [f"{site}/catalog/page1.html", f"{site}/catalog/page2.html"]))
+        report = reports.request_audit(session, analyst, f"{site}/catalog/page1.html")
+    assert queue_mode == []  # nothing spawned: both wait for a serve process
+
+    serve = subprocess.run(
+        [sys.executable, "-m", "core.worker", "serve", "--max-runs", "2", "--idle-exit", "10"],
+        cwd=PROJECT_ROOT, env=os.environ.copy(), capture_output=True, timeout=180)
+    assert serve.returncode == 0, serve.stderr.decode()[-2000:]
+
+    with db.transaction() as session:
+        built = builds.get_build(session, analyst, build.id)
+        audited = reports.get_report(session, analyst, report.id)
+        audit_worker = session.scalar(select(SeoReport.worker_id)
+                                      .where(SeoReport.id == report.id))
+        [handoff] = session.scalars(select(RunEvent.payload).where(
+            RunEvent.build_id == build.id, RunEvent.event_type == "handoff"))
+    assert built.status == "pending_user_feedback" and built.iteration == 1, built.error_message
+    assert audited.status == "completed" and audited.score is not None
+    assert handoff["worker"] == audit_worker  # one process did both
+
+
+def test_serve_fails_an_seo_audit_whose_worker_died(db, analyst, queue_mode) -> None:
+    with db.transaction() as session:
+        report = reports.request_audit(session, analyst, "https://lumen.example/lamps")
+    with db.transaction() as session:
+        assert reports.claim(session, report.id, "gone:1")
+        session.get(SeoReport, report.id).heartbeat_at = utcnow() - timedelta(minutes=5)
+    assert serve_once(db, "test-worker") is False  # nothing queued; the dead audit is noticed
+    with db.transaction() as session:
+        row = session.get(SeoReport, report.id)
+        assert row.status == "failed" and "stopped responding" in row.error
+        assert row.not_checked == [{"id": "all", "reason": "the audit did not finish"}]
+
+
+def test_a_build_whose_worker_died_is_reaped_by_serve_too(db, analyst, site, queue_mode) -> None:
+    with db.transaction() as session:
+        build = builds.create_build(session, analyst, builds.BuildInput(
+            "all products: name", [f"{site}/catalog/page1.html"]))
+    with db.transaction() as session:
+        assert builds.claim(session, build.id, "gone:1")
+        session.get(Build, build.id).heartbeat_at = utcnow() - timedelta(minutes=5)
+    assert serve_once(db, "test-worker") is False
+    with db.transaction() as session:
+        assert builds.get_build(session, analyst, build.id).status == "failed"
+
+
+def test_queued_kinds_wait_for_serve_and_the_others_always_get_a_worker(
+        db, analyst, queue_mode, monkeypatch) -> None:
+    with db.transaction() as session:
+        report = reports.request_audit(session, analyst, "https://lumen.example/lamps")
+        work.spawn_after_commit(session, "seo-report-pdf", report.id, queued=False)
+    assert queue_mode == [["seo-report-pdf", str(report.id)]]
+
+    monkeypatch.setenv("EXECUTOR", "local")
+    get_settings.cache_clear()
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        reports.request_audit(session, analyst, "https://lumen.example/lamps")
+        raise RuntimeError("rolled back: nothing starts")
+    with db.transaction() as session:
+        again = reports.request_audit(session, analyst, "https://lumen.example/lamps")
+    assert queue_mode[1:] == [["seo-audit", str(again.id)]]
+
+
+def test_every_subcommand_names_its_kind_and_serve_claims_the_queued_ones() -> None:
+    kinds = [work_kind(name) for name in KINDS]
+    assert [k.name for k in kinds] == list(KINDS)
+    assert [k.name for k in kinds if k.queued] == ["run", "build", "seo-crawl", "seo-audit"]
+    assert all(k.claim is not None for k in kinds if k.queued)
