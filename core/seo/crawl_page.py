@@ -17,6 +17,7 @@ parse per page, one implementation of links, canonicals, hreflang and robots rul
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
@@ -117,14 +118,47 @@ def is_noindex(x_robots_tag: str, meta_robots: str) -> bool:
 
 def simhash(words: list[str]) -> int:
     """64-bit SimHash over ``SHINGLE_WORDS``-word shingles: near-identical texts get hashes a few
-    bits apart (Charikar; what Google described using for near-duplicate web pages). The bit
-    votes are counted with numpy: the crawl hashes every page."""
-    shingles = {" ".join(words[i:i + SHINGLE_WORDS])
-                for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
-    digests = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
-    bits = numpy.unpackbits(numpy.frombuffer(digests, dtype=numpy.uint8)).reshape(-1, 64)
+    bits apart (Charikar; what Google described using for near-duplicate web pages).
+
+    The crawl hashes every page, so the work is in numpy: each distinct word is hashed once
+    (``_word_hash``, cached: a site repeats its vocabulary), a shingle's hash is its words'
+    hashes rotated by position, XOR-ed and passed through a 64-bit finaliser (so shingles that
+    share words get unrelated hashes), and the distinct shingles vote on each bit."""
+    hashes = numpy.fromiter(map(_word_hash, words), dtype=numpy.uint64, count=len(words))
+    if len(hashes) < SHINGLE_WORDS:  # one short shingle: pad it with a fixed filler word
+        hashes = numpy.concatenate([hashes, numpy.full(SHINGLE_WORDS - len(hashes), _FILLER,
+                                                       dtype=numpy.uint64)])
+    count = len(hashes) - SHINGLE_WORDS + 1
+    shingles = numpy.zeros(count, dtype=numpy.uint64)
+    for position in range(SHINGLE_WORDS):
+        shingles ^= _rotate(hashes[position:position + count], 21 * position)
+    shingles = numpy.unique(_finalise(shingles))
+    bits = numpy.unpackbits(shingles.astype(">u8").view(numpy.uint8)).reshape(-1, 64)
     majority = bits.sum(axis=0) * 2 > len(shingles)  # bit i (from the left) wins its vote
     return int.from_bytes(numpy.packbits(majority).tobytes(), "big")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+
+
+_FILLER = _word_hash("")
+
+
+def _rotate(values: numpy.ndarray, bits: int) -> numpy.ndarray:
+    if bits == 0:
+        return values
+    return (values << numpy.uint64(bits)) | (values >> numpy.uint64(64 - bits))
+
+
+def _finalise(values: numpy.ndarray) -> numpy.ndarray:
+    """MurmurHash3's fmix64: every input bit flips about half the output bits."""
+    values = values ^ (values >> numpy.uint64(33))
+    values = values * numpy.uint64(0xFF51AFD7ED558CCD)
+    values = values ^ (values >> numpy.uint64(33))
+    values = values * numpy.uint64(0xC4CEB9FE1A85EC53)
+    return values ^ (values >> numpy.uint64(33))
 
 
 @dataclass

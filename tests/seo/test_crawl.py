@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -16,15 +17,22 @@ from core.settings import get_settings
 from tests.fixtures.seo_server import SeoSiteServer
 
 
+@contextlib.contextmanager
+def fast_fetching_settings() -> Iterator[None]:
+    """Fetching from 127.0.0.1 with short retries; /big (2 MB) is over the size cap."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_BACKOFF_SECONDS": "0.01",
+                            "FETCH_MAX_RETRIES": "1", "FETCH_MAX_BYTES": "1000000"}.items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
-def fast_fetching(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ALLOW_PRIVATE_ADDRESSES", "1")
-    monkeypatch.setenv("FETCH_BACKOFF_SECONDS", "0.01")
-    monkeypatch.setenv("FETCH_MAX_RETRIES", "1")
-    monkeypatch.setenv("FETCH_MAX_BYTES", "1000000")  # /big (2 MB) is over it
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def fast_fetching() -> Iterator[None]:
+    with fast_fetching_settings():
+        yield
 
 
 def crawl(server: SeoSiteServer, **options: object) -> CrawlOutcome:
@@ -34,14 +42,8 @@ def crawl(server: SeoSiteServer, **options: object) -> CrawlOutcome:
 
 @pytest.fixture(scope="module")
 def full_crawl(seo_site: SeoSiteServer) -> CrawlOutcome:
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_BACKOFF_SECONDS": "0.01",
-                            "FETCH_MAX_RETRIES": "1", "FETCH_MAX_BYTES": "1000000"}.items():
-            patch.setenv(name, value)
-        get_settings.cache_clear()
-        outcome = crawl(seo_site)
-    get_settings.cache_clear()
-    return outcome
+    with fast_fetching_settings():
+        return crawl(seo_site)
 
 
 def paths(server: SeoSiteServer, urls: list[str]) -> list[str]:
@@ -185,6 +187,19 @@ def test_issue_keys_are_stable_so_two_crawls_diff(seo_site, full_crawl, fast_fet
 ])
 def test_url_normalisation(url: str, expected: str | None) -> None:
     assert normalize_url(url) == expected
+
+
+@pytest.mark.parametrize(("href", "expected"), [
+    ("/a/b.html?page=2#top", "https://shop.example:8443/a/b.html?page=2"),
+    ("/a/../b", "https://shop.example:8443/b"), ("/a?#", "https://shop.example:8443/a"),
+    ("/a;v=1", "https://shop.example:8443/a;v=1"), ("  /a b  ", "https://shop.example:8443/a b"),
+    ("//other.example/x", "https://other.example/x"), ("c", "https://shop.example:8443/dir/c"),
+])
+def test_links_resolve_against_the_page_url(href: str, expected: str) -> None:
+    # Root paths take a short cut (origin + path); every form must agree with the full way.
+    base = "HTTPS://user@Shop.Example:8443/dir/page?q=1#frag"
+    assert normalize_url(href, base) == expected
+    assert normalize_url(href, "mailto:a@b.example") is None
 
 
 def test_site_scope_ignores_www_and_scheme_not_subdomains() -> None:
