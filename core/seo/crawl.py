@@ -260,8 +260,8 @@ class SiteCrawler:
         if too_large:
             notes.append(f"{_count(len(too_large), 'page')} over the size cap, not read: "
                          + ", ".join(too_large[:5]))
-        external = {link for p in outcome.pages if p.facts for link in p.facts.links
-                    if not self.in_site(link)}
+        linked = {link for p in outcome.pages if p.facts for link in p.facts.links}
+        external = [link for link in linked if not self.in_site(link)]
         if external:
             notes.append(f"{_count(len(external), 'link')} to other sites, not checked")
         return notes
