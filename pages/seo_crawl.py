@@ -6,7 +6,7 @@ import streamlit as st
 from core.seo import crawls
 from core.settings import get_settings
 from ui.auth import acting_user
-from ui.messages import perform, show_flash
+from ui.messages import form_key, perform, show_flash
 from ui.seo_crawl_views import crawls_table, progress, report_tabs, start_form
 
 actor = acting_user()
@@ -16,11 +16,14 @@ st.caption("Breadth-first through one site (robots.txt obeyed, sitemaps read), t
 show_flash()
 
 settings = get_settings()
-if actor.can_write:
-    with st.expander(":material/add: New crawl"):
-        start_form(actor, settings.seo_crawl_max_pages, settings.fetch_delay_seconds)
-
 polling = bool(perform(lambda s: crawls.has_active_crawls(s, actor)))
+if actor.can_write:
+    none_yet = not polling and getattr(perform(lambda s: crawls.list_crawls(s, actor, 1)),
+                                       "empty", False)
+    # Open for a first crawl; keyed like the form, so it closes once a crawl has started.
+    with st.expander(":material/add: New crawl", expanded=none_yet,
+                     key=f"{form_key('seo_crawl_new')}_box"):
+        start_form(actor, settings.seo_crawl_max_pages, settings.fetch_delay_seconds)
 
 
 @st.fragment(run_every="1s" if polling else None)

@@ -36,8 +36,14 @@ def start_form(actor: Actor, limit: int, default_delay: float) -> None:
         rerun_with(f"Crawl of {started.start_url} started.", seo_crawl_open=started.id)
 
 
+def _heading(key: str) -> str:
+    """'linked_from' → 'Linked from': evidence columns differ from one finding to the next."""
+    return key.replace("_", " ").capitalize()
+
+
 def crawls_table(table: pd.DataFrame) -> None:
-    st.dataframe(table.drop(columns="id"), hide_index=True, width="stretch", column_config={
+    shown = table.drop(columns="id").assign(status=table.status.str.capitalize())
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "start_url": st.column_config.TextColumn("Start URL", width="large"),
         "status": "Status", "pages": "Pages", "errors": "Errors", "findings": "Findings",
         "created_at": st.column_config.DatetimeColumn("Started", format="YYYY-MM-DD HH:mm:ss"),
@@ -53,7 +59,7 @@ def progress(actor: Actor, crawl: CrawlSummary) -> None:
     errors.metric("Errors", crawl.errors_count)
     findings.metric("Findings", crawl.findings_count)
     average = crawl.summary.get("average_score")
-    score.metric("Average page score", "–" if average is None else average)
+    score.metric("Average page score", "–" if average is None else f"{average}/100")
     if crawl.error_message:
         st.error(crawl.error_message, icon=":material/error:")
     for note in crawl.summary.get("not_checked", []):
@@ -71,9 +77,12 @@ def report_tabs(report: CrawlReport) -> None:
         "Changes since the previous crawl"])
     with found:
         findings(report.findings)
-    pages.dataframe(report.pages, hide_index=True, width="stretch", column_config={
+    text = ["title", "why_not_indexable", "redirects_to", "error"]
+    shown = report.pages.assign(**{c: report.pages[c].fillna("") for c in text})  # no "None"
+    pages.dataframe(shown, hide_index=True, width="stretch", column_config={
         "url": st.column_config.LinkColumn("URL", width="large"), "status": "Status",
-        "depth": "Depth", "title": "Title", "indexable": "Indexable",
+        "depth": "Depth", "title": st.column_config.TextColumn("Title", width="medium"),
+        "indexable": "Indexable",
         "score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%d"),
         "why_not_indexable": "Why not indexable", "inlinks": "Inlinks", "words": "Words",
         "response_ms": "Response (ms)", "in_sitemap": "In sitemap",
@@ -92,10 +101,12 @@ def findings(table: pd.DataFrame) -> None:
         label = f"{row.title} · {row.count} URL{'s' if row.count != 1 else ''}"
         with st.expander(label, icon=SEVERITY_ICONS[row.severity]):
             st.markdown(f"**{row.severity.title()}** · `{row.finding}` — {row.recommendation}")
-            st.dataframe(pd.DataFrame(row.evidence.get("items", [])), hide_index=True,
-                         width="stretch", column_config={
-                             "url": st.column_config.TextColumn("URL", width="large"),
-                             "linked_from": st.column_config.ListColumn("Linked from")})
+            items = pd.DataFrame(row.evidence.get("items", []))
+            st.dataframe(items, hide_index=True, width="stretch", column_config={
+                **{c: _heading(c) for c in items.columns},
+                "url": st.column_config.TextColumn("URL", width="large"),
+                "status": st.column_config.NumberColumn("HTTP status", format="%d"),
+                "linked_from": st.column_config.ListColumn("Linked from")})
 
 
 def history_chart(history: pd.DataFrame) -> None:
@@ -103,8 +114,12 @@ def history_chart(history: pd.DataFrame) -> None:
         st.info("Crawl this site again to see how its issue counts change.",
                 icon=":material/show_chart:")
         return
-    st.line_chart(history.pivot_table(index="finished_at", columns="finding", values="issues",
-                                      fill_value=0), x_label="Crawl", y_label="URLs affected")
+    # One point per crawl, labelled by when it finished (a time axis ticks in seconds when two
+    # crawls are close together).
+    when = history.finished_at.dt.strftime("%Y-%m-%d %H:%M:%S")
+    st.line_chart(history.assign(finished_at=when).pivot_table(
+        index="finished_at", columns="finding", values="issues", fill_value=0),
+        x_label="Crawl finished at", y_label="URLs affected")
 
 
 def diff_view(diff: CrawlDiff) -> None:
@@ -119,4 +134,8 @@ def diff_view(diff: CrawlDiff) -> None:
                          ("Persisting", diff.persisting)):
         if not table.empty:
             st.caption(title)
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_order=["title", "url", "detail"], column_config={
+                             "title": "Finding", "url": st.column_config.TextColumn(
+                                 "URL", width="medium"),
+                             "detail": st.column_config.TextColumn("Details", width="large")})

@@ -46,10 +46,10 @@ def test_start_a_crawl_then_cancel_it(app, analyst, seo_site, queue_only) -> Non
     at = by_label(at.button, "Start crawl").click().run()
     assert not at.exception
     assert f"Crawl of {seo_site.base_url}/ started." in texts(at, "success")
-    assert at.dataframe[0].value.status.tolist() == ["queued"]
+    assert at.dataframe[0].value.status.tolist() == ["Queued"]
     at = by_label(at.button, "Cancel crawl").click().run()
     assert "Cancel requested." in texts(at, "success")
-    assert at.run().dataframe[0].value.status.tolist() == ["canceled"]
+    assert at.run().dataframe[0].value.status.tolist() == ["Canceled"]
 
 
 def test_bad_input_shows_every_problem(app, analyst, queue_only) -> None:
