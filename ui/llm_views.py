@@ -88,6 +88,7 @@ def connection_status(view: ProviderView) -> None:
 def price_table(table: pd.DataFrame, editable: bool) -> list[dict[str, Any]] | None:
     """Admins: an editor (add, change, delete rows) and a save button → the rows to save.
     Others: the table, read-only."""
+    table = table.assign(updated_by=table.updated_by.fillna("default"))  # shipped, not edited
     if not editable:
         st.dataframe(table, hide_index=True, width="stretch", column_config=PRICE_COLUMNS)
         return None

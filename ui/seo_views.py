@@ -303,8 +303,10 @@ SOURCES = {"search_console": "Search Console", "semrush": "Semrush", "ahrefs": "
 
 
 def rankings_table(history: pd.DataFrame) -> None:
-    st.dataframe(history.sort_values("checked_at", ascending=False)
-                 .assign(source=history.source.map(SOURCES)), hide_index=True,
+    # Without a previous position there is no change to show (the import stores 0 for it).
+    change = history.change.where(history.previous_position.notna())
+    st.dataframe(history.assign(source=history.source.map(SOURCES), change=change)
+                 .sort_values("checked_at", ascending=False), hide_index=True,
                  width="stretch", column_config={
                      "checked_at": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD"),
                      "keyword": "Keyword", "url": st.column_config.LinkColumn("Page"),
@@ -324,7 +326,7 @@ def backlinks_table(links: pd.DataFrame) -> None:
     active.metric("Active links", int(links.is_active.sum()))
     st.dataframe(links.assign(source=links.source.map(SOURCES)), hide_index=True,
                  width="stretch", column_config={
-        "source_url": st.column_config.LinkColumn("Linking page", width="large"),
+        "source_url": st.column_config.LinkColumn("Linking page", width="medium"),
         "source_domain": "Domain", "target_url": st.column_config.LinkColumn("Target"),
         "anchor_text": "Anchor", "is_do_follow": "Followed", "is_active": "Active",
         "domain_rating": "Domain rating",
@@ -345,5 +347,7 @@ def import_result(summary: object) -> str:
     assert isinstance(summary, ImportSummary)
     again = f" ({summary.replaced} replaced rows of an earlier import)" if summary.replaced \
         else ""
-    return (f"Imported {summary.rows} {summary.kind} rows from a "
-            f"{summary.format.replace('_', ' ').title()} export{again}.")
+    tool = SOURCES.get(summary.format, summary.format.replace("_", " ").title())
+    article = "an" if tool[0] in "AEIOU" else "a"
+    return (f"Imported {summary.rows} {summary.kind.removesuffix('s')} rows from {article} "
+            f"{tool} export{again}.")

@@ -117,7 +117,7 @@ def test_audit_a_page_then_export_the_pdf(page: Page, scraping_app_server: AppSe
     expect(page.get_by_text("Queries.csv")).to_be_visible()
     page.get_by_role("button", name="Import").first.click()
     expect(page.get_by_test_id("stAlert").filter(
-        has_text="Imported 3 rankings rows from a Search Console export.")).to_be_visible()
+        has_text="Imported 3 ranking rows from a Search Console export.")).to_be_visible()
     expect(page.get_by_test_id("stPlotlyChart")).to_have_count(2)
     wait_idle(page)
     screenshot(page, "seo_flow_06_rankings")
