@@ -15,10 +15,9 @@ final URL, ``source`` head/body/headers), so the audits can follow Lighthouse's 
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
@@ -324,11 +323,7 @@ def resolve(href: str, base: str) -> str | None:
     lower-cased, default port dropped, "/" for an empty path: "HTTPS://Example.com" →
     "https://example.com/"), or None when it cannot be (a bad port…)."""
     href = href.strip()
-    if _is_plain_root_path(href):
-        origins = _origins(base)
-        if origins is not None:
-            return origins[0] + href
-    return _resolve(href, base)
+    return _short_cut(href, base, plain=False) or _resolve(href, base)
 
 
 def _resolve(href: str, base: str) -> str | None:
@@ -355,11 +350,7 @@ def normalize_url(url: str, base: str | None = None) -> str | None:
     lower-cased, the default port, credentials and fragment dropped, an empty path made ``/``,
     dot segments resolved; the query kept as it is, trailing slashes kept as found."""
     url = url.strip()
-    if base and _is_plain_root_path(url):
-        origins = _origins(base)
-        if origins is not None:
-            return origins[1] + url.partition("#")[0]
-    return _normalize_url(url, base)
+    return _short_cut(url, base, plain=True) or _normalize_url(url, base)
 
 
 def _normalize_url(url: str, base: str | None) -> str | None:
@@ -385,17 +376,31 @@ def _normalize_url(url: str, base: str | None) -> str | None:
     return urlunsplit((scheme, netloc, path, parts.query, ""))
 
 
-# Most links are paths from the site's root ("/product/12.html?page=2"): made absolute, such a
-# link is the base's origin followed by the path as written, so it skips urljoin and urlsplit,
-# which were a third of the crawl's CPU. Anything else (dot segments, an empty query or
-# fragment that normalisation drops, ";" parameters, control characters…) takes the full way.
-def _is_plain_root_path(href: str) -> bool:
-    return (href[:1] == "/" and href[1:2] != "/" and "/." not in href and "\\" not in href
-            and ";" not in href and not href.endswith(("?", "#")) and "?#" not in href
-            and href.isprintable())
+# Most links are paths from the site's root ("/product/12.html?page=2") or URLs already in
+# normal form ("https://shop.example/a?b"): made absolute and normalised, such a link is the
+# base's origin (or its own) followed by the path as written, so it skips urljoin and urlsplit,
+# which were a third of the crawl's CPU. Anything else (a port, credentials, upper case, dot
+# segments, an empty query or fragment, ";" parameters, control characters…) goes the full way.
+_PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+")
 
 
-@functools.lru_cache(maxsize=1024)
+def _short_cut(href: str, base: str | None, *, plain: bool) -> str | None:
+    """``href`` resolved as ``normalize_url`` (``plain``) or ``resolve`` would, when that is
+    plain concatenation; else None."""
+    if origin_match := _PLAIN_ORIGIN.match(href):
+        origin, path = origin_match[0], href[origin_match.end():] or "/"
+    elif base and href[:1] == "/" and href[1:2] != "/" and (origins := _origins(base)):
+        origin, path = origins[1 if plain else 0], href
+    else:
+        return None
+    if not (path[:1] == "/" and "/." not in path and ".." not in path and "\\" not in path
+            and ";" not in path and not path.endswith(("?", "#")) and "?#" not in path
+            and path.isprintable()):
+        return None
+    return origin + (path.partition("#")[0] if plain else path)
+
+
+@lru_cache(maxsize=1024)
 def _origins(base: str) -> tuple[str, str] | None:
     """("scheme://host:port" as ``resolve`` writes it, as ``normalize_url`` does) of an http(s)
     base URL, or None for another base."""

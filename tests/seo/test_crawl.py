@@ -194,12 +194,19 @@ def test_url_normalisation(url: str, expected: str | None) -> None:
     ("/a/../b", "https://shop.example:8443/b"), ("/a?#", "https://shop.example:8443/a"),
     ("/a;v=1", "https://shop.example:8443/a;v=1"), ("  /a b  ", "https://shop.example:8443/a b"),
     ("//other.example/x", "https://other.example/x"), ("c", "https://shop.example:8443/dir/c"),
+    ("https://other.example", "https://other.example/"),
+    ("https://other.example/a?b=1#x", "https://other.example/a?b=1"),
+    ("HTTPS://u@Other.Example:443/a", "https://other.example/a"),
 ])
 def test_links_resolve_against_the_page_url(href: str, expected: str) -> None:
-    # Root paths take a short cut (origin + path); every form must agree with the full way.
+    # Plain root paths and URLs take a short cut (origin + path); every form must agree.
     base = "HTTPS://user@Shop.Example:8443/dir/page?q=1#frag"
     assert normalize_url(href, base) == expected
-    assert normalize_url(href, "mailto:a@b.example") is None
+
+
+def test_relative_links_need_a_web_page_to_resolve_against() -> None:
+    assert normalize_url("/a/b.html", "mailto:a@b.example") is None
+    assert normalize_url("c", "mailto:a@b.example") is None
 
 
 def test_site_scope_ignores_www_and_scheme_not_subdomains() -> None:
