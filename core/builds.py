@@ -356,7 +356,8 @@ def _what_changed(old: dict[str, Any], new: dict[str, Any]) -> str:
 def _spec_text(spec: dict[str, Any] | None) -> str:
     if not spec:
         return ""
-    text = str(spec.get("selector"))
+    # No selector: the value is read from the record's own element (its attribute, say).
+    text = spec.get("selector") or "(the record)"
     if spec.get("take") == "attr":
         text += f" @{spec.get('attribute')}"
     if spec.get("transforms"):

@@ -152,6 +152,17 @@ def test_rename_retype_and_drop_make_a_new_iteration_with_a_diff(db, analyst, pr
         builds.diff_iterations(session, analyst, build.id, 1, 7)
 
 
+def test_a_field_read_from_the_record_itself_says_so_in_the_diff() -> None:
+    from db.models import BuildIteration
+
+    spec = {"selector": None, "take": "attr", "attribute": "data-product-id",
+            "transforms": ["strip"]}
+    before, after = (BuildIteration(package={"fields": fields}, output_schema={},
+                                    sample_report={}) for fields in ({}, {"sku": spec}))
+    [row] = builds.compare(before, after)
+    assert row[:4] == ["sku", "added", "", "(the record) @data-product-id | strip"]
+
+
 def test_a_field_from_a_pasted_example_value_is_checked_on_the_other_samples(
         db, analyst, proposed) -> None:
     build = feedback(db, analyst, proposed.id,
