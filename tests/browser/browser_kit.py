@@ -7,6 +7,7 @@ picks whichever conftest.py pytest imported last.
     wait_idle(page)                      wait until no script run is in progress
     wait_settled(page)                   ... and none has started for a short while
     screenshot(page, "step_name")        tests/artifacts/screenshots/step_name.png
+    metric(page, "Label")                the value an st.metric shows
 
 Why "settled": one user action often means two script runs here. The sign-in cookie lives in a
 component (streamlit-authenticator's CookieManager) that reports back after it has drawn, which
@@ -188,3 +189,10 @@ def open_expander(page: Page, title: str) -> Locator:
         expander.locator("summary").click()
     expect(name).to_be_visible()
     return expander
+
+
+def metric(page: Page, label: str) -> Locator:
+    """The value shown by the ``st.metric`` labelled ``label``."""
+    return page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    ).get_by_test_id("stMetricValue")

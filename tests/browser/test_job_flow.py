@@ -18,7 +18,8 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, open_expander, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import (AppServer, metric, open_expander, screenshot, sign_in, wait_idle,
+                         wait_settled)
 
 pytestmark = pytest.mark.browser
 
@@ -65,12 +66,6 @@ def _saved_job_field(page: Page, field: str, element: str) -> Locator:
     form's (``jobs_new_<field>``), which has the same labels. Each ``field`` used here is a
     suffix no other key of the form contains."""
     return page.locator(f"[class*='st-key-jobs_edit_'][class*='_{field}'] {element}")
-
-
-def _metric(page: Page, label: str) -> Locator:
-    return page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    ).get_by_test_id("stMetricValue")
 
 
 def _choose(page: Page, box: str, option_text: str) -> None:
@@ -147,9 +142,9 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
 
     # Watch it finish: the page refreshes itself (no reload, no click).
     expect(heading).to_contain_text(f"{name} — completed", timeout=RUN_TIMEOUT_MS)
-    expect(_metric(page, "Items stored")).to_have_text(str(len(PRODUCTS)))
-    expect(_metric(page, "Pages fetched")).to_have_text("3")
-    expect(_metric(page, "Errors")).to_have_text("0")
+    expect(metric(page, "Items stored")).to_have_text(str(len(PRODUCTS)))
+    expect(metric(page, "Pages fetched")).to_have_text("3")
+    expect(metric(page, "Errors")).to_have_text("0")
     expect(page.get_by_test_id("stProgress")).to_contain_text("100%")
     screenshot(page, "job_flow_06_run_completed")
 

@@ -8,29 +8,16 @@ which crawls ``tests/fixtures/seo_site`` over HTTP on 127.0.0.1.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import AppServer, metric, screenshot, sign_in, wait_idle, wait_settled
 from tests.fixtures.seo_server import SeoSiteServer
 
 pytestmark = pytest.mark.browser
 
 CRAWL_TIMEOUT_MS = 45_000  # a worker start plus 38 local pages at a 0.2 s delay
-
-
-@pytest.fixture(scope="module")
-def seo_site() -> Iterator[SeoSiteServer]:
-    with SeoSiteServer() as server:
-        yield server
-
-
-def _metric(page: Page, label: str) -> Locator:
-    return page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    ).get_by_test_id("stMetricValue")
 
 
 def _fill_number(box: Locator, value: str) -> None:
@@ -64,8 +51,8 @@ def test_a_site_crawl_runs_live_and_shows_grouped_findings(
 
     # The page refreshes itself until the crawl ends (no reload, no click).
     expect(heading).to_contain_text(f"{start_url} — completed", timeout=CRAWL_TIMEOUT_MS)
-    expect(_metric(page, "Pages crawled")).to_have_text("38")
-    expect(_metric(page, "Findings")).to_have_text("18")
+    expect(metric(page, "Pages crawled")).to_have_text("38")
+    expect(metric(page, "Findings")).to_have_text("18")
     broken = page.get_by_test_id("stExpander").filter(
         has_text="Broken pages linked in /* · 3 URLs")
     expect(broken).to_be_visible()

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from browser_kit import AppServer, screenshot, sign_in, wait_idle
+from browser_kit import AppServer, metric, screenshot, sign_in, wait_idle
 from tests.fixtures.server import FixtureServer
 from tests.seo.test_imports import GSC_DAILY
 
@@ -45,12 +45,6 @@ def lamp_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.base_url
 
 
-def _metric(page: Page, label: str):  # type: ignore[no-untyped-def]
-    return page.get_by_test_id("stMetric").filter(
-        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    ).get_by_test_id("stMetricValue")
-
-
 def test_audit_a_page_then_export_the_pdf(page: Page, scraping_app_server: AppServer,
                                           lamp_site: str) -> None:
     url = f"{lamp_site}/lamps.html"
@@ -66,7 +60,7 @@ def test_audit_a_page_then_export_the_pdf(page: Page, scraping_app_server: AppSe
            ).to_be_visible()
 
     # The page follows the worker by itself and shows the report when it is done.
-    score = _metric(page, "SEO score")
+    score = metric(page, "SEO score")
     expect(score).to_have_text(re.compile(r"^\d{1,2}/100$"), timeout=AUDIT_TIMEOUT_MS)
     wait_idle(page)
     screenshot(page, "seo_flow_02_report")
