@@ -86,7 +86,9 @@ def fix_first(actor: Actor, view: ReportView, can_change: bool) -> None:
 
 
 def _audit_label(audit: AuditRow) -> str:
-    gain = f"+{audit.points_recoverable:g} points" if audit.points_recoverable else "extra check"
+    # Checks beyond Lighthouse's are not weighted into the score: say so, not "+0 points".
+    gain = (f"+{audit.points_recoverable:g} points" if audit.points_recoverable
+            else "no points" if audit.lighthouse else "beyond Lighthouse, not scored")
     count = len(audit.evidence)
     items = f" · {count} item{'' if count == 1 else 's'}" if count else ""
     ignored = " · ignored" if audit.open_items == 0 else ""
