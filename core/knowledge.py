@@ -65,7 +65,7 @@ class StartingPoint:
     entry_id: uuid.UUID
     package: dict[str, Any]
     output_schema: dict[str, Any]
-    reason: str  # "same site (shop.example)" or "a similar objective (similarity 0.72)"
+    reason: str  # "the same site (shop.example)" or "a similar objective (similarity 0.72)"
     similarity: float
 
 
@@ -196,7 +196,7 @@ def find_starting_point(session: Session, user_id: uuid.UUID, urls: Sequence[str
     entry = session.get(KnowledgeBaseEntry, best)
     if same_site:
         site = ", ".join(sorted(domains & set(entry.platform_identifiers)))
-        return _starting_point(entry, f"same site ({site})", score)
+        return _starting_point(entry, f"the same site ({site})", score)
     if score < SIMILARITY_THRESHOLD:
         return None
     return _starting_point(entry, f"a similar objective (similarity {score:.2f})", score)

@@ -134,6 +134,6 @@ def test_objective_to_confirmed_package_to_job_and_knowledge_base_reuse(
     _start_build(page, [f"{site}/catalog/page3.html"], "every product with its name and price")
     expect(_status(page)).to_have_text(re.compile("Pending user feedback$"),
                                        timeout=BUILD_TIMEOUT_MS)
-    expect(_alert(page, "Started from the knowledge base: a confirmed package for same site "
+    expect(_alert(page, "Started from the knowledge base: a confirmed package for the same site "
                         "(127.0.0.1).")).to_be_visible()
     screenshot(page, "builder_flow_06_second_build_from_knowledge_base")

@@ -235,9 +235,9 @@ def test_a_second_build_on_the_same_site_starts_from_the_knowledge_base(
     second = create(db, analyst, "all products: name and price", urls=catalog(site, 3))
     assert second.status == "pending_user_feedback", second.error_message
     assert second.notes[0] == ("Started from the knowledge base: a confirmed package for "
-                               "same site (127.0.0.1).")
+                               "the same site (127.0.0.1).")
     assert second.iterations[0].changes[0].startswith("started from the knowledge base")
-    assert ("handoff", "same site (127.0.0.1)") in [
+    assert ("handoff", "the same site (127.0.0.1)") in [
         (e, p.get("reason")) for e, p in events(db, analyst, second.id)]
     with db.transaction() as session:
         assert session.query(KnowledgeBaseEntry).one().usage_count == 1

@@ -62,7 +62,7 @@ def test_same_site_comes_first_then_a_similar_objective(db, analyst) -> None:
         start = knowledge.find_starting_point(
             session, analyst.id, ["https://eu.shop.example.com/y"],
             "every product with its name and price")
-        assert (start.entry_id, start.reason) == (same_site, "same site (example.com)")
+        assert (start.entry_id, start.reason) == (same_site, "the same site (example.com)")
         start = knowledge.find_starting_point(session, analyst.id, ["https://new.example.net/"],
                                               "every product with its name and price")
         assert start.entry_id == other_site
