@@ -102,10 +102,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.set_defaults(handler=_cancel)
 
     worker = commands.add_parser("worker", help="worker processes",
-                                 description="Run a worker: `serve` claims queued runs and starts "
-                                 "due schedules (same as `python -m core.worker serve`).")
+                                 description="Run a worker: `serve` claims queued work (runs, "
+                                 "builds, SEO crawls and audits) and starts due schedules (same "
+                                 "as `python -m core.worker serve`).")
     w_actions = worker.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = w_actions.add_parser("serve", help="claim queued runs and start due schedules")
+    p = w_actions.add_parser("serve", help="claim queued work and start due schedules")
     p.add_argument("--max-runs", type=int, default=None)
     p.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS")
     p.set_defaults(handler=_serve, no_user=True)
