@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import re
-import time
 import uuid
 
 import pytest
@@ -78,7 +77,6 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
         page: Page, scraping_app_server: AppServer, site: str) -> None:
     name = f"Catalog {uuid.uuid4().hex[:8]}"
     catalog = f"{site}/catalog/page1.html"
-    started = time.monotonic()
 
     # Sign in, open Jobs.
     sign_in(page, scraping_app_server.admin_email, scraping_app_server.admin_password)
@@ -198,5 +196,3 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     lamp = next(row for row in rows if row["name"] == "Aurora Desk Lamp")
     assert float(lamp["price"]) == 1299.0
     assert lamp["_source_url"] == catalog
-
-    assert time.monotonic() - started < 60, "the whole flow should take under a minute"
