@@ -67,7 +67,7 @@ def _split(url: str) -> SplitResult:
         raise ValidationError(f"{url!r} is not a valid URL ({exc})") from exc
     if parts.scheme.lower() not in ALLOWED_SCHEMES:
         shown = f"'{parts.scheme}'" if parts.scheme else "none"
-        raise ValidationError(f"{url!r}: only http and https URLs can be scraped (scheme: {shown})")
+        raise ValidationError(f"{url!r}: only http and https URLs are allowed (scheme: {shown})")
     if not parts.hostname:
         raise ValidationError(f"{url!r} has no host name")
     return parts

@@ -153,7 +153,7 @@ class TestBadInput:
         text = "\n".join(problems)
         for expected in [
             "name: is empty",
-            "target_urls: 'ftp://files.example/a': only http and https URLs can be scraped",
+            "target_urls: 'ftp://files.example/a': only http and https URLs are allowed",
             "target_urls: 'http://127.0.0.1/admin': 127.0.0.1 is a loopback address",
             "extractor_schema_id: there is no schema",
             "config_package.fields.price.selector: 'div[' is not a valid CSS selector",
@@ -176,7 +176,7 @@ class TestBadInput:
         ({"target_urls": []}, "target_urls: give at least one URL"),
         ({"target_urls": ["", "  "]}, "target_urls: give at least one URL"),
         ({"target_urls": "https://shop.example/"}, "target_urls: must be a list of URLs"),
-        ({"target_urls": ["shop.example/lamps"]}, "only http and https URLs can be scraped"),
+        ({"target_urls": ["shop.example/lamps"]}, "only http and https URLs are allowed"),
         ({"target_urls": ["https:///path"]}, "has no host name"),
         ({"target_urls": ["https://shop.example:99999/"]}, "has an invalid port"),
         ({"target_urls": ["http://10.1.2.3/"]}, "10.1.2.3 is a private address"),

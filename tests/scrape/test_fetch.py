@@ -146,7 +146,7 @@ def test_every_redirect_hop_is_checked_like_the_first_url(fetch: Fetch, fixture_
     result = fetch(f"{fixture_site}/redirect?to=ftp://files.example/x.html")
 
     assert result.error.startswith(f"redirect from {fixture_site}/redirect?to=ftp")
-    assert "only http and https URLs can be scraped" in result.error
+    assert "only http and https URLs are allowed" in result.error
 
 
 def test_a_private_address_is_refused_without_a_request(fetch: Fetch, fixture_site: str,

@@ -38,7 +38,7 @@ def test_private_addresses_are_allowed_with_the_flag() -> None:
 
 
 @pytest.mark.parametrize(("url", "message"), [
-    ("ftp://93.184.216.34/file.html", "only http and https URLs can be scraped (scheme: 'ftp')"),
+    ("ftp://93.184.216.34/file.html", "only http and https URLs are allowed (scheme: 'ftp')"),
     ("javascript:alert(1)", "only http and https"),
     ("example.com/page", "scheme: none"),
     ("http:///just/a/path", "has no host name"),
