@@ -68,10 +68,19 @@ def evidence_key(item: Any) -> str:
 
 
 def evidence_text(item: Any) -> str:
-    """A one-line reading of an evidence item for tables and reports."""
+    """A one-line reading of an evidence item for tables and reports (never Python's repr of a
+    list or dict: ``missing: og:title, og:image; found: none``)."""
     if isinstance(item, Mapping):
-        return ", ".join(f"{k}: {v}" for k, v in item.items() if v not in (None, ""))
-    return str(item)
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in item.items() if v not in (None, ""))
+    return _plain(item)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_plain(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(_plain(v) for v in value) or "none"
+    return str(value)
 
 
 def issues_of_audit(audit: Mapping[str, Any] | None) -> list[Issue]:
