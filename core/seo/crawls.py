@@ -28,7 +28,7 @@ from core.records import get_readable
 from core.scrape.urls import check_target_url
 from core.seo.crawl import MAX_CONCURRENCY
 from core.seo.crawl_page import normalize_url, site_key
-from core.seo.diff import Issue, diff_issues
+from core.seo.diff import Issue, diff_issues, evidence_text
 from core.settings import get_settings
 from core.work import fail_stale, request_cancel, spawn_after_commit
 from db.models import SeoCrawl, SeoCrawlFinding, SeoCrawlPage
@@ -263,7 +263,7 @@ def crawl_history(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> 
 
 def _issues(session: Session, crawl_id: uuid.UUID) -> list[Issue]:
     return [Issue(audit_id=f.finding_id, key=item.get("url", ""), title=f.title,
-                  detail=", ".join(f"{k}: {v}" for k, v in item.items() if k != "url"))
+                  detail=evidence_text({k: v for k, v in item.items() if k != "url"}))
             for f in session.scalars(select(SeoCrawlFinding)
                                      .where(SeoCrawlFinding.crawl_id == crawl_id))
             for item in (f.evidence or {}).get("items", [])]
