@@ -25,13 +25,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from core.llm.errors import ModelAnswerInvalid, ModelRefused, ModelUnavailable, scrub
+from core.scrape.result import retry_after_seconds
 from core.settings import get_settings
 
 Message = dict[str, str]
@@ -231,22 +230,6 @@ class ChatClient:
     def _shown_type(response: httpx.Response) -> str:
         kind = response.headers.get("Content-Type", "").split(";")[0] or "no Content-Type"
         return f"HTTP {response.status_code}, {kind}"
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: a number of seconds or an HTTP date."""
-    value = (value or "").strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _count(value: Any) -> int:

@@ -48,8 +48,6 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -57,8 +55,8 @@ import aiohttp
 
 from core.errors import ValidationError
 from core.scrape.options import FetchOptions
-from core.scrape.result import (FetchResult, content_type_problem, status_problem,
-                                too_large_problem)
+from core.scrape.result import (FetchResult, content_type_problem, retry_after_seconds,
+                                status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
 from core.scrape.urls import check_public_addresses, check_redirect_url, check_target_url
 
@@ -256,7 +254,7 @@ class Fetcher:
         elif _is_retryable(status):
             result.error = status_problem(status, response.reason or "")
             result.retryable = True
-            result.retry_after = _retry_after_seconds(headers.get("retry-after"))
+            result.retry_after = retry_after_seconds(headers.get("retry-after"))
         else:
             result.error = self._unwanted(response, headers, html_only=html_only)
             if result.error is None:
@@ -499,20 +497,6 @@ def _decode(body: bytes, headers: dict[str, str]) -> str:
         return body.decode(declared[1] if declared else "utf-8", errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: either a number of seconds or an HTTP date."""
-    value = (value or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _describe(exc: Exception) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 HTML_MEDIA_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -61,3 +63,20 @@ def content_type_problem(content_type: str | None) -> str | None:
 
 def too_large_problem(max_bytes: int) -> str:
     return f"response larger than {max_bytes} bytes"
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: a number of seconds or an HTTP date; None when it is
+    absent or unreadable. Used by the fetcher and by the model client."""
+    value = (value or "").strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

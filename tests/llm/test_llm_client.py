@@ -10,7 +10,8 @@ from email.utils import format_datetime
 import pytest
 
 from core.errors import ScrapeDeckError
-from core.llm.client import ChatClient, ProviderConfig, retry_after_seconds
+from core.llm.client import ChatClient, ProviderConfig
+from core.scrape.result import retry_after_seconds
 from core.llm.errors import ModelAnswerInvalid, ModelRefused, ModelUnavailable
 from tests.fixtures.openai_server import OpenAIServer, Reply
 from tests.llm.conftest import API_KEY
