@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.auth import current_actor, sidebar_account, sign_in_form
+from ui.cost_views import unread_badge
 
 st.set_page_config(page_title="ScrapeDeck", page_icon=":material/hub:", layout="wide")
 
@@ -14,10 +15,12 @@ if actor is None:
     st.stop()
 
 sidebar_account(actor)
+unread_badge(actor)
 sections = {
     "Monitor": [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/runs.py", title="Runs", icon=":material/directions_run:"),
+        st.Page("pages/costs.py", title="Costs", icon=":material/payments:"),
     ],
     "Data": [
         # The builder first: it is where a new user starts (it makes the schema and the job).
@@ -31,6 +34,13 @@ sections = {
         st.Page("pages/seo_audit.py", title="SEO audit", icon=":material/troubleshoot:"),
         st.Page("pages/seo_crawl.py", title="Site crawl", icon=":material/travel_explore:"),
         st.Page("pages/seo_keywords.py", title="Keywords and backlinks", icon=":material/key:"),
+    ],
+    "Agents": [
+        st.Page("pages/agents.py", title="Agents", icon=":material/robot_2:"),
+        st.Page("pages/agent_jobs.py", title="Agent jobs", icon=":material/assignment:"),
+    ],
+    "Architecture": [
+        st.Page("pages/advisor.py", title="Architecture advisor", icon=":material/architecture:"),
     ],
     "Settings": [
         st.Page("pages/model_provider.py", title="Model provider", icon=":material/smart_toy:"),

@@ -4,6 +4,7 @@
     .venv/bin/python bench/crawl.py                       # 5,000 pages, concurrency 16
     .venv/bin/python bench/crawl.py --pages 1000 --concurrency 16
     .venv/bin/python bench/crawl.py --only scrapedeck     # skip Scrapy (profiling, quick checks)
+    .venv/bin/python bench/crawl.py --cost-overhead --pages 1000   # costs recorded vs not
 
 In one invocation it
 
@@ -24,6 +25,13 @@ In one invocation it
    process's wall time, peak RSS (the child's own VmHWM at exit) and RSS sampled
    over the crawl (flat memory shows as a flat row), the ScrapeDeck / Scrapy ratios, and checks
    that both stored the same number of items.
+
+With ``--cost-overhead`` it runs the ScrapeDeck job instead ``--rounds`` times each way,
+alternating, each on a fresh database: as shipped (every heartbeat records the run's costs in
+the ledger and its daily summaries, charges its credits and checks the budget and the plan) and
+with all of that switched off in the worker process (``--worker-without-costs``: the bench's own
+child, which replaces those calls with no-ops before running ``core.worker``), and prints the
+median crawl time of each and the overhead. Anchor: at most 5 % (issue 11).
 """
 
 from __future__ import annotations
@@ -373,35 +381,43 @@ class CrawlFigures:
         return self.items / self.crawl_s if self.crawl_s else 0.0
 
 
-def setup_scrapedeck(workdir: Path, base_url: str, pages: int,
-                     concurrency: int) -> tuple[str, uuid.UUID, dict[str, str]]:
+def bench_owner(session: Any, name: str, definition: dict[str, Any]) -> tuple[Any, Any]:
+    """The bench's analyst and a strict extractor schema of theirs: (user, schema)."""
+    from core.accounts.passwords import hash_password
+    from db.models import ExtractorSchema, User
+
+    user = User(email="bench@example.com", name="bench", role="analyst",
+                password_hash=hash_password("bench-password-1"))
+    session.add(user)
+    session.flush()
+    schema = ExtractorSchema(user_id=user.id, family_id=uuid.uuid4(), version=1, name=name,
+                             schema_definition=definition, strict_validation=True,
+                             allow_extra_fields=False)
+    session.add(schema)
+    session.flush()
+    return user, schema
+
+
+def setup_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int,
+                     name: str = "scrapedeck") -> tuple[str, uuid.UUID, dict[str, str]]:
     """A fresh database with a user, a schema, the job and one queued run of it: (database URL,
     run id, the worker's environment)."""
     os.environ["EXECUTOR"] = "queue"  # the bench starts the worker itself, to measure it
-    from core import runs
-    from core.database import open_database
-    from core.passwords import hash_password
+    from core.scraping import runs
+    from core.platform.database import open_database
     from core.scrape.package import parse_package
-    from core.settings import get_settings
-    from core.users import actor_of
-    from db.models import ExtractorSchema, ScrapingJob, User
+    from core.platform.settings import get_settings
+    from core.accounts.users import actor_of
+    from db.models import ScrapingJob
 
     get_settings.cache_clear()
-    data_dir = workdir / "scrapedeck"
+    data_dir = workdir / name
     url = f"sqlite:///{data_dir / 'scrapedeck.db'}"
     database = open_database(url)  # fresh file, migrated to head
     parse_package(PACKAGE)  # the package the job stores is one the app would accept
     with database.transaction() as session:
-        user = User(email="bench@example.com", name="bench", role="analyst",
-                    password_hash=hash_password("bench-password-1"))
-        session.add(user)
-        session.flush()
+        user, schema = bench_owner(session, "product", SCHEMA)
         actor = actor_of(user)
-        schema = ExtractorSchema(user_id=user.id, family_id=uuid.uuid4(), version=1,
-                                 name="product", schema_definition=SCHEMA,
-                                 strict_validation=True, allow_extra_fields=False)
-        session.add(schema)
-        session.flush()
         first = f"{base_url}/list/1.html"
         job = ScrapingJob(
             user_id=user.id, name="bench catalog", target_url=first, target_urls=[first],
@@ -423,15 +439,17 @@ def setup_scrapedeck(workdir: Path, base_url: str, pages: int,
     return url, run_id, env
 
 
-def run_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int) -> CrawlFigures:
+def run_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int,
+                   name: str = "scrapedeck", costs: bool = True) -> CrawlFigures:
     from sqlalchemy import func, select
 
-    from core.database import open_database
+    from core.platform.database import open_database
     from db.models import Result, Run, RunEvent, RunResult
 
-    url, run_id, env = setup_scrapedeck(workdir, base_url, pages, concurrency)
-    measured = run_measured(["-m", "core.worker", "run", str(run_id)], env,
-                            workdir / "scrapedeck-worker.log")
+    url, run_id, env = setup_scrapedeck(workdir, base_url, pages, concurrency, name)
+    program = ["-m", "core.worker", "run", str(run_id)] if costs else \
+        [str(Path(__file__).resolve()), "--worker-without-costs", str(run_id)]
+    measured = run_measured(program, env, workdir / f"{name}-worker.log")
     database = open_database(url, migrate=False)
     with database.transaction() as session:
         run = session.get(Run, run_id)
@@ -450,6 +468,50 @@ def run_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int) -
             figures.note += f" — {run.error_message}"
     database.dispose()
     return figures
+
+
+def worker_without_costs(run_id: str) -> int:
+    """``core.worker run RUN_ID`` with cost recording switched off: no ledger rows, no daily
+    summaries, no credits, no budget or plan checks (the other arm of ``--cost-overhead``)."""
+    from decimal import Decimal
+
+    from core import budgets, credits, ledger
+
+    ledger.record = lambda *args, **kwargs: 0  # type: ignore[assignment]
+    budgets.after_charge = lambda *args, **kwargs: None  # type: ignore[assignment]
+    credits.charge = lambda *args, **kwargs: Decimal(0)  # type: ignore[assignment]
+    credits.while_running = lambda *args, **kwargs: None  # type: ignore[assignment]
+    credits.settle_run = lambda *args, **kwargs: Decimal(0)  # type: ignore[assignment]
+    from core.worker import main as worker_main
+
+    return worker_main(["run", run_id])
+
+
+COST_OVERHEAD_ANCHOR = 0.05
+
+
+def cost_overhead(workdir: Path, base_url: str, pages: int, concurrency: int,
+                  rounds: int) -> bool:
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(rounds):
+        for costs in ((True, False) if round_ % 2 == 0 else (False, True)):
+            name = f"sd-{'costs' if costs else 'nocosts'}-{round_}"
+            figures = run_scrapedeck(workdir, base_url, pages, concurrency, name, costs)
+            if figures.items != pages * PRODUCTS_PER_PAGE or figures.measured.returncode:
+                print(f"!! {name}: {figures.items} items, exit {figures.measured.returncode}: "
+                      f"{figures.note}")
+                return False
+            times[costs].append(figures.crawl_s)
+            print(f"  {name}: crawl {figures.crawl_s:.2f} s, {figures.pages_per_s:.0f} pages/s, "
+                  f"CPU {figures.measured.cpu_s:.1f} s", flush=True)
+    with_costs = sorted(times[True])[len(times[True]) // 2]
+    without = sorted(times[False])[len(times[False]) // 2]
+    overhead = with_costs / without - 1
+    print(f"\nRecording costs (ledger rows, daily summaries, credits, budget and plan checks at "
+          f"every heartbeat): median crawl {with_costs:.2f} s with, {without:.2f} s without, "
+          f"over {rounds} rounds each: overhead {overhead * 100:+.1f} % "
+          f"(anchor <= {COST_OVERHEAD_ANCHOR * 100:.0f} %)")
+    return overhead <= COST_OVERHEAD_ANCHOR
 
 
 # --- Scrapy ------------------------------------------------------------------------------------
@@ -628,6 +690,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", choices=("both", "scrapedeck", "scrapy"), default="both")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--cost-overhead", action="store_true",
+                        help="ScrapeDeck with cost recording on vs off, instead of Scrapy")
+    parser.add_argument("--rounds", type=int, default=3, help="with --cost-overhead: runs each")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="scrapedeck-crawl-bench-"))
@@ -642,6 +707,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Served by {server.kind} at {server.base_url}; concurrency {args.concurrency}, "
                   f"no politeness delay")
             figures = []
+            if args.cost_overhead:
+                return 0 if cost_overhead(workdir, server.base_url, args.pages,
+                                          args.concurrency, args.rounds) else 1
             if args.only in ("both", "scrapedeck"):
                 print("Running ScrapeDeck (python -m core.worker run) …", flush=True)
                 figures.append(run_scrapedeck(workdir, server.base_url, args.pages,
@@ -662,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve-python":
         serve_python(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--worker-without-costs":
+        sys.exit(worker_without_costs(sys.argv[2]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--scrapy-child":
         scrapy_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:

@@ -5,7 +5,7 @@
 
 For each size: a fresh SQLite database (a temporary file) gets that many knowledge-base entries
 (objectives from a small vocabulary of record kinds and fields, spread over as many sites), then
-``core.knowledge.find_starting_point`` is timed for a build on a known site (the same-domain
+``core.builder.knowledge.find_starting_point`` is timed for a build on a known site (the same-domain
 path) and on an unknown site (the similar-objective path, which compares every entry). It also
 prints the time to embed one objective. Similarity is computed in Python over the rows the
 query returns; the figures say up to what size that stays comfortably below a build's fetch time
@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import knowledge  # noqa: E402
-from core.database import open_database  # noqa: E402
+from core.builder import knowledge  # noqa: E402
+from core.platform.database import open_database  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Build, KnowledgeBaseEntry, ObjectiveEmbedding, User  # noqa: E402
 

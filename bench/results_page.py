@@ -47,13 +47,13 @@ import psycopg  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from core import results  # noqa: E402
-from core.access import Actor  # noqa: E402
-from core.database import Database, open_database  # noqa: E402
-from core.passwords import hash_password  # noqa: E402
-from core.results import FieldFilter, ResultQuery  # noqa: E402
-from core.settings import get_settings  # noqa: E402
-from core.users import actor_of  # noqa: E402
+from core.scraping import results  # noqa: E402
+from core.platform.access import Actor  # noqa: E402
+from core.platform.database import Database, open_database  # noqa: E402
+from core.accounts.passwords import hash_password  # noqa: E402
+from core.scraping.results import FieldFilter, ResultQuery  # noqa: E402
+from core.platform.settings import get_settings  # noqa: E402
+from core.accounts.users import actor_of  # noqa: E402
 from db.models import Run, ScrapingJob, User  # noqa: E402
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-1"
@@ -63,6 +63,9 @@ BRANDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "T
 COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash", "confidence_score",
            "created_at")
 Row = tuple[uuid.UUID, uuid.UUID, uuid.UUID, str, str, str, float, datetime]
+# Name of the throw-away PostgreSQL databases: this prefix and a random suffix (``--db-prefix``
+# of bench/results_scale.py, for a server where a bench may only create databases of one name).
+DB_PREFIX = "scrapedeck_bench_"
 # The paging indexes first measured here now ship with migration 0003; what is left is optional.
 REQUESTED_INDEXES = {
     "sqlite": [# Items per page as a covering scan. SQLite only: a PostgreSQL B-tree refuses
@@ -152,7 +155,7 @@ def fresh_database(kind: str, server_url: str | None, workdir: Path) -> Iterator
         yield f"sqlite:///{workdir / 'bench.db'}"
         return
     admin_url = make_url(server_url)
-    name = f"scrapedeck_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{DB_PREFIX}{uuid.uuid4().hex[:8]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -273,16 +276,17 @@ def page_timings(url: str, workdir: Path) -> list[tuple[str, float, str]]:
 CHILD = """
 import re, sys, time
 from pathlib import Path
-from core.access import Actor
-from core.database import open_database
-from core.exports import export_run_to_path
+from core.platform.access import Actor
+from core.platform.database import open_database
+from core.scraping.exports import export_run_to_path
 url, run_id, fmt, out, user_id = sys.argv[1:]
 database = open_database(url, migrate=False)
 actor = Actor(id=__import__("uuid").UUID(user_id), email="", name="", role="analyst")
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 summary = export_run_to_path(database, actor, run_id, fmt, out)
+wall, cpu = time.perf_counter() - began, time.process_time() - cpu
 peak_kb = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)
-print(time.perf_counter() - began, peak_kb, summary.row_count, summary.size_bytes)
+print(wall, peak_kb, summary.row_count, summary.size_bytes, cpu)
 """
 
 
@@ -294,9 +298,10 @@ def export_timings(url: str, actor: Actor, run_id: uuid.UUID,
         done = subprocess.run(
             [sys.executable, "-c", CHILD, url, str(run_id), fmt, str(target), str(actor.id)],
             cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
-        seconds, rss_kb, rows, size = done.stdout.split()
+        seconds, rss_kb, rows, size, cpu = done.stdout.split()
         out.append((f"export {fmt}", float(seconds),
-                    f"peak RSS {int(rss_kb) / 1024:.0f} MB, {int(rows):,} rows, "
+                    f"wall; CPU {float(cpu):.1f} s (the exporting process); peak RSS "
+                    f"{int(rss_kb) / 1024:.0f} MB, {int(rows):,} rows, "
                     f"{int(size) / 1e6:.0f} MB file"))
         target.unlink()
     return out

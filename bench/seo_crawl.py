@@ -90,11 +90,11 @@ def queue_crawl(workdir: Path, base_url: str, pages: int, concurrency: int,
                 audit: bool) -> tuple[str, str, dict[str, str]]:
     """A fresh database, a user and one queued crawl: (database URL, crawl id, worker env)."""
     os.environ.update(EXECUTOR="queue", ALLOW_PRIVATE_ADDRESSES="1")
-    from core.database import open_database
-    from core.passwords import hash_password
+    from core.platform.database import open_database
+    from core.accounts.passwords import hash_password
     from core.seo import crawls
-    from core.settings import get_settings
-    from core.users import actor_of
+    from core.platform.settings import get_settings
+    from core.accounts.users import actor_of
     from db.models import User
 
     get_settings.cache_clear()

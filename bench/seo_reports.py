@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.access import Actor  # noqa: E402
-from core.database import open_database  # noqa: E402
+from core.platform.access import Actor  # noqa: E402
+from core.platform.database import open_database  # noqa: E402
 from core.seo import imports, report_export, reports  # noqa: E402
 from core.seo.keywords import extract_keywords  # noqa: E402
 from db.models import SeoReport, User  # noqa: E402

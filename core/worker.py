@@ -7,10 +7,13 @@
     python -m core.worker export EXPORT_ID          write one requested export file
     python -m core.worker seo-report-pdf REPORT_ID  print one SEO report as PDF
     python -m core.worker llm-test PROVIDER_ID      test a model provider's connection
+    python -m core.worker agent-job JOB_ID          dispatch one agent job to its agent
+    python -m core.worker advisor RUN_ID            run one architecture-advisor provider run
+    python -m core.worker advisor-pdf QUERY_ID      print one advisor question's PDF export
     python -m core.worker serve                     claim queued work, start due schedules,
                                                     tidy up after dead workers
 
-Every kind of work is a ``core.work.WorkKind`` defined next to the code that does it; ``KINDS``
+Every kind of work is a ``core.platform.work.WorkKind`` defined next to the code that does it; ``KINDS``
 below says where. ``serve`` can run on any number of machines against one PostgreSQL: work is
 claimed with ``FOR UPDATE SKIP LOCKED`` and scheduled runs carry an idempotency key (job + slot),
 so each piece of work executes exactly once.
@@ -26,34 +29,43 @@ import sys
 import time
 import uuid
 
-from core import runs
-from core.database import Database, open_database
-from core.settings import get_settings
-from core.work import WorkKind, worker_id
+from core.scraping import runs
+from core.platform.commands import count, identifier, run_command, seconds
+from core.platform.database import Database, open_database
+from core.platform.settings import get_settings
+from core.platform.work import WorkKind, WorkName, worker_id
 from db.types import utcnow
 
 log = logging.getLogger("scrapedeck.worker")
+# How often `serve` looks for queued work (one short query per kind; tidying up after dead
+# workers and due schedules: WORKER_POLL_SECONDS). A quarter second keeps an idle serve cheap.
+CLAIM_POLL_SECONDS = 0.25
 
 # Subcommand → (the module whose ``WORK`` does it, help). A module is imported only when its kind
 # is needed, so a `run` worker never loads the builder or the SEO code. ``serve`` claims the
 # queued kinds in this order: runs first, then builds, SEO crawls, SEO audits.
-KINDS: dict[str, tuple[str, str]] = {
-    "run": ("core.runner", "execute one queued run"),
-    "build": ("core.build_runner", "analyse a build, or apply its feedback"),
-    "seo-crawl": ("core.seo.crawl_runner", "crawl one queued SEO site crawl"),
-    "seo-audit": ("core.seo.reports", "audit the page of one queued SEO report"),
-    "export": ("core.exports", "write one requested export file"),
-    "seo-report-pdf": ("core.seo.report_export", "print one SEO report as PDF"),
-    "llm-test": ("core.llm.providers", "test a model provider's connection"),
+KINDS: dict[WorkName, tuple[str, str]] = {
+    WorkName.RUN: ("core.scraping.runner", "execute one queued run"),
+    WorkName.BUILD: ("core.builder.build_runner", "analyse a build, or apply its feedback"),
+    WorkName.SEO_CRAWL: ("core.seo.crawl_runner", "crawl one queued SEO site crawl"),
+    WorkName.SEO_AUDIT: ("core.seo.reports", "audit the page of one queued SEO report"),
+    WorkName.EXPORT: ("core.scraping.exports", "write one requested export file"),
+    WorkName.SEO_REPORT_PDF: ("core.seo.report_export", "print one SEO report as PDF"),
+    WorkName.LLM_TEST: ("core.llm.providers", "test a model provider's connection"),
+    WorkName.AGENT_JOB: ("core.agents.dispatch", "dispatch one agent job to its agent"),
+    WorkName.ADVISOR: ("core.advisor.runner",
+                       "execute one queued architecture-advisor provider run"),
+    WorkName.ADVISOR_PDF: ("core.advisor.export",
+                           "print one architecture-advisor question's PDF export"),
 }
 
 
-def work_kind(name: str) -> WorkKind:
+def work_kind(name: WorkName) -> WorkKind:
     kind: WorkKind = importlib.import_module(KINDS[name][0]).WORK
     return kind
 
 
-def execute_one(database: Database, name: str, item_id: uuid.UUID) -> int:
+def execute_one(database: Database, name: WorkName, item_id: uuid.UUID) -> int:
     """``python -m core.worker NAME ID``: claim the item (kinds that are queued) and work on it.
     An item another worker (or a cancel) got first is left alone."""
     kind = work_kind(name)
@@ -72,6 +84,12 @@ def serve_once(database: Database, worker: str) -> bool:
     that has some). True when something was executed."""
     _housekeeping(database)
     _start_due_schedules(database)
+    return claim_and_execute(database, worker)
+
+
+def claim_and_execute(database: Database, worker: str) -> bool:
+    """Claim the oldest queued piece of the first kind that has some, and execute it here (a
+    warm process: nothing to import, no process to start). True when something was executed."""
     for kind in map(work_kind, KINDS):
         if kind.claim_next is None:
             continue
@@ -104,16 +122,24 @@ def _parent_gone(parent: int | None) -> bool:
 
 def serve(database: Database, max_runs: int | None, idle_exit: float | None,
           parent: int | None = None) -> int:
+    """Look for queued work every ``CLAIM_POLL_SECONDS`` (one indexed query per kind, so a run
+    started from the app or `runs start --wait` is taken within a fraction of a second); tidy up
+    after dead workers and start due schedules every ``WORKER_POLL_SECONDS``."""
     worker, done, idle_since = worker_id(), 0, time.monotonic()
     poll = get_settings().worker_poll_seconds
+    next_round = time.monotonic()
     log.info("worker %s serving", worker)
     while (max_runs is None or done < max_runs) and not _parent_gone(parent):
-        if serve_once(database, worker):
+        if time.monotonic() >= next_round:
+            _housekeeping(database)
+            _start_due_schedules(database)
+            next_round = time.monotonic() + poll
+        if claim_and_execute(database, worker):
             done, idle_since = done + 1, time.monotonic()
             continue
         if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
             break
-        time.sleep(poll)
+        time.sleep(min(poll, CLAIM_POLL_SECONDS))
     return 0
 
 
@@ -122,13 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="ScrapeDeck worker processes.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_module, help_text) in KINDS.items():
-        commands.add_parser(name, help=help_text).add_argument("id", type=uuid.UUID, metavar="ID")
+        command = commands.add_parser(name.value, help=help_text)
+        command.add_argument("id", type=identifier, metavar="ID")
     p = commands.add_parser("serve", help="claim and execute queued work; start due schedules")
-    p.add_argument("--max-runs", type=int, default=None,
+    p.add_argument("--max-runs", type=count(), default=None,
                    help="exit after this many pieces of work (runs, builds, crawls, audits)")
-    p.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--idle-exit", type=seconds(), default=None, metavar="SECONDS",
                    help="exit after this long with nothing to do")
-    p.add_argument("--parent", type=int, default=None, metavar="PID",
+    p.add_argument("--parent", type=count(1, 2**31 - 1), default=None, metavar="PID",
                    help="exit when this process (the app that started us) is gone")
     return parser
 
@@ -136,13 +163,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    database = open_database()
-    try:
-        if args.command == "serve":
-            return serve(database, args.max_runs, args.idle_exit, args.parent)
-        return execute_one(database, args.command, args.id)
-    finally:
-        database.dispose()
+
+    def command() -> int:
+        database = open_database()
+        try:
+            if args.command == "serve":
+                return serve(database, args.max_runs, args.idle_exit, args.parent)
+            return execute_one(database, WorkName(args.command), args.id)
+        finally:
+            database.dispose()
+    return run_command(command)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
-"""Alembic environment: the URL comes from the caller (db.migrate) or from core.settings."""
+"""Alembic environment: the URL comes from the caller (db.migrate) or from core.platform.settings."""
 
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import make_url
 
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from db.engine import make_engine
+from db.migrate import include_object
 from db.models import Base
 
 config = context.config
@@ -18,7 +20,8 @@ def database_url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True,
+                      include_object=include_object(make_url(database_url()).get_backend_name()))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -37,7 +40,8 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets ALTERs work on SQLite, which cannot alter most constraints in place.
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True,
+                      include_object=include_object(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,12 +1,15 @@
-"""Audit log (admins): every admin action, filterable."""
+"""Audit log (admins): every admin action, schema and job change, run, cancel, export, build,
+SEO crawl and SEO audit — by name, with its changes field by field; filterable."""
 
 from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from core import audit
+from core.platform import audit
+from ui.audit_views import entries_table, entry_detail
 from ui.auth import acting_user
 from ui.runtime import transaction
+from ui.text import plain
 
 actor = acting_user()
 st.title("Audit log")
@@ -19,7 +22,7 @@ with transaction() as session:
 chosen_action = action.selectbox("Action", ["", *actions], key="audit_action",
                                  format_func=lambda a: a or "any")
 entity_type = entity.selectbox("Record type", ["", *entity_types], key="audit_entity",
-                               format_func=lambda e: e or "any")
+                               format_func=lambda e: e.replace("_", " ") if e else "any")
 period = days.date_input("Between", value=(datetime.now(timezone.utc).date() - timedelta(days=30),
                                             datetime.now(timezone.utc).date()), key="audit_period")
 start, end = period if len(period) == 2 else (period[0], period[0])
@@ -31,9 +34,8 @@ flt = audit.AuditFilter(
 with transaction() as session:
     entries = audit.list_entries(session, actor, flt)
 
-st.caption(f"{len(entries)} entries (newest first, at most {flt.limit}).")
-st.dataframe(entries, hide_index=True, width="stretch", column_config={
-    "when": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-    "old_values": st.column_config.JsonColumn("Before"),
-    "new_values": st.column_config.JsonColumn("After"),
-})
+st.caption(f"{len(entries)} entries (newest first, at most {plain(flt.limit)}). Tick a row (its "
+           "box on the left) to see every field it changed, in full.")
+chosen = entries_table(entries)
+if chosen is not None:
+    entry_detail(chosen)

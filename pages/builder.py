@@ -4,11 +4,15 @@ page polls the build's status with a fragment while it works."""
 
 import streamlit as st
 
-from core import builds
+from core.builder import builds
+from ui import cost_views
 from ui.auth import acting_user
 from ui.build_views import (build_status, builds_table, confirm, feedback, iterations,
-                            new_build_form, next_steps, samples, timeline)
+                            new_build_form, next_steps, samples)
+from ui.links import open_linked
+from ui.field_evidence_views import build_field_evidence
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash
+from ui.workflow_views import build_workflow
 
 actor = acting_user()
 st.title("Objective builder")
@@ -36,6 +40,7 @@ if table is None or table.empty:
 builds_table(table)
 labels = {row.id: f"{row.objective[:70]} · {row.created_at:%Y-%m-%d %H:%M}"
           for row in table.itertuples()}
+open_linked("build", "builder_open", labels)  # ?build=<id>: a link from the Overview
 chosen = st.selectbox("Open build", list(labels), format_func=labels.get, key="builder_open")
 opened = perform(lambda s: builds.get_build(s, actor, chosen))
 if opened is None:
@@ -54,14 +59,16 @@ def live() -> None:
 
 
 live()
+cost_views.work_cost(actor, build_id=opened.id)
 if not opened.working:
     next_steps(actor, opened)
     samples(opened)
-    if opened.status == "pending_user_feedback" and opened.can_change:
+    build_field_evidence(opened)
+    if opened.status == builds.BuildStatus.PENDING_USER_FEEDBACK and opened.can_change:
         feedback(actor, opened, perform(lambda s: builds.model_available(s, opened.owner_id)))
     confirm(actor, opened)
 if opened.iterations:
     with st.expander(f":material/history: Iterations ({len(opened.iterations)})"):
         iterations(actor, opened)
-with st.expander(":material/timeline: Events"):
-    timeline(actor, opened)
+with st.expander(":material/account_tree: Workflow: graph, timeline and events", expanded=True):
+    build_workflow(actor, opened.id, table)

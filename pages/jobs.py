@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core import jobs, runs, schemas
+from core.scraping import jobs, runs, schemas
 from ui.auth import acting_user
 from ui.job_form import job_form, job_summary, schema_choices
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
+from ui.text import plain
 
 actor = acting_user()
 st.title("Scraping jobs")
@@ -56,7 +57,7 @@ if detail.can_change:
     if edited and perform(lambda s: jobs.update_job(s, actor, detail.id, edited)):
         rerun_with("Saved.")
 else:
-    st.caption(f"Read-only: owned by {detail.owner_email}.")
+    st.caption(f"Read-only: owned by {plain(detail.owner_email)}.")
     st.json(perform(lambda s: jobs.job_to_document(s, actor, detail.id)))
 
 copy, delete = st.columns(2)

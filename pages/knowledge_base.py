@@ -3,7 +3,7 @@ objective); share yours with every user's builds, or forget one."""
 
 import streamlit as st
 
-from core import knowledge
+from core.builder import knowledge
 from ui.auth import acting_user
 from ui.messages import perform, rerun_with, show_flash, succeeded
 

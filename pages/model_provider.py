@@ -3,8 +3,9 @@ propose fields, repair selectors and read free-text feedback; prices; your model
 
 import streamlit as st
 
-from core.llm import prices, providers, usage
-from core.settings import get_settings
+from core import ledger
+from core.llm import prices, providers
+from core.platform.settings import get_settings
 from ui.auth import acting_user
 from ui.llm_views import (connection_status, price_table, provider_form, provider_summary,
                           recent_costs)
@@ -68,6 +69,6 @@ if table is not None:
             rerun_with("Prices reset to the defaults.")
 
 st.subheader("Your recent model costs")
-costs = perform(lambda s: usage.recent_llm_costs(s, actor))
+costs = perform(lambda s: ledger.recent_model_calls(s, actor))
 if costs is not None:
     recent_costs(costs)

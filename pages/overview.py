@@ -1,30 +1,42 @@
-"""Overview: what the signed-in user has in ScrapeDeck so far."""
+"""Overview: what the signed-in user has in ScrapeDeck so far, and their latest work. On day one
+(nothing made yet) it starts them at the Objective builder."""
 
 import streamlit as st
 
-from core.overview import overview
+from core.scraping.overview import overview, recent_work
+from ui import cost_views
 from ui.auth import acting_user
+from ui.overview_views import first_steps, recent_lists
 from ui.runtime import transaction
+from ui.text import plain
 
 actor = acting_user()
 with transaction() as session:
     figures = overview(session, actor)
+    recent = recent_work(session, actor)
 
 st.title("Overview")
-st.caption(f"Welcome, {actor.name}.")
+st.caption(f"Welcome, {plain(actor.name)}.")
 scraping = figures.scraping
-if scraping.jobs == 0:
-    st.info("Start by defining what to scrape: create a job (and, optionally, a schema its "
-            "items must match).", icon=":material/work:")
-    st.page_link("pages/jobs.py", label="Open jobs", icon=":material/arrow_forward:")
+if scraping.jobs == 0 and recent.empty:
+    first_steps()
 jobs, scheduled, active, items = st.columns(4)
 jobs.metric("My jobs", scraping.jobs)
 scheduled.metric("Scheduled jobs", scraping.scheduled_jobs)
 active.metric("Runs in progress", scraping.active_runs)
 items.metric("Items stored", f"{scraping.items_stored:,}")
-day, failed, _, _ = st.columns(4)
+day, failed, lossy, _ = st.columns(4)
 day.metric("Runs (24 h)", scraping.runs_24h)
-failed.metric("Failed runs (24 h)", scraping.failed_runs_24h)
+failed.metric("Failed runs (24 h)", scraping.failed_runs_24h + scraping.runs_with_errors_24h,
+              help=f"{scraping.failed_runs_24h:d} failed outright, {scraping.runs_with_errors_24h:d} "
+              "completed but lost some pages.")
+lossy.metric("Completed with errors (24 h)", scraping.runs_with_errors_24h,
+             help="Runs that went through but lost some pages; see their errors on Runs.")
+if not recent.empty:
+    recent_lists(recent)
+
+st.subheader("Costs")
+cost_views.month_against_budget(actor)
 
 st.subheader("Schemas")
 mine, public, versions = st.columns(3)
@@ -39,4 +51,3 @@ if figures.admin is not None:
     suspended.metric("Suspended users", figures.admin.suspended_users)
     ok.metric("Sign-ins (24 h)", figures.admin.sign_ins_24h)
     failed.metric("Failed sign-ins (24 h)", figures.admin.failed_sign_ins_24h)
-

@@ -1,10 +1,15 @@
-"""Results: a run's (or its job's) results as a table, one result's detail, charts, exports."""
+"""Results: a run's (or its job's) results as a table, one result's detail, charts, exports.
+
+The search, filters, sort and page size sit above the tabs, so they are drawn on every tab and
+keep their values; the table, the charts and the exports all follow the same ResultQuery."""
 
 import streamlit as st
 
-from core import exports, results
+from core.scraping import results
+from core.scraping import runs as run_service
 from ui import results_view as view
 from ui.auth import acting_user
+from ui.field_evidence_views import run_field_flags
 from ui.messages import perform
 
 actor = acting_user()
@@ -16,43 +21,42 @@ if runs is None or runs.empty:
             icon=":material/table:")
     st.stop()
 labels = view.run_labels(runs)
+view.open_linked_run(list(labels))
 run_id = st.selectbox("Run", list(labels), format_func=labels.get, key="results_run",
                       on_change=view.first_page)
 whole_job = st.toggle("All runs of this job", key="results_whole_job", on_change=view.first_page,
                       help="Results are stored once per job: later runs skip items already found.")
-fill = perform(lambda s: results.field_fill_rates(s, actor, run_id))
+if not whole_job:
+    view.where_items_are(perform(lambda s: run_service.get_run(s, actor, run_id)))
+run_field_flags(actor, run_id)
+scope = results.ResultQuery(**view.scope(runs, run_id, whole_job))
+fill = perform(lambda s: results.field_fill_rates(s, actor, scope))
 if fill is None:
     st.stop()
+query = results.ResultQuery(**view.scope(runs, run_id, whole_job),
+                            **view.query_controls(fill.frame.field.tolist()),
+                            page=view.requested_page())
 
 table_tab, charts_tab, exports_tab = st.tabs(["Table", "Charts", "Exports"], key="results_tab",
                                              on_change="rerun")
 if table_tab.open:
     with table_tab:
-        scope = ({"job_id": runs.set_index("id").at[run_id, "job_id"]} if whole_job
-                 else {"run_id": run_id})
-        query = results.ResultQuery(**scope, **view.query_controls(fill.frame.field.tolist()),
-                                    page=view.requested_page())
         page = perform(lambda s: results.query_results(s, actor, query))
-        if page is not None:
-            view.results_table(page)
-            chosen = view.pick_result(page)
-            detail = chosen and perform(lambda s: results.result_detail(s, actor, chosen))
-            if detail:
-                view.show_detail(detail)
+        chosen = page and view.results_table(page)
+        detail = chosen and perform(lambda s: results.result_detail(s, actor, chosen))
+        if detail:
+            view.show_detail(detail)
 
 if charts_tab.open:
     with charts_tab:
-        view.fill_rate_chart(fill)
-        items = perform(lambda s: results.items_per_page(s, actor, run_id))
+        shown = perform(lambda s: results.field_fill_rates(s, actor, query)) \
+            if query.narrowed else fill
+        if shown is not None:
+            view.fill_rate_chart(shown, query)
+        items = perform(lambda s: results.items_per_page(s, actor, query))
         if items is not None:
-            view.items_chart(items)
+            view.items_chart(items, query)
 
 if exports_tab.open:
     with exports_tab:
-        fmt_box, button = st.columns([3, 1], vertical_alignment="bottom")
-        fmt = fmt_box.selectbox("Format", list(view.FORMAT_LABELS), key="results_export_format",
-                                format_func=view.FORMAT_LABELS.get)
-        if button.button("Export", type="primary", key="results_export"):
-            perform(lambda s: exports.start_export(s, actor, run_id, fmt),
-                    f"{view.FORMAT_LABELS[fmt]} export started; it appears below when ready.")
-        view.exports_list(actor, run_id)
+        view.export_form(actor, run_id, query)

@@ -1,15 +1,21 @@
-"""Runs: a live list and detail (progress, counters, errors per URL, events); cancel; re-run."""
+"""Runs: a live list and detail (progress, counters, errors per URL, events); cancel; re-run.
+A click on a row opens that run; ``?run=<id>`` (a link from the Overview) opens it too."""
 
 import streamlit as st
 
-from core import runs
+from core.scraping import runs
+from ui import cost_views
 from ui.auth import acting_user
+from ui.links import open_linked
+from ui.field_evidence_views import finished_run_flags
 from ui.messages import perform, show_flash
-from ui.run_views import run_actions, run_detail_tabs, run_metrics, runs_table
+from ui.run_views import chosen_run, run_actions, run_metrics, runs_table, url_errors
+from ui.workflow_views import run_workflow
 
 actor = acting_user()
 st.title("Runs")
 show_flash()
+open_linked("run", "runs_open")
 
 polling = bool(perform(lambda s: runs.has_active_runs(s, actor)))
 
@@ -23,19 +29,19 @@ def live() -> None:
     if table.empty:
         st.info("No runs yet. Start one from a job on the Jobs page.", icon=":material/work:")
         return
-    if polling and not table.status.isin(runs.ACTIVE).any():
+    if polling and not table.status.isin(runs.WorkStatus.ACTIVE).any():
         st.rerun()  # the last active run ended: redraw once, without the timer
     runs_table(table)
-    # Labels hold nothing that changes (not the status): a select box keeps showing the label
-    # it first drew for the chosen option.
-    labels = {row.id: f"{row.job} · started {row.created_at:%Y-%m-%d %H:%M:%S}"
-              for row in table.itertuples()}
-    chosen = st.selectbox("Open run", list(labels), format_func=labels.get, key="runs_open")
+    chosen = chosen_run(table)
     detail = perform(lambda s: runs.run_detail(s, actor, chosen))
     if detail is not None:
         run_metrics(detail.run)
+        cost_views.work_cost(actor, run_id=detail.run.id)
         run_actions(actor, detail.run)
-        run_detail_tabs(detail)
+        finished_run_flags(actor, detail.run)
+        st.subheader("Workflow", divider="gray")
+        run_workflow(actor, detail.run.id, detail.run.job_id)
+        url_errors(detail)
 
 
 live()

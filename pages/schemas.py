@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from core import schemas
+from core.scraping import schemas
 from ui.auth import acting_user
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
 from ui.schema_form import schema_form
+from ui.text import plain
 
 actor = acting_user()
 st.title("Extractor schemas")
@@ -45,8 +46,8 @@ if detail is None:
 edit, try_it, versions = st.tabs(["Edit", "Try it", f"Versions ({len(detail.versions)})"])
 with edit:
     if detail.used_by_jobs:
-        st.info(f"Used by {', '.join(detail.used_by_jobs)}: saving makes version "
-                f"{max(detail.versions) + 1}; those jobs keep v{detail.version}.")
+        st.info(f"Used by {plain(', '.join(detail.used_by_jobs))}: saving makes version "
+                f"{plain(max(detail.versions) + 1)}; those jobs keep v{plain(detail.version)}.")
     if detail.can_change:
         edited = schema_form(f"schemas_edit_{detail.id}", detail, "Save changes")
         saved = edited and perform(lambda s: schemas.update_schema(s, actor, detail.id, edited))
@@ -54,7 +55,7 @@ with edit:
             rerun_with(f"Saved as version {saved.schema.version}." if saved.new_version
                        else "Saved.", schemas_open=saved.schema.id)
     else:
-        st.caption(f"Read-only: owned by {detail.owner_email}.")
+        st.caption(f"Read-only: owned by {plain(detail.owner_email)}.")
         st.json(detail.definition)
     copy, delete = st.columns(2)
     if actor.can_write and copy.button("Duplicate", key="schemas_duplicate"):

@@ -7,6 +7,7 @@ from core.seo import reports
 from ui import seo_views as view
 from ui.auth import acting_user
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash
+from ui.workflow_views import WorkflowRef, live_workflow_panel
 
 actor = acting_user()
 st.title("SEO audit")
@@ -43,10 +44,10 @@ report = summary and perform(lambda s: reports.report_view(s, actor, summary.id)
 if not report:
     st.stop()
 view.score_header(report)
-tab_report, tab_history, tab_compare, tab_export = st.tabs(
-    ["Report", "History", "Compare", "Export"])
+tab_report, tab_history, tab_compare, tab_export, tab_workflow = st.tabs(
+    ["Report", "History", "Compare", "Export", "Workflow"])
 with tab_report:
-    if report.summary.status == "completed":
+    if report.summary.status == reports.WorkStatus.COMPLETED:
         view.fix_first(actor, report, actor.can_write)
     view.other_audits(report)
 with tab_history:
@@ -58,3 +59,5 @@ with tab_compare:
     view.diff_view(actor, report.summary, history)
 with tab_export:
     view.export_buttons(actor, report.summary)
+with tab_workflow:
+    live_workflow_panel(actor, WorkflowRef.audit(report.summary.id), "seo_audit_wf")

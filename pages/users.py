@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from core import users
+from core.accounts import users
 from ui.auth import acting_user
 from ui.messages import form_key, perform, renew_form, rerun_with, show_flash, succeeded
 from ui.runtime import transaction
+from ui.text import plain
+from ui.vocabulary import ROLE
 
 actor = acting_user()
 st.title("Users")
@@ -14,7 +16,7 @@ show_flash()
 with st.expander(":material/person_add: New user"), st.form(form_key("users_new")):
     email = st.text_input("Email")
     name = st.text_input("Name")
-    role = st.selectbox("Role", users.ROLE_CHOICES, index=1)
+    role = st.selectbox("Role", list(ROLE), index=1, format_func=lambda r: ROLE[r].label)
     password = st.text_input("Password", type="password", help="Leave empty to generate one.")
     if st.form_submit_button("Create user", type="primary"):
         secret = password or users.generate_password()
@@ -40,8 +42,8 @@ chosen = st.selectbox("Manage user", others + [actor.email], key="users_manage")
 user_id, row = emails[chosen], table[table.email == chosen].iloc[0]
 role_col, status_col, password_col = st.columns(3)
 with role_col:
-    new_role = st.selectbox("Role", users.ROLE_CHOICES, key=f"users_role_{user_id}",
-                            index=users.ROLE_CHOICES.index(row.role))
+    new_role = st.selectbox("Role", list(ROLE), key=f"users_role_{user_id}",
+                            index=list(ROLE).index(row.role), format_func=lambda r: ROLE[r].label)
     if st.button("Change role", key="users_change_role"):
         if succeeded(lambda s: users.change_role(s, actor, user_id, new_role)):
             st.rerun()
@@ -52,7 +54,7 @@ with status_col:
             if succeeded(lambda s: users.suspend(s, actor, user_id, reason)):
                 st.rerun()
     else:
-        st.caption(f"Suspended: {row.suspension_reason}")
+        st.caption(f"Suspended: {plain(row.suspension_reason)}")
         if st.button("Reinstate", key="users_reinstate"):
             if succeeded(lambda s: users.reinstate(s, actor, user_id)):
                 st.rerun()
@@ -60,4 +62,5 @@ with password_col:
     if st.button("Reset password", key="users_reset"):
         new_password = perform(lambda s: users.reset_password(s, actor, user_id))
         if new_password:
-            st.success(f"New password for {chosen} (shown once): `{new_password}`")
+            st.success(f"New password for {plain(chosen)} (shown once):")
+            st.code(new_password, language=None)

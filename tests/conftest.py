@@ -1,5 +1,7 @@
-"""Shared fixtures. Every service test runs on SQLite and, when ``TEST_DATABASE_URL`` is set, on
-PostgreSQL too (a fresh database per test session; tables emptied after each test).
+"""Shared fixtures. Every service test runs on SQLite and on PostgreSQL (a fresh database per
+test session; tables emptied after each test). The PostgreSQL variants need ``TEST_DATABASE_URL``:
+without it they are collected and reported as skipped, with that reason. A test that only makes
+sense on some backends says so: ``@pytest.mark.backends("postgresql")``.
 
 With ``TEST_DATABASE_URL`` set, an unreachable PostgreSQL fails the run: it never skips.
 """
@@ -9,28 +11,37 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+# Some machines set PYTHONDONTWRITEBYTECODE: every worker, CLI and app process a test starts
+# would then compile the project's modules again (~0.2 s of CPU each, hundreds of processes).
+# The suite's processes keep their bytecode in __pycache__ as any checkout does (git ignores it).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from core.access import Actor
+from core.platform.access import Actor
 from core.cli import main
-from core.database import Database, open_database
-from core.errors import ScrapeDeckError
-from core.settings import get_settings
-from core.users import actor_of
-from core.passwords import hash_password
+from core.platform.database import Database, open_database
+from core.platform.errors import ScrapeDeckError
+from core.platform.settings import get_settings
+from core.accounts.users import actor_of
+from core.accounts.passwords import hash_password
 from db.migrate import upgrade
 from db.models import Base, ScrapingJob, User
+from tests.fixtures.agent_server import AgentServer
 from tests.fixtures.seo_server import SeoSiteServer
 from tests.fixtures.server import FixtureServer
 
 PASSWORD = "correct-horse-1"
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+BACKENDS = ("sqlite", "postgresql")
+NO_POSTGRESQL = "PostgreSQL variant: set TEST_DATABASE_URL to run it"
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +97,8 @@ def _empty_tables(database: Database) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "postgresql" and not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip(NO_POSTGRESQL)
     if request.param == "sqlite":
         path = tmp_path / "scrapedeck.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -186,6 +199,13 @@ def seo_site() -> Iterator[SeoSiteServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def agent_server() -> Iterator[AgentServer]:
+    """Agents good and bad on 127.0.0.1 (tests/fixtures/agent_server.py)."""
+    with AgentServer() as server:
+        yield server
+
+
 @pytest.fixture
 def local_fetching(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fixture site is on 127.0.0.1; no politeness delay in tests."""
@@ -214,6 +234,49 @@ def make_job(db, site) -> Callable[..., uuid.UUID]:  # type: ignore[no-untyped-d
             session.flush()
             return job.id
     return make
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, nothing in it since ``alembic upgrade head`` (for tests
+    that migrate it down and up again, or read what a migration wrote)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        upgrade(url)
+        yield url
+        return
+    with migrated_postgres_database("scrapedeck_fresh") as url:
+        yield url
+
+
+def slow_pages_job(session, owner, site: str, *, name: str = "slow pages",
+                   **options) -> uuid.UUID:  # type: ignore[no-untyped-def]
+    """A job over 20 fixture pages that each take 0.3 s, one at a time: long enough for a
+    budget, a plan or a cap to stop its run midway. ``options`` add to the job's options."""
+    urls = [f"{site}/slow?s=0.3&i={i}" for i in range(20)]
+    job = ScrapingJob(user_id=owner.id, name=name, target_url=urls[0], target_urls=urls,
+                      pagination_type="none", pagination={},
+                      config_package={"version": 1, "container": "body",
+                                      "fields": {"title": {"selector": "h1"}}},
+                      options={"max_pages": 50, "concurrency": 1, **options})
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.backends("postgresql")``: the test gets only those ``database_url``
+    variants (a parametrize mark, so it runs before the fixture's own parametrisation)."""
+    marker = metafunc.definition.get_closest_marker("backends")
+    if marker is None:
+        return
+    unknown = set(marker.args) - set(BACKENDS)
+    if unknown or not marker.args or "database_url" not in metafunc.fixturenames:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: backends{marker.args} needs "
+                                f"names from {BACKENDS} and a test that uses database_url")
+    metafunc.definition.add_marker(
+        pytest.mark.parametrize("database_url", list(marker.args), indirect=True))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out. Passwords are checked by ``core.auth`` against the users table (every
+"""Sign-in and sign-out. Passwords are checked by ``core.accounts.auth`` against the users table (every
 attempt recorded, lockouts enforced); streamlit-authenticator keeps the signed JWT cookie that
 signs a returning browser back in. The database stays the source of truth: a suspended or
 deleted user's cookie signs nobody in."""
@@ -8,16 +8,13 @@ from __future__ import annotations
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core import auth, users
-from core.access import Actor
-from core.errors import AuthError
-from core.settings import get_settings
-from core.setup import cookie_signing_key
+from core.accounts import auth, users
+from core.platform.access import Actor
+from core.platform.errors import AuthError
+from core.platform.settings import get_settings
+from core.accounts.setup import cookie_signing_key
 from ui.runtime import transaction
-
-# Keys streamlit-authenticator reads and writes; ours are prefixed "signin_".
-_LIB_KEYS = ("authentication_status", "username", "name", "email", "roles")
-
+from ui.text import plain
 
 def _authenticator() -> stauth.Authenticate:
     settings = get_settings()
@@ -105,11 +102,11 @@ def sign_in_form() -> None:
                       autocomplete="current-password")
         st.form_submit_button("Sign in", type="primary", on_click=_submit_sign_in)
     if st.session_state.get("signin_error"):
-        st.error(st.session_state["signin_error"], icon=":material/lock:")
+        st.error(plain(st.session_state["signin_error"]), icon=":material/lock:")
 
 
 def sidebar_account(actor: Actor) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{actor.name}** · {actor.role}")
+        st.caption(f"Signed in as **{plain(actor.name)}** · {plain(actor.role)}")
         st.text(actor.email)  # plain text: markdown would turn it into a mailto link
         st.button("Sign out", key="signin_sign_out_button", on_click=_request_sign_out)

@@ -9,24 +9,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import builds, runs
-from core.access import Actor
-from core.builds import BuildDetail, BuildInput
-from ui.messages import perform, rerun_with
+from core.builder import builds
 
-STATUS_ICONS = {"pending_analysis": ":material/travel_explore:",
-                "generating_samples": ":material/science:",
-                "pending_user_feedback": ":material/rate_review:",
-                "processing_feedback": ":material/sync:",
-                "confirmed": ":material/verified:", "failed": ":material/error:"}
-STATUS_TEXT = {
-    "pending_analysis": "Fetching the samples and analysing them…",
-    "generating_samples": "Running the proposed package on every sample…",
-    "pending_user_feedback": "Check the samples below: correct what is wrong, or confirm.",
-    "processing_feedback": "Applying your corrections…",
-    "confirmed": "Confirmed: the package is final and remembered in the knowledge base.",
-    "failed": "The build failed.",
-}
+from core.scraping import runs
+from core.platform.access import Actor
+from core.builder.builds import BuildDetail, BuildInput
+from ui.messages import perform, rerun_with
+from ui.text import plain
+from ui.vocabulary import BUILD_STATUS, BuildStatus
 KEEP, DROP, WRONG = "keep", "drop", "mark wrong"
 
 
@@ -39,19 +29,29 @@ def new_build_form(key: str) -> BuildInput | None:
                             placeholder="https://shop.example/catalog?page=1")
         files = st.file_uploader("…or sample pages saved as HTML", type=["html", "htm"],
                                  accept_multiple_files=True, key=f"{key}_files")
+        render, wait_for = st.columns([1, 2])
+        render = render.toggle("Render JavaScript", key=f"{key}_render",
+                               help="Open every sample URL in Chromium first, for pages whose "
+                               "records a script adds (found by itself when the HTML is empty)")
+        wait_for = wait_for.text_input("Wait for (CSS selector, optional)", key=f"{key}_wait",
+                                       placeholder="ul.products li",
+                                       help="Rendering waits until this is on the page")
         if not st.form_submit_button("Start build", type="primary", icon=":material/build:"):
             return None
     return BuildInput(objective=objective, urls=urls.splitlines(),
-                      files=[(f.name, f.getvalue()) for f in files or []])
+                      files=[(f.name, f.getvalue()) for f in files or []], render=render,
+                      wait_for=wait_for or None)
 
 
 def status_label(status: str) -> str:
-    """'pending_user_feedback' → 'Pending user feedback' (the table and the heading agree)."""
+    """'pending_user_feedback' → 'Pending user feedback' (event and step names, which have no
+    table of words)."""
     return status.replace("_", " ").capitalize()
 
 
 def builds_table(table: pd.DataFrame) -> None:
-    shown = table.drop(columns="id").assign(status=table.status.map(status_label))
+    shown = table.drop(columns="id").assign(
+        status=table.status.map(lambda status: BUILD_STATUS[status].label))
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "objective": st.column_config.TextColumn("Objective", width="large"),
         "status": st.column_config.TextColumn("Status", width="medium"),
@@ -62,23 +62,24 @@ def builds_table(table: pd.DataFrame) -> None:
 
 
 def build_status(build: BuildDetail) -> None:
-    st.subheader(f"{STATUS_ICONS.get(build.status, '')} {status_label(build.status)}")
+    look = BUILD_STATUS[build.status]
+    st.subheader(f"{look.icon} {plain(look.label)}")
     count = len(build.urls) + len(build.uploads)
-    st.caption(f"“{build.objective}” · iteration {build.iteration} · "
-               f"{count} sample{'s' if count != 1 else ''}")
+    st.caption(f"“{plain(build.objective)}” · iteration {plain(build.iteration)} · "
+               f"{plain(count)} sample{'s' if count != 1 else ''}")
     if build.working:
-        st.info(STATUS_TEXT[build.status], icon=":material/hourglass_top:")
-    elif build.status != "failed":
-        st.caption(STATUS_TEXT[build.status])
+        st.info(plain(look.text), icon=":material/hourglass_top:")
+    elif build.status != BuildStatus.FAILED:
+        st.caption(plain(look.text))
     if build.error_message:
-        st.error(build.error_message, icon=":material/error:")
+        st.error(plain(build.error_message), icon=":material/error:")
     for note in build.notes:
         if note.startswith("Started from the knowledge base"):
-            st.success(note, icon=":material/auto_awesome:")
+            st.success(plain(note), icon=":material/auto_awesome:")
     other = [n for n in build.notes if not n.startswith("Started from the knowledge base")]
     if other:
         with st.expander(f"Notes from the analysis ({len(other)})"):
-            st.markdown("\n".join(f"- {n}" for n in other))
+            st.markdown("\n".join(f"- {plain(n)}" for n in other))
 
 
 def samples(build: BuildDetail) -> None:
@@ -88,26 +89,58 @@ def samples(build: BuildDetail) -> None:
         return
     st.markdown("**Samples**: each field's value on every sample page (the first record of a "
                 "list page), and on how many samples it was found.")
-    pages = {p["label"]: st.column_config.TextColumn(p["label"], help=p["url"])
+    pages = {p["label"]: st.column_config.TextColumn(p["label"], help=plain(p["url"]))
              for p in (build.report or {}).get("pages", [])}
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "field": "Field", "kind": "Kind", "hit_rate": "Found on",
         "flagged": st.column_config.TextColumn("Flag", width="medium"), **pages})
     flagged = table[table.flagged != ""]
     for row in flagged.itertuples():
-        st.warning(f"**{row.field}** was found on {row.hit_rate} samples only: mark it wrong, "
+        st.warning(f"**{plain(row.field)}** was found on {plain(row.hit_rate)} samples only: "
+                   "mark it wrong, "
                    "or paste a value it should have.", icon=":material/flag:")
     for url, problem in ((build.report or {}).get("errors") or {}).items():
-        st.warning(f"{url} could not be extracted: {problem}", icon=":material/warning:")
+        st.warning(f"{plain(url)} could not be extracted: {plain(problem)}",
+                   icon=":material/warning:")
     counts = (build.report or {}).get("record_counts", {})
     if counts:
-        st.caption("Records per page: " + ", ".join(
-            f"{p['label']}: {counts.get(p['url'], 0)}" for p in build.report["pages"]))
+        st.caption("Records per page: " + plain(", ".join(
+            f"{p['label']}: {counts.get(p['url'], 0)}" for p in build.report["pages"])))
         _records(build)
+    _next_page(build)
+    _detail_pages(build)
     with st.expander("Proposed JSON Schema and config package"):
         schema, package = st.columns(2)
         schema.json(build.schema or {})
         package.json(build.package or {})
+
+
+def _detail_pages(build: BuildDetail) -> None:
+    """Fields read on each record's own page: their values on the pages the build looked at."""
+    detail = (build.report or {}).get("detail")
+    if not detail:
+        return
+    st.text(f"Read on each record's own page (its '{detail['link']}' link): "
+            + ", ".join(detail["fields"]))
+    table = pd.DataFrame({"page": detail["pages"], **{
+        name: ["—" if v is None else str(v) for v in values]
+        for name, values in detail["fields"].items()}})
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _next_page(build: BuildDetail) -> None:
+    """Page 2 of a list, read with the package (the pagination the build found)."""
+    preview = (build.report or {}).get("next_page")
+    if not preview:
+        return
+    if preview.get("error"):
+        st.warning("Page 2 could not be read:", icon=":material/warning:")
+        st.text(f"{preview['url']}: {preview['error']}")
+        return
+    st.text(f"Page 2 ({preview['url']}): {preview['count']} records with this package; "
+            "the first ones:")
+    st.dataframe(pd.DataFrame(preview.get("records") or []).astype(str), hide_index=True,
+                 width="stretch")
 
 
 def _records(build: BuildDetail) -> None:
@@ -121,7 +154,7 @@ def _records(build: BuildDetail) -> None:
         st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
                      column_config=_record_columns(build))
         if total > shown:
-            st.caption(f"The first {shown} of {total} records.")
+            st.caption(f"The first {plain(shown)} of {plain(total)} records.")
 
 
 def _record_columns(build: BuildDetail) -> dict[str, Any]:
@@ -129,9 +162,9 @@ def _record_columns(build: BuildDetail) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in build.field_names:
         kind = builds.field_kind(build.schema, build.package, name)
-        if kind == "image":
+        if kind == builds.FieldKind.IMAGE:
             columns[name] = st.column_config.ImageColumn(name)
-        elif kind == "url":
+        elif kind == builds.FieldKind.URL:
             columns[name] = st.column_config.LinkColumn(name)
     return columns
 
@@ -141,7 +174,7 @@ def feedback(actor: Actor, build: BuildDetail, model: bool) -> None:
     st.markdown("**Corrections**")
     with st.form(f"builder_fields_{build.id}_{build.iteration}"):
         for column, title in zip(st.columns([2, 1, 1]), ("Field name", "Kind", "Action")):
-            column.caption(title)
+            column.caption(plain(title))
         ops = [op for name in build.field_names for op in _field_row(build, name)]
         if st.form_submit_button("Apply corrections", icon=":material/edit:"):
             _send(actor, build, ops)
@@ -218,7 +251,7 @@ def iterations(actor: Actor, build: BuildDetail) -> None:
 
 def confirm(actor: Actor, build: BuildDetail) -> None:
     """Confirm the current package (below the samples and corrections it is judged by)."""
-    if build.status == "pending_user_feedback" and build.can_change:
+    if build.status == BuildStatus.PENDING_USER_FEEDBACK and build.can_change:
         if st.button("Confirm this package", type="primary", icon=":material/verified:",
                      key="builder_confirm"):
             if perform(lambda s: builds.confirm_build(s, actor, build.id)):
@@ -228,7 +261,7 @@ def confirm(actor: Actor, build: BuildDetail) -> None:
 def next_steps(actor: Actor, build: BuildDetail) -> None:
     """Once confirmed: make a schema and a job, then start a run (the next thing to do, so the
     page shows it above the samples)."""
-    if build.status != "confirmed" or not build.can_change:
+    if build.status != BuildStatus.CONFIRMED or not build.can_change:
         return
     if build.job_id is None:
         if st.button("Create schema and job", type="primary", icon=":material/work:",

@@ -13,11 +13,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import jobs
-from core.errors import ValidationError
-from core.jobs import JobDetail, JobInput, JobOptions
-from core.schedule import zone_names
-from core.settings import get_settings
+from core.scraping import jobs
+from core.platform.errors import ValidationError
+from core.scraping.jobs import JobDetail, JobInput, JobOptions, PaginationType
+from core.platform.schedule import zone_names
+from core.platform.settings import get_settings
+from ui.text import plain
+from ui.vocabulary import PAGINATION_TYPE
 
 STARTER_PACKAGE = {
     "version": 1,
@@ -29,8 +31,6 @@ STARTER_PACKAGE = {
                 "transforms": ["absolute_url"]},
     },
 }
-PAGINATION_LABELS = {"none": "None (the package's, if it has one)", "next_button": "Next button",
-                     "url_pattern": "URL pattern"}
 TIME_FORMAT = "%a %Y-%m-%d %H:%M %Z"
 
 SchemaChoices = dict[uuid.UUID | None, str]
@@ -64,13 +64,16 @@ def job_form(key: str, schemas: SchemaChoices, current: JobDetail | None = None,
                              help="The job keeps this exact version until you pick another.")
     package = st.text_area("Config package (JSON)", height=300, key=f"{key}_package",
                            value=json.dumps(current.config_package if current else STARTER_PACKAGE,
-                                            indent=2))
+                                            indent=2),
+                           help='Add "detail": {"link": "url", "fields": {"sku": {"selector": '
+                           '".sku"}}, "max_pages": 200} to follow each record\'s link and read '
+                           "more fields on its own page (one level, each page once per run).")
     st.markdown("**Pages and fetching**")
     pagination_type, pagination = _pagination_fields(key, current)
     options = _option_fields(key, current.options if current else JobOptions())
     st.markdown("**Schedule**")
     cron, zone = _schedule_fields(key, current)
-    if not st.button(submit_label, type="primary", key=f"{key}_save"):
+    if not st.button(plain(submit_label), type="primary", key=f"{key}_save"):
         return None
     return JobInput(name=name, description=description, target_urls=urls.splitlines(),
                     extractor_schema_id=schema_id, config_package=package,
@@ -79,17 +82,18 @@ def job_form(key: str, schemas: SchemaChoices, current: JobDetail | None = None,
 
 
 def _pagination_fields(key: str, current: JobDetail | None) -> tuple[str, dict[str, Any]]:
-    kinds = list(PAGINATION_LABELS)
-    kind = st.radio("Pagination", kinds, format_func=PAGINATION_LABELS.get, horizontal=True,
+    kinds = list(PaginationType)
+    kind = st.radio("Pagination", kinds, format_func=lambda kind: PAGINATION_TYPE[kind].label,
+                    horizontal=True,
                     index=kinds.index(current.pagination_type) if current else 0,
                     key=f"{key}_pagination",
                     help="Set here, it replaces the config package's pagination.")
     saved = current.pagination if current and current.pagination_type == kind else {}
-    if kind == "next_button":
+    if kind == PaginationType.NEXT_BUTTON:
         selector = st.text_input("Next-link selector", value=saved.get("selector", ""),
                                  placeholder="a.next", key=f"{key}_next_selector")
         return kind, {**saved, "selector": selector}
-    if kind == "url_pattern":
+    if kind == PaginationType.URL_PATTERN:
         pattern = st.text_input("URL pattern (with {page})", value=saved.get("pattern", ""),
                                 placeholder="https://shop.example/lamps?page={page}",
                                 key=f"{key}_pattern")
@@ -127,6 +131,16 @@ def _option_fields(key: str, options: JobOptions) -> dict[str, Any]:
     values["user_agent"] = st.text_input("User agent (empty: the default)",
                                          value=options.user_agent, key=f"{key}_user_agent",
                                          placeholder=get_settings().user_agent)
+    charge, items = st.columns(2)
+    values["max_charge_usd"] = charge.number_input(
+        "Max charge per run (USD, 0: no cap)", min_value=0.0, step=0.01, format="%.2f",
+        value=float(options.max_charge_usd), key=f"{key}_max_charge",
+        help="The run stops (keeping what it found) at the first heartbeat its cost reaches "
+             "this.")
+    values["max_items_per_run"] = items.number_input(
+        "Max items per run (0: no cap)", min_value=0, step=1,
+        value=int(options.max_items_per_run), key=f"{key}_max_items",
+        help="The run stops once it has stored this many new items.")
     return values
 
 
@@ -150,7 +164,7 @@ def schedule_preview(cron: str, zone: str) -> None:
     try:
         times = jobs.preview_schedule(cron, zone)
     except ValidationError as exc:
-        st.warning(str(exc), icon=":material/schedule:")
+        st.warning(plain(str(exc)), icon=":material/schedule:")
         return
     st.table(pd.DataFrame({"Next 5 runs": [t.strftime(TIME_FORMAT) for t in times]}))
 
@@ -161,5 +175,6 @@ def job_summary(detail: JobDetail) -> None:
     schema.metric("Extractor schema", f"{detail.schema_name} v{detail.schema_version}"
                   if detail.schema_name else "none")
     upcoming = f"{detail.next_runs[0]:%d %b, %H:%M}" if detail.next_runs else "not scheduled"
-    next_run.metric(f"Next run ({detail.schedule_timezone})", upcoming)
-    st.caption(f"Owner {detail.owner_email} · updated {detail.updated_at:%Y-%m-%d %H:%M} UTC")
+    next_run.metric(f"Next run ({plain(detail.schedule_timezone)})", upcoming)
+    st.caption(f"Owner {plain(detail.owner_email)} · updated {detail.updated_at:%Y-%m-%d %H:%M} "
+               "UTC")

@@ -4,17 +4,19 @@ price table (editable by admins) and the user's recent model costs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from core.ledger import ModelCalls
 from core.llm.prices import EDITABLE_COLUMNS
 from core.llm.providers import ProviderView
+from ui.text import plain
+from ui.vocabulary import CONNECTION_STATUS, ConnectionStatus
 
 DEFAULTS = {"name": "OpenAI", "base_url": "https://api.openai.com/v1", "model": "gpt-4o-mini"}
-TEST_ICONS = {"never": ":material/help:", "testing": ":material/sync:",
-              "ok": ":material/check_circle:", "failed": ":material/error:"}
 PRICE_COLUMNS = {
     "provider": st.column_config.TextColumn("Provider", max_chars=60),
     "model_pattern": st.column_config.TextColumn(
@@ -66,8 +68,8 @@ def provider_form(key: str, current: ProviderView | None, default_timeout: float
 
 
 def provider_summary(view: ProviderView) -> None:
-    st.markdown(f"**{view.name}** · `{view.model}` · {view.base_url}")
-    st.caption(f"API key: {view.key} · timeout {view.timeout_seconds:g} s")
+    st.markdown(f"**{plain(view.name)}** · {plain(view.model)} · {plain(view.base_url)}")
+    st.caption(f"API key: {plain(view.key)} · timeout {view.timeout_seconds:g} s")
     if not view.key_readable:
         st.warning("Your saved API key can no longer be read (the server's secret key "
                    "changed). Enter it again in the form below.", icon=":material/key_off:")
@@ -75,14 +77,15 @@ def provider_summary(view: ProviderView) -> None:
 
 def connection_status(view: ProviderView) -> None:
     """The last connection test: never run, running, or its outcome and when."""
-    if view.test_status == "never":
-        st.caption("Not tested yet.")
+    look = CONNECTION_STATUS[view.test_status]
+    if view.test_status == ConnectionStatus.NEVER:
+        st.caption(plain(f"{look.label}."))
     elif view.testing:
-        st.info("Testing the connection…", icon=TEST_ICONS["testing"])
+        st.info(plain(look.label), icon=look.icon)
     else:
         when = f" ({view.tested_at:%Y-%m-%d %H:%M:%S} UTC)" if view.tested_at else ""
-        show = st.success if view.test_status == "ok" else st.error
-        show(f"{view.test_message}{when}", icon=TEST_ICONS[view.test_status])
+        show = st.success if view.test_status == ConnectionStatus.OK else st.error
+        show(f"{view.test_message}{when}", icon=look.icon)
 
 
 def price_table(table: pd.DataFrame, editable: bool) -> list[dict[str, Any]] | None:
@@ -99,20 +102,20 @@ def price_table(table: pd.DataFrame, editable: bool) -> list[dict[str, Any]] | N
     return edited[EDITABLE_COLUMNS].to_dict("records")
 
 
-def recent_costs(table: pd.DataFrame) -> None:
-    if table.empty:
+def recent_costs(recent: ModelCalls) -> None:
+    """The ledger's latest model calls and their totals (added up by the ledger, not here)."""
+    if not recent.calls:
         st.caption("No model calls yet.")
         return
-    priced, calls = table.cost_usd.dropna(), len(table)
-    total = priced.sum()
-    cost = f"${total:.6f}" if total < 0.01 else f"${total:,.4f}"
-    st.caption(f"Latest {calls} call{'s' if calls != 1 else ''}: "
-               f"{int(table.input_tokens.sum()):,} input and "
-               f"{int(table.output_tokens.sum()):,} output tokens, {cost}.")
-    if len(priced) < calls:
+    calls, total = len(recent.calls), recent.cost_usd
+    cost = f"${total:.6f}" if total < Decimal("0.01") else f"${total:,.4f}"
+    st.caption(f"Latest {calls:,} call{'s' if calls != 1 else ''}: "
+               f"{recent.input_tokens:,} input and {recent.output_tokens:,} output tokens, "
+               f"{plain(cost)}.")
+    if recent.unpriced:
         st.caption("Some models have no price: their tokens are counted, not their cost. "
                    "An admin can add one in the price table above.")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.dataframe(recent.table(), hide_index=True, width="stretch", column_config={
         "occurred_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
         "provider": "Provider", "model": "Model",
         "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),

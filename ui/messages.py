@@ -1,7 +1,8 @@
 """Running a service call for the user: one transaction, and the outcome shown on the page.
 
 A ``ScrapeDeckError`` rolls the whole transaction back (nothing half-written) and is shown as
-its message; anything else is a bug and surfaces as one.
+its message; anything else is a bug and surfaces as one. Messages are shown as plain text: they
+quote what users and sites wrote (names, URLs, headers), which must never render as Markdown.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import TypeVar
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from core.errors import ScrapeDeckError
+from core.platform.errors import ScrapeDeckError
 from ui.runtime import transaction
+from ui.text import plain
 
 T = TypeVar("T")
 
@@ -24,10 +26,10 @@ def perform(action: Callable[[Session], T], success: str = "") -> T | None:
         with transaction() as session:
             result = action(session)
     except ScrapeDeckError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(str(exc)), icon=":material/error:")
         return None
     if success:
-        st.success(success, icon=":material/check_circle:")
+        st.success(plain(success), icon=":material/check_circle:")
     return result
 
 
@@ -52,7 +54,7 @@ def show_flash() -> None:
     message = st.session_state.pop("flash_message", None)
     slot = st.container()  # always drawn, so the widgets below keep their place (and state)
     if message:
-        slot.success(message, icon=":material/check_circle:")
+        slot.success(plain(message), icon=":material/check_circle:")
 
 
 def form_key(prefix: str) -> str:

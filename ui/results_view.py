@@ -11,22 +11,54 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import exports
-from core.access import Actor
-from core.results import (CONFIDENCE, FETCHED_AT, ID, META_COLUMNS, SOURCE_URL, FieldFilter,
-                          FillRates, ResultDetail, ResultsPage)
+from core.scraping import exports
+from core.platform.access import Actor
+from core.scraping.results import (CONFIDENCE, FETCHED_AT, ID, META_COLUMNS, SOURCE_URL, FieldFilter,
+                                   FillRates, ResultDetail, ResultQuery, ResultsPage)
+from core.scraping.runs import RunSummary
 from ui.messages import perform
+from ui.run_views import already_stored_text, run_name
+from ui.text import plain
+from ui.vocabulary import EXPORT_FORMAT, FILE_STATUS, WORK_STATUS, FileStatus
 
 PAGE_SIZES = (25, 50, 100, 250)
 SORT_LABELS = {FETCHED_AT: "Fetched at", CONFIDENCE: "Confidence", SOURCE_URL: "Source URL"}
-FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "jsonl": "JSON Lines", "xlsx": "Excel",
-                 "parquet": "Parquet"}
+RAW_CSV_HELP = ("Off (the default): a cell starting with =, +, -, @, a tab or a carriage return "
+                "gets a leading ' so a spreadsheet shows it as text instead of running it as a "
+                "formula. On: every cell exactly as scraped; open such a file only if you trust "
+                "the site.")
 MAX_PAGE_BARS = 40  # more pages than this: show how many pages yielded how many items
 
 
 def run_labels(runs: pd.DataFrame) -> dict[uuid.UUID, str]:
-    return {row.id: f"{row.job} · {row.started:%Y-%m-%d %H:%M} · {row.status} · {row.items:,} items"
+    return {row.id: f"{row.job} · {row.started:%Y-%m-%d %H:%M} · "
+                    f"{WORK_STATUS[row.status].label.lower()} · {row.items:,} items"
             for row in runs.itertuples()}
+
+
+def scope(runs: pd.DataFrame, run_id: uuid.UUID, whole_job: bool) -> dict[str, uuid.UUID]:
+    """ResultQuery's scope: the chosen run, or every run of its job."""
+    return {"job_id": runs.set_index("id").at[run_id, "job_id"]} if whole_job else {"run_id": run_id}
+
+
+def describe(q: ResultQuery) -> str:
+    """What a query holds, in words: "all runs of this job · search “lamp” · colour is “blue” ·
+    sorted by price, lowest first"."""
+    parts = ["all runs of this job" if q.job_id is not None else "this run"]
+    if q.search.strip():
+        parts.append(f"search “{q.search.strip()}”")
+    parts += [f"{f.field} {'is' if f.exact else 'contains'} “{f.value}”" for f in q.filters]
+    if q.min_confidence > 0:
+        parts.append(f"confidence ≥ {q.min_confidence:.2f}")
+    by = SORT_LABELS.get(q.sort, q.sort)
+    parts.append(f"sorted by {by}, {'descending' if q.descending else 'ascending'}")
+    return " · ".join(parts)
+
+
+def nothing_text(q: ResultQuery) -> str:
+    if q.narrowed:
+        return "No results match the search and filters."
+    return "No results in this job yet." if q.job_id is not None else "No results in this run yet."
 
 
 def first_page() -> None:
@@ -70,16 +102,51 @@ def requested_page() -> int:
     return int(st.session_state.get("results_page", 1))
 
 
-def results_table(page: ResultsPage) -> None:
-    """Count, pager and the table (data columns first, then source URL, confidence, time)."""
+def open_linked_run(run_ids: list[uuid.UUID]) -> None:
+    """``?run=<id>`` (a link from the Runs page) selects that run, once."""
+    asked = st.query_params.get("run")
+    if asked is None:
+        return
+    del st.query_params["run"]
+    try:
+        run_id = uuid.UUID(asked)
+    except ValueError:
+        return
+    if run_id in run_ids:
+        _open_run(run_id)
+
+
+def _open_run(run_id: uuid.UUID) -> None:
+    st.session_state["results_run"] = run_id
+    st.session_state["results_whole_job"] = False
+    first_page()
+
+
+def where_items_are(run: RunSummary | None) -> None:
+    """On a run that found items an earlier run had stored: say where they are."""
+    if run is None or run.active or not run.already_stored:
+        return
+    first = run.already_stored[0]
+    st.info(f"{plain(already_stored_text(run, run.already_stored))} Items are stored once per "
+            "job: switch on “All runs of this job” to see them here, or open that run.",
+            icon=":material/inventory_2:")
+    st.button(plain(f"Open {run_name(first.created_at)}"), key="results_open_earlier",
+              on_click=_open_run, args=(first.id,), icon=":material/arrow_forward:")
+
+
+def results_table(page: ResultsPage) -> uuid.UUID | None:
+    """Count, pager and the table (data columns first, then source URL, confidence, time);
+    returns the result whose row was clicked."""
     count, pager = st.columns([3, 1])
     plural = "" if page.total == 1 else "s"
-    count.caption(f"{page.total:,} result{plural} · page {page.page:,} of {page.pages:,}")
+    count.caption(plain(f"{page.total:,} result{plural} · page {page.page:,} of {page.pages:,}"))
     st.session_state["results_page"] = page.page  # the last page, when filters shrank the list
     pager.number_input("Page", min_value=1, max_value=page.pages, key="results_page")
     data = [c for c in page.frame.columns if c not in META_COLUMNS]
-    st.dataframe(page.frame, hide_index=True, width="stretch",
-                 column_order=[*data, SOURCE_URL, CONFIDENCE, FETCHED_AT], column_config={
+    event = st.dataframe(
+        page.frame, hide_index=True, width="stretch", key="results_table", on_select="rerun",
+        selection_mode="single-row",
+        column_order=[*data, SOURCE_URL, CONFIDENCE, FETCHED_AT], column_config={
                      ID: None,
                      SOURCE_URL: st.column_config.LinkColumn("Source URL"),
                      CONFIDENCE: st.column_config.ProgressColumn(
@@ -87,21 +154,12 @@ def results_table(page: ResultsPage) -> None:
                      FETCHED_AT: st.column_config.DatetimeColumn(
                          "Fetched at", format="YYYY-MM-DD HH:mm:ss"),
                  })
-
-
-def _row_label(row: pd.Series) -> str:
-    # Nothing positional: a select box keeps showing the label it first drew for its value,
-    # so a label that changes with the sort order would go stale.
-    data = [v for k, v in row.items() if k not in META_COLUMNS and pd.notna(v)]
-    return f"{str(data[0] if data else row[SOURCE_URL])[:80]} · {str(row[ID])[:8]}"
-
-
-def pick_result(page: ResultsPage) -> uuid.UUID | None:
-    if page.frame.empty:
+    rows = [r for r in event.selection.rows if r < len(page.frame)]
+    if not rows:
+        if not page.frame.empty:
+            st.caption("Tick a row (its box on the left) to see that result in full.")
         return None
-    labels = {row[ID]: _row_label(row) for _, row in page.frame.iterrows()}
-    return st.selectbox("Open a result", list(labels), format_func=labels.get,
-                        key="results_open")
+    return page.frame[ID].iloc[rows[0]]
 
 
 def show_detail(detail: ResultDetail) -> None:
@@ -113,14 +171,14 @@ def show_detail(detail: ResultDetail) -> None:
     about.text(f"Confidence {detail.confidence:.2f}")
 
 
-def fill_rate_chart(fill: FillRates) -> None:
+def fill_rate_chart(fill: FillRates, q: ResultQuery) -> None:
     st.subheader("Fields filled")
     if fill.frame.empty:
-        st.caption("No results in this run yet.")
+        st.caption(nothing_text(q))
         return
     scope = (f"all {fill.total:,} results" if fill.sampled == fill.total
              else f"the latest {fill.sampled:,} of {fill.total:,} results")
-    st.caption(f"Share of results in which each field has a value, over {scope}.")
+    st.caption(f"Share of results in which each field has a value, over {plain(scope)}.")
     st.altair_chart(alt.Chart(fill.frame).mark_bar().encode(
         x=alt.X("share:Q", title="Filled", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])),
@@ -128,10 +186,10 @@ def fill_rate_chart(fill: FillRates) -> None:
         tooltip=["field", "filled", alt.Tooltip("share:Q", format=".1%")]))
 
 
-def items_chart(items: pd.DataFrame) -> None:
+def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
     st.subheader("Items per page")
     if items.empty:
-        st.caption("No results in this run yet.")
+        st.caption(nothing_text(q))
         return
     if len(items) <= MAX_PAGE_BARS:
         st.caption(f"Results extracted from each of the {len(items):,} pages.")
@@ -156,11 +214,11 @@ def _human_size(n_bytes: int) -> str:
 
 
 def _export_line(info: exports.ExportInfo) -> str:
-    made = f"{FORMAT_LABELS[info.format]} · {info.created_at:%Y-%m-%d %H:%M} UTC"
-    if info.status == "processing":
-        return f"{made} · preparing…"
-    if info.status == "failed":
-        return f"{made} · failed"
+    label = EXPORT_FORMAT[info.format].label + (" (raw values)" if info.raw_values else "")
+    held = describe(info.query) if info.query else "this run, in fetch order"
+    made = f"{label} · {held} · {info.created_at:%Y-%m-%d %H:%M} UTC"
+    if info.status != FileStatus.COMPLETED:
+        return f"{made} · {FILE_STATUS[info.status].label.lower()}"
     size = f"{info.row_count:,} rows · {_human_size(info.size_bytes or 0)}"
     if info.expired:
         return f"{made} · {size} · expired"
@@ -169,13 +227,14 @@ def _export_line(info: exports.ExportInfo) -> str:
 
 def _export_rows(actor: Actor, run_id: uuid.UUID, polling: bool) -> None:
     listed = perform(lambda s: exports.list_exports(s, actor, run_id)) or []
-    if polling and not any(info.status == "processing" for info in listed):
+    if polling and not any(info.status == FileStatus.PROCESSING for info in listed):
         st.rerun()  # all done: a full rerun draws the list again, without the timer
     for info in listed:
         line, action = st.columns([3, 1])
         line.text(_export_line(info))
-        if info.status == "failed":
-            line.error(info.error_message or "The export failed.", icon=":material/error:")
+        if info.status == FileStatus.FAILED:
+            line.error(plain(info.error_message or "The export failed."),
+                       icon=FILE_STATUS[FileStatus.FAILED].icon)
         if info.downloadable:
             found = perform(lambda s: exports.export_file(s, actor, info.id))
             if found is not None:
@@ -187,9 +246,25 @@ def _export_rows(actor: Actor, run_id: uuid.UUID, polling: bool) -> None:
         st.caption("No exports of this run yet.")
 
 
+def export_form(actor: Actor, run_id: uuid.UUID, query: ResultQuery) -> None:
+    """Format, raw values and the button; the file holds what the table shows, every page."""
+    st.caption(plain(f"The file holds every result the table shows, on every page: "
+                     f"{describe(query)}."))
+    fmt_box, button = st.columns([3, 1], vertical_alignment="bottom")
+    fmt = fmt_box.selectbox("Format", list(EXPORT_FORMAT), key="results_export_format",
+                            format_func=lambda fmt: EXPORT_FORMAT[fmt].label)
+    raw = fmt == exports.ExportFormat.CSV and st.checkbox(
+        "Raw values", key="results_export_raw", help=RAW_CSV_HELP)
+    if button.button("Export", type="primary", key="results_export"):
+        perform(lambda s: exports.start_export(s, actor, run_id, fmt, raw_values=raw,
+                                               query=query),
+                f"{EXPORT_FORMAT[fmt].label} export started; it appears below when ready.")
+    exports_list(actor, run_id)
+
+
 def exports_list(actor: Actor, run_id: uuid.UUID) -> None:
     """The run's exports; while one is being prepared, a fragment refreshes the list every 2 s
     (the rest of the page stays as it is) and stops once none is left processing."""
     listed = perform(lambda s: exports.list_exports(s, actor, run_id)) or []
-    polling = any(info.status == "processing" for info in listed)
+    polling = any(info.status == FileStatus.PROCESSING for info in listed)
     st.fragment(_export_rows, run_every=2 if polling else None)(actor, run_id, polling)

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from core.database import Database
-from core.processes import spawn_worker
-from core.settings import get_settings
-from core.setup import announce, initialise
+from core.platform.database import Database
+from core.platform.processes import spawn_worker
+from core.platform.settings import get_settings
+from core.accounts.setup import announce, initialise
 
 
 @st.cache_resource(show_spinner="Preparing the database…")

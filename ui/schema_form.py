@@ -6,7 +6,8 @@ import json
 
 import streamlit as st
 
-from core.schemas import SchemaDetail, SchemaInput
+from core.scraping.schemas import SchemaDetail, SchemaInput
+from ui.text import plain
 
 STARTER = {
     "type": "object",
@@ -40,7 +41,7 @@ def schema_form(key: str, current: SchemaDetail | None = None,
         is_public = public.checkbox(
             "Public", value=current.is_public if current else False,
             help="Everyone can read and use a public schema; only you and admins can change it.")
-        if not st.form_submit_button(submit_label, type="primary"):
+        if not st.form_submit_button(plain(submit_label), type="primary"):
             return None
     return SchemaInput(name=name, definition=definition, description=description,
                        strict_validation=strict_validation, allow_extra_fields=allow_extra_fields,

@@ -6,14 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.access import Actor
+from core.platform.access import Actor
 from core.seo import crawls
 from core.seo.crawls import CrawlDiff, CrawlReport, CrawlSummary
 from ui.messages import form_key, perform, renew_form, rerun_with
-from ui.run_views import STATUS_ICONS
-
-SEVERITY_ICONS = {"error": ":material/error:", "warning": ":material/warning:",
-                  "notice": ":material/info:"}
+from ui.text import plain
+from ui.vocabulary import SEVERITY, WORK_STATUS
+from vocabularies import WorkStatus
 
 
 def start_form(actor: Actor, limit: int, default_delay: float) -> None:
@@ -42,7 +41,8 @@ def _heading(key: str) -> str:
 
 
 def crawls_table(table: pd.DataFrame) -> None:
-    shown = table.drop(columns="id").assign(status=table.status.str.capitalize())
+    shown = table.drop(columns="id").assign(
+        status=table.status.map(lambda status: WORK_STATUS[status].label))
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         "start_url": st.column_config.TextColumn("Start URL", width="large"),
         "status": "Status", "pages": "Pages", "errors": "Errors", "findings": "Findings",
@@ -51,7 +51,8 @@ def crawls_table(table: pd.DataFrame) -> None:
 
 
 def progress(actor: Actor, crawl: CrawlSummary) -> None:
-    st.subheader(f"{STATUS_ICONS.get(crawl.status, '')} {crawl.start_url} — {crawl.status}")
+    look = WORK_STATUS[crawl.status]
+    st.subheader(f"{look.icon} {plain(crawl.start_url)} — {plain(look.label.lower())}")
     st.progress(crawl.progress_percent / 100,
                 text=f"{crawl.pages_crawled} of at most {crawl.max_pages} pages")
     pages, errors, findings, score = st.columns(4)
@@ -60,10 +61,13 @@ def progress(actor: Actor, crawl: CrawlSummary) -> None:
     findings.metric("Findings", crawl.findings_count)
     average = crawl.summary.get("average_score")
     score.metric("Average page score", "–" if average is None else f"{average}/100")
-    if crawl.error_message:
-        st.error(crawl.error_message, icon=":material/error:")
+    if crawl.status == WorkStatus.STOPPED_BUDGET:
+        st.warning(plain(look.text), icon=look.icon)
+        st.caption(plain(crawl.error_message or ""))
+    elif crawl.error_message:
+        st.error(plain(crawl.error_message), icon=":material/error:")
     for note in crawl.summary.get("not_checked", []):
-        st.caption(f"Not checked: {note}")
+        st.caption(f"Not checked: {plain(note)}")
     if crawl.active and not crawl.cancel_requested and st.button(
             "Cancel crawl", key="seo_crawl_cancel", icon=":material/stop:"):
         perform(lambda s: crawls.cancel_crawl(s, actor, crawl.id), "Cancel requested.")
@@ -99,8 +103,10 @@ def findings(table: pd.DataFrame) -> None:
         return
     for row in table.itertuples():
         label = f"{row.title} · {row.count} URL{'s' if row.count != 1 else ''}"
-        with st.expander(label, icon=SEVERITY_ICONS[row.severity]):
-            st.markdown(f"**{row.severity.title()}** · `{row.finding}` — {row.recommendation}")
+        severity = SEVERITY[row.severity]
+        with st.expander(plain(label), icon=severity.icon):
+            st.markdown(f"**{plain(severity.label)}** · {plain(row.finding)} — "
+                        f"{plain(row.recommendation)}")
             items = pd.DataFrame(row.evidence.get("items", []))
             st.dataframe(items, hide_index=True, width="stretch", column_config={
                 **{c: _heading(c) for c in items.columns},
@@ -133,7 +139,7 @@ def diff_view(diff: CrawlDiff) -> None:
     for title, table in (("New", diff.new), ("Fixed", diff.fixed),
                          ("Persisting", diff.persisting)):
         if not table.empty:
-            st.caption(title)
+            st.caption(plain(title))
             st.dataframe(table, hide_index=True, width="stretch",
                          column_order=["title", "url", "detail"], column_config={
                              "title": "Finding", "url": st.column_config.TextColumn(

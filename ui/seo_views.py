@@ -3,28 +3,21 @@ what to fix first, history and trend, the diff, ignoring findings, exports and t
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from core.access import Actor
+from core.platform.access import Actor
 from core.seo import report_export, reports
 from core.seo.reports import AuditRow, ReportSummary, ReportView
 from ui.messages import perform, rerun_with
-
-STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/sync:",
-                "completed": ":material/check_circle:", "failed": ":material/error:"}
+from ui.pdf_views import pdf_buttons
+from ui.text import plain
+from ui.vocabulary import WORK_STATUS, FileStatus, WorkStatus
 MAX_EVIDENCE_SHOWN = 100
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """Text from the audited page or a user, shown literally where Streamlit reads Markdown
-    (labels, captions): no link, image or emphasis can be smuggled in."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 # --- Picking a report ---------------------------------------------------------------------------
@@ -53,16 +46,16 @@ def _poll_status(actor: Actor, report_id: uuid.UUID) -> None:
     if not summary.active:
         st.rerun()  # finished: draw the report, without the timer
     what = "rendering and auditing" if summary.render else "fetching and auditing"
-    st.info(f"{summary.status.capitalize()}: {what} {summary.url}…", icon=STATUS_ICONS[
-        summary.status])
+    look = WORK_STATUS[summary.status]
+    st.info(plain(f"{look.label}: {what} {summary.url}…"), icon=look.icon)
 
 
 # --- The report --------------------------------------------------------------------------------
 
 def score_header(view: ReportView) -> None:
     summary = view.summary
-    if summary.status == "failed":
-        st.error(f"The audit failed: {summary.error}", icon=":material/error:")
+    if summary.status == WorkStatus.FAILED:
+        st.error(f"The audit failed: {plain(summary.error)}", icon=":material/error:")
         return
     score, issues, ignored, checked = st.columns(4)
     score.metric("SEO score", f"{summary.score}/100", help="Lighthouse's SEO weighting. Ignored "
@@ -92,14 +85,16 @@ def _audit_label(audit: AuditRow) -> str:
     count = len(audit.evidence)
     items = f" · {count} item{'' if count == 1 else 's'}" if count else ""
     ignored = " · ignored" if audit.open_items == 0 else ""
-    return f"**{plain(audit.title)}** — {gain}{items}{ignored}"
+    return f"**{plain(audit.title)}** — {plain(gain + items + ignored)}"
 
 
 def _failing_audit(actor: Actor, report_id: uuid.UUID, audit: AuditRow, can_change: bool) -> None:
     with st.expander(_audit_label(audit), icon=":material/error:"):
         if audit.details:
             st.text(audit.details)
-        st.markdown(f"**How to fix:** {audit.recommendation}")
+        if audit.note:
+            st.info(plain(audit.note), icon=":material/javascript:")
+        st.markdown(f"**How to fix:** {plain(audit.recommendation)}")
         if audit.ignored_reason is not None:
             st.caption(f"Ignored: {plain(audit.ignored_reason)}")
         if audit.evidence:
@@ -108,7 +103,7 @@ def _failing_audit(actor: Actor, report_id: uuid.UUID, audit: AuditRow, can_chan
                 columns=["evidence", "ignored"]), hide_index=True, width="stretch",
                 column_config={"evidence": st.column_config.TextColumn("Evidence", width="large"),
                                "ignored": "Ignored because"})
-        st.caption(f"Audit id: `{audit.id}`" + (" (Lighthouse)" if audit.lighthouse else ""))
+        st.caption(f"Audit id: {plain(audit.id)}" + (" (Lighthouse)" if audit.lighthouse else ""))
         if can_change:
             _ignore_controls(actor, report_id, audit)
 
@@ -137,11 +132,32 @@ def other_audits(view: ReportView) -> None:
         f"Passed ({len(view.passed)})", f"Not applicable ({len(view.not_applicable)})",
         f"Not checked ({len(view.not_checked)})"])
     passed.dataframe(_audit_table(view.passed), hide_index=True, width="stretch")
+    _script_notes(passed, view.passed)
     not_applicable.dataframe(_audit_table(view.not_applicable), hide_index=True, width="stretch")
+    _script_notes(not_applicable, view.not_applicable)
     if view.not_checked:
         not_checked.markdown("\n".join(f"- {plain(item)}" for item in view.not_checked))
     else:
         not_checked.caption("Everything was checked.")
+    lighthouse_differences()
+
+
+def _script_notes(container: DeltaGenerator, rows: list[AuditRow]) -> None:
+    """Where the page's scripts may make Lighthouse count differently, in words, per audit."""
+    for audit in rows:
+        if audit.note:
+            container.info(f"**{plain(audit.title)}** — {plain(audit.note)}",
+                           icon=":material/javascript:")
+
+
+def lighthouse_differences() -> None:
+    """Where this score can still differ from Lighthouse's, in words."""
+    from core.seo.lighthouse import KNOWN_DIFFERENCES, LIGHTHOUSE_VERSION
+
+    with st.expander("How this compares with Lighthouse", icon=":material/compare:"):
+        st.markdown(f"The score and the scored audits follow Lighthouse {LIGHTHOUSE_VERSION}'s "
+                    "SEO category rule by rule. What can still differ on a real page:")
+        st.markdown("\n".join(f"- {plain(item)}" for item in KNOWN_DIFFERENCES))
 
 
 def _audit_table(rows: list[AuditRow]) -> pd.DataFrame:
@@ -175,7 +191,7 @@ def trend_chart(points: pd.DataFrame) -> None:
 
 def history_table(history: pd.DataFrame) -> None:
     """Every report of the URL, newest first (failed ones too, with why)."""
-    shown = history.assign(status=history.status.str.capitalize(),
+    shown = history.assign(status=history.status.map(lambda status: WORK_STATUS[status].label),
                            error=history.error.fillna(""))  # blank, not "None"
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={
@@ -191,10 +207,10 @@ def history_table(history: pd.DataFrame) -> None:
 
 
 def diff_view(actor: Actor, current: ReportSummary, history: pd.DataFrame) -> None:
-    if current.status != "completed":
+    if current.status != WorkStatus.COMPLETED:
         st.caption("Only completed reports can be compared.")
         return
-    earlier = history[(history.status == "completed") & (history.id != current.id)
+    earlier = history[(history.status == WorkStatus.COMPLETED) & (history.id != current.id)
                       & (history.created_at < current.created_at)]
     if earlier.empty:
         st.caption("No earlier completed report of this URL to compare with.")
@@ -212,7 +228,7 @@ def diff_view(actor: Actor, current: ReportSummary, history: pd.DataFrame) -> No
     for title, issues in (("New", change.issues.new), ("Fixed", change.issues.fixed),
                           ("Persisting", change.issues.persisting)):
         if issues:
-            st.markdown(f"**{title}**")
+            st.markdown(f"**{plain(title)}**")
             st.dataframe(pd.DataFrame([(i.title, i.detail or "(the whole audit)") for i in issues],
                                       columns=["Audit", "Item"]), hide_index=True,
                          width="stretch")
@@ -227,37 +243,21 @@ def export_buttons(actor: Actor, summary: ReportSummary) -> None:
     html_col, pdf_col = st.columns(2)
     if html is not None:
         html_col.download_button("Download HTML", data=html.encode("utf-8"),
-                                 file_name=report_export.file_name(summary, "html"),
+                                 file_name=report_export.file_name(
+                                     summary, report_export.ReportFormat.HTML),
                                  mime="text/html", on_click="ignore", icon=":material/code:",
                                  key="seo_download_html")
     with pdf_col:
-        st.fragment(_pdf, run_every=1 if summary.pdf_status == "processing" else None)(
-            actor, summary.id, summary.pdf_status == "processing")
+        printing = summary.pdf_status == FileStatus.PROCESSING
+        st.fragment(_pdf, run_every=1 if printing else None)(actor, summary.id, printing)
 
 
 def _pdf(actor: Actor, report_id: uuid.UUID, polling: bool) -> None:
     summary = perform(lambda s: reports.get_report(s, actor, report_id))
-    if summary is None:
-        return
-    if polling and summary.pdf_status != "processing":
-        st.rerun()  # printed (or failed): redraw without the timer
-    if summary.pdf_status == "processing":
-        st.button("Preparing PDF…", disabled=True, icon=":material/hourglass_top:",
-                  key="seo_pdf_wait")
-        return
-    if summary.pdf_status == "completed":
-        found = perform(lambda s: report_export.pdf_file(s, actor, report_id))
-        if found is not None:
-            path, name, mime = found
-            st.download_button("Download PDF", data=path.read_bytes, file_name=name, mime=mime,
-                               on_click="ignore", icon=":material/picture_as_pdf:",
-                               key="seo_download_pdf")
-            return
-    if summary.pdf_status == "failed":
-        st.error(f"The PDF could not be made: {summary.pdf_error}", icon=":material/error:")
-    if st.button("Prepare PDF", icon=":material/picture_as_pdf:", key="seo_pdf_request"):
-        if perform(lambda s: report_export.request_pdf(s, actor, report_id)):
-            st.rerun()
+    if summary is not None:
+        pdf_buttons(summary.pdf_status, summary.pdf_error, polling, "seo",
+                    lambda s: report_export.pdf_file(s, actor, report_id),
+                    lambda s: report_export.request_pdf(s, actor, report_id))
 
 
 # --- Keywords, rankings, backlinks --------------------------------------------------------------

@@ -11,6 +11,8 @@ Pure functions: no database, no network, no Streamlit. The builds worker calls t
                                         a stable selector for a value the user pasted
     extract_with_schema(html, url, schema)
                                         records straight from the analysis (no package)
+    extract_explained(html, url, schema)
+                                        the same with per-field evidence and confidence
 
 Modules: ``types`` (the data), ``objective`` (words → fields), ``kinds`` (list/detail/article),
 ``containers`` (the repeated record element), ``selectors`` (stable CSS selectors),
@@ -20,17 +22,17 @@ visible fallbacks), ``enums`` (values → a schema's enum), ``schema`` (schema �
 ``propose``, ``samples``, ``examples``, ``direct`` (``extract_with_schema``).
 """
 
-from core.analysis.direct import extract_with_schema
+from core.analysis.direct import Extraction, extract_explained, extract_with_schema
 from core.analysis.examples import find_field_for_example
 from core.analysis.kinds import needs_javascript
 from core.analysis.objective import wanted_fields
 from core.analysis.propose import propose
 from core.analysis.samples import run_samples
-from core.analysis.types import (FIELD_TYPES, ExampleMatch, FieldSample, Proposal, SamplePage,
+from core.analysis.types import (ExampleMatch, FieldKind, FieldSample, Proposal, SamplePage,
                                  SampleReport, WantedField)
 
 __all__ = [
-    "FIELD_TYPES", "ExampleMatch", "FieldSample", "Proposal", "SamplePage", "SampleReport",
-    "WantedField", "extract_with_schema", "find_field_for_example", "needs_javascript",
-    "propose", "run_samples", "wanted_fields",
+    "ExampleMatch", "Extraction", "FieldKind", "FieldSample", "Proposal", "SamplePage",
+    "SampleReport", "WantedField", "extract_explained", "extract_with_schema",
+    "find_field_for_example", "needs_javascript", "propose", "run_samples", "wanted_fields",
 ]

@@ -15,7 +15,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from core.analysis.selectors import safe_css, stable_classes
 
-_PRICE = re.compile(r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|SEK|PLN)\b)\s?\d|\d[\d.,]*\s?(?:[$€£¥₹]|"
+# the amount's length is bounded: a long run of digits must not take quadratic time
+_PRICE = re.compile(r"(?:[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|SEK|PLN)\b)\s?\d|"
+                    r"(?<![\d.,])\d[\d.,]{0,20}\s?(?:[$€£¥₹]|"
                     r"\b(?:USD|EUR|GBP|CHF|SEK|PLN|kr|zł)\b)")
 _SKIP = {"script", "style", "noscript", "template", "head", "svg", "option", "select", "tr"}
 MIN_RECORDS = 3
@@ -82,7 +84,7 @@ def _selector(tree: LexborHTMLParser, parent: LexborNode, tag: str, classes: tup
     parent_options = [f"{parent.tag}.{cls}" for cls in stable_classes(parent)]
     if parent.attributes.get("id"):
         parent_options.append(f"#{parent.attributes['id']}")
-    parent_options.append(parent.tag)
+    parent_options.append(str(parent.tag))
     options += [f"{p} > {tag}" + "".join(f".{c}" for c in classes[:1]) for p in parent_options]
     for query in options:
         found = safe_css(tree, query)

@@ -73,13 +73,13 @@ def candidates_on_detail(field: WantedField, html: str,
             yield found
     body = tree.body
     visible = finder_for(field)(field, body) if body is not None else None
-    if visible is not None:
+    if visible is not None and body is not None:
         node, spec, source = visible
-        query = selector_within(body, node) or "body"
+        query, tag = selector_within(body, node) or "body", str(node.tag)
         yield Match({"selector": query, **spec}, source)
-        if query != node.tag and first_is(body, node.tag, node):
+        if query != tag and first_is(body, tag, node):
             # "h1" where this site says "h1.pdp__title": looser, so it may fit other sites too
-            yield Match({"selector": node.tag, **spec}, f"{source} (first {node.tag})")
+            yield Match({"selector": tag, **spec}, f"{source} (first {tag})")
 
 
 def _jsonld_spec(html: str, key_path: str, transforms: list[Any]) -> Match | None:

@@ -31,20 +31,29 @@ def find_field_for_example(pages: Sequence[SamplePage], example: str,
     """Find the element holding ``example`` on the first page where it appears (inside the
     package's container when there is one), build a stable selector for it, choose transforms
     from the value's type, and check it on the other samples. None when the value is on no
-    sample (or is empty)."""
+    sample (or is empty).
+
+    On pages without a container the samples are read together: besides the element's own
+    selector, the label in front of the value ("ISBN-13: …"), the heading's own text and the
+    narrower element are tried, and the way that reads exactly the example on its page and a
+    value on the most samples wins."""
     wanted = _normal(example)
     if not wanted:
         return None
     container = _container_query(package.get("container"))
     for page in pages:
         tree = LexborHTMLParser(page.html)
-        roots = safe_css(tree, container) if container else [tree.root]
+        roots = safe_css(tree, container) if container else [r for r in [tree.root] if r]
         for root in roots:
+            if root is None:
+                continue
             found = _holder(root, wanted)
             if found is None:
                 continue
             node, attribute = found
             spec = _spec(root, node, attribute, example)
+            if not package.get("container"):
+                spec = _best_on_samples(spec, root, node, attribute, example, page, pages)
             values = _check(spec, package.get("container"), pages)
             where = f"attribute {attribute} of" if attribute else "text of"
             source = (f"{where} {spec['selector'] or 'the record'} (found {example.strip()!r} on "
@@ -52,6 +61,94 @@ def find_field_for_example(pages: Sequence[SamplePage], example: str,
                       f"{len(pages)} samples")
             return ExampleMatch(field=spec, values=values, source=source)
     return None
+
+
+def seen_on_samples(pages: Sequence[SamplePage], example: str) -> bool:
+    """Whether ``example`` is shown on at least one sample (its text or a value attribute)."""
+    wanted = _normal(example)
+    if not wanted:
+        return False
+    for page in pages:
+        root = LexborHTMLParser(page.html).root
+        if wanted in _normal(_entities(page.html)) or \
+                (root is not None and _holder(root, wanted) is not None):
+            return True
+    return False
+
+
+def _entities(html: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def _best_on_samples(spec: dict, root: LexborNode, node: LexborNode, attribute: str | None, example: str,
+                     page: SamplePage, pages: Sequence[SamplePage]) -> dict:
+    """Among the element's own selector and the narrower or labelled ways to the same value,
+    the one that reads exactly ``example`` on ``page`` and a value on the most samples."""
+    from core.analysis import learn
+
+    # the element's own labelled selector with no cutting is the simplest way: it wins ties
+    plain = spec.get("selector_type") == "xpath" and not any(
+        isinstance(t, dict) for t in spec.get("transforms", []))
+    options: list[tuple[dict, float]] = [(spec, 3.0 if plain else 1.0)]
+    typing = [t for t in spec.get("transforms", []) if t in ("price", "number", "date",
+                                                             "availability")] or ["strip"]
+    if _looks_like_date(example) and "date" not in typing:
+        typing = ["date"]
+    if not attribute:
+        for label, label_node in _labels_before(node, example):
+            for candidate in learn._after_label(label_node, label, typing, 2.0):
+                options.append((candidate.spec, candidate.trust))
+        body = root.css_first("body") or root
+        query = selector_within(body, node)
+        own = learn._own_text_query(node, query) if query else None
+        if own:
+            options.append(({"selector": own, "selector_type": "xpath",
+                             "transforms": ["strip"]}, 2.5))
+    values = learn.evaluate([o[0] for o in options], pages)
+    index = [p.url for p in pages].index(page.url)
+    best: tuple[tuple, dict] | None = None
+    for (option, trust), got in zip(options, values, strict=True):
+        if not _same_value(got[index], example, option):
+            continue
+        key = (sum(v not in (None, "", []) for v in got), trust)
+        if best is None or key > best[0]:
+            best = (key, option)
+    return best[1] if best else spec
+
+
+def _labels_before(node: LexborNode, example: str) -> list[tuple[str, LexborNode]]:
+    """Short label elements right before the example inside its element: ``<li><strong>ISBN-13
+    </strong>: 978…</li>`` gives ("ISBN-13", the strong)."""
+    found = []
+    for child in node.iter(include_text=False):
+        text = " ".join((child.text(deep=True) or "").split())
+        if not text or len(text) > 40 or "'" in text or _normal(example) in _normal(text):
+            continue
+        rest = _normal(node.text(deep=True) or "")
+        if rest.find(_normal(text)) < rest.find(_normal(example)):
+            found.append((text, child))
+    previous = node.prev
+    while previous is not None and previous.tag == "-text" and not (previous.text() or "").strip():
+        previous = previous.prev
+    if previous is not None and previous.tag not in ("-text", "-comment"):
+        text = " ".join((previous.text(deep=True) or "").split())
+        if text and len(text) <= 40 and "'" not in text:
+            found.append((text, previous))
+    return found[:3]
+
+
+def _same_value(value: Any, example: str, spec: dict) -> bool:
+    """Whether ``value`` (what a spec gave) is the example, read the way the spec types it."""
+    from core.scrape.transforms import Transform, apply_transform
+
+    if value in (None, "", []):
+        return False
+    last = (spec.get("transforms") or ["strip"])[-1]
+    if isinstance(last, str) and last in ("date", "price", "number"):
+        return value == apply_transform(Transform(last), example.strip(), "")
+    return _normal(str(value)).strip(" :-–|") == _normal(example).strip(" :-–|")
 
 
 def _normal(text: str) -> str:

@@ -7,7 +7,7 @@ import re
 
 from typing import TYPE_CHECKING
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 if TYPE_CHECKING:
     from core.analysis.structured import StructuredData
@@ -86,7 +86,7 @@ def page_kind(html: str, url: str, *, tree: LexborHTMLParser | None = None,
     return "detail"
 
 
-def _inside_any(node, ids: set[int]) -> bool:
+def _inside_any(node: LexborNode | None, ids: set[int]) -> bool:
     while node is not None:
         if node.mem_id in ids:
             return True
@@ -94,13 +94,10 @@ def _inside_any(node, ids: set[int]) -> bool:
     return False
 
 
-_CART = re.compile(r"add to (?:cart|basket|bag|trolley)|in den warenkorb|ajouter au panier|"
-                   r"añadir al carrito|aggiungi al carrello|in winkelwagen|lägg i varukorgen|"
-                   r"dodaj do koszyka|buy now|jetzt kaufen|acheter", re.IGNORECASE)
-
-
 def _detail_signals_outside(tree: LexborHTMLParser, records: set[int]) -> bool:
     """A single product's marks (itemprop price, an add-to-cart button) outside the records."""
+    from core.analysis.product import CART_WORDS
+
     query = ("[itemprop=price], button, input[type=submit], input[type=button], a, "
              "input[name=quantity], input[name=qty], select[name*=size i], select[name*=variant i]")
     for node in tree.css(query):
@@ -111,7 +108,7 @@ def _detail_signals_outside(tree: LexborHTMLParser, records: set[int]) -> bool:
                 attrs.get("name") in ("quantity", "qty"):
             return True
         label = (node.text(deep=True) or attrs.get("value") or "")[:60]
-        if _CART.search(label):
+        if CART_WORDS.search(label):
             return True
     return False
 

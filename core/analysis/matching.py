@@ -18,8 +18,8 @@ from core.analysis.enums import availability
 from core.analysis.selectors import safe_css, selector_within
 from core.analysis.types import WantedField
 
-_PRICE_TEXT = re.compile(r"(?:[$€£¥₹]|\b[A-Z]{3}\b)\s?\d|\d[\d.,]*\s?(?:[$€£¥₹]|\b[A-Z]{3}\b|"
-                         r"\bkr\b|zł)")
+_PRICE_TEXT = re.compile(r"(?:[$€£¥₹]|\b[A-Z]{3}\b)\s?\d|"  # amounts bounded: no quadratic scans
+                         r"(?<![\d.,])\d[\d.,]{0,20}\s?(?:[$€£¥₹]|\b[A-Z]{3}\b|\bkr\b|zł)")
 _OLD_PRICE = re.compile(r"old|was|regular|strike|compare|original|before|rrp|uvp|msrp|list",
                         re.IGNORECASE)
 _NAME_WORDS = {  # extra words to look for in class names, per field name
@@ -123,7 +123,7 @@ def _labelled(field: WantedField, record: LexborNode) -> Found:
     for node in record.traverse(include_text=False):
         own = (node.text(deep=False) or "").strip().rstrip(":").strip().lower()
         if own == label and node.next is not None:
-            sibling = node.next
+            sibling: LexborNode | None = node.next
             while sibling is not None and sibling.tag == "-text" and not sibling.text().strip():
                 sibling = sibling.next
             if sibling is not None and sibling.tag != "-text":
@@ -143,6 +143,9 @@ def _name(field: WantedField, record: LexborNode) -> Found:
     image = record.css_first("img[alt]")
     if image is not None and image.attributes.get("alt"):
         return image, {"take": "attr", "attribute": "alt", "transforms": ["strip"]}, "image alt"
+    link = record.css_first("a[href]")  # a bare list of links: the link's text names the record
+    if link is not None and len(link.text(deep=True).split()) >= 1:
+        return link, {"transforms": ["strip"]}, "the record's link text"
     return None
 
 
@@ -185,7 +188,8 @@ def _inside(inner: LexborNode, outer: LexborNode) -> bool:
 
 def _word(node: LexborNode, word: str) -> str:
     classes = (node.attributes.get("class") or "").split()
-    return next((c for c in classes if word in c.lower()), classes[0] if classes else node.tag)
+    return next((c for c in classes if word in c.lower()),
+                classes[0] if classes else str(node.tag))
 
 
 def _url(field: WantedField, record: LexborNode) -> Found:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from core.analysis.containers import find_container
 from core.analysis.detail import candidates_on_detail
 from core.analysis.kinds import page_kind
+from core.analysis.learn import learn_fields
+from core.analysis.pagination import detect_pagination
 from core.analysis.matching import Match, match_in_records
 from core.analysis.objective import wanted_fields
 from core.analysis.samples import run_samples
@@ -17,7 +19,7 @@ from core.analysis.selectors import safe_css
 from core.analysis.schema import schema_for
 from core.analysis.structured import structured_data
 from core.analysis.types import Proposal, SamplePage, WantedField
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 from core.scrape.dom import css_problem
 from core.scrape.package import PACKAGE_VERSION, parse_package
 
@@ -34,12 +36,14 @@ DEFAULT_FIELDS = {
 
 
 def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | None = None,
-            extra_fields: Sequence[WantedField] = ()) -> Proposal:
+            extra_fields: Sequence[WantedField] = (),
+            avoid: dict[str, list[dict]] | None = None) -> Proposal:
     """Classify the pages, find the record container on list pages, match each wanted field
     (from the objective, plus ``extra_fields``) and emit a schema and a package.
 
     ``start_from`` is a stored package (from the knowledge base): its fields that give values on
-    all these pages are kept as they are; the others are analysed again. Raises
+    all these pages are kept as they are; the others are analysed again. ``avoid``: per field,
+    specs marked wrong, which (with what they read) are not proposed again. Raises
     ``ValidationError`` when there are no pages."""
     if not pages:
         raise ValidationError("Give at least one sample page to analyse.")
@@ -64,11 +68,23 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
         if container is None:
             kind = "detail"
     matches: dict[str, Match] = {}
+    learned: dict[str, Match] = {}
+    if kind != "list" or container is None or not kept:
+        learned = learn_fields([f for f in fields if f.name not in kept], pages, trees, avoid)
+    if kind == "list" and container is not None and not kept:
+        listed = {f.name: m for f in fields if (m := _match(f, kind, container, pages, trees))}
+        if _covered(learned, pages, inside=(container, trees)) > \
+                _covered(listed, pages, container):
+            notes.append(f"The samples also list other items ('{container}'), but what the "
+                         "objective asks for is about each page itself: one record per page.")
+            kind, container = "detail", None
+            notes[0] = _kinds_note({url: "detail" for url in kinds})
     for field in fields:
         if field.name in kept:
             matches[field.name] = kept[field.name]
             continue
-        match = _match(field, kind, container, pages, trees)
+        match = learned.get(field.name) if kind != "list" else \
+            _match(field, kind, container, pages, trees)
         if match is not None and not _valid(field.name, match, container if kind == "list"
                                             else None):
             match = None  # a selector built from odd page markup that the engine refuses
@@ -77,9 +93,14 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
         else:
             notes.append(f"Could not find '{field.name}' on the samples: paste a value you see "
                          "on the page to add it, or rename it to what the page calls it.")
+    pagination, next_page = {"type": "none"}, None
+    if kind == "list" and container:
+        found = detect_pagination(pages[0].html, pages[0].url)
+        pagination, next_page = found.pagination, found.next_url
+        notes.append(found.note)
     package = {"version": PACKAGE_VERSION, "container": container if kind == "list" else None,
                "fields": {name: m.spec for name, m in matches.items()},
-               "pagination": {"type": "none"}, "render": {"javascript": False, "wait_for": None}}
+               "pagination": pagination, "render": {"javascript": False, "wait_for": None}}
     if not matches:
         notes.append("Nothing the objective asks for was found; the package is empty.")
         return Proposal(schema_for(fields), package, kinds, {}, notes)
@@ -91,7 +112,8 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
     required = [n for n in ("name", "title") if n in report.fields
                 and report.fields[n].hits == len(pages)]
     schema = schema_for([f for f in fields if f.name in matches], required=required)
-    return Proposal(schema, package, kinds, {n: m.source for n, m in matches.items()}, notes)
+    return Proposal(schema, package, kinds, {n: m.source for n, m in matches.items()}, notes,
+                    next_page)
 
 
 def _kind_from_spec(name: str, spec: dict) -> WantedField:
@@ -155,7 +177,10 @@ def _match(field: WantedField, kind: str, container: str | None,
            pages: Sequence[SamplePage], trees: list[LexborHTMLParser]) -> Match | None:
     if kind == "list" and container:
         records = [node for tree in trees for node in safe_css(tree, container)]
-        return match_in_records(field, records)
+        match = match_in_records(field, records)
+        if match is not None and field.type == "price":
+            match = _current_price(match, records)
+        return match
     # Each sample may suggest a different way in; keep the one that works on the most samples.
     best: tuple[int, Match] | None = None
     tried: list[dict] = []
@@ -170,6 +195,52 @@ def _match(field: WantedField, kind: str, container: str | None,
             if hits == len(pages):
                 return match
     return best[1] if best else None
+
+
+def _covered(found: dict[str, Match], pages: Sequence[SamplePage], container: str | None = None,
+             *, inside: tuple[str, list[LexborHTMLParser]] | None = None) -> int:
+    """How many fields give a value on every sample. With ``inside`` (a record selector and
+    the samples' trees), a page-level value that one of the records shows is not counted: it is
+    a record's value (the first product's price), not the page's."""
+    if not found:
+        return 0
+    package = {"version": PACKAGE_VERSION, "container": container,
+               "fields": {name: m.spec for name, m in found.items()}}
+    try:
+        report = run_samples(package, pages)
+    except ValidationError:
+        return 0
+    records = ""
+    if inside is not None:
+        records = " ".join(" ".join(node.text(deep=True).split()).casefold()
+                           for tree in inside[1] for node in safe_css(tree, inside[0]))
+    return sum(1 for sample in report.fields.values() if sample.hits == sample.total
+               and not (records and any(str(v).casefold() in records for v in sample.values)))
+
+
+_STRUCK = "del, s, strike"
+
+
+def _current_price(match: Match, records: Sequence[LexborNode]) -> Match:
+    """On sale records the price element often holds the struck-out old price and the new one
+    (``<del>$20</del> <ins>$15</ins>``): read the ``ins`` there, and the element itself on
+    records without a sale (a fallback)."""
+    query = match.spec.get("selector")
+    if not query or match.spec.get("take") == "attr" or match.spec.get("selector_type"):
+        return match
+    on_sale = 0
+    for record in records:
+        node = next(iter(safe_css(record, query)), None)
+        if node is not None and node.css_first(_STRUCK) is not None:
+            if node.css_first("ins") is None:
+                return match  # struck-out text without an ins: nothing safer to point at
+            on_sale += 1
+    if not on_sale:
+        return match
+    plain = {k: v for k, v in match.spec.items() if k != "fallbacks"}
+    return Match({**plain, "selector": f"{query} ins", "fallbacks": [plain]},
+                 f"{match.source}; the ins price on sale items ({on_sale} of {len(records)}), "
+                 "not the struck-out one")
 
 
 def _valid(name: str, match: Match, container: str | None) -> bool:

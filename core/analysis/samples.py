@@ -13,7 +13,7 @@ from core.scrape.package import parse_package
 def run_samples(package: dict, pages: Sequence[SamplePage]) -> SampleReport:
     """Run ``package`` on each page. A field "hits" a page when at least one record of that page
     has a value for it; ``flagged`` when it hits some pages but not all. A package that is not
-    valid raises ``core.errors.ValidationError``; a page that cannot be extracted is reported in
+    valid raises ``core.platform.errors.ValidationError``; a page that cannot be extracted is reported in
     ``errors`` (the others still run)."""
     parsed = parse_package(package)
     records: dict[str, list[dict]] = {}

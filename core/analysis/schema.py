@@ -7,18 +7,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from core.analysis.enums import AVAILABILITY
 from core.analysis.objective import canonical_field
-from core.analysis.types import WantedField
+from core.analysis.types import FieldKind, WantedField
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_PROPERTY = {
-    "string": {"type": "string"}, "number": {"type": "number"}, "integer": {"type": "integer"},
-    "boolean": {"type": "boolean"}, "url": {"type": "string", "format": "uri"},
-    "image": {"type": "string", "format": "uri"}, "date": {"type": "string"},
-    "price": {"type": "number"}, "currency": {"type": "string"}, "rating": {"type": "number"},
-    "availability": {"type": "string", "enum": list(AVAILABILITY[:4])},
+_PROPERTY: dict[str, dict[str, Any]] = {
+    FieldKind.STRING: {"type": "string"}, FieldKind.NUMBER: {"type": "number"},
+    FieldKind.INTEGER: {"type": "integer"}, FieldKind.BOOLEAN: {"type": "boolean"},
+    FieldKind.URL: {"type": "string", "format": "uri"},
+    FieldKind.IMAGE: {"type": "string", "format": "uri"}, FieldKind.DATE: {"type": "string"},
+    FieldKind.PRICE: {"type": "number"}, FieldKind.CURRENCY: {"type": "string"},
+    FieldKind.RATING: {"type": "number"},
+    FieldKind.AVAILABILITY: {"type": "string", "enum": list(AVAILABILITY[:4])},
 }
 
 

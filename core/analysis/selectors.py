@@ -36,7 +36,7 @@ def css_string(value: str) -> str:
 
 def candidates(node: LexborNode) -> Iterable[str]:
     """Selectors that may single out ``node``, most stable first."""
-    tag = node.tag
+    tag = str(node.tag)
     attrs = node.attributes
     for name in _ATTRIBUTES[:5]:
         value = attrs.get(name)
@@ -47,8 +47,9 @@ def candidates(node: LexborNode) -> Iterable[str]:
         yield f"{tag}.{cls}"
     if len(classes) >= 2:
         yield f"{tag}.{classes[0]}.{classes[1]}"
-    if attrs.get("id") and not _GENERATED.search(attrs["id"]):
-        yield f"{tag}#{attrs['id']}"
+    ident = attrs.get("id")
+    if ident and not _GENERATED.search(ident):
+        yield f"{tag}#{ident}"
     for name in _ATTRIBUTES[5:]:
         value = attrs.get(name)
         if value and len(value) <= 60:
@@ -98,17 +99,18 @@ def first_is(root: LexborNode, query: str, node: LexborNode) -> bool:
 
 
 def _position_chain(root: LexborNode, node: LexborNode) -> str:
-    steps = []
-    current = node
+    steps: list[str] = []
+    current: LexborNode | None = node
     while current is not None and current.mem_id != root.mem_id:
         parent = current.parent
         if parent is None:
             break
         same = [c for c in parent.iter() if c.tag == current.tag]
         index = next(i for i, c in enumerate(same, 1) if c.mem_id == current.mem_id)
-        steps.append(f"{current.tag}:nth-of-type({index})" if len(same) > 1 else current.tag)
+        steps.append(f"{current.tag}:nth-of-type({index})" if len(same) > 1
+                     else str(current.tag))
         current = parent
-    return " > ".join(reversed(steps)) if current is not None else node.tag
+    return " > ".join(reversed(steps)) if current is not None else str(node.tag)
 
 
 def is_stable(query: str) -> bool:

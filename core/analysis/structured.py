@@ -144,7 +144,7 @@ def _jsonld_block_by_block(html: str | bytes, url: str) -> list[Any]:
     return items
 
 
-def _parse_html(html: str | bytes):
+def _parse_html(html: str | bytes) -> Any:  # an lxml tree (lxml ships no types)
     import lxml.html
     from lxml import etree
 

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-FIELD_TYPES = ("string", "number", "integer", "boolean", "url", "image", "date", "price",
-               "currency", "rating", "availability")
+
+class FieldKind(StrEnum):
+    """What a field holds, which decides its JSON Schema type and the transforms that read it
+    (the builder's table of both: ``core.builder.builds.FIELD_KINDS``)."""
+
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    URL = "url"
+    IMAGE = "image"
+    DATE = "date"
+    PRICE = "price"
+    CURRENCY = "currency"
+    RATING = "rating"
+    AVAILABILITY = "availability"
 
 
 @dataclass(frozen=True)
@@ -19,7 +34,7 @@ class SamplePage:
 
 @dataclass(frozen=True)
 class WantedField:
-    """A field the user wants, by name (snake_case) and kind (one of ``FIELD_TYPES``)."""
+    """A field the user wants, by name (snake_case) and kind (a ``FieldKind``)."""
 
     name: str
     type: str
@@ -34,6 +49,7 @@ class Proposal:
     (``core.scrape.package.parse_package`` accepts it); ``page_kinds`` maps each sample URL to
     ``"list"``, ``"detail"`` or ``"article"``; ``field_sources`` says per field how it was
     matched ("itemprop=price", "JSON-LD Product.offers.price", "class .price + price-parser");
+    ``next_page`` the URL of a list's second page when its pagination was found;
     ``notes`` are readable remarks: what was found, what could not be matched and what to try.
     """
 
@@ -42,6 +58,7 @@ class Proposal:
     page_kinds: dict[str, str]
     field_sources: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    next_page: str | None = None  # the second page of a list, when its pagination says
 
 
 @dataclass

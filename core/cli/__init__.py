@@ -1,5 +1,6 @@
 """Command-line interface. Every command acts as a named user (``--user EMAIL``), prints plain
-text or JSON, and exits non-zero with a readable message when something is wrong.
+text or JSON, and exits with a readable message when something is wrong: status 2 for an error
+(never a traceback), 1 when work it waited for did not complete (core/platform/commands.py).
 
     python -m core init
     python -m core --user admin@example.com schemas list
@@ -8,46 +9,95 @@ text or JSON, and exits non-zero with a readable message when something is wrong
 Each command group lives in its own module with a ``register(subparsers)`` function; a handler
 is ``handler(session, actor, args)`` and runs in one transaction. A handler may return a callable
 ``(database, actor)`` to run after that transaction commits (to wait on a worker, say).
+
+Command groups are imported only when used: ``python -m core seo audit URL`` loads the seo group
+alone (not SQLAlchemy, pandas or the models), so a command that needs no database starts fast,
+and ``python -m core --help`` lists every command from ``COMMANDS`` without importing any group.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import sys
+from typing import TYPE_CHECKING, overload
 
-from sqlalchemy.orm import Session
+from core.platform.commands import run_command
+from core.platform.errors import NotFound, ValidationError
 
-from core.access import Actor
-from core.cli import builds as builds_cli
-from core.cli import extract as extract_cli
-from core.cli import jobs as jobs_cli
-from core.cli import runs as runs_cli
-from core.cli import results as results_cli
-from core.cli import schemas as schemas_cli
-from core.cli import seo as seo_cli
-from core.cli import users as users_cli
-from core.errors import NotFound, ScrapeDeckError, ValidationError
-from core.setup import announce, initialise
-from core.users import get_active_actor
+if TYPE_CHECKING:
+    import uuid
 
-COMMAND_GROUPS = [schemas_cli, users_cli, jobs_cli, runs_cli, results_cli, builds_cli,
-                  extract_cli, seo_cli]
+    from sqlalchemy.orm import Session
+
+    from core.platform.access import Actor
+
+# Every command: the module under core/cli/ that registers it (None: defined here) and its
+# one-line help, the only copy of it. The top-level --help lists them all from this table
+# without importing any module; a command's own module is imported once argparse needs it.
+COMMANDS: dict[str, tuple[str | None, str]] = {
+    "init": (None, "migrate the database and create the first admin"),
+    "schemas": ("schemas", "extractor schemas"),
+    "users": ("users", "user accounts (admins only)"),
+    "jobs": ("jobs", "scraping jobs"),
+    "runs": ("runs", "start, watch and cancel runs"),
+    "worker": ("runs", "worker processes"),
+    "results": ("results", "results of runs"),
+    "builds": ("builds", "objective builder: build, show, confirm"),
+    "extract": ("extract", "extract JSON from pages with a schema (no database, no model)"),
+    "seo": ("seo", "SEO audits, crawls and reports"),
+    "agents": ("agents", "the agent registry"),
+    "agent-jobs": ("agents", "jobs dispatched to agents"),
+    "advisor": ("advisor", "the architecture advisor"),
+    "costs": ("costs", "spending, budgets and prices"),
+    "credits": ("credits", "credit balance, packages and grants"),
+    "plans": ("plans", "plans and who is on them"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_help(name: str) -> str:
+    """The one-line help of a top-level command (what ``python -m core --help`` lists)."""
+    return COMMANDS[name][1]
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The command named on the command line (after ``--user EMAIL``), or None: none given,
+    an unknown one, or ``--help`` before any."""
+    args = list(argv)
+    while args[:1] == ["--user"]:
+        args = args[2:]
+    args = [a for a in args if not a.startswith("--user=")]
+    return args[0] if args[:1] and args[0] in COMMANDS else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the named command's module registers its commands in full;
+    every other command is listed by name and help alone (enough for ``--help`` and for the
+    "invalid choice" message), so nothing else is imported."""
     parser = argparse.ArgumentParser(prog="python -m core", description="ScrapeDeck command line.")
-    parser.add_argument("--user", metavar="EMAIL", help="act as this user (required by every "
-                        "command except init)")
+    parser.add_argument("--user", metavar="EMAIL", help="act as this user (needed by every "
+                        "command except init, extract, seo audit and worker serve)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("init", help="migrate the database and create the first admin",
-                        description="Bring the database to the latest schema; on an empty "
-                        "database create the admin from ADMIN_EMAIL/ADMIN_PASSWORD.")
-    for group in COMMAND_GROUPS:
-        group.register(commands)
+    chosen = chosen_command(sys.argv[1:] if argv is None else argv)
+    wanted = COMMANDS[chosen][0] if chosen else None
+    for name, (module, help_text) in COMMANDS.items():
+        if name in commands.choices:  # registered by its module with the command named
+            continue
+        if module is not None and module == wanted:
+            importlib.import_module(f"core.cli.{module}").register(commands)
+        elif name == "init":
+            commands.add_parser("init", help=help_text,
+                                description="Bring the database to the latest schema; on an "
+                                "empty database create the admin from ADMIN_EMAIL/ADMIN_PASSWORD.")
+        else:  # listed, never parsed: argparse only reaches the command that was named
+            commands.add_parser(name, help=help_text)
     return parser
 
 
 def _acting_user(session: Session, email: str | None) -> Actor:
+    from core.accounts.users import get_active_actor
+
     if not email:
         raise ValidationError("Say who you act as: python -m core --user EMAIL …")
     actor = get_active_actor(session, email)
@@ -56,28 +106,71 @@ def _acting_user(session: Session, email: str | None) -> Actor:
     return actor
 
 
+@overload
+def user_id_of(session: Session, email: str) -> uuid.UUID: ...
+@overload
+def user_id_of(session: Session, email: None) -> None: ...
+
+
+def user_id_of(session: Session, email: str | None) -> uuid.UUID | None:
+    """The id of the active user an option names (``--for-user``, ``--email``); None when the
+    option was left out."""
+    from core.accounts.users import get_active_actor
+
+    if email is None:
+        return None
+    found = get_active_actor(session, email)
+    if found is None:
+        raise NotFound(f"No active user {email!r}: check the email (python -m core users list).")
+    return found.id
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if any("\x00" in arg for arg in argv):  # only in-process: a real argv cannot hold one
+        print("error: an argument contains a NUL character.", file=sys.stderr)
+        return 2
     try:
-        if getattr(args, "no_database", False):  # `extract`: no database, no user
-            args.handler(args)
-            return 0
-        database, admin = initialise()
-        message = announce(admin)
-        if message:
-            print(message, file=sys.stderr)
-        if args.command == "init":
-            print("Database is up to date.")
-            return 0
-        if getattr(args, "no_user", False):  # worker serve acts for nobody: it runs queued work
-            args.handler(None, None, args)
-            return 0
-        with database.transaction() as session:
-            actor = _acting_user(session, args.user)
-            after_commit = args.handler(session, actor, args)
-        if callable(after_commit):  # e.g. `runs start --wait`: watch once the run is committed
-            after_commit(database, actor)
+        args = build_parser(argv).parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    _collect_again()
+    return run_command(lambda: _run(args))
+
+
+def _collect_again() -> None:
+    """``python -m core`` holds the cyclic garbage collector off while it loads (see
+    core/__main__.py). The command's modules are loaded now: freeze what exists (never walked
+    again) and collect as usual from here on, for `worker serve` and `--wait` as for the rest.
+    Called in-process (tests), where the collector is on, this does nothing."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "no_database", False):  # `extract`: no database, no user
+        args.handler(args)
         return 0
-    except ScrapeDeckError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    from core.accounts.setup import announce, initialise
+
+    needs_user = args.command != "init" and not getattr(args, "no_user", False)
+    if needs_user and not args.user:  # before anything is created: no admin made for nothing
+        raise ValidationError("Say who you act as: python -m core --user EMAIL … (the first "
+                              "admin is made by: python -m core init)")
+    database, admin = initialise()
+    message = announce(admin)
+    if message:
+        print(message, file=sys.stderr)
+    if args.command == "init":
+        print("Database is up to date.")
+        return 0
+    if getattr(args, "no_user", False):  # worker serve acts for nobody: it runs queued work
+        args.handler(None, None, args)
+        return 0
+    with database.transaction() as session:
+        actor = _acting_user(session, args.user)
+        after_commit = args.handler(session, actor, args)
+    if callable(after_commit):  # e.g. `runs start --wait`: watch once the run is committed
+        after_commit(database, actor)
+    return 0

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core import jobs
-from core.access import Actor
+from core.scraping import jobs
+from core.platform.access import Actor
 from core.cli.output import print_json, print_table
-from core.errors import ValidationError
+from core.platform.commands import read_text_file
+from core.platform.jsondoc import MAX_DOCUMENT_BYTES
+from core.cli import command_help
 
 
 def _create(session: Session, actor: Actor, args: argparse.Namespace) -> None:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read {args.file}: {exc}") from exc
+    text = read_text_file(args.file, "The job file", MAX_DOCUMENT_BYTES)
     job = jobs.create_job(session, actor, jobs.job_from_document(text))
     print(f"Created job '{job.name}' as {job.id}")
     if job.next_run_at:
@@ -37,8 +35,8 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
                 **jobs.job_to_document(session, actor, job.id)})
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    job = commands.add_parser("jobs", help="scraping jobs",
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    job = commands.add_parser("jobs", help=command_help("jobs"),
                               description="Create scraping jobs from job files, list and show "
                               "them. The job file format is in the README (\"Job file\").")
     actions = job.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,11 +1,15 @@
-"""Printing for the command line: tables and JSON."""
+"""Printing for the command line: tables and JSON, and what a piece of work cost."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads only for the commands that print tables
+    import pandas as pd
+    from sqlalchemy.orm import Session
+
+    from core.platform.access import Actor
 
 
 def print_table(frame: pd.DataFrame) -> None:
@@ -13,4 +17,28 @@ def print_table(frame: pd.DataFrame) -> None:
 
 
 def print_json(doc: Any) -> None:
-    print(json.dumps(doc, indent=2, default=str))
+    """``doc`` as JSON that strict parsers read: a missing value from a table (NaN) is null."""
+    print(json.dumps(_no_nan(doc), indent=2, default=str, allow_nan=False))
+
+
+def _no_nan(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN, as pandas fills an empty cell
+        return None
+    if isinstance(value, dict):
+        return {key: _no_nan(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(item) for item in value]
+    return value
+
+
+def work_cost(session: Session, actor: Actor, **which: Any) -> dict[str, Any]:
+    """What one run (``run_id=``), build (``build_id=``) or crawl (``crawl_id=``) cost, for its
+    JSON document: the total of the priced rows, how many rows have no price (unpriced, not
+    free), and per kind the quantity and its cost (None: unpriced)."""
+    from core import costs
+
+    found = costs.work_cost(session, actor, **which)
+    return {"total_usd": format(found.total_usd, "f"), "unpriced_rows": found.unpriced,
+            "by_kind": [{"kind": line.kind, "quantity": format(line.quantity.normalize(), "f"),
+                         "usd": None if line.unpriced and not line.cost_usd
+                         else format(line.cost_usd, "f")} for line in found.lines]}

@@ -8,24 +8,25 @@ from typing import cast
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from core import exports
-from core.access import Actor
-from core.database import Database
+from core.scraping import exports
+from core.platform.access import Actor
+from core.platform.database import Database
+from core.cli import command_help
 from db.engine import make_session_factory
-from db.models import EXPORT_FORMATS
 
 
 def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     # The export streams on its own connection; it shares the command's engine, not its session.
     engine = cast(Engine, session.get_bind())
     database = Database(engine=engine, sessions=make_session_factory(engine))
-    summary = exports.export_run_to_path(database, actor, args.run_id, args.format, args.out)
+    summary = exports.export_run_to_path(database, actor, args.run_id, args.format, args.out,
+                                         raw_values=args.raw, force=args.force)
     print(f"Exported {summary.row_count:,} results to {summary.path} "
           f"({summary.size_bytes:,} bytes).")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    res = commands.add_parser("results", help="results of runs",
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    res = commands.add_parser("results", help=command_help("results"),
                               description="Export the results of a run.")
     actions = res.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser(
@@ -33,8 +34,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Write every result of a run to a file, now. CSV, Excel and Parquet have one "
         "column per key (nested keys flattened as a.b); JSON and JSON Lines keep nesting.")
     p.add_argument("run_id", help="run id")
-    p.add_argument("--format", required=True, metavar="|".join(EXPORT_FORMATS),
+    p.add_argument("--format", required=True, choices=[f.value for f in exports.ExportFormat],
                    help="file format")
-    p.add_argument("--out", required=True, metavar="PATH", help="file to write (replaced if it "
-                   "exists)")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="file to write; its folder must exist")
+    p.add_argument("--force", action="store_true",
+                   help="replace PATH if it is an existing file (never a folder, device or link)")
+    p.add_argument("--raw", action="store_true",
+                   help="CSV: write cells exactly as scraped; by default a cell starting with =, "
+                   "+, -, @, tab or CR gets a leading ' so spreadsheets do not run it as a formula")
     p.set_defaults(handler=_export)

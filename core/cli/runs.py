@@ -5,18 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from core import runs
-from core.access import Actor
-from core.cli.output import print_json, print_table
-from core.database import Database
-from core.errors import ScrapeDeckError
+from core.scraping import runs
+from core.timeline import GraphFormat
+from core.platform.access import Actor
+from core.cli.output import print_json, print_table, work_cost
+from core.platform.database import Database
+from core.platform.commands import count, seconds
+from core.platform.errors import Unfinished
+from core.cli import command_help
 
 
-class RunFailed(ScrapeDeckError):
+WAIT_POLL_SECONDS = 0.1  # `runs start --wait` looks at the run this often (one indexed read)
+
+
+class RunFailed(Unfinished):
     """``runs start --wait`` saw the run end as failed or canceled."""
 
 
@@ -29,23 +36,29 @@ def _start(session: Session, actor: Actor, args: argparse.Namespace) -> Callable
 
 
 def _progress_line(run: runs.RunSummary) -> str:
-    return (f"{run.status:<9} {run.progress_percent:>3}%  pages {run.pages_fetched}  "
-            f"found {run.items_found}  stored {run.items_extracted}  errors {run.errors_count}")
+    """One line of ``--wait``: the status, the same progress words as the Runs page's bar, and
+    the counters."""
+    return (f"{run.status}: {run.progress_words()} · fetched {run.pages_fetched}, "
+            f"found {run.items_found}, stored {run.items_extracted}, errors {run.errors_count}")
 
 
-def _wait(database: Database, actor: Actor, run_id: object, interval: float) -> None:
-    last = ""
+def _wait(database: Database, actor: Actor, run_id: uuid.UUID | str,
+          interval: float) -> None:
+    """Print progress every ``interval`` seconds (when it changed) until the run ends. The run is
+    looked at every ``WAIT_POLL_SECONDS``, so the command returns as soon as the run has ended,
+    not up to an interval later."""
+    last, printed = "", float("-inf")
     while True:
         with database.transaction() as session:
             run = runs.get_run(session, actor, run_id)
         line = _progress_line(run)
-        if line != last:
+        if line != last and (not run.active or time.monotonic() - printed >= interval):
             print(line, flush=True)
-            last = line
+            last, printed = line, time.monotonic()
         if not run.active:
             break
-        time.sleep(interval)
-    if run.status != "completed":
+        time.sleep(min(interval, WAIT_POLL_SECONDS))
+    if run.status != runs.WorkStatus.COMPLETED:
         raise RunFailed(f"Run {run.status}: {run.error_message or 'see runs show'}")
 
 
@@ -61,14 +74,19 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
                 "items_found": run.items_found, "items_stored": run.items_extracted,
                 "errors": run.errors_count, "error_message": run.error_message,
                 "created_at": run.created_at, "started_at": run.started_at,
-                "finished_at": run.finished_at,
+                "finished_at": run.finished_at, "credits_charged": run.credits_charged,
+                "cost": work_cost(session, actor, run_id=run.id),
                 "url_errors": detail.url_errors.to_dict("records"),
                 "events": detail.events.to_dict("records")})
 
 
+def _graph(session: Session, actor: Actor, args: argparse.Namespace) -> None:
+    print(runs.run_graph(session, actor, args.run_id).render(args.format))
+
+
 def _cancel(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     run = runs.cancel_run(session, actor, args.run_id)
-    print(f"Run {run.id}: {'canceled' if run.status == 'canceled' else 'cancel requested'}")
+    print(f"Run {run.id}: {'canceled' if run.status == runs.WorkStatus.CANCELED else 'cancel requested'}")
 
 
 def _serve(_session: Session, _actor: Actor, args: argparse.Namespace) -> None:
@@ -78,8 +96,8 @@ def _serve(_session: Session, _actor: Actor, args: argparse.Namespace) -> None:
                           *(["--idle-exit", str(args.idle_exit)] if args.idle_exit else [])]))
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    group = commands.add_parser("runs", help="start, watch and cancel runs",
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    group = commands.add_parser("runs", help=command_help("runs"),
                                 description="Start, list, show and cancel runs of jobs.")
     actions = group.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("start", help="queue a run of a job (and start its worker)")
@@ -87,26 +105,31 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p.add_argument("--wait", action="store_true",
                    help="print progress until the run ends; exit 1 unless it completed")
     p.add_argument("--key", default=None, help="idempotency key: the same key starts one run")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between progress lines")
+    p.add_argument("--interval", type=seconds(3600), default=1.0, help="seconds between progress lines")
     p.set_defaults(handler=_start)
     p = actions.add_parser("list", help="runs, newest first")
     p.add_argument("--job", default=None, help="only this job's runs")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=count(), default=50)
     p.set_defaults(handler=_list)
     p = actions.add_parser("show", help="one run as JSON, with its errors and events")
     p.add_argument("run_id")
-    p.add_argument("--events", type=int, default=50, help="how many recent events")
+    p.add_argument("--events", type=count(), default=50, help="how many recent events")
     p.set_defaults(handler=_show)
+    p = actions.add_parser("graph", help="the run's workflow graph with each step's state")
+    p.add_argument("run_id")
+    p.add_argument("--format", choices=[f.value for f in GraphFormat], default="json",
+                   help="json (default) or dot (Graphviz)")
+    p.set_defaults(handler=_graph)
     p = actions.add_parser("cancel", help="stop a run (it keeps what it found)")
     p.add_argument("run_id")
     p.set_defaults(handler=_cancel)
 
-    worker = commands.add_parser("worker", help="worker processes",
+    worker = commands.add_parser("worker", help=command_help("worker"),
                                  description="Run a worker: `serve` claims queued work (runs, "
                                  "builds, SEO crawls and audits) and starts due schedules (same "
                                  "as `python -m core.worker serve`).")
     w_actions = worker.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = w_actions.add_parser("serve", help="claim queued work and start due schedules")
-    p.add_argument("--max-runs", type=int, default=None)
-    p.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--max-runs", type=count(), default=None)
+    p.add_argument("--idle-exit", type=seconds(), default=None, metavar="SECONDS")
     p.set_defaults(handler=_serve, no_user=True)

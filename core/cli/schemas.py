@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core import schemas
-from core.access import Actor
+from core.scraping import schemas
+from core.platform.access import Actor
 from core.cli.output import print_json, print_table
-from core.errors import ValidationError
+from core.platform.commands import read_text_file
+from core.platform.jsondoc import MAX_DOCUMENT_BYTES
+from core.cli import command_help
 
 
 def _list(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -26,10 +27,7 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
 
 
 def _import(session: Session, actor: Actor, args: argparse.Namespace) -> None:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"Cannot read {args.file}: {exc}") from exc
+    text = read_text_file(args.file, "The schema file", MAX_DOCUMENT_BYTES)
     detail = schemas.import_document(session, actor, text)
     print(f"Imported schema '{detail.name}' as {detail.id}")
 
@@ -38,8 +36,8 @@ def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     print_json(schemas.export_document(session, actor, args.id))
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sch = commands.add_parser("schemas", help="extractor schemas",
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sch = commands.add_parser("schemas", help=command_help("schemas"),
                               description="List, show, import and export extractor schemas.")
     actions = sch.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("list", help="schemas you can read (latest versions)")

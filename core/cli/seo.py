@@ -13,14 +13,15 @@ import argparse
 from typing import Any
 
 from core.cli.output import print_json
-from core.errors import ScrapeDeckError
+from core.platform.errors import Unfinished
 from core.cli.seo_crawl import register as add_crawl
 from core.cli.seo_reports import add_report
+from core.cli import command_help
 
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+SubParsers = argparse._SubParsersAction
 
 
-class PageNotAudited(ScrapeDeckError):
+class PageNotAudited(Unfinished):
     """The page could not be audited (unreachable, not HTML, an error status…): exit status 1,
     after the report (which says what could not be checked) is printed."""
 
@@ -58,10 +59,31 @@ def format_audit(audit: Any) -> str:
         if len(result.evidence) > 5:
             lines.append(f"      · … and {len(result.evidence) - 5} more")
         lines.append(f"      → {result.recommendation}")
+        if result.note:
+            lines.append(f"      ! {result.note}")
+    noted = [r for r in audit.audits if r.note and r.verdict != "fail"]
+    if noted:
+        lines.append("\nCounts Lighthouse may see differently:")
+        lines += [f"  {r.id} ({r.verdict.replace('_', ' ')}): {r.note}" for r in noted]
     if audit.not_checked and not audit.error:
         lines.append("\nNot checked:")
         lines += [f"  {reason}" for reason in audit.not_checked]
+    if not audit.error:
+        lines += lighthouse_differences()
     return "\n".join(lines)
+
+
+def lighthouse_differences() -> list[str]:
+    """Where the score can still differ from Lighthouse's, in words (as on the audit page)."""
+    import textwrap
+
+    from core.seo.lighthouse import KNOWN_DIFFERENCES, LIGHTHOUSE_VERSION
+
+    lines = [f"\nHow this compares with Lighthouse {LIGHTHOUSE_VERSION} (its SEO category, rule "
+             "by rule). What can still differ on a real page:"]
+    for item in KNOWN_DIFFERENCES:
+        lines += textwrap.wrap(item, 98, initial_indent="  - ", subsequent_indent="    ")
+    return lines
 
 
 def _evidence_line(item: dict[str, Any]) -> str:
@@ -84,7 +106,7 @@ SUBCOMMANDS = [add_audit, add_report, add_crawl]
 
 
 def register(commands: SubParsers) -> None:
-    seo = commands.add_parser("seo", help="SEO audits, crawls and reports",
+    seo = commands.add_parser("seo", help=command_help("seo"),
                               description="Audit pages for SEO the way Lighthouse does, and "
                               "more.")
     actions = seo.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -8,13 +8,16 @@ The PDF is printed by Chromium in this process (the CLI may wait; the app uses a
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
+from vocabularies import ReportFormat
 
-from core.access import Actor
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-SubParsers = argparse._SubParsersAction  # type: ignore[type-arg]
+    from core.platform.access import Actor
+
+SubParsers = argparse._SubParsersAction
 
 
 def _report(session: Session, actor: Actor, args: argparse.Namespace) -> Any:
@@ -37,6 +40,7 @@ def add_report(actions: SubParsers) -> None:
         description="Write one SEO report (an id from the SEO audit page) as a self-contained "
         "HTML page or a PDF printed by Chromium.")
     p.add_argument("report_id", metavar="ID", help="the report's id")
-    p.add_argument("--format", choices=("html", "pdf"), default="pdf")
+    p.add_argument("--format", choices=[f.value for f in ReportFormat],
+                   default=ReportFormat.PDF.value)
     p.add_argument("--out", required=True, metavar="PATH", help="file to write")
     p.set_defaults(handler=_report)

@@ -6,9 +6,10 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from core import users
-from core.access import Actor
+from core.accounts import users
+from core.platform.access import Actor
 from core.cli.output import print_table
+from core.cli import command_help
 
 
 def _list(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -23,8 +24,8 @@ def _create(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     print(f"Created {created.role} {created.email}{shown}")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    usr = commands.add_parser("users", help="user accounts (admins only)",
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    usr = commands.add_parser("users", help=command_help("users"),
                               description="Create and list user accounts.")
     actions = usr.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("list", help="every account with its role and status")
@@ -32,6 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     p = actions.add_parser("create", help="create an account")
     p.add_argument("email")
     p.add_argument("--name", default="", help="display name (default: the part before @)")
-    p.add_argument("--role", default="analyst", choices=list(users.ROLE_CHOICES))
+    p.add_argument("--role", default=users.Role.ANALYST.value,
+                   choices=[role.value for role in users.Role])
     p.add_argument("--password", default="", help="default: generate one and print it once")
     p.set_defaults(handler=_create)

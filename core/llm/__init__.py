@@ -39,8 +39,8 @@ Modules: ``calls`` (``with_model``), ``client`` (httpx, retries, error mapping),
 from __future__ import annotations
 
 from core.llm.assist import (
-    FEEDBACK_OPERATION_SCHEMA, feedback_operation_schema, interpret_feedback, propose_fields,
-    repair_field,
+    FEEDBACK_OPERATION_SCHEMA, feedback_operation_schema, interpret_feedback, judge_criterion,
+    propose_fields, repair_field,
 )
 from core.llm.calls import with_model
 from core.llm.client import ChatClient, Completion, ProviderConfig, Usage

@@ -13,7 +13,7 @@ No database and no retries on bad content here: callers decide whether to ask ag
 the ``Usage`` in their own short transaction (``core.llm.usage.record_usage``).
 
 Feedback operations (what ``interpret_feedback`` returns), in the shapes
-``core.builds.submit_feedback`` takes and the build worker applies::
+``core.builder.builds.submit_feedback`` takes and the build worker applies::
 
     {"op": "rename",  "field": "cost",  "to": "price"}
     {"op": "retype",  "field": "price", "type": "price"}     (type: one of the builder's kinds)
@@ -31,22 +31,22 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from core.analysis.types import FIELD_TYPES
-from core.errors import ValidationError
+from core.analysis.types import FieldKind
+from core.platform.errors import ValidationError
 from core.llm.client import ChatClient, Usage
 from core.llm.errors import ModelAnswerInvalid
 from core.scrape.package import package_to_dict, parse_package
 
 MAX_DIGEST_CHARS = 12_000  # what a page digest or snippet may add to a prompt
 MAX_FIELDS = 40
-FIELD_NAME = r"^[a-z][a-z0-9_]{0,59}$"  # as core.builds accepts
+FIELD_NAME = r"^[a-z][a-z0-9_]{0,59}$"  # as core.builder.builds accepts
 TRANSFORMS_HELP = ('strip, number, price (the amount), currency, date (ISO 8601), absolute_url, '
                    '{"regex": "..."} (first group), {"json": "a.b.0"}, {"join": ", "}')
 
 _NAME = {"type": "string", "pattern": FIELD_NAME}
 
 
-def proposal_schema(kinds: Sequence[str] = FIELD_TYPES) -> dict[str, Any]:
+def proposal_schema(kinds: Sequence[str] = tuple(FieldKind)) -> dict[str, Any]:
     """The JSON Schema of ``propose_fields``' answer."""
     field = {"type": "object", "required": ["name", "type"], "additionalProperties": False,
              "properties": {"name": _NAME, "type": {"enum": list(kinds)},
@@ -76,7 +76,7 @@ def _operation(op: str, **properties: Any) -> dict[str, Any]:
             "properties": {"op": {"const": op}, **properties}}
 
 
-def feedback_operation_schema(kinds: Sequence[str] = FIELD_TYPES) -> dict[str, Any]:
+def feedback_operation_schema(kinds: Sequence[str] = tuple(FieldKind)) -> dict[str, Any]:
     """The JSON Schema of one feedback operation; ``retype`` accepts ``kinds``."""
     return {"oneOf": [
         _operation("rename", field=_NAME, to=_NAME),
@@ -93,7 +93,8 @@ FEEDBACK_OPERATION_SCHEMA = feedback_operation_schema()
 # -- the three calls ------------------------------------------------------------------------
 
 def propose_fields(client: ChatClient, objective: str, page_digest: str, *,
-                   kinds: Sequence[str] = FIELD_TYPES) -> tuple[list[dict[str, str]], Usage]:
+                   kinds: Sequence[str] = tuple(FieldKind),
+                   ) -> tuple[list[dict[str, str]], Usage]:
     """Fields for ``objective`` given what a sample page holds: ``[{"name", "type",
     "description"}]`` with snake_case names, types from ``kinds``, no duplicates."""
     system = (
@@ -152,7 +153,7 @@ def repair_field(client: ChatClient, field_name: str, expected_type: str, html_s
 
 
 def interpret_feedback(client: ChatClient, package: dict[str, Any], feedback_text: str,
-                       page_digest: str, *, kinds: Sequence[str] = FIELD_TYPES,
+                       page_digest: str, *, kinds: Sequence[str] = tuple(FieldKind),
                        ) -> tuple[list[dict[str, Any]], Usage]:
     """Turn free-text feedback on the sample results into feedback operations (see the module
     docstring). ``rename``, ``retype``, ``drop`` and ``wrong`` must name one of the package's
@@ -245,3 +246,19 @@ def _clip(text: str) -> str:
     if len(text) <= MAX_DIGEST_CHARS:
         return text
     return text[:MAX_DIGEST_CHARS] + "\n[… cut: the page goes on]"
+
+
+JUDGEMENT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["met", "reason"], "additionalProperties": False,
+    "properties": {"met": {"type": "boolean"}, "reason": {"type": "string", "maxLength": 500}},
+}
+
+
+def judge_criterion(client: ChatClient, criterion: str,
+                    output_json: str) -> tuple[tuple[bool, str], Usage]:
+    """Whether an agent's output meets one acceptance criterion written in plain words."""
+    system = ("You check whether a JSON output meets an acceptance criterion. Answer only with "
+              'JSON: {"met": true|false, "reason": "one sentence"}.')
+    user = f"Criterion: {criterion}\n\nOutput (JSON, possibly clipped):\n{_clip(output_json)}"
+    answer, usage = _ask(client, system, user, JUDGEMENT_SCHEMA, "a judgement")
+    return (bool(answer["met"]), str(answer["reason"])), usage

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from core.database import Database
+from core.platform.database import Database
 from core.llm.client import ChatClient, Usage
 from core.llm.errors import ModelError
 from core.llm.providers import provider_for
@@ -24,9 +24,11 @@ T = TypeVar("T")
 
 def with_model(database: Database, user_id: uuid.UUID,
                call: Callable[[ChatClient], tuple[T, Usage]], *,
-               build_id: uuid.UUID | None = None, run_id: uuid.UUID | None = None) -> T | None:
+               build_id: uuid.UUID | None = None, run_id: uuid.UUID | None = None,
+               advisor_run_id: uuid.UUID | None = None, node: str | None = None) -> T | None:
     """``call(client)``'s result, or None when the user has no provider. ``ModelError``\\ s
-    (readable) propagate after their usage, if any, is recorded."""
+    (readable) propagate after their usage, if any, is recorded. The ledger rows name what the
+    call was for: ``build_id``, ``run_id``, or an advisor provider run and its ``node``."""
     with database.transaction() as session:
         config = provider_for(session, user_id)
     if config is None:
@@ -41,5 +43,6 @@ def with_model(database: Database, user_id: uuid.UUID,
     finally:
         if usage is not None:
             with database.transaction() as session:
-                record_usage(session, user_id, usage, build_id=build_id, run_id=run_id)
+                record_usage(session, user_id, usage, build_id=build_id, run_id=run_id,
+                             advisor_run_id=advisor_run_id, node=node)
     return result

@@ -30,11 +30,15 @@ from typing import Any
 import httpx
 
 from core.llm.errors import ModelAnswerInvalid, ModelRefused, ModelUnavailable, scrub
+from core.platform.errors import ValidationError
+from core.scrape.decode import ACCEPT_ENCODING, BodyTooLarge, DecodingError, decode_capped
 from core.scrape.result import retry_after_seconds
-from core.settings import get_settings
+from core.scrape.urls import AddressPolicy, check_target_url
+from core.platform.settings import get_settings
 
 Message = dict[str, str]
 BACKOFF_SECONDS = 1.0
+MAX_ANSWER_BYTES = 20_000_000  # a chat completion is kilobytes; past this the answer is refused
 _SHOWN_BODY_CHARS = 200
 
 
@@ -91,7 +95,8 @@ class ChatClient:
         self.max_wait = settings.llm_retry_max_wait_seconds if max_wait is None else max_wait
         self.timeout = config.timeout if timeout is None else timeout
         self._sleep = sleep
-        headers = {"Content-Type": "application/json", "User-Agent": settings.user_agent}
+        headers = {"Content-Type": "application/json", "User-Agent": settings.user_agent,
+                   "Accept-Encoding": ACCEPT_ENCODING}
         if config.api_key:
             headers["Authorization"] = f"Bearer {config.api_key}"
         # No redirects: a chat endpoint that redirects is a wrong base URL, and following it
@@ -124,10 +129,14 @@ class ChatClient:
     # -- transport ---------------------------------------------------------------------------
 
     def _post(self, body: dict[str, Any]) -> httpx.Response:
+        try:  # the URL policy, with DNS, before every call: the endpoint was checked when saved
+            check_target_url(self.config.endpoint, allow_private=AddressPolicy.from_settings())
+        except ValidationError as exc:
+            raise ModelRefused(f"The model provider's address is refused: {exc}") from exc
         attempts = self.max_retries + 1
         for attempt in range(1, attempts + 1):
             try:
-                response = self._http.post(self.config.endpoint, json=body)
+                response = self._send(body)
             except httpx.TimeoutException as exc:
                 raise ModelUnavailable(
                     f"The model provider did not answer within {self.timeout:g} s. Try again, "
@@ -146,6 +155,24 @@ class ChatClient:
                 raise self._refused(response)
             return response
         raise AssertionError("unreachable")  # the loop always returns or raises
+
+    def _send(self, body: dict[str, Any]) -> httpx.Response:
+        """POST ``body``; the answer is read raw and decoded here in bounded steps (httpx
+        would expand a compression bomb in one go), up to ``MAX_ANSWER_BYTES``."""
+        request = self._http.build_request("POST", self.config.endpoint, json=body)
+        response = self._http.send(request, stream=True)
+        try:
+            content = decode_capped(response.headers.get("content-encoding", ""),
+                                    response.iter_raw(), MAX_ANSWER_BYTES)
+        except (BodyTooLarge, DecodingError) as exc:
+            raise ModelAnswerInvalid(f"The model provider's answer was refused: {exc}.") from exc
+        finally:
+            response.close()
+        headers = [(k, v) for k, v in response.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length",
+                                        "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=content,
+                              request=request)
 
     def _backoff(self, attempt: int) -> float:
         return min(self.max_wait, BACKOFF_SECONDS * 2 ** (attempt - 1))

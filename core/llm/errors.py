@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.errors import ScrapeDeckError
+from core.platform.errors import ScrapeDeckError
 
 if TYPE_CHECKING:
     from core.llm.client import Usage

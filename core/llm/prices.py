@@ -1,6 +1,8 @@
 """The model price table: USD per million input and output tokens, by model-name pattern.
 
 Everyone may read it; admins edit it (the Model provider page's table, or ``save_prices``).
+Costs are computed by the ledger from its price history (``core.ledger.prices``): every edit
+here starts the new input/output prices there from now on (history kept).
 The migration seeds ``DEFAULT_PRICES`` (public list prices; check them against your contract),
 and ``reset_default_prices`` puts them back.
 
@@ -14,19 +16,22 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.access import Actor, require_admin
-from core.errors import ValidationError
+from core.platform import audit
+from core.platform.access import Actor, require_admin
+from core.platform.errors import ValidationError
 from db.models import ModelPrice, User
+
+if TYPE_CHECKING:  # pandas is imported where a table is built, not by every process that
+    import pandas as pd  # imports this module (workers and most commands never build one)
 
 MILLION = Decimal(1_000_000)
 MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; anything above is a typo
@@ -96,6 +101,8 @@ def price_table(session: Session, actor: Actor) -> pd.DataFrame:
                User.email)
         .outerjoin(User, User.id == ModelPrice.updated_by)
         .order_by(ModelPrice.provider, ModelPrice.model_pattern)).all()
+    import pandas as pd
+
     table = pd.DataFrame(rows, columns=PRICE_COLUMNS)
     for column in ("input_per_million", "output_per_million"):
         table[column] = table[column].astype(float)
@@ -127,9 +134,27 @@ def save_prices(session: Session, actor: Actor, rows: Iterable[Mapping[str, Any]
         changes.append({"removed": row.model_pattern})
         session.delete(row)
     if changes:
+        _sync_ledger(session, actor)
         audit.record(session, actor, "model_prices.save", "model_prices", None,
                      new={"changes": changes})
     return len(changes)
+
+
+def _sync_ledger(session: Session, actor: Actor) -> None:
+    """The ledger's price history (``core.ledger.prices``, what costs are computed from) follows
+    this table: changed input/output prices take effect now, removed patterns end now."""
+    from core.ledger import prices as ledger_prices
+    from db.models.costs import PriceKind
+
+    session.flush()
+    wanted: dict[tuple[PriceKind, str, str], tuple[Decimal, int]] = {}
+    for row in session.scalars(select(ModelPrice)):
+        for kind, usd in ((PriceKind.LLM_INPUT_TOKENS, row.input_per_million),
+                          (PriceKind.LLM_OUTPUT_TOKENS, row.output_per_million)):
+            wanted[(kind, row.provider, row.model_pattern)] = (Decimal(usd), 1_000_000)
+    model_kinds = (PriceKind.LLM_INPUT_TOKENS, PriceKind.LLM_OUTPUT_TOKENS)
+    ledger_prices.sync_open_prices(session, actor, model_kinds, wanted,
+                                   close_missing=model_kinds)
 
 
 def reset_default_prices(session: Session, actor: Actor) -> int:
@@ -137,12 +162,17 @@ def reset_default_prices(session: Session, actor: Actor) -> int:
     require_admin(actor)
     session.execute(delete(ModelPrice))
     seed_default_prices(session)
+    _sync_ledger(session, actor)
     audit.record(session, actor, "model_prices.reset", "model_prices", None)
     return len(DEFAULT_PRICES)
 
 
 def seed_default_prices(session: Session) -> None:
-    """Insert ``DEFAULT_PRICES`` rows whose pattern is not in the table yet."""
+    """Insert ``DEFAULT_PRICES`` rows whose pattern is not in the table yet (and the ledger's
+    starting prices that are missing: costs are computed from those)."""
+    from core.ledger.prices import seed_starting_prices
+
+    seed_starting_prices(session)
     present = {p.lower() for p in session.scalars(select(ModelPrice.model_pattern))}
     session.add_all(ModelPrice(provider=provider, model_pattern=pattern,
                                input_per_million=Decimal(inp), output_per_million=Decimal(out))
@@ -172,8 +202,9 @@ def _read_rows(rows: list[Mapping[str, Any]]) -> dict[str, tuple[str, str, Decim
         prices = [_price(row.get(column), f"{where}: {label}", problems)
                   for column, label in (("input_per_million", "input price"),
                                         ("output_per_million", "output price"))]
-        if pattern and None not in prices:
-            wanted.setdefault(pattern.lower(), (provider, pattern, prices[0], prices[1]))
+        given, taken = prices
+        if pattern and given is not None and taken is not None:
+            wanted.setdefault(pattern.lower(), (provider, pattern, given, taken))
     if problems:
         raise ValidationError("The price table was not saved.", problems)
     return wanted
@@ -195,5 +226,8 @@ def _price(value: Any, where: str, problems: list[str]) -> Decimal | None:
 
 
 def _blank(value: Any) -> bool:
+    pandas = sys.modules.get("pandas")  # pandas.NA comes only from a table, so pandas is loaded
+    if pandas is not None and value is pandas.NA:
+        return True
     return value is None or (isinstance(value, float) and math.isnan(value)) or \
-        (isinstance(value, str) and not value.strip()) or value is pd.NA
+        (isinstance(value, str) and not value.strip())

@@ -24,19 +24,20 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
-from core.access import Actor, require_writer
-from core.database import Database
-from core.errors import NotFound, ValidationError
+from core.platform import audit
+from core.platform.access import Actor, require_writer
+from core.platform.database import Database
+from core.platform.errors import NotFound, ValidationError
 from core.llm import secrets
 from core.llm.client import ChatClient, ProviderConfig, Usage
 from core.llm.errors import ModelError, ProviderKeyUnreadable
 from core.llm.usage import record_usage
-from core.scrape.urls import check_target_url
-from core.settings import get_settings
-from core.work import WorkKind, spawn_after_commit
+from core.scrape.urls import AddressPolicy, check_target_url
+from core.platform.settings import get_settings
+from core.platform.work import WorkKind, WorkName, spawn_after_commit
 from db.models import LLMProvider
 from db.types import utcnow
+from vocabularies import ConnectionStatus
 
 MAX_TIMEOUT_SECONDS = 600.0
 # A "testing" mark older than the test's own timeout plus this is a worker that died.
@@ -60,14 +61,14 @@ class ProviderView:
     timeout_seconds: float
     key: str
     key_readable: bool
-    test_status: str  # never | testing | ok | failed
+    test_status: ConnectionStatus
     test_message: str | None
     tested_at: datetime | None
     updated_at: datetime
 
     @property
     def testing(self) -> bool:
-        return self.test_status == "testing"
+        return self.test_status == ConnectionStatus.TESTING
 
 
 def _row(session: Session, user_id: uuid.UUID) -> LLMProvider | None:
@@ -82,8 +83,8 @@ def _view(row: LLMProvider) -> ProviderView:
         except ProviderKeyUnreadable:
             key, readable = "unreadable: enter it again", False
     status, message = row.test_status, row.test_message
-    if status == "testing" and _test_overdue(row.tested_at):
-        status, message = "failed", "The test did not finish (its worker stopped). Try again."
+    if status == ConnectionStatus.TESTING and _test_overdue(row.tested_at):
+        status, message = ConnectionStatus.FAILED, "The test did not finish (its worker stopped). Try again."
     return ProviderView(row.id, row.name, row.base_url, row.model, row.timeout_seconds, key,
                         readable, status, message, row.tested_at, row.updated_at)
 
@@ -116,7 +117,7 @@ def save_provider(session: Session, actor: Actor, *, name: str, base_url: str, m
     row.name, row.base_url, row.model, row.timeout_seconds = name, base_url.strip(), model, timeout
     if api_key:
         row.api_key_encrypted = secrets.encrypt(api_key)
-    row.test_status, row.test_message, row.tested_at = "never", None, None
+    row.test_status, row.test_message, row.tested_at = ConnectionStatus.NEVER, None, None
     session.flush()
     audit.record(session, actor, "llm_provider.save", "llm_provider", row.id, new={
         "name": name, "base_url": row.base_url, "model": model, "timeout_seconds": timeout,
@@ -132,7 +133,7 @@ def _problems(name: str, base_url: str, model: str, api_key: str, timeout: float
         problems.append("base URL: put the key in the API key field, not in the URL")
     else:
         try:
-            check_target_url(base_url, allow_private=get_settings().allow_private_addresses)
+            check_target_url(base_url, allow_private=AddressPolicy.from_settings())
         except ValidationError as exc:
             problems.append(f"base URL: {exc}")
     if not model or len(model) > 120:
@@ -193,18 +194,18 @@ def request_connection_test(session: Session, actor: Actor) -> ProviderView:
         raise NotFound("Save a model provider first, then test it.")
     if row.api_key_encrypted:
         secrets.decrypt(row.api_key_encrypted)  # an unreadable key: say so now, not in a worker
-    row.test_status, row.test_message, row.tested_at = "testing", None, utcnow()
+    row.test_status, row.test_message, row.tested_at = ConnectionStatus.TESTING, None, utcnow()
     session.flush()
-    spawn_after_commit(session, "llm-test", row.id, queued=False)
+    spawn_after_commit(session, WorkName.LLM_TEST, row.id, queued=False)
     return _view(row)
 
 
-def run_connection_test(database: Database, provider_id: uuid.UUID) -> str:
+def run_connection_test(database: Database, provider_id: uuid.UUID) -> ConnectionStatus:
     """The worker's side of "Test connection": returns the status it wrote (ok | failed)."""
     with database.transaction() as session:
         row = session.get(LLMProvider, provider_id)
         if row is None:
-            return "failed"  # deleted meanwhile: nothing to report to
+            return ConnectionStatus.FAILED  # deleted meanwhile: nothing to report to
         try:
             config = _config(row)
         except ProviderKeyUnreadable as exc:
@@ -213,7 +214,7 @@ def run_connection_test(database: Database, provider_id: uuid.UUID) -> str:
     if config is not None:
         status, message, usage = connection_test(config)
     else:
-        status, message = "failed", problem
+        status, message = ConnectionStatus.FAILED, problem
     with database.transaction() as session:
         row = session.get(LLMProvider, provider_id)
         if row is None:
@@ -224,7 +225,7 @@ def run_connection_test(database: Database, provider_id: uuid.UUID) -> str:
     return status
 
 
-def connection_test(config: ProviderConfig) -> tuple[str, str, Usage | None]:
+def connection_test(config: ProviderConfig) -> tuple[ConnectionStatus, str, Usage | None]:
     """One short call (``LLM_TEST_TIMEOUT_SECONDS``, no retries): (status, message, usage)."""
     timeout = min(config.timeout, get_settings().llm_test_timeout_seconds)
     started = time.monotonic()
@@ -232,17 +233,18 @@ def connection_test(config: ProviderConfig) -> tuple[str, str, Usage | None]:
         with ChatClient(config, max_retries=0, timeout=timeout) as client:
             answer = client.complete(TEST_MESSAGES, max_tokens=20)
     except ModelError as exc:
-        return "failed", str(exc), exc.usage
+        return ConnectionStatus.FAILED, str(exc), exc.usage
     seconds = time.monotonic() - started
     used = f"{answer.usage.input_tokens} + {answer.usage.output_tokens} tokens"
     try:
         json.loads(answer.content)
     except ValueError:
-        return "failed", (f"{config.model} answered in {seconds:.1f} s ({used}), but not with "
-                          "the JSON asked for: the builder needs a model that follows JSON "
-                          "instructions."), answer.usage
-    return "ok", f"Connected: {config.model} answered in {seconds:.1f} s ({used}).", answer.usage
+        return ConnectionStatus.FAILED, (
+            f"{config.model} answered in {seconds:.1f} s ({used}), but not with the JSON asked "
+            "for: the builder needs a model that follows JSON instructions."), answer.usage
+    return (ConnectionStatus.OK,
+            f"Connected: {config.model} answered in {seconds:.1f} s ({used}).", answer.usage)
 
 
 # Spawned per request, never queued; a test whose worker died shows as failed when read.
-WORK = WorkKind("llm-test", execute=run_connection_test)
+WORK = WorkKind(WorkName.LLM_TEST, execute=run_connection_test)

@@ -17,8 +17,8 @@ import hashlib
 from cryptography.fernet import Fernet, InvalidToken
 
 from core.llm.errors import ProviderKeyUnreadable
-from core.settings import get_settings
-from core.setup import generated_secret
+from core.platform.settings import get_settings
+from core.accounts.setup import generated_secret
 
 UNREADABLE = ("Your saved API key can no longer be read (the server's secret key changed). "
               "Re-enter your API key on the Model provider page.")

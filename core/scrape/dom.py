@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import html as html_escape
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 from urllib.parse import urljoin
@@ -25,7 +26,7 @@ from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-SelectorType = Literal["css", "xpath"]
+SelectorType = Literal["css", "xpath", "jsonld"]  # jsonld: a path into the page's JSON-LD
 Take = Literal["text", "html", "attr"]
 Node = Any  # a selectolax LexborNode, an lxml element, or a string an XPath selected
 
@@ -52,9 +53,93 @@ class Document(Protocol):
     def base_url(self, page_url: str) -> str: ...
 
 
+# --- Nesting depth --------------------------------------------------------------------------------
+# HTML parsers take time quadratic in nesting depth (lexbor: 7 s for 30,000 nested <div>, minutes
+# for 150,000), and every parser here runs inside a worker that must keep its heartbeat. So pages
+# that come in (fetched, rendered, uploaded) are flattened to MAX_NESTING levels before anything
+# parses them (Chromium's parser stops at 512 too): when an element would open deeper, a wrapper
+# from the middle of the open elements is removed — its start and end tags, not its content — so
+# the outermost and innermost levels keep their structure (a product at the bottom of 150,000
+# <div> keeps its own elements). A page within the limit is returned unchanged, as the same string.
+MAX_NESTING = 512
+_VOID = frozenset("area base br col embed hr img input keygen link meta param source track "
+                  "wbr".split())
+_IMPLIED_END = {"li": {"li"}, "p": {"p"}, "dt": {"dt", "dd"}, "dd": {"dt", "dd"},
+                "option": {"option"}, "tr": {"tr", "td", "th"}, "td": {"td", "th"},
+                "th": {"td", "th"}}
+_CLOSES_P = frozenset("address article aside blockquote dd details dialog div dl dt fieldset "
+                      "figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr li main "
+                      "menu nav ol p pre section table ul".split())
+# A comment, a raw-text element skipped whole (its text may hold "<div>"), or a tag. "[^<>]*"
+# (not "[^>]*") keeps the scan linear on a page full of "<" without ">".
+_MARKUP = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp)\b[^<>]*>.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([a-zA-Z][^\s/<>]*)[^<>]*>",
+    re.DOTALL | re.IGNORECASE)
+
+
+def cap_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
+    """``html`` with no element nested deeper than ``max_depth`` (see above); linear in the
+    page's size."""
+    if html.count("<") <= max_depth:
+        return html
+    middle = max_depth // 2
+    stack: list[tuple[str, int, int]] = []  # open elements: (name, start tag's span)
+    open_count: dict[str, int] = {}
+    removed: list[str] = []  # wrappers removed at ``middle``, outermost first
+    cuts: list[tuple[int, int]] = []
+    for match in _MARKUP.finditer(html):
+        name = match[3]
+        if name is None:
+            continue
+        name = name.lower()
+        if match[2]:  # an end tag
+            if len(stack) == middle and removed and removed[-1] == name:
+                removed.pop()  # a removed wrapper's end tag
+                cuts.append(match.span())
+            elif open_count.get(name):  # closes the innermost open element of that name
+                while stack:
+                    top = stack.pop()[0]
+                    open_count[top] -= 1
+                    if top == name:
+                        break
+                if len(stack) < middle:
+                    removed.clear()
+            continue
+        if name in _VOID:
+            continue
+        if stack and stack[-1][0] == "p" and name in _CLOSES_P:
+            open_count[stack.pop()[0]] -= 1
+        if stack and stack[-1][0] in _IMPLIED_END.get(name, ()):
+            open_count[stack.pop()[0]] -= 1
+        if len(stack) >= max_depth:
+            wrapper, start, end = stack.pop(middle)
+            open_count[wrapper] -= 1
+            removed.append(wrapper)
+            cuts.append((start, end))
+        stack.append((name, *match.span()))
+        open_count[name] = open_count.get(name, 0) + 1
+    if not cuts:
+        return html
+    cuts.sort()
+    parts, position = [], 0
+    for start, end in cuts:
+        parts.append(html[position:start])
+        position = end
+    parts.append(html[position:])
+    return "".join(parts)
+
+
 def parse_html(html: str, *, xpath: bool = False) -> Document:
-    """Parse ``html`` with lexbor, or with lxml when any selector to run on it is XPath."""
-    return _LxmlDocument(html) if xpath else _LexborDocument(html)
+    """Parse ``html`` with lexbor, or with lxml when any selector to run on it is XPath (or
+    when lexbor cannot build the document: lxml runs the same CSS selectors, translated)."""
+    if xpath:
+        return _LxmlDocument(html)
+    try:
+        return _LexborDocument(html)
+    except Exception:  # lexbor refused the page: parse it the other way rather than fail
+        return _LxmlDocument(html)
 
 
 def css_problem(query: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from core.scrape import jsonld
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 class ExtractedRecord:
     data: dict[str, Any]  # the fields that produced a value, in package order
     found: dict[str, bool]  # every field of the package: did it produce a value?
+    # fields read by a fallback (its 1-based number) because their own selector gave nothing
+    fallbacks: dict[str, int] = dataclass_field(default_factory=dict)
 
 
 def extract_records(package: ConfigPackage, html: str, base_url: str) -> list[ExtractedRecord]:
@@ -88,12 +90,19 @@ def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
             page_url: str, structured: _StructuredData) -> ExtractedRecord:
     data: dict[str, Any] = {}
     found: dict[str, bool] = {}
+    used: dict[str, int] = {}
     for field in fields:
         value = _field_value(document, root, field, page_url, structured)
+        for number, fallback in enumerate(field.fallbacks, start=1):
+            if value not in (None, "", []):
+                break
+            value = _field_value(document, root, fallback, page_url, structured)
+            if value not in (None, "", []):
+                used[field.name] = number
         found[field.name] = value not in (None, "", [])
         if found[field.name]:
             data[field.name] = value
-    return ExtractedRecord(data, found)
+    return ExtractedRecord(data, found, used)
 
 
 def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str,

@@ -18,8 +18,8 @@ patient with servers that stumble.
   back to a URL already visited stops the fetch: ``redirect loop: a → b → a``.
 * **Bounds.** ``timeout`` covers a whole request, first byte to last, so a server that drips
   bytes cannot hold a worker; the body is read in chunks and dropped as soon as it passes
-  ``max_bytes`` (counted after decompression, which is done here in bounded steps, so a small
-  gzip bomb cannot fill memory).
+  ``max_bytes`` (counted after decompression, which is done in bounded steps by
+  ``core.scrape.decode``, so a small gzip or brotli bomb cannot fill memory).
 * **Only HTML** is accepted by ``fetch``: another Content-Type is recorded as an error without
   downloading the body.
 * **robots.txt** is asked before every request when ``respect_robots`` (``core.scrape.robots``).
@@ -45,33 +45,29 @@ import random
 import re
 import ssl
 import time
-import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import aiohttp
 
-from core.errors import ValidationError
-from core.scrape.options import FetchOptions
+from core.platform.errors import ValidationError
+from core.scrape.decode import ACCEPT_ENCODING, Decoder, DecodingError
+from core.scrape.dom import cap_nesting
+from core.scrape.options import FetchOptions, Viewport
 from core.scrape.result import (FetchResult, content_type_problem, retry_after_seconds,
                                 status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
-from core.scrape.urls import check_public_addresses, check_redirect_url, check_target_url
+from core.scrape.urls import AddressPolicy, check_redirect_url, check_target_url
 
 if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
     from core.scrape.render import Renderer
 
-try:  # Brotli bodies are decoded when the package is there (and only then asked for)
-    import brotli
-except ImportError:  # pragma: no cover - depends on the environment
-    brotli = None
-
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
-ACCEPT_ENCODING = "gzip, deflate" + (", br" if brotli is not None else "")
 PUBLIC_HOST_TTL = 10.0  # seconds; aiohttp's connector caches DNS answers as long
+LARGE_BODY_BYTES = 262_144  # bodies above this are decoded in a thread
 MAX_HEADER_BYTES = 65_536  # one header line; aiohttp's default (8 KiB) refuses real sites' cookies
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
@@ -95,10 +91,11 @@ class Fetcher:
         self._renderer: Renderer | None = None
         self._renderer_lock = asyncio.Lock()
 
-    async def __aenter__(self) -> Fetcher:
+    async def __aenter__(self) -> Self:
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0,
-                                           ssl=_ssl_context()),
+            # certificates are loaded when an https URL first needs them (``_exchange``): a
+            # crawl of http pages never pays for reading the CA bundle
+            connector=aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0),
             headers={"User-Agent": self.options.user_agent, "Accept": ACCEPT,
                      "Accept-Encoding": ACCEPT_ENCODING},
             timeout=aiohttp.ClientTimeout(total=None),  # _send bounds each request itself
@@ -119,7 +116,8 @@ class Fetcher:
         return await self._fetch(url, html_only=True, robots=self.options.respect_robots)
 
     async def render(self, url: str, *, wait_for: str | None = None,
-                     init_script: str | None = None) -> FetchResult:
+                     init_script: str | None = None,
+                     viewport: Viewport | None = None) -> FetchResult:
         """Load one page in Chromium and return its DOM after scripts ran (``core.scrape.render``).
 
         The page passes the same address and robots.txt checks as ``fetch`` and takes its turn
@@ -132,7 +130,8 @@ class Fetcher:
             return FetchResult(url, url, error=error, elapsed_s=time.monotonic() - started)
         renderer = await self._started_renderer()
         async with self._turn(url):
-            return await renderer.render(url, wait_for=wait_for, init_script=init_script)
+            return await renderer.render(url, wait_for=wait_for, init_script=init_script,
+                                         viewport=viewport)
 
     async def _fetch(self, url: str, *, html_only: bool, robots: bool) -> FetchResult:
         trace = _Trace(url)
@@ -150,6 +149,9 @@ class Fetcher:
                 trace.redirects.append(target)
                 trace.redirect_statuses.append(response.status_code or 0)
                 current = target
+        if response is not None and len(response.body) > LARGE_BODY_BYTES:
+            # Decoding and flattening a large body takes a while: off the event loop.
+            return await asyncio.to_thread(trace.result, current, response, error)
         return trace.result(current, response, error)
 
     async def fetch_document(self, url: str) -> FetchResult:
@@ -163,37 +165,38 @@ class Fetcher:
 
     async def _admit(self, url: str, *, robots: bool,
                      hop_from: str | None = None) -> tuple[str, str | None]:
-        """The URL to request (absolute), and why it may not be requested, if it may not."""
-        try:  # scheme, host and port first: no name resolution, so no thread needed
+        """The URL to request (absolute), and why it may not be requested, if it may not.
+        The URL policy (``core.scrape.urls``) judges it: first as written (no DNS, so no thread
+        needed), then the addresses its host name resolves to."""
+        policy = self.options.address_policy
+        try:
             if hop_from is None:
-                url = check_target_url(url, allow_private=True)
+                url = check_target_url(url, allow_private=policy, resolve=False)
             else:
-                url = check_redirect_url(url, from_url=hop_from, allow_private=True)
+                url = check_redirect_url(url, from_url=hop_from, allow_private=policy,
+                                         resolve=False)
+            await self._check_resolved(url, policy)
         except ValidationError as exc:
-            return url, str(exc)
-        if not self.options.allow_private:
-            try:
-                await self._check_public(url)
-            except ValidationError as exc:
-                return url, str(exc) if hop_from is None else \
-                    f"redirect from {hop_from} refused: {exc}"
-        if robots and not await self._robots.allowed(url):
-            return url, f"disallowed by robots.txt: {url}"
-        return url, None
+            return url, str(exc) if hop_from is None or str(exc).startswith("redirect from") \
+                else f"redirect from {hop_from} refused: {exc}"
+        refusal = await self._robots.refusal(url) if robots else None
+        return url, refusal
 
-    async def _check_public(self, url: str) -> None:
-        """Raise ``ValidationError`` unless ``url``'s host resolves to public addresses only.
+    async def _check_resolved(self, url: str, policy: AddressPolicy) -> None:
+        """Raise ``ValidationError`` unless ``url``'s host resolves to allowed addresses only.
 
-        Resolving blocks, so it runs in a thread; a host found public is trusted for
+        Resolving blocks, so it runs in a thread; a host found allowed is trusted for
         ``PUBLIC_HOST_TTL`` seconds (the connection pool caches DNS answers as long), not asked
         again for every page. Refusals are not cached: they stay refused either way.
         """
+        if policy.allow_private:
+            return
         parts = urlsplit(url)
         key = ((parts.hostname or "").lower(), parts.port, parts.scheme.lower())
         now = time.monotonic()
         if self._public_hosts.get(key, 0.0) > now:
             return
-        await asyncio.to_thread(check_public_addresses, url)
+        await asyncio.to_thread(check_target_url, url, allow_private=policy, resolve=True)
         self._public_hosts[key] = now + PUBLIC_HOST_TTL
 
     def _redirect_problem(self, trace: _Trace, target: str) -> str | None:
@@ -216,6 +219,7 @@ class Fetcher:
                 if response.retryable and attempt > 1:
                     response.error = f"{response.error} (gave up after {attempt} attempts)"
                 return response
+            trace.retried_after = response.error
             await asyncio.sleep(self._retry_wait(attempt, response.retry_after))
 
     def _retry_wait(self, attempt: int, retry_after: float | None) -> float:
@@ -242,7 +246,8 @@ class Fetcher:
 
     async def _exchange(self, url: str, *, html_only: bool) -> _Response:
         assert self._session is not None, "use Fetcher as an async context manager"
-        async with self._session.get(url, allow_redirects=False) as response:
+        tls = _ssl_context() if url[:6].lower() == "https:" else True
+        async with self._session.get(url, allow_redirects=False, ssl=tls) as response:
             return await self._judge(response, html_only=html_only)
 
     async def _judge(self, response: aiohttp.ClientResponse, *, html_only: bool) -> _Response:
@@ -275,11 +280,11 @@ class Fetcher:
     async def _read_capped(self, response: aiohttp.ClientResponse, result: _Response) -> None:
         """The body into ``result.body`` (decompressed), its wire size into ``result.n_bytes``;
         past ``max_bytes`` the rest is not read and ``result.error`` says why."""
-        decoder = _Decoder(result.headers.get("content-encoding", ""))
         limit = self.options.max_bytes
         chunks: list[bytes] = []
         size = 0
         try:
+            decoder = Decoder(result.headers.get("content-encoding", ""))
             async for raw in response.content.iter_any():
                 result.n_bytes += len(raw)
                 chunk = decoder.feed(raw, limit - size)
@@ -289,7 +294,7 @@ class Fetcher:
                 size += len(chunk)
                 chunks.append(chunk)
             tail = decoder.flush(limit - size)
-        except _DecodingError as exc:
+        except DecodingError as exc:
             result.error = f"request failed: {exc}"
             return
         if tail is None:
@@ -363,6 +368,7 @@ class _Trace:
     n_bytes: int = 0
     redirects: list[str] = field(default_factory=list)
     redirect_statuses: list[int] = field(default_factory=list)
+    retried_after: str | None = None
 
     def result(self, final_url: str, response: _Response | None, error: str | None) -> FetchResult:
         if response is None:
@@ -373,101 +379,18 @@ class _Trace:
             final_url=final_url,
             status_code=response.status_code,
             headers=response.headers,
-            text="" if error else _decode(response.body, response.headers),
+            text="" if error else cap_nesting(_decode(response.body, response.headers)),
             n_bytes=self.n_bytes,
             elapsed_s=time.monotonic() - self.started,
             attempts=self.attempts,
             redirects=list(self.redirects),
             redirect_statuses=list(self.redirect_statuses),
             error=error,
+            retried_after=self.retried_after,
         )
 
 
-class _DecodingError(Exception):
-    pass
-
-
-class _Decoder:
-    """Undo a Content-Encoding chunk by chunk, never producing more than ``room`` bytes at a
-    time (``None`` when more would come out: the body is over the cap). gzip and deflate always;
-    br when the ``brotli`` package is installed; anything else passes through unchanged."""
-
-    def __init__(self, content_encoding: str) -> None:
-        self._steps = [self._step(name.strip().lower())
-                       for name in reversed(content_encoding.split(","))
-                       if name.strip().lower() not in ("", "identity")]
-
-    @staticmethod
-    def _step(name: str) -> Any:
-        if name in ("gzip", "x-gzip"):
-            return _ZlibStep(zlib.MAX_WBITS | 16, name)
-        if name == "deflate":
-            return _ZlibStep(zlib.MAX_WBITS, name)
-        if name == "br" and brotli is not None:
-            return _BrotliStep()
-        return None
-
-    def feed(self, data: bytes, room: int) -> bytes | None:
-        for step in self._steps:
-            if step is not None and data:
-                data = step.feed(data, room)
-                if data is None:
-                    return None
-        return data if len(data) <= room else None
-
-    def flush(self, room: int) -> bytes | None:
-        data = b""
-        for step in self._steps:
-            if step is not None:
-                data = step.feed(data, room) if data else b""
-                if data is None:
-                    return None
-                data += step.flush()
-        return data if len(data) <= room else None
-
-
-class _ZlibStep:
-    def __init__(self, wbits: int, name: str) -> None:
-        self._name = name
-        self._zlib = zlib.decompressobj(wbits)
-        self._raw_fallback = name == "deflate"  # "deflate" is often sent without its header
-        self._started = False
-
-    def feed(self, data: bytes, room: int) -> bytes | None:
-        try:
-            out = self._zlib.decompress(data, room + 1)
-        except zlib.error as exc:
-            if not (self._raw_fallback and not self._started):
-                raise _DecodingError(f"the {self._name} body cannot be decoded ({exc})") from exc
-            self._raw_fallback = False
-            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self.feed(data, room)
-        self._started = True
-        return None if len(out) > room else out  # beyond room, the rest stays unread
-
-    def flush(self) -> bytes:
-        try:
-            return self._zlib.flush()
-        except zlib.error as exc:
-            raise _DecodingError(f"the {self._name} body cannot be decoded ({exc})") from exc
-
-
-class _BrotliStep:
-    def __init__(self) -> None:
-        self._brotli = brotli.Decompressor()
-
-    def feed(self, data: bytes, room: int) -> bytes | None:
-        try:
-            out = self._brotli.process(data)
-        except brotli.error as exc:
-            raise _DecodingError(f"the br body cannot be decoded ({exc})") from exc
-        return None if len(out) > room else out
-
-    def flush(self) -> bytes:
-        return b""
-
-
-def _lower_case(headers: Any) -> dict[str, str]:
+def _lower_case(headers: Mapping[str, str]) -> dict[str, str]:
     """Header names in lower case; a repeated header's values joined with ", " (as one)."""
     out: dict[str, str] = {}
     for name, value in headers.items():

@@ -39,9 +39,12 @@ runs. Executing one is deterministic and needs no model. Format (version 1)::
       or ``"attr"`` with ``"attribute": "href"``.
     - ``all``: ``false`` (default) takes the first match; ``true`` gives the list of all matches.
     - ``transforms``: applied in order — ``strip``, ``number``, ``price``, ``currency``, ``date``,
-      ``absolute_url``, ``{"regex": "..."}``, ``{"json": "offers.price"}``, ``{"join": ", "}``
-      (see ``core.scrape.transforms`` for what each does).
+      ``absolute_url``, ``{"regex": "..."}``, ``{"json": "offers.price"}``, ``{"join": ", "}``,
+      ``{"map": {"£": "GBP", "Three": 3}}`` (see ``core.scrape.transforms`` for what each does).
     - ``required``: ``false`` (default). A record without a required field scores confidence 0.
+    - ``fallbacks``: other ways to the same value (``selector``, ``selector_type``, ``take``,
+      ``attribute``, ``all``, ``transforms``), tried in order when the field gives nothing on a
+      page; the record says which one worked (``ExtractedRecord.fallbacks``).
 ``pagination``
     Optional, default ``{"type": "none"}``. ``{"type": "next_button", "selector": "a.next"}``
     follows the link (``selector_type`` as for fields); ``{"type": "url_pattern", "pattern":
@@ -50,6 +53,13 @@ runs. Executing one is deterministic and needs no model. Format (version 1)::
 ``render``
     Optional. ``{"javascript": true}`` renders the page in Chromium first; ``wait_for`` (a CSS
     selector) waits until that element exists.
+``detail``
+    Optional: follow each record's link to its detail page and read more fields there (one
+    level). ``{"link": "url", "fields": {"sku": {...}}, "max_pages": 200}``: ``link`` names the
+    package field holding the record's detail URL; ``fields`` are read on the detail page (the
+    page is one record: no container) and added to the record; ``max_pages`` (default 200)
+    bounds the detail pages one run fetches. Each detail URL is fetched once per run; a detail
+    page that cannot be fetched leaves its fields empty and is reported.
 
 ``parse_package`` checks all of it and reports every problem at once, each naming where it is:
 ``fields.price.selector: 'div[' is not a valid CSS selector (…)``. Every selector is compiled
@@ -60,30 +70,34 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 from core.scrape.dom import Selector, Take, css_problem, xpath_problem
 from core.scrape.jsonld import path_problem
-from core.scrape.transforms import TRANSFORMS, Kind, Transform, compile_regex
+from core.scrape.transforms import (TRANSFORMS, Kind, RegexError, Transform, compile_regex,
+                                    map_problem)
+from vocabularies import PaginationType
 
 PACKAGE_VERSION = 1
 SELECTOR_TYPES = ("css", "xpath")
 FIELD_SELECTOR_TYPES = (*SELECTOR_TYPES, "jsonld")  # JSON-LD paths read values, not elements
 TAKES = ("text", "html", "attr")
-PAGINATION_TYPES = ("none", "next_button", "url_pattern")
 
-_PACKAGE_KEYS = ("version", "container", "fields", "pagination", "render")
-_FIELD_KEYS = ("selector", "selector_type", "take", "attribute", "all", "transforms", "required")
+_PACKAGE_KEYS = ("version", "container", "fields", "pagination", "render", "detail")
+_DETAIL_KEYS = ("link", "fields", "max_pages")
+DETAIL_MAX_PAGES = 200
+_FIELD_KEYS = ("selector", "selector_type", "take", "attribute", "all", "transforms", "required",
+               "fallbacks")
+_FALLBACK_KEYS = ("selector", "selector_type", "take", "attribute", "all", "transforms")
 _SELECTOR_KEYS = ("selector", "selector_type")
-_PAGINATION_KEYS = {
-    "none": ("type",),
-    "next_button": ("type", *_SELECTOR_KEYS),
-    "url_pattern": ("type", "pattern", "first_page", "last_page"),
+_PAGINATION_KEYS: dict[str, tuple[str, ...]] = {
+    PaginationType.NONE: ("type",),
+    PaginationType.NEXT_BUTTON: ("type", *_SELECTOR_KEYS),
+    PaginationType.URL_PATTERN: ("type", "pattern", "first_page", "last_page"),
 }
 _RENDER_KEYS = ("javascript", "wait_for")
 
@@ -97,6 +111,8 @@ class FieldSpec:
     transforms: tuple[Transform, ...] = ()
     all: bool = False
     required: bool = False
+    # other ways to the same value, tried in order when this one gives nothing on a page
+    fallbacks: tuple[FieldSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +142,27 @@ class RenderOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class DetailPages:
+    """Follow each record's ``link`` field to its detail page and read ``fields`` there."""
+
+    link: str
+    fields: tuple[FieldSpec, ...]
+    max_pages: int = DETAIL_MAX_PAGES
+
+    @property
+    def package(self) -> ConfigPackage:
+        """The detail page's own package (one record per page)."""
+        return ConfigPackage(fields=self.fields)
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigPackage:
     fields: tuple[FieldSpec, ...]
     container: Selector | None = None
     pagination: Pagination = NoPagination()
     render: RenderOptions = RenderOptions()
     version: int = PACKAGE_VERSION
+    detail: DetailPages | None = None
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -144,7 +175,8 @@ class ConfigPackage:
     @property
     def uses_xpath(self) -> bool:
         """Whether extraction needs lxml (see ``core.scrape.dom``)."""
-        selectors = [self.container, *(f.selector for f in self.fields)]
+        selectors = [self.container, *(f.selector for f in self.fields),
+                     *(b.selector for f in self.fields for b in f.fallbacks)]
         return any(s is not None and s.type == "xpath" for s in selectors)
 
 
@@ -168,6 +200,9 @@ def package_to_dict(package: ConfigPackage) -> dict[str, Any]:
         "fields": {f.name: _field_to_dict(f) for f in package.fields},
         "pagination": _pagination_to_dict(package.pagination),
         "render": {"javascript": package.render.javascript, "wait_for": package.render.wait_for},
+        **({"detail": {"link": package.detail.link,
+                       "fields": {f.name: _field_to_dict(f) for f in package.detail.fields},
+                       "max_pages": package.detail.max_pages}} if package.detail else {}),
     }
 
 
@@ -236,13 +271,36 @@ def _read_package(obj: _Object) -> ConfigPackage:
     if version is not None and version != PACKAGE_VERSION:
         obj.report(f"must be {PACKAGE_VERSION} (the only version so far), not {version}", "version")
     container = _read_container(obj)
+    fields = _read_fields(obj, in_container=container is not None)
     return ConfigPackage(
         version=PACKAGE_VERSION,
         container=container,
-        fields=_read_fields(obj, in_container=container is not None),
+        fields=fields,
         pagination=_read_pagination(obj),
         render=_read_render(obj),
+        detail=_read_detail(obj, fields),
     )
+
+
+def _read_detail(package: _Object, fields: tuple[FieldSpec, ...]) -> DetailPages | None:
+    raw = package.get("detail", ("object", "null"), None)
+    if raw is None:
+        return None
+    obj = _Object(raw, package.at("detail"), package.problems, _DETAIL_KEYS)
+    link = obj.get("link", ("string",))
+    names = [f.name for f in fields]
+    if isinstance(link, str) and fields and link not in names:
+        obj.report(f"must name a field of the package ({', '.join(names)}), not {link!r}",
+                   "link")
+    detail_fields = _read_fields(obj, in_container=False)
+    for field in detail_fields:
+        if field.name in names:
+            obj.report(f"{field.name!r} is already a field of the listing; name it apart",
+                       "fields")
+    max_pages = obj.get("max_pages", ("integer",), DETAIL_MAX_PAGES)
+    if max_pages < 1:
+        obj.report(f"must be 1 or more, not {max_pages}", "max_pages")
+    return DetailPages(link or "", detail_fields, max_pages)
 
 
 def _read_container(package: _Object) -> Selector | None:
@@ -302,6 +360,10 @@ def _read_field(name: str, obj: _Object, *, in_container: bool) -> FieldSpec:
     if take != "attr" and attribute is not None:
         obj.report('only applies when "take" is "attr"', "attribute")
     many = obj.get("all", ("boolean",), False)
+    fallbacks = []
+    for index, raw in enumerate(obj.get("fallbacks", ("array",), [])):
+        inner = _Object(raw, f"{obj.at('fallbacks')}[{index}]", obj.problems, _FALLBACK_KEYS)
+        fallbacks.append(_read_field(name, inner, in_container=in_container))
     return FieldSpec(
         name=name,
         selector=selector,
@@ -310,6 +372,7 @@ def _read_field(name: str, obj: _Object, *, in_container: bool) -> FieldSpec:
         transforms=_read_transforms(obj, many=many),
         all=many,
         required=obj.get("required", ("boolean",), False),
+        fallbacks=tuple(fallbacks),
     )
 
 
@@ -371,6 +434,8 @@ def _transform_problem(name: str, argument: Any, *, has_argument: bool) -> str |
         return f'{name!r} needs {spec.argument}: write {{"{name}": ...}}'
     if not has_argument:
         return None
+    if name == "map":
+        return map_problem(argument)
     if not isinstance(argument, str):
         return f"the argument of {name!r} must be a string, not {_json_type(argument)}"
     if name in ("regex", "json") and not argument:
@@ -378,7 +443,7 @@ def _transform_problem(name: str, argument: Any, *, has_argument: bool) -> str |
     if name == "regex":
         try:
             compile_regex(argument)
-        except re.error as exc:
+        except RegexError as exc:
             return f"'{argument}' is not a valid regular expression ({exc})"
     return None
 
@@ -391,11 +456,11 @@ def _read_pagination(package: _Object) -> Pagination:
     keys = _PAGINATION_KEYS.get(kind) if isinstance(kind, str) else None
     all_keys = {key for group in _PAGINATION_KEYS.values() for key in group}
     obj = _Object(raw, package.at("pagination"), package.problems, keys or all_keys)
-    kind = obj.choice("type", PAGINATION_TYPES)
-    if kind == "next_button":
+    kind = obj.choice("type", tuple(PaginationType))
+    if kind == PaginationType.NEXT_BUTTON:
         selector = _read_selector(obj)
         return NextButton(selector) if selector else NoPagination()
-    if kind == "url_pattern":
+    if kind == PaginationType.URL_PATTERN:
         return _read_url_pattern(obj)
     return NoPagination()
 
@@ -472,6 +537,9 @@ def _field_to_dict(field: FieldSpec) -> dict[str, Any]:
     out["transforms"] = [t.name if t.argument is None else {t.name: t.argument}
                          for t in field.transforms]
     out["required"] = field.required
+    if field.fallbacks:
+        out["fallbacks"] = [{k: v for k, v in _field_to_dict(b).items() if k != "required"}
+                            for b in field.fallbacks]
     return out
 
 

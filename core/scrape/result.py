@@ -18,7 +18,9 @@ class FetchResult:
     the bytes received over the wire (what the cost ledger bills); ``elapsed_s`` the wall time of
     the whole fetch, retries and politeness waits included. ``redirects`` lists the URLs
     redirected to, in order, and ``redirect_statuses`` the status of the answer that sent each
-    (301, 302…). ``headers`` has lower-case names.
+    (301, 302…). ``retried_after`` says why the last request was sent again (the answer's
+    problem: "HTTP 503 Service Unavailable", "timed out after 10 s"), None without retries.
+    ``headers`` has lower-case names.
     """
 
     url: str
@@ -32,6 +34,7 @@ class FetchResult:
     redirects: list[str] = field(default_factory=list)
     error: str | None = None
     redirect_statuses: list[int] = field(default_factory=list)
+    retried_after: str | None = None  # what made the last retry necessary ("HTTP 503 …")
 
     @property
     def ok(self) -> bool:

@@ -20,10 +20,18 @@ Every transform declares the kind of value it works on and gives, so a package t
     availability  –                text       text     schema.org name: "In stock!", "Auf Lager",
                                                        "https://schema.org/InStock" → "InStock";
                                                        "Sold out" → "SoldOut" (core.scrape.availability)
-    regex         pattern          text       text     first group, or the whole match
+    regex         pattern          text       text     first group, or the whole match; each
+                                                       match may take REGEX_TIMEOUT_SECONDS (a
+                                                       pattern that backtracks for ever, such as
+                                                       ``^((a+)+)$``, fails the page, not the run)
     json          dotted path      text       any      parse JSON, take a path: "offers.price",
                                                        "image.0" (for JSON-LD <script> blocks)
     join          separator        list       text     the matches of an "all" field, joined
+    map           {from: to, …}    text       any      a lookup: {"£": "GBP", "$": "USD"},
+                                                       {"Three": 3}; the exact text first, then
+                                                       ignoring case and spaces; a value not in
+                                                       the table gives None, unless a "*" entry
+                                                       gives a default
 
 Text transforms also accept a number, written as text (4.5 → "4.5"); any other value (an object or
 a list taken with ``json``) ends the chain.
@@ -37,13 +45,27 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-from dateparser.date import DateDataParser
-from price_parser import Price
+import regex
 
+from core.platform.errors import ScrapeDeckError
 from core.scrape.availability import availability
+
+if TYPE_CHECKING:  # both load slowly (~0.4 s of CPU each): imported when a transform first
+    from dateparser.date import DateDataParser  # needs them, not by every worker and command
+    from price_parser import Price
+
+# One regex transform's match may take this long. The ``regex`` package (re's syntax) checks the
+# time while it backtracks and releases the GIL meanwhile (``concurrent``), so a pattern that
+# would run for ever stops instead of holding a worker, its heartbeat and its schedules.
+REGEX_TIMEOUT_SECONDS = 1.0
+RegexError = regex.error
+
+
+class TransformTimeout(ScrapeDeckError):
+    """A transform ran past its time limit (a catastrophic regular expression)."""
 
 Kind = Literal["text", "number", "any", "list"]
 
@@ -53,7 +75,7 @@ class Transform:
     """One step of a field's transform chain, as written in the package."""
 
     name: str
-    argument: str | None = None
+    argument: str | dict[str, Any] | None = None  # a dict for ``map`` only
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +83,7 @@ class TransformSpec:
     takes: Kind
     gives: Kind
     argument: str | None  # what the argument is (for messages); None: the transform takes none
-    apply: Callable[[Any, str | None, str], Any]  # (value, argument, base URL) → value or None
+    apply: Callable[[Any, Any, str], Any]  # (value, argument, base URL) → value or None
 
 
 def apply_transform(transform: Transform, value: Any, base_url: str) -> Any:
@@ -75,9 +97,10 @@ def apply_transform(transform: Transform, value: Any, base_url: str) -> Any:
 
 
 @functools.lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """Compile once per pattern; raises ``re.error`` for an invalid one."""
-    return re.compile(pattern)
+def compile_regex(pattern: str) -> regex.Pattern[str]:
+    """Compile once per pattern (Python's ``re`` syntax, run by the ``regex`` package, which can
+    stop a match after a time limit); raises ``RegexError`` for an invalid one."""
+    return regex.compile(pattern, regex.VERSION0)
 
 
 def parse_number(text: str) -> int | float | None:
@@ -126,11 +149,18 @@ def _number(text: str, _argument: str | None, _base_url: str) -> int | float | N
 
 
 def _price(text: str, _argument: str | None, _base_url: str) -> float | None:
-    return Price.fromstring(text).amount_float
+    return _price_class().fromstring(text).amount_float
 
 
 def _currency(text: str, _argument: str | None, _base_url: str) -> str | None:
-    return Price.fromstring(text).currency
+    return _price_class().fromstring(text).currency
+
+
+@functools.cache
+def _price_class() -> type[Price]:
+    from price_parser import Price
+
+    return Price
 
 
 def _date(text: str, _argument: str | None, _base_url: str) -> str | None:
@@ -145,6 +175,8 @@ def _date(text: str, _argument: str | None, _base_url: str) -> str | None:
 @functools.cache
 def _date_parser() -> DateDataParser:
     # One parser for the process: building one loads language data. "Mar 2024" → the 1st, not today.
+    from dateparser.date import DateDataParser
+
     return DateDataParser(settings={"PREFER_DAY_OF_MONTH": "first"})
 
 
@@ -157,7 +189,14 @@ def _availability(text: str, _argument: str | None, _base_url: str) -> str | Non
 
 
 def _regex(text: str, pattern: str | None, _base_url: str) -> str | None:
-    match = compile_regex(pattern or "").search(text)
+    try:
+        match = compile_regex(pattern or "").search(text, timeout=REGEX_TIMEOUT_SECONDS,
+                                                    concurrent=True)
+    except TimeoutError:
+        raise TransformTimeout(
+            f"the regex transform {pattern!r} took longer than {REGEX_TIMEOUT_SECONDS:g} s on "
+            f"{len(text):,} characters of text (a pattern that backtracks without end, such as "
+            f"nested repeats like (a+)+, never finishes on some texts)") from None
     if not match:
         return None
     return match.group(1) if match.re.groups else match.group(0)
@@ -182,6 +221,39 @@ def _join(values: list[Any], separator: str | None, _base_url: str) -> str:
     return (separator or "").join(text for v in values if (text := _as_text(v)) is not None)
 
 
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _map(text: str, table: Any, _base_url: str) -> Any:
+    if not isinstance(table, dict):
+        return None
+    if text in table:
+        return table[text]
+    folded = _fold(text)
+    for key, value in table.items():
+        if key != "*" and _fold(key) == folded:
+            return value
+    return table.get("*")
+
+
+def map_problem(table: Any) -> str | None:
+    """Why ``table`` cannot be a ``map`` argument, or None."""
+    if not isinstance(table, dict) or not table:
+        return 'the argument of \'map\' must be an object of values, such as {"£": "GBP"}'
+    for key, value in table.items():
+        if value is not None and not isinstance(value, str | int | float | bool):
+            return f"map: the value for {key!r} must be text, a number, true/false or null"
+    folded: dict[str, str] = {}
+    for key in table:
+        if key != "*" and _fold(key) in folded and folded[_fold(key)] != key:
+            if table[key] != table[folded[_fold(key)]]:
+                return (f"map: {folded[_fold(key)]!r} and {key!r} differ only in case or "
+                        "spaces but map to different values")
+        folded.setdefault(_fold(key), key)
+    return None
+
+
 TRANSFORMS: dict[str, TransformSpec] = {
     "strip": TransformSpec("text", "text", None, _strip),
     "number": TransformSpec("text", "number", None, _number),
@@ -193,4 +265,5 @@ TRANSFORMS: dict[str, TransformSpec] = {
     "json": TransformSpec("text", "any", "a dotted path such as offers.price", _json),
     "join": TransformSpec("list", "text", "a separator", _join),
     "availability": TransformSpec("text", "text", None, _availability),
+    "map": TransformSpec("text", "any", 'a lookup object such as {"£": "GBP"}', _map),
 }

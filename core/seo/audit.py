@@ -34,11 +34,17 @@ from core.seo.audits.crawlability import indexability_problems
 from core.seo.audits.international import hreflang_links
 from core.seo.audits.social import open_graph, twitter_tags
 from core.seo.audits.structured_data import structured_data_types
-from core.seo.page import LISTENER_PROBE, Page, RobotsFile
+from core.scrape.options import Viewport
+from core.seo.page import AUDIT_PROBE, AUDITED, Page, ParseFailed, RobotsFile
 
 if TYPE_CHECKING:
     from core.scrape.fetch import Fetcher
     from core.scrape.options import FetchOptions
+
+# Lighthouse's default screen (its "mobile" form factor: a Moto G Power, 412×823 CSS pixels at
+# 1.75 device pixels per CSS pixel), which --render uses too, so that the page's media queries
+# and scripts see the screen Lighthouse shows them.
+LIGHTHOUSE_PHONE = Viewport(width=412, height=823, scale=1.75, mobile=True)
 
 
 @dataclass
@@ -76,13 +82,14 @@ def run_audits(page: Page) -> tuple[list[AuditResult], list[str]]:
         try:
             outcome = spec.check(page)
             verdict, evidence, details = outcome.verdict, outcome.evidence, outcome.details
+            note = outcome.note
         except Exception as exc:  # a bug in one audit must not lose the other audits
-            verdict, evidence, details = ERROR, [], f"the audit failed: {exc!r}"
+            verdict, evidence, details, note = ERROR, [], f"the audit failed: {exc!r}", ""
             not_checked.append(f"{spec.id}: {details}")
         results.append(AuditResult(id=spec.id, title=spec.title, group=spec.group,
                                    verdict=verdict, weight=spec.weight, evidence=evidence,
                                    recommendation=spec.recommendation, points_recoverable=0.0,
-                                   lighthouse=spec.lighthouse, details=details))
+                                   lighthouse=spec.lighthouse, details=details, note=note))
     scoring.assign_points(results)
     return results, not_checked
 
@@ -123,15 +130,17 @@ def robots_file(robots_txt: str | RobotsFile | None, final_url: str) -> RobotsFi
 def audit_response(url: str, final_url: str, status: int | None, headers: dict[str, str],
                    html: str, *, robots_txt: str | RobotsFile | None = None,
                    response_time_ms: float | None = None, redirects: Sequence[str] = (),
-                   page_bytes: int | None = None, fetched_at: datetime | None = None) -> PageAudit:
+                   page_bytes: int | None = None, fetched_at: datetime | None = None,
+                   rendered: bool = False) -> PageAudit:
     """Audit a response already fetched. ``robots_txt``: the site's robots.txt text (as if
     served with 200), or a ``RobotsFile`` with its real status; None when not known (the
-    robots-txt audit is then not checked)."""
+    robots-txt audit is then not checked). ``rendered``: ``html`` is the DOM after the page's
+    scripts ran (``render_for_audit``)."""
     page = Page(url=url, final_url=final_url, status=status,
                 headers={k.lower(): v for k, v in headers.items()}, html=html,
                 redirects=list(redirects), response_time_ms=response_time_ms,
                 page_bytes=page_bytes if page_bytes is not None else len(html.encode()),
-                robots=robots_file(robots_txt, final_url))
+                robots=robots_file(robots_txt, final_url), rendered=rendered)
     return audit_page(page, fetched_at=fetched_at)
 
 
@@ -148,6 +157,13 @@ def audit_page(page: Page, *, fetched_at: datetime | None = None) -> PageAudit:
     not_html = content_type_problem(page.headers.get("content-type"))
     if not_html:
         return failed_audit(url, final_url, f"The page could not be audited: {not_html}.",
+                            status_code=status, fetched_at=fetched_at,
+                            response_time_ms=page.response_time_ms, redirects=list(page.redirects))
+    try:
+        page.tree  # noqa: B018 - parse now: a page lexbor cannot read is reported, not raised
+    except ParseFailed as exc:
+        return failed_audit(url, final_url, f"The page could not be checked: its HTML could not "
+                            f"be read by the HTML parser ({exc.__cause__ or exc}).",
                             status_code=status, fetched_at=fetched_at,
                             response_time_ms=page.response_time_ms, redirects=list(page.redirects))
     results, not_checked = run_audits(page)
@@ -218,7 +234,7 @@ def _audit_fetched(result: FetchResult, robots: RobotsFile | None, fetched_at: d
                            result.text, robots_txt=robots,
                            response_time_ms=None if rendered else elapsed_ms,
                            redirects=result.redirects, page_bytes=result.n_bytes or None,
-                           fetched_at=fetched_at)
+                           fetched_at=fetched_at, rendered=rendered)
     audit.facts["rendered"] = rendered
     if rendered:
         why = ("the page was rendered: its load time includes the browser's work (audit "
@@ -244,23 +260,34 @@ async def audit_url_async(url: str, *, render: bool = False, fetcher: Fetcher | 
         async with Fetcher(default_options()) as own:
             return await audit_url_async(url, render=render, fetcher=own, robots=robots)
     fetched_at = datetime.now(UTC)
-    # Rendered, the page's listeners are recorded in its DOM for crawlable-anchors (page.py).
-    get_page = fetcher.render(url, init_script=LISTENER_PROBE) if render else fetcher.fetch(url)
+    get_page = render_for_audit(fetcher, url) if render else fetcher.fetch(url)
     if robots is None:
-        result, robots = await asyncio.gather(get_page, fetch_robots(fetcher, url))
-        if result.final_url and robots_url(result.final_url) != robots.url:
+        result, found = await asyncio.gather(get_page, fetch_robots(fetcher, url))
+        robots = found
+        if result.final_url and robots_url(result.final_url) != found.url:
             robots = await fetch_robots(fetcher, result.final_url)  # redirected to another site
     else:
         result = await get_page
     return _audit_fetched(result, robots, fetched_at, render)
 
 
+async def render_for_audit(fetcher: Fetcher, url: str) -> FetchResult:
+    """``url`` rendered as Lighthouse loads it before auditing: on its phone screen, given a
+    moment to settle after "load", with the event listeners every script attached and what
+    the browser does not render marked in the DOM (``AUDIT_PROBE`` in page.py)."""
+    return await fetcher.render(url, wait_for=AUDITED, init_script=AUDIT_PROBE,
+                                viewport=LIGHTHOUSE_PHONE)
+
+
 def default_options(**overrides: Any) -> FetchOptions:
     """Fetching for an audit the user asked for: settings' defaults, robots.txt reported on
-    rather than obeyed (like a browser, or Lighthouse, opening one page on request)."""
+    rather than obeyed (like a browser, or Lighthouse, opening one page on request), and no
+    politeness delay between the page and its robots.txt (two requests, at once, as a browser
+    makes them; the delay is for crawls, which bring their own options)."""
     from core.scrape.options import FetchOptions
 
-    return dataclasses.replace(FetchOptions(), respect_robots=False, **overrides)
+    chosen: dict[str, Any] = {"respect_robots": False, "delay": 0.0, **overrides}
+    return dataclasses.replace(FetchOptions(), **chosen)
 
 
 def audit_url(url: str, *, render: bool = False, options: FetchOptions | None = None) -> PageAudit:

@@ -31,11 +31,12 @@ from urllib.parse import urlsplit
 from core.scrape.fetch import REDIRECT_STATUSES, Fetcher
 from core.scrape.options import FetchOptions
 from core.scrape.result import FetchResult, content_type_problem
-from core.seo.audit import audit_page, robots_file
-from core.seo.crawl_page import CrawledPage, crawl_facts, normalize_url, site_key
+from core.seo.audit import audit_page, render_for_audit, robots_file
+from core.scrape.urls import normalize_url, site_key
+from core.seo.crawl_page import CrawledPage, crawl_facts
 from core.seo.page import Page
 from core.seo.sitemap import SitemapData, read_sitemaps
-from core.settings import get_settings
+from core.platform.settings import get_settings
 
 ROBOTS_REFUSAL = "disallowed by robots.txt"  # how the fetcher words a robots.txt refusal
 MAX_CONCURRENCY = 64
@@ -63,6 +64,11 @@ class CrawlProgress:
     pages_crawled: int = 0
     pages_queued: int = 0
     errors: int = 0
+    # What the crawl spent (page requests; robots.txt and sitemaps not counted), for the ledger.
+    requests: int = 0
+    bytes_fetched: int = 0
+    renders: int = 0
+    browser_seconds: float = 0.0
 
 
 @dataclass
@@ -85,6 +91,9 @@ class SiteCrawler:
         self.site = site_key(start)
         self.options = options
         self.cancel = cancel or asyncio.Event()
+        # What a set ``cancel`` means, as the outcome's ``stopped`` says it: a cancel, unless
+        # the caller stopped the crawl for a reason of its own (a budget: ``stop``).
+        self.stop_reason = "canceled"
         self.progress = CrawlProgress()
         self.pages: list[CrawledPage] = []
         self._seen: set[str] = set()
@@ -95,6 +104,12 @@ class SiteCrawler:
 
     def in_site(self, url: str) -> bool:
         return site_key(url) == self.site
+
+    def stop(self, reason: str) -> None:
+        """End the crawl as a cancel would (the pages fetched are kept), its outcome saying
+        ``reason`` (e.g. "stopped: budget reached") instead of "canceled"."""
+        self.stop_reason = reason
+        self.cancel.set()
 
     async def run(self) -> CrawlOutcome:
         started = time.monotonic()
@@ -175,7 +190,7 @@ class SiteCrawler:
         self.pages.extend(self._last_level)
         self.progress.pages_queued = 0
         if self.cancel.is_set():
-            return "canceled"
+            return self.stop_reason
         if left_over:
             return "max pages reached"
         return None
@@ -183,15 +198,23 @@ class SiteCrawler:
     async def _get(self, fetcher: Fetcher, url: str) -> FetchResult:
         try:
             if self.options.render:
-                return await fetcher.render(url)
-            return await fetcher.fetch(url)
+                # Audited, a page is rendered as Lighthouse loads it (a moment longer).
+                result = await (render_for_audit(fetcher, url) if self.options.audit
+                                else fetcher.render(url))
+                self.progress.renders += 1
+                self.progress.browser_seconds += result.elapsed_s
+            else:
+                result = await fetcher.fetch(url)
         except Exception as exc:  # a bug on one page must not cost the crawl
             return FetchResult(url, url, error=f"internal error: {exc!r}")
+        self.progress.requests += max(result.attempts, 1)
+        self.progress.bytes_fetched += result.n_bytes
+        return result
 
     def _record(self, url: str, depth: int | None, result: FetchResult) -> list[CrawledPage]:
         """The page for ``url`` and, when it redirected to a page not seen yet, that page."""
-        common = {"response_time_ms": round(result.elapsed_s * 1000),
-                  "page_bytes": result.n_bytes or None}
+        common: dict[str, Any] = {"response_time_ms": round(result.elapsed_s * 1000),
+                                  "page_bytes": result.n_bytes or None}
         landed = result.status_code not in REDIRECT_STATUSES  # else: a loop, a refused hop…
         if landed and not result.redirects:
             pages = [self._page(url, depth, result, **common)]
@@ -228,7 +251,8 @@ class SiteCrawler:
                           headers={k.lower(): v for k, v in result.headers.items()},
                           html=result.text, response_time_ms=page.response_time_ms,
                           page_bytes=page.page_bytes or len(result.text.encode()),
-                          robots=robots_file(self._robots_txt, url))
+                          robots=robots_file(self._robots_txt, url),
+                          rendered=self.options.render)
             page.facts = crawl_facts(parsed)
             if self.options.audit:
                 page.audit = self._audit(parsed)
@@ -253,6 +277,8 @@ class SiteCrawler:
                          "were not checked")
         elif outcome.stopped == "canceled":
             notes.append("the crawl was canceled; findings cover the pages fetched so far")
+        elif outcome.stopped == self.stop_reason:  # stopped by the caller (a budget)
+            notes.append(f"{outcome.stopped}; findings cover the pages fetched so far")
         blocked = sum(p.blocked_by_robots for p in outcome.pages)
         if blocked:
             notes.append(f"{_count(blocked, 'URL')} disallowed by robots.txt, not fetched")
@@ -282,8 +308,3 @@ def count_inlinks(pages: list[CrawledPage]) -> None:
                 counts[link] = counts.get(link, 0) + 1
     for page in pages:
         page.inlinks = counts.get(page.url, 0)
-
-
-def crawl_site(start_url: str, options: CrawlOptions, **kwargs: Any) -> CrawlOutcome:
-    """Run a crawl to the end from synchronous code (the CLI, benchmarks, tests)."""
-    return asyncio.run(SiteCrawler(start_url, options, **kwargs).run())

@@ -1,8 +1,8 @@
 """One crawled page as the site crawl sees it: URL rules (normalisation, what is "in the site")
 and the facts read from a page's HTML that crawl-level findings need.
 
-URL normalisation (``normalize_url``, defined in ``core.seo.page`` where the page's links are
-resolved with it): scheme and host lower-cased, the default port dropped,
+URL normalisation (``normalize_url``, the URL policy's, in ``core.scrape.urls``, as ``site_key`` is):
+scheme and host lower-cased, the default port dropped,
 the fragment dropped, an empty path made ``/``, dot segments resolved; the query is kept as it
 is. Trailing slashes are kept as found: ``/a`` and ``/a/`` may be different pages, and when one
 redirects to the other the crawl reports that redirect rather than hiding it.
@@ -21,32 +21,21 @@ import functools
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import numpy
 
 from core.seo.audits.crawlability import CRAWLERS, blocking_directives, header_directives
 from core.seo.audits.international import hreflang_links
-from core.seo.page import Page, normalize_url
+from core.scrape.urls import normalize_url, site_key
+from core.seo.page import Page
 
-__all__ = ["CrawledPage", "PageFacts", "crawl_facts", "normalize_url", "read_page",
-           "simhash", "site_key"]
+if TYPE_CHECKING:  # numpy loads with the first page hashed, not in every process that
+    import numpy  # imports the crawl's modules (a `serve` worker waiting for work)
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["CrawledPage", "PageFacts", "crawl_facts", "read_page", "simhash"]
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE_WORDS = 3
-
-
-def site_key(url: str) -> str:
-    """``shop.example`` or ``127.0.0.1:8080``: what two URLs of one site share."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return host if port in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
 
 
 @dataclass
@@ -60,7 +49,6 @@ class PageFacts:
     canonicals: list[str] = field(default_factory=list)  # every rel=canonical, header first
     hreflang: dict[str, str] = field(default_factory=dict)  # language → URL
     links: list[str] = field(default_factory=list)  # http(s) targets of <a href>, unique
-    nofollow_links: int = 0
     content_hash: str | None = None
     simhash: int = 0
     word_count: int = 0
@@ -84,16 +72,12 @@ def crawl_facts(page: Page) -> PageFacts:
     canonicals = [link for link in page.link_elements if link.source != "body" and link.href
                   and "canonical" in link.rel.split()]
     canonicals.sort(key=lambda link: link.source != "headers")
-    facts.canonicals = [u for u in (normalize_url(link.href) for link in canonicals) if u]
+    facts.canonicals = [u for u in (normalize_url(link.href or "") for link in canonicals) if u]
     for link in hreflang_links(page):
         target = normalize_url(link.href or "")
         if target:
             facts.hreflang.setdefault(link.hreflang.strip().lower(), target)
-    unique: dict[str, None] = {}
-    for url, rel in page.hyperlinks:
-        unique[url] = None
-        facts.nofollow_links += "nofollow" in rel.split()
-    facts.links = list(unique)
+    facts.links = list(dict.fromkeys(url for url, _rel in page.hyperlinks))
     _read_text(page.main_text, facts)
     return facts
 
@@ -124,6 +108,7 @@ def simhash(words: list[str]) -> int:
     (``_word_hash``, cached: a site repeats its vocabulary), a shingle's hash is its words'
     hashes rotated by position, XOR-ed and passed through a 64-bit finaliser (so shingles that
     share words get unrelated hashes), and the distinct shingles vote on each bit."""
+    import numpy
     hashes = numpy.fromiter(map(_word_hash, words), dtype=numpy.uint64, count=len(words))
     if len(hashes) < SHINGLE_WORDS:  # one short shingle: pad it with a fixed filler word
         hashes = numpy.concatenate([hashes, numpy.full(SHINGLE_WORDS - len(hashes), _FILLER,
@@ -147,6 +132,7 @@ _FILLER = _word_hash("")
 
 
 def _rotate(values: numpy.ndarray, bits: int) -> numpy.ndarray:
+    import numpy
     if bits == 0:
         return values
     return (values << numpy.uint64(bits)) | (values >> numpy.uint64(64 - bits))
@@ -154,6 +140,7 @@ def _rotate(values: numpy.ndarray, bits: int) -> numpy.ndarray:
 
 def _finalise(values: numpy.ndarray) -> numpy.ndarray:
     """MurmurHash3's fmix64: every input bit flips about half the output bits."""
+    import numpy
     values = values ^ (values >> numpy.uint64(33))
     values = values * numpy.uint64(0xFF51AFD7ED558CCD)
     values = values ^ (values >> numpy.uint64(33))

@@ -2,9 +2,14 @@
 
 The crawl itself is asyncio (``core.seo.crawl``). Every ``RUN_HEARTBEAT_SECONDS`` a short
 transaction, run in a thread, writes the counters and the heartbeat and reads the cancel flag;
-a cancel stops the crawl within that time. When the crawl ends (done, canceled, or the site
+a cancel stops the crawl within that time. The same transaction records what the crawl spent
+since the last beat — requests, bytes, renders — in the cost ledger (``core.ledger``) and asks
+``core.budgets`` whether a limit is reached: the crawl then stops as a cancel would, keeps its
+pages and ends "stopped: budget reached". When the crawl ends (done, canceled, or the site
 unreachable) the findings are computed and the pages, findings, summary and final status are
-written in one transaction, so a crawl's results are all there or not at all.
+written in one transaction, so a crawl's results are all there or not at all. Its events go to
+the timeline (``core.timeline``: fetch → check → findings → store); what it spent after the
+last beat goes to the ledger in that same last transaction.
 """
 
 from __future__ import annotations
@@ -13,30 +18,36 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from core.database import Database
+from core import budgets, ledger, timeline
+from core.platform.database import Database
 from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
 from core.seo.crawl_page import CrawledPage
 from core.seo.findings import CrawlContext, Finding, find_all
 from core.seo.crawls import reap_stale_crawls
-from core.settings import get_settings
-from core.work import WorkKind, claim_oldest, claim_queued
+from core.platform.settings import get_settings
+from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from db.models import SeoCrawl, SeoCrawlFinding, SeoCrawlPage
 from db.types import utcnow
+from vocabularies import WorkStatus
 
 
 def claim_crawl(session: Session, crawl_id: uuid.UUID, worker: str) -> bool:
     """queued → running for this worker; False when another worker (or a cancel) was first."""
-    return claim_queued(session, SeoCrawl, crawl_id, worker)
+    if claim_queued(session, SeoCrawl, crawl_id, worker):
+        timeline.record(session, timeline.WorkflowRef.crawl(crawl_id), timeline.Handoff(
+            target=timeline.HandoffTarget.WORKER, worker=worker))
+        return True
+    return False
 
 
 def claim_next_crawl(session: Session, worker: str) -> uuid.UUID | None:
     """The oldest queued crawl, claimed (``FOR UPDATE SKIP LOCKED`` as for runs)."""
-    return claim_oldest(session, worker, SeoCrawl, [SeoCrawl.status == "queued"],
+    return claim_oldest(session, worker, SeoCrawl, [SeoCrawl.status == WorkStatus.QUEUED],
                         SeoCrawl.created_at, claim_crawl)
 
 
@@ -51,10 +62,25 @@ def crawl_options(crawl: SeoCrawl) -> CrawlOptions:
 
 class CrawlExecution:
     def __init__(self, database: Database, crawl_id: uuid.UUID, start_url: str,
-                 options: CrawlOptions) -> None:
+                 options: CrawlOptions, user_id: uuid.UUID | None = None) -> None:
         self.database = database
         self.crawl_id = crawl_id
+        self.user_id = user_id
         self.crawler = SiteCrawler(start_url, options)
+        self.charged = (0, 0, 0, 0.0)  # requests, bytes, renders, browser seconds in the ledger
+        self.stopped_by: str | None = None  # why a budget stopped the crawl
+
+    def charge(self, session: Session) -> None:
+        """Record what the crawl spent since the last charge (nothing twice)."""
+        if self.user_id is None:
+            return
+        spent = self.crawler.progress
+        now = (spent.requests, spent.bytes_fetched, spent.renders, spent.browser_seconds)
+        delta = [a - b for a, b in zip(now, self.charged)]
+        self.charged = now
+        ledger.record(session, ledger.Owner(self.user_id, crawl_id=self.crawl_id),
+                      ledger.fetch_charges(int(delta[0]), int(delta[1]), int(delta[2]),
+                                           delta[3]))
 
     async def execute(self) -> CrawlOutcome:
         beat = asyncio.create_task(self._heartbeat(get_settings().run_heartbeat_seconds))
@@ -69,12 +95,21 @@ class CrawlExecution:
         while True:
             await asyncio.sleep(seconds)
             if await asyncio.to_thread(self._beat):
-                self.crawler.cancel.set()
+                if self.stopped_by is not None:  # the summary says so, not "canceled"
+                    self.crawler.stop(budgets.STOPPED_BY_BUDGET)
+                else:
+                    self.crawler.cancel.set()
 
     def _beat(self) -> bool:
-        """Write the counters and heartbeat; return whether a cancel was requested."""
+        """Write the counters, heartbeat and costs; return whether the crawl must stop (a
+        cancel was requested, or a budget is reached)."""
         progress = self.crawler.progress
         with self.database.transaction() as session:
+            self.charge(session)
+            if self.user_id is not None and self.stopped_by is None:
+                self.stopped_by = budgets.after_charge(session, self.user_id)
+            if self.stopped_by is not None:
+                return True
             session.execute(update(SeoCrawl).where(SeoCrawl.id == self.crawl_id).values(
                 pages_crawled=progress.pages_crawled, pages_queued=progress.pages_queued,
                 errors_count=progress.errors, heartbeat_at=utcnow()))
@@ -124,50 +159,73 @@ def summarise(outcome: CrawlOutcome, findings: list[Finding]) -> dict[str, Any]:
 
 
 def store_outcome(session: Session, crawl_id: uuid.UUID, outcome: CrawlOutcome,
-                  findings: list[Finding], status: str, error: str | None) -> None:
+                  findings: list[Finding], status: WorkStatus, error: str | None) -> None:
     if outcome.pages:  # Core executemany: a 5,000-page crawl is one statement, not 5,000 objects
-        session.execute(SeoCrawlPage.__table__.insert(),
+        session.execute(cast(Table, SeoCrawlPage.__table__).insert(),
                         [page_row(crawl_id, p) for p in outcome.pages])
     if findings:
         rows = [finding_row(crawl_id, f) for f in findings]
         for row in rows:  # the attribute is "group"; the column is "url_group"
             row["url_group"] = row.pop("group")
-        session.execute(SeoCrawlFinding.__table__.insert(), rows)
+        session.execute(cast(Table, SeoCrawlFinding.__table__).insert(), rows)
     session.execute(update(SeoCrawl).where(SeoCrawl.id == crawl_id).values(
         status=status, finished_at=utcnow(), heartbeat_at=utcnow(), error_message=error,
         pages_crawled=len(outcome.pages), pages_queued=0,
         errors_count=sum(bool(p.error) and not p.blocked_by_robots for p in outcome.pages),
         findings_count=len(findings), summary=summarise(outcome, findings)))
+    event: timeline.Event
+    if status == "completed":
+        event = timeline.Completion(to=status)
+    elif status == "failed":
+        event = timeline.Failure(to=status, error=error)
+    else:
+        event = timeline.StateTransition(to=status)
+    timeline.record(session, timeline.WorkflowRef.crawl(crawl_id), event)
 
 
 def fail(database: Database, crawl_id: uuid.UUID, error: str) -> None:
     with database.transaction() as session:
         session.execute(update(SeoCrawl).where(SeoCrawl.id == crawl_id).values(
-            status="failed", finished_at=utcnow(), error_message=error))
+            status=WorkStatus.FAILED, finished_at=utcnow(), error_message=error))
+        timeline.record(session, timeline.WorkflowRef.crawl(crawl_id),
+                        timeline.Failure(to="failed", error=error))
+
+
+def charge(session: Session, user_id: uuid.UUID, crawl_id: uuid.UUID,
+           execution: CrawlExecution) -> None:
+    """What the crawl's page requests spent since its last heartbeat, into the ledger."""
+    execution.charge(session)
 
 
 def execute_crawl(database: Database, crawl_id: uuid.UUID) -> str:
     """Run a claimed crawl to its end; return its final status. A site's trouble never raises."""
     with database.transaction() as session:
-        crawl = session.get(SeoCrawl, crawl_id)
-        start_url, options = crawl.start_url, crawl_options(crawl)
+        crawl = session.get_one(SeoCrawl, crawl_id)
+        start_url, options, user_id = crawl.start_url, crawl_options(crawl), crawl.user_id
+    execution = CrawlExecution(database, crawl_id, start_url, options, user_id)
     try:
-        outcome = asyncio.run(CrawlExecution(database, crawl_id, start_url, options).execute())
+        outcome = asyncio.run(execution.execute())
         findings = find_all(outcome.pages, CrawlContext(
             outcome.start_url, get_settings().seo_crawl_deep_page_clicks))
     except Exception as exc:
         fail(database, crawl_id, f"The crawl stopped on an internal error: {exc!r}")
+        with database.transaction() as session:
+            charge(session, user_id, crawl_id, execution)
         raise
-    status, error = "completed", None
-    if outcome.stopped == "canceled":
-        status = "canceled"
+    status, error = WorkStatus.COMPLETED, None
+    if execution.stopped_by is not None:
+        status = WorkStatus.STOPPED_BUDGET
+        error = f"{execution.stopped_by}. The {len(outcome.pages):,} pages crawled are kept."
+    elif outcome.stopped == "canceled":
+        status = WorkStatus.CANCELED
     elif not any(p.status_code for p in outcome.pages):
-        status = "failed"
+        status = WorkStatus.FAILED
         error = outcome.pages[0].error if outcome.pages else "Nothing could be fetched."
     with database.transaction() as session:
         store_outcome(session, crawl_id, outcome, findings, status, error)
+        charge(session, user_id, crawl_id, execution)
     return status
 
 
-WORK = WorkKind("seo-crawl", execute=execute_crawl, claim=claim_crawl,
+WORK = WorkKind(WorkName.SEO_CRAWL, execute=execute_crawl, claim=claim_crawl,
                 claim_next=claim_next_crawl, reap_stale=reap_stale_crawls)

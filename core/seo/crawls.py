@@ -1,7 +1,7 @@
 """SEO site crawls as records: start, watch, cancel, read findings, trends and diffs.
 
 A crawl is a row that moves queued → running → completed | failed | canceled, like a run
-(``core.runs``). Starting one only writes intent; with ``EXECUTOR=local`` a worker process
+(``core.scraping.runs``). Starting one only writes intent; with ``EXECUTOR=local`` a worker process
 (``python -m core.worker seo-crawl CRAWL_ID``) is spawned when the transaction commits, and any
 ``core.worker serve`` claims crawls left queued. The worker (``core.seo.crawl_runner``) writes
 progress every ``RUN_HEARTBEAT_SECONDS`` and, at the end, the pages, the findings and the
@@ -22,21 +22,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_change, require_writer
-from core.errors import Conflict, ValidationError
-from core.records import get_readable
-from core.scrape.urls import check_target_url
+from core import budgets, timeline
+from core.platform import audit
+from core.platform.access import Actor, require_change, require_writer
+from core.platform.errors import Conflict, ValidationError
+from core.platform.records import get_readable
+from core.scrape.urls import AddressPolicy, check_target_url, normalize_url, site_key
 from core.seo.crawl import MAX_CONCURRENCY
-from core.seo.crawl_page import normalize_url, site_key
 from core.seo.diff import Issue, diff_issues, evidence_text
-from core.settings import get_settings
-from core.work import fail_stale, request_cancel, spawn_after_commit
+from core.platform.settings import get_settings
+from core.platform.work import WorkName, fail_stale, request_cancel, spawn_after_commit
 from db.models import SeoCrawl, SeoCrawlFinding, SeoCrawlPage
+from vocabularies import Severity, WorkStatus
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: the worker never needs it
     import pandas as pd
 
-ACTIVE = ("queued", "running")
 DEFAULT_CONCURRENCY = 4
 OPTION_KEYS = ("delay", "concurrency", "respect_robots", "render", "audit")
 
@@ -46,7 +47,7 @@ class CrawlSummary:
     id: uuid.UUID
     start_url: str
     site_key: str
-    status: str
+    status: WorkStatus
     max_pages: int
     options: dict[str, Any]
     pages_crawled: int
@@ -62,12 +63,12 @@ class CrawlSummary:
 
     @property
     def active(self) -> bool:
-        return self.status in ACTIVE
+        return self.status in WorkStatus.ACTIVE
 
     @property
     def progress_percent(self) -> int:
         if not self.active:
-            return 100 if self.status == "completed" else 0
+            return 100 if self.status == WorkStatus.COMPLETED else 0
         return min(99, int(100 * self.pages_crawled / max(self.max_pages, 1)))
 
 
@@ -102,7 +103,7 @@ def check_options(url: str, max_pages: Any, options: dict[str, Any] | None) -> t
     settings = get_settings()
     problems: list[str] = []
     try:
-        start = normalize_url(check_target_url(url or "", allow_private=settings.allow_private_addresses))
+        start = normalize_url(check_target_url(url or "", allow_private=AddressPolicy.from_settings()))
     except ValidationError as exc:
         start, problems = None, [f"url: {exc}"]
     limit = settings.seo_crawl_max_pages
@@ -138,14 +139,19 @@ def start_crawl(session: Session, actor: Actor, url: str, max_pages: int,
     key = site_key(start)
     busy = session.scalar(select(SeoCrawl.id).where(
         SeoCrawl.user_id == actor.id, SeoCrawl.site_key == key,
-        SeoCrawl.status.in_(ACTIVE)).limit(1))
+        SeoCrawl.status.in_(WorkStatus.ACTIVE)).limit(1))
     if busy is not None:
         raise Conflict(f"A crawl of {key} is already in progress; wait for it or cancel it.")
+    budgets.check_start(session, actor.id, "crawl")
     crawl = SeoCrawl(user_id=actor.id, start_url=start, site_key=key, max_pages=max_pages,
-                     options=chosen, status="queued", summary={})
+                     options=chosen, status=WorkStatus.QUEUED, summary={})
     session.add(crawl)
     session.flush()
-    spawn_after_commit(session, "seo-crawl", crawl.id)
+    timeline.record(session, timeline.WorkflowRef.crawl(crawl.id),
+                    timeline.StateTransition(to="queued", by=actor.email))
+    audit.record(session, actor, "seo_crawl.start", "seo_crawl", crawl.id,
+                 new={"url": start, "max_pages": max_pages, **chosen})
+    spawn_after_commit(session, WorkName.SEO_CRAWL, crawl.id)
     return _summary(crawl)
 
 
@@ -154,14 +160,27 @@ def cancel_crawl(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> C
     the findings over the pages it fetched."""
     crawl = _load(session, actor, crawl_id)
     require_change(actor, crawl.user_id, "crawl")
-    request_cancel(crawl, "crawl")
+    if crawl.status in WorkStatus.ACTIVE:
+        audit.record(session, actor, "seo_crawl.cancel", "seo_crawl", crawl.id,
+                     old={"status": crawl.status}, new={"cancel_requested": True})
+    event: timeline.Event
+    if request_cancel(crawl, "crawl"):
+        event = timeline.StateTransition(to="canceled", by=actor.email)
+    else:
+        event = timeline.Handoff(target=timeline.HandoffTarget.WORKER, request="cancel",
+                                 by=actor.email)
+    timeline.record(session, timeline.WorkflowRef.crawl(crawl.id), event)
     return _summary(crawl)
 
 
 def reap_stale_crawls(session: Session, now: datetime | None = None) -> int:
     """Fail running crawls whose worker stopped heartbeating (``RUN_STALE_AFTER_SECONDS``)."""
-    return len(fail_stale(session, SeoCrawl, now, error_message="The worker stopped responding "
-                          "(no heartbeat); the crawl was lost."))
+    message = "The worker stopped responding (no heartbeat); the crawl was lost."
+    stale = fail_stale(session, SeoCrawl, now, error_message=message)
+    for crawl_id in stale:
+        timeline.record(session, timeline.WorkflowRef.crawl(crawl_id), timeline.Failure(
+            to="failed", reason="heartbeat lost", error=message))
+    return len(stale)
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -189,7 +208,7 @@ def get_crawl(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> Craw
 def has_active_crawls(session: Session, actor: Actor) -> bool:
     """Whether the crawl page needs to keep refreshing (and reap dead crawls meanwhile)."""
     reap_stale_crawls(session)
-    query = select(SeoCrawl.id).where(SeoCrawl.status.in_(ACTIVE)).limit(1)
+    query = select(SeoCrawl.id).where(SeoCrawl.status.in_(WorkStatus.ACTIVE)).limit(1)
     if not actor.is_admin:
         query = query.where(SeoCrawl.user_id == actor.id)
     return session.scalar(query) is not None
@@ -226,7 +245,7 @@ def crawl_findings(session: Session, actor: Actor, crawl_id: uuid.UUID | str) ->
              f.recommendation, f.key)
             for f in session.scalars(select(SeoCrawlFinding)
                                      .where(SeoCrawlFinding.crawl_id == crawl.id))]
-    order = {"error": 0, "warning": 1, "notice": 2}
+    order = {severity: rank for rank, severity in enumerate(Severity)}
     rows.sort(key=lambda r: (order[r[0]], r[1], r[2]))
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)
 
@@ -234,7 +253,8 @@ def crawl_findings(session: Session, actor: Actor, crawl_id: uuid.UUID | str) ->
 def _site_crawls(session: Session, actor: Actor, crawl: SeoCrawl) -> list[SeoCrawl]:
     """Finished crawls of the same site the actor may read, oldest first."""
     query = (select(SeoCrawl).where(SeoCrawl.site_key == crawl.site_key,
-                                    SeoCrawl.status.in_(("completed", "canceled")))
+                                    SeoCrawl.status.in_((WorkStatus.COMPLETED,
+                                                         WorkStatus.CANCELED)))
              .order_by(SeoCrawl.created_at))
     if not actor.is_admin:
         query = query.where(SeoCrawl.user_id == actor.id)
@@ -276,6 +296,7 @@ def diff_crawls(session: Session, actor: Actor, crawl_id: uuid.UUID | str,
     import pandas as pd
 
     crawl = _load(session, actor, crawl_id)
+    previous: SeoCrawl | None
     if previous_id is not None:
         previous = _load(session, actor, previous_id)
         if previous.site_key != crawl.site_key:

@@ -43,18 +43,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.seo.crawl_page import CrawledPage
+from core.seo.crawl_page import CrawledPage, PageFacts
 from core.seo.diff import Issue
+from vocabularies import Severity
 
 NEAR_DUPLICATE_BITS = 3
-SEVERITY_ORDER = {"error": 0, "warning": 1, "notice": 2}
+SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 @dataclass(frozen=True)
 class Finding:
     id: str
     key: str
-    severity: str
+    severity: Severity
     title: str
     group: str
     urls: list[str]
@@ -85,7 +86,7 @@ Check = Callable[[dict[str, CrawledPage], CrawlContext], list[Hit]]
 @dataclass(frozen=True)
 class CheckSpec:
     id: str
-    severity: str
+    severity: Severity
     title: str  # "{group}" is filled in
     recommendation: str
     run: Check
@@ -109,7 +110,7 @@ def _is_broken(page: CrawledPage) -> bool:
         return False
     if page.status_code is not None:
         return page.status_code >= 400
-    return bool(page.error) and "larger than" not in page.error
+    return bool(page.error) and "larger than" not in (page.error or "")
 
 
 def _linkers(by_url: dict[str, CrawledPage]) -> dict[str, list[str]]:
@@ -158,6 +159,12 @@ def _indexable_html(by_url: dict[str, CrawledPage]) -> list[CrawledPage]:
     return [p for p in by_url.values() if p.facts is not None and p.indexable]
 
 
+def _facts(page: CrawledPage) -> PageFacts:
+    """The facts of a page ``_indexable_html`` kept: it keeps only pages that have them."""
+    assert page.facts is not None
+    return page.facts
+
+
 def _shared(pages: Iterable[CrawledPage], value: Callable[[CrawledPage], str | None],
             name: str) -> list[Hit]:
     owners: dict[str, list[str]] = defaultdict(list)
@@ -170,35 +177,35 @@ def _shared(pages: Iterable[CrawledPage], value: Callable[[CrawledPage], str | N
 
 
 def duplicate_titles(by_url: dict[str, CrawledPage], context: CrawlContext) -> list[Hit]:
-    return _shared(_indexable_html(by_url), lambda p: p.facts.title, "title")
+    return _shared(_indexable_html(by_url), lambda p: _facts(p).title, "title")
 
 
 def duplicate_descriptions(by_url: dict[str, CrawledPage], context: CrawlContext) -> list[Hit]:
-    return _shared(_indexable_html(by_url), lambda p: p.facts.meta_description, "description")
+    return _shared(_indexable_html(by_url), lambda p: _facts(p).meta_description, "description")
 
 
 def duplicate_content(by_url: dict[str, CrawledPage], context: CrawlContext) -> list[Hit]:
-    hits = _shared(_indexable_html(by_url), lambda p: p.facts.content_hash, "content_hash")
+    hits = _shared(_indexable_html(by_url), lambda p: _facts(p).content_hash, "content_hash")
     return [Hit(h.url, {"same_as": h.evidence["same_as"],
-                        "words": by_url[h.url].facts.word_count}) for h in hits]
+                        "words": _facts(by_url[h.url]).word_count}) for h in hits]
 
 
 def near_duplicate_content(by_url: dict[str, CrawledPage], context: CrawlContext) -> list[Hit]:
     """Pairs whose SimHashes differ in at most ``NEAR_DUPLICATE_BITS`` bits (exact duplicates
     are left to ``duplicate-content``). Candidates come from 4 bands of 16 bits: two hashes
     within 3 bits agree on at least one band, so no pair is missed and few are compared."""
-    pages = [p for p in _indexable_html(by_url) if p.facts.word_count >= 20]
+    pages = [p for p in _indexable_html(by_url) if _facts(p).word_count >= 20]
     bands: dict[tuple[int, int], list[CrawledPage]] = defaultdict(list)
     for page in pages:
         for band in range(4):
-            bands[(band, page.facts.simhash >> (16 * band) & 0xFFFF)].append(page)
+            bands[(band, _facts(page).simhash >> (16 * band) & 0xFFFF)].append(page)
     similar: dict[str, set[str]] = defaultdict(set)
     for members in bands.values():
         for i, a in enumerate(members):
             for b in members[i + 1:]:
-                if a.facts.content_hash == b.facts.content_hash:
+                if _facts(a).content_hash == _facts(b).content_hash:
                     continue
-                if bin(a.facts.simhash ^ b.facts.simhash).count("1") <= NEAR_DUPLICATE_BITS:
+                if bin(_facts(a).simhash ^ _facts(b).simhash).count("1") <= NEAR_DUPLICATE_BITS:
                     similar[a.url].add(b.url)
                     similar[b.url].add(a.url)
     return [Hit(url, {"similar_to": sorted(others)}) for url, others in similar.items()]
@@ -282,53 +289,58 @@ def too_deep(by_url: dict[str, CrawledPage], context: CrawlContext) -> list[Hit]
 
 
 CHECKS: tuple[CheckSpec, ...] = (
-    CheckSpec("broken-link", "error", "Broken pages linked in {group}",
+    CheckSpec("broken-link", Severity.ERROR, "Broken pages linked in {group}",
               "Fix or remove the links to these URLs (see the linking pages), or restore the "
               "pages; redirect a removed page to its closest replacement.", broken_links),
-    CheckSpec("redirect-loop", "error", "Redirect loops in {group}",
+    CheckSpec("redirect-loop", Severity.ERROR, "Redirect loops in {group}",
               "Make each URL redirect once, straight to a page that answers 200.",
               redirect_loops),
-    CheckSpec("redirect-chain", "warning", "Redirect chains in {group}",
+    CheckSpec("redirect-chain", Severity.WARNING, "Redirect chains in {group}",
               "Point the first redirect (and the site's links) straight at the final URL.",
               redirect_chains),
-    CheckSpec("duplicate-title", "warning", "Duplicate titles in {group}",
+    CheckSpec("duplicate-title", Severity.WARNING, "Duplicate titles in {group}",
               "Give every indexable page its own title describing its own content.",
               duplicate_titles),
-    CheckSpec("duplicate-description", "warning", "Duplicate meta descriptions in {group}",
+    CheckSpec("duplicate-description", Severity.WARNING, "Duplicate meta descriptions in {group}",
               "Write a distinct meta description per page, or leave it out rather than repeat "
               "one.", duplicate_descriptions),
-    CheckSpec("duplicate-content", "warning", "Duplicate content in {group}",
+    CheckSpec("duplicate-content", Severity.WARNING, "Duplicate content in {group}",
               "Keep one URL per content: redirect or canonicalise the copies to it.",
               duplicate_content),
-    CheckSpec("near-duplicate-content", "notice", "Near-duplicate content in {group}",
+    CheckSpec("near-duplicate-content", Severity.NOTICE, "Near-duplicate content in {group}",
               "Make these pages distinct, or canonicalise them to the main version.",
               near_duplicate_content),
-    CheckSpec("canonical-not-200", "error", "Canonicals pointing at broken pages in {group}",
+    CheckSpec("canonical-not-200", Severity.ERROR, "Canonicals pointing at broken pages in {group}",
               "Point rel=canonical at a URL that answers 200.", canonical_not_200),
-    CheckSpec("canonical-to-redirect", "warning", "Canonicals pointing at redirects in {group}",
+    CheckSpec("canonical-to-redirect", Severity.WARNING,
+              "Canonicals pointing at redirects in {group}",
               "Point rel=canonical at the final URL, not at a redirect.", canonical_to_redirect),
-    CheckSpec("canonical-to-non-indexable", "warning",
+    CheckSpec("canonical-to-non-indexable", Severity.WARNING,
               "Canonicals pointing at noindex pages in {group}",
               "A canonical target must be indexable: remove its noindex or choose another "
               "target.", canonical_to_non_indexable),
-    CheckSpec("canonical-chain", "warning", "Chained canonicals in {group}",
+    CheckSpec("canonical-chain", Severity.WARNING, "Chained canonicals in {group}",
               "Point every canonical straight at the final canonical URL.", canonical_chains),
-    CheckSpec("canonical-conflict", "warning", "Conflicting canonicals in {group}",
+    CheckSpec("canonical-conflict", Severity.WARNING, "Conflicting canonicals in {group}",
               "Declare one canonical per page (in the HTML or the Link header, the same URL).",
               canonical_conflicts),
-    CheckSpec("hreflang-target-not-200", "error", "hreflang pointing at non-200 URLs in {group}",
+    CheckSpec("hreflang-target-not-200", Severity.ERROR,
+              "hreflang pointing at non-200 URLs in {group}",
               "Point hreflang annotations at URLs that answer 200 without redirecting.",
               hreflang_targets_not_200),
-    CheckSpec("hreflang-missing-return", "warning", "hreflang without return links in {group}",
+    CheckSpec("hreflang-missing-return", Severity.WARNING,
+              "hreflang without return links in {group}",
               "Each alternate must name this page back in its own hreflang annotations.",
               hreflang_missing_return),
-    CheckSpec("sitemap-non-indexable", "warning", "Non-indexable URLs in the sitemap in {group}",
+    CheckSpec("sitemap-non-indexable", Severity.WARNING,
+              "Non-indexable URLs in the sitemap in {group}",
               "List only indexable, canonical URLs that answer 200 in the sitemap.",
               sitemap_non_indexable),
-    CheckSpec("sitemap-orphan", "warning", "Orphan pages (in the sitemap, never linked) in {group}",
+    CheckSpec("sitemap-orphan", Severity.WARNING,
+              "Orphan pages (in the sitemap, never linked) in {group}",
               "Link these pages from the site, or remove them from the sitemap if they are "
               "obsolete.", sitemap_orphans),
-    CheckSpec("too-deep", "notice", "Pages too many clicks deep in {group}",
+    CheckSpec("too-deep", Severity.NOTICE, "Pages too many clicks deep in {group}",
               "Link these pages from higher up (categories, hubs, the home page).", too_deep),
 )
 

@@ -41,8 +41,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_writer
-from core.errors import ValidationError
+from core.platform.access import Actor, require_writer
+from core.platform.errors import ValidationError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -433,7 +433,8 @@ def _store_backlinks(session: Session, actor: Actor, rows: list[dict[str, Any]],
         for link in session.scalars(select(Backlink).where(Backlink.user_id == actor.id,
                                                            Backlink.source_url.in_(chunk))):
             known[(link.source_url, link.target_url)] = link
-    now, updated, new = datetime.now(timezone.utc), 0, {}
+    now, updated = datetime.now(timezone.utc), 0
+    new: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
         values = dict(
             source_domain=(urlsplit(row["source"]).hostname or "").removeprefix("www."),
@@ -442,13 +443,13 @@ def _store_backlinks(session: Session, actor: Actor, rows: list[dict[str, Any]],
             last_seen=row["last_seen"] or now, domain_rating=_int(row["domain_rating"]) or 0,
             page_authority=_int(row["page_authority"]) or 0)
         key = (row["source"], row["target"])
-        link = known.get(key)
-        if link is not None:
+        existing = known.get(key)
+        if existing is not None:
             updated += 1
-            if row["first_seen"] and row["first_seen"] < link.first_seen:
-                link.first_seen = row["first_seen"]
+            if row["first_seen"] and row["first_seen"] < existing.first_seen:
+                existing.first_seen = row["first_seen"]
             for name, value in values.items():
-                setattr(link, name, value)
+                setattr(existing, name, value)
         else:  # a link listed twice in one file: its last row wins
             new[key] = dict(id=uuid.uuid4(), user_id=actor.id, source_url=key[0],
                             target_url=key[1], first_seen=row["first_seen"] or now,

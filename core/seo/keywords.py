@@ -33,7 +33,8 @@ from selectolax.lexbor import LexborHTMLParser
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor
+from core.platform.access import Actor
+from core.scrape.urls import require_url
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -123,7 +124,7 @@ def page_text(html: str) -> PageText:
     description = tree.css_first('meta[name="description" i]')
     root = tree.css_first("html")
     lang = (root.attributes.get("lang") or "").split("-")[0].lower() if root else ""
-    headings = [(n.tag, n.text(separator=" ", strip=True))
+    headings = [(str(n.tag), n.text(separator=" ", strip=True))
                 for n in tree.css("h1, h2, h3, h4, h5, h6")]
     for node in tree.css("h1, h2, h3, h4, h5, h6, title"):
         node.decompose()  # counted once, in its own position
@@ -229,10 +230,9 @@ def keyword_table(session: Session, actor: Actor, url: str) -> pd.DataFrame:
     """The URL's keywords from its latest audit, best first (empty when there are none)."""
     import pandas as pd
 
-    from core.seo.reports import normalize_url
     from db.models import KeywordResearch
 
-    query = select(KeywordResearch).where(KeywordResearch.topic == normalize_url(url),
+    query = select(KeywordResearch).where(KeywordResearch.topic == require_url(url),
                                           KeywordResearch.source == SOURCE)
     if not actor.is_admin:
         query = query.where(KeywordResearch.user_id == actor.id)

@@ -1,27 +1,23 @@
-"""Which language codes are valid: ISO 639 (two- and three-letter), as in axe-core's list that
-Lighthouse's hreflang audit uses. pycountry ships ISO 639-3 with the 639-1 and 639-2/B codes."""
+"""Which language codes are valid: exactly the list Lighthouse's hreflang audit uses (axe-core's
+valid-langs: the two- and three-letter subtags of the IANA Language Subtag Registry — "de" but
+not "deu" or "ger", deprecated "iw" and "in" too), kept in data/language-codes.txt."""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
 import re
 from pathlib import Path
 
 _SUBTAG = re.compile(r"^[A-Za-z0-9]{1,8}$")
 
 
+CODES = Path(__file__).resolve().parent / "data" / "language-codes.txt"
+
+
 @functools.cache
 def valid_languages() -> frozenset[str]:
-    # Importing pycountry and building its lookup objects costs ~130 ms of CPU; its data file
-    # read directly, a fraction of that. find_spec locates the package without importing it.
-    spec = importlib.util.find_spec("pycountry")
-    assert spec is not None and spec.submodule_search_locations, "pycountry is not installed"
-    path = Path(spec.submodule_search_locations[0]) / "databases" / "iso639-3.json"
-    entries = json.loads(path.read_text(encoding="utf-8"))["639-3"]
-    return frozenset(entry[key].lower() for entry in entries
-                     for key in ("alpha_2", "alpha_3", "bibliographic") if entry.get(key))
+    lines = CODES.read_text(encoding="ascii").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def is_valid_language(code: str) -> bool:

@@ -31,20 +31,21 @@ import jinja2
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from core.access import Actor
-from core.database import Database
-from core.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
+from core.platform.access import Actor
+from core.platform.database import Database
+from core.platform.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
+from core.seo.lighthouse import KNOWN_DIFFERENCES, LIGHTHOUSE_VERSION
 from core.seo.reports import (ReportSummary, ReportView, build_view, get_report,
                               ignored_for_report, require_report, summary_of)
-from core.settings import get_settings
-from core.work import WorkKind, spawn_after_commit
+from core.platform.settings import get_settings
+from core.platform.work import WorkKind, WorkName, spawn_after_commit
 from db.models import SeoReport
 from db.types import utcnow
+from vocabularies import FileStatus, ReportFormat
 
 log = logging.getLogger("scrapedeck.seo")
 
-FORMATS = ("html", "pdf")
-MIME_TYPES = {"html": "text/html", "pdf": "application/pdf"}
+MIME_TYPES = {ReportFormat.HTML: "text/html", ReportFormat.PDF: "application/pdf"}
 MAX_EVIDENCE = 50  # items listed per audit; the rest are counted
 # Printing takes seconds; a PDF "processing" for this long lost its worker and may be asked again.
 PDF_STALE_SECONDS = 300
@@ -63,7 +64,8 @@ def grade(score: int | None) -> str:
 
 def render_html(view: ReportView) -> str:
     return _TEMPLATES.get_template("report.html.j2").render(
-        s=view.summary, v=view, grade=grade(view.summary.score), max_evidence=MAX_EVIDENCE)
+        s=view.summary, v=view, grade=grade(view.summary.score), max_evidence=MAX_EVIDENCE,
+        lighthouse_version=LIGHTHOUSE_VERSION, differences=KNOWN_DIFFERENCES)
 
 
 def _view(session: Session, row: SeoReport) -> ReportView:
@@ -90,7 +92,9 @@ def html_to_pdf(html: str, target: Path) -> None:
 
     chromium = get_settings().chromium_path
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
+    # A part file of its own: two printers of one report (a re-request, a worker racing a retry)
+    # never write into or rename each other's file; the last to finish wins, whole.
+    part = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")
     try:
         with sync_playwright() as playwright:
             try:
@@ -123,15 +127,27 @@ def request_pdf(session: Session, actor: Actor, report_id: uuid.UUID | str) -> R
     made is not started twice, unless its worker has plainly died."""
     row = require_report(session, actor, report_id)
     stuck = row.updated_at < utcnow() - timedelta(seconds=PDF_STALE_SECONDS)
-    if row.pdf_status != "processing" or stuck:
-        row.pdf_status, row.pdf_error, row.pdf_url = "processing", None, None
+    if row.pdf_status != FileStatus.PROCESSING or stuck:
+        row.pdf_status, row.pdf_error, row.pdf_url = FileStatus.PROCESSING, None, None
         session.flush()
-        spawn_after_commit(session, "seo-report-pdf", row.id, queued=False)
+        spawn_after_commit(session, WorkName.SEO_REPORT_PDF, row.id, queued=False)
     return summary_of(row)
 
 
 def pdf_path(report_id: uuid.UUID) -> Path:
     return get_settings().seo_reports_dir / f"{report_id}.pdf"
+
+
+def print_pdf(html: str, target: Path, what: str) -> str | None:
+    """Print ``html`` to ``target`` in a background job; None when it worked, else the reason
+    to show (a ScrapeDeck error's own words, anything else named and left to the log)."""
+    try:
+        html_to_pdf(html, target)
+    except Exception as exc:  # noqa: BLE001 - a background job records every failure
+        log.exception("PDF of %s failed", what)
+        return str(exc) if isinstance(exc, ScrapeDeckError) else \
+            f"Unexpected error ({type(exc).__name__}: {exc}); the worker log has the details."
+    return None
 
 
 def perform_pdf(database: Database, report_id: uuid.UUID | str) -> str:
@@ -143,33 +159,30 @@ def perform_pdf(database: Database, report_id: uuid.UUID | str) -> str:
             raise NotFound("Report not found.")
         html = render_html(_view(session, row))
     target = pdf_path(key)
-    try:
-        html_to_pdf(html, target)
-    except Exception as exc:  # noqa: BLE001 - a background job records every failure
-        log.exception("PDF of seo report %s failed", key)
-        reason = str(exc) if isinstance(exc, ScrapeDeckError) else \
-            f"Unexpected error ({type(exc).__name__}: {exc}); the worker log has the details."
-        values = dict(pdf_status="failed", pdf_error=reason, pdf_url=None)
+    reason = print_pdf(html, target, f"seo report {key}")
+    if reason is not None:
+        status, values = FileStatus.FAILED, dict(pdf_error=reason, pdf_url=None)
     else:
-        values = dict(pdf_status="completed", pdf_error=None, pdf_url=target.resolve().as_uri())
+        status, values = FileStatus.COMPLETED, dict(pdf_error=None,
+                                                    pdf_url=target.resolve().as_uri())
     with database.transaction() as session:
         session.execute(update(SeoReport).where(SeoReport.id == key)
-                        .values(**values, updated_at=utcnow()))
-    return values["pdf_status"]
+                        .values(**values, pdf_status=status, updated_at=utcnow()))
+    return status
 
 
 def pdf_file(session: Session, actor: Actor,
              report_id: uuid.UUID | str) -> tuple[Path, str, str]:
     """(path, file name to offer, MIME type) of the report's finished PDF."""
     summary = get_report(session, actor, report_id)
-    if summary.pdf_status == "processing":
+    if summary.pdf_status == FileStatus.PROCESSING:
         raise Conflict("The PDF is still being prepared.")
-    if summary.pdf_status == "failed":
+    if summary.pdf_status == FileStatus.FAILED:
         raise Conflict(f"The PDF could not be made: {summary.pdf_error}")
     path = pdf_path(summary.id)
-    if summary.pdf_status != "completed" or not path.is_file():
+    if summary.pdf_status != FileStatus.COMPLETED or not path.is_file():
         raise NotFound("This report has no PDF yet; export it first.")
-    return path, file_name(summary, "pdf"), MIME_TYPES["pdf"]
+    return path, file_name(summary, ReportFormat.PDF), MIME_TYPES[ReportFormat.PDF]
 
 
 # --- Straight to a path (the CLI) ---------------------------------------------------------------
@@ -177,13 +190,13 @@ def pdf_file(session: Session, actor: Actor,
 def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, fmt: str,
                   out_path: str | Path) -> Path:
     """Write the report as ``fmt`` (html or pdf) to ``out_path`` now, in this process."""
-    if fmt not in FORMATS:
-        raise ValidationError(f"Report format must be html or pdf; got '{fmt}'.")
+    if fmt not in tuple(ReportFormat):
+        raise ValidationError(f"Report format must be {' or '.join(ReportFormat)}; got '{fmt}'.")
     with database.transaction() as session:
         html = report_html(session, actor, report_id)
     path = Path(out_path)
     try:
-        if fmt == "html":
+        if fmt == ReportFormat.HTML:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(html, encoding="utf-8")
         else:
@@ -193,4 +206,4 @@ def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, 
     return path
 
 
-WORK = WorkKind("seo-report-pdf", execute=perform_pdf)  # spawned per request; never queued
+WORK = WorkKind(WorkName.SEO_REPORT_PDF, execute=perform_pdf)  # spawned per request; never queued

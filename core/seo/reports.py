@@ -30,29 +30,31 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_change, require_writer
-from core.database import Database
-from core.errors import ValidationError
-from core.records import get_readable
+from core import ledger, timeline
+from core.platform import audit
+from core.platform.access import Actor, require_change, require_writer
+from core.platform.database import Database
+from core.platform.errors import ValidationError
+from core.platform.records import get_readable
+from core.scrape.urls import AddressPolicy, check_target_url, require_url
 from core.seo.keywords import Keyword, extract_keywords, save_keywords
 from core.seo.diff import Issue, IssueDiff, diff_issues, evidence_key, evidence_text, \
     issues_of_audit
-from core.work import (WorkKind, claim_oldest, claim_queued, fail_stale, heartbeat,
-                       spawn_after_commit, worker_id)
+from core.platform.work import (WorkKind, WorkName, claim_oldest, claim_queued, fail_stale,
+                                heartbeat, spawn_after_commit)
 from db.models import SeoIgnoredFinding, SeoReport
 from db.types import utcnow
+from vocabularies import FileStatus, WorkStatus
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: the worker never needs it
     import pandas as pd
 
 log = logging.getLogger("scrapedeck.seo")
 
-ACTIVE = ("queued", "running")
 # Which of the audit's page facts go into the seed's technical_seo and content_analysis columns.
 TECHNICAL_FACTS = ("canonical", "indexable", "indexability", "meta_robots", "x_robots_tag",
                    "hreflang", "content_type", "rendered")
 CONTENT_FACTS = ("lang", "word_count", "og", "twitter", "structured_data_types")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 NOT_FINISHED = {"id": "all", "reason": "the audit did not finish"}
 
 
@@ -63,7 +65,7 @@ class ReportSummary:
     id: uuid.UUID
     url: str
     normalized_url: str
-    status: str  # queued | running | completed | failed
+    status: WorkStatus  # one of AUDIT_STATUSES
     score: int | None
     title: str | None
     render: bool
@@ -71,12 +73,12 @@ class ReportSummary:
     failing_count: int | None
     created_at: datetime
     finished_at: datetime | None
-    pdf_status: str | None
+    pdf_status: FileStatus | None
     pdf_error: str | None
 
     @property
     def active(self) -> bool:
-        return self.status in ACTIVE
+        return self.status in WorkStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class AuditRow:
     evidence: list[EvidenceRow]
     details: str = ""  # why it failed, or why it does not apply
     ignored_reason: str | None = None  # the whole audit is ignored
+    note: str = ""  # why Lighthouse's count may differ on this page (its scripts), in words
 
     @property
     def open_items(self) -> int:
@@ -152,21 +155,9 @@ class ReportDiff:
 # --- URLs ---------------------------------------------------------------------------------------
 
 def normalize_url(url: str) -> str:
-    """The form under which a URL's reports and ignored findings are kept: scheme and host in
-    lower case, no default port, no fragment, "/" for an empty path; the query stays."""
-    text = (url or "").strip()
-    parts = urlsplit(text)
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
-        raise ValidationError(f"Enter a full http:// or https:// address (got '{text}').")
-    scheme, host = parts.scheme.lower(), parts.hostname.lower()
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"The port in '{text}' is not a number.") from exc
-    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if ":" in host:  # IPv6 literal
-        netloc = f"[{host}]" if port in (None, _DEFAULT_PORTS[scheme]) else f"[{host}]:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    """The form under which a URL's reports and ignored findings are kept: the URL policy's
+    normal form (``core.scrape.urls.require_url``)."""
+    return require_url(url)
 
 
 # --- Requesting and reading ---------------------------------------------------------------------
@@ -191,12 +182,18 @@ def request_audit(session: Session, actor: Actor, url: str, render: bool = False
     ``execute_audit`` itself)."""
     require_writer(actor)
     normalized = normalize_url(url)
+    # The URL policy as written (no DNS); the fetcher checks resolved names before fetching.
+    check_target_url(url, allow_private=AddressPolicy.from_settings(), resolve=False)
     row = SeoReport(user_id=actor.id, url=url.strip(), normalized_url=normalized,
-                    status="queued", render=bool(render), not_checked=[])
+                    status=WorkStatus.QUEUED, render=bool(render), not_checked=[])
     session.add(row)
     session.flush()
+    timeline.record(session, timeline.WorkflowRef.audit(row.id),
+                    timeline.StateTransition(to="queued", by=actor.email))
+    audit.record(session, actor, "seo_audit.request", "seo_report", row.id,
+                 new={"url": row.url, "render": row.render})
     if spawn:
-        spawn_after_commit(session, "seo-audit", row.id)
+        spawn_after_commit(session, WorkName.SEO_AUDIT, row.id)
     return summary_of(row)
 
 
@@ -275,7 +272,8 @@ def _audit_row(result: dict[str, Any], reasons: dict[tuple[str, str], str]) -> A
         points_recoverable=float(result.get("points_recoverable") or 0),
         recommendation=result.get("recommendation") or "",
         lighthouse=bool(result.get("lighthouse")), evidence=evidence,
-        details=result.get("details") or "", ignored_reason=reasons.get((audit_id, "")))
+        details=result.get("details") or "", ignored_reason=reasons.get((audit_id, "")),
+        note=result.get("note") or "")
 
 
 def _not_checked_text(item: Any) -> str:
@@ -297,7 +295,7 @@ def trend(session: Session, actor: Actor, url: str) -> pd.DataFrame:
 
     normalized = normalize_url(url)
     query = (select(SeoReport).where(SeoReport.normalized_url == normalized,
-                                     SeoReport.status == "completed")
+                                     SeoReport.status == WorkStatus.COMPLETED)
              .order_by(SeoReport.created_at))
     if not actor.is_admin:
         query = query.where(SeoReport.user_id == actor.id)
@@ -323,7 +321,7 @@ def diff_reports(session: Session, actor: Actor, before_id: uuid.UUID | str,
         raise ValidationError("Only reports of the same URL can be compared: "
                               f"{before.url} and {after.url} differ.")
     for row in (before, after):
-        if row.status != "completed":
+        if row.status != WorkStatus.COMPLETED:
             raise ValidationError(f"The report of {row.created_at:%Y-%m-%d %H:%M} is "
                                   f"{row.status}; only completed reports can be compared.")
     ignored = {(i.audit_id, i.key)
@@ -387,40 +385,33 @@ def unignore_finding(session: Session, actor: Actor, report_id: uuid.UUID | str,
 
 def claim(session: Session, report_id: uuid.UUID, worker: str) -> bool:
     """queued → running for this worker; False when another worker got there first."""
-    return claim_queued(session, SeoReport, report_id, worker)
+    if claim_queued(session, SeoReport, report_id, worker):
+        timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Handoff(
+            target=timeline.HandoffTarget.WORKER, worker=worker))
+        return True
+    return False
 
 
 def claim_next(session: Session, worker: str) -> uuid.UUID | None:
     """The oldest queued audit, claimed (``serve``; ``EXECUTOR=queue``)."""
-    return claim_oldest(session, worker, SeoReport, [SeoReport.status == "queued"],
+    return claim_oldest(session, worker, SeoReport, [SeoReport.status == WorkStatus.QUEUED],
                         SeoReport.created_at, claim)
-
-
-def execute_audit(database: Database, report_id: uuid.UUID | str, worker: str = "") -> str:
-    """Claim a queued report and audit it (``run_audit``); return its final status. A report
-    that is not queued (already taken) is left alone and its status returned."""
-    report_uuid = uuid.UUID(str(report_id))
-    with database.transaction() as session:
-        if not claim(session, report_uuid, worker or worker_id()):
-            log.warning("seo report %s is not queued (already taken)", report_uuid)
-            return session.scalar(select(SeoReport.status).where(
-                SeoReport.id == report_uuid)) or "missing"
-    return run_audit(database, report_uuid)
 
 
 def run_audit(database: Database, report_id: uuid.UUID) -> str:
     """Audit a claimed report's URL and store the outcome; return the final status. The fetch
     happens outside any transaction; a heartbeat shows the worker is alive meanwhile."""
     with database.transaction() as session:
-        row = session.get(SeoReport, report_id)
+        row = session.get_one(SeoReport, report_id)
         url, render, owner, normalized = row.url, row.render, row.user_id, row.normalized_url
     keywords: list[Keyword] = []
+    charges: list[ledger.Charge] = []
     try:
-        with heartbeat(database, SeoReport, report_id, SeoReport.status == "running"):
-            values, keywords = _outcome(url, render)
+        with heartbeat(database, SeoReport, report_id, SeoReport.status == WorkStatus.RUNNING):
+            values, keywords, charges = _outcome(url, render)
     except Exception as exc:  # noqa: BLE001 - a background job records every failure
         log.exception("seo audit %s failed", report_id)
-        values = dict(status="failed", error=f"The audit stopped on an internal error "
+        values = dict(status=WorkStatus.FAILED, error=f"The audit stopped on an internal error "
                       f"({type(exc).__name__}: {exc}); the worker log has the details.",
                       not_checked=[NOT_FINISHED])
     with database.transaction() as session:
@@ -428,43 +419,59 @@ def run_audit(database: Database, report_id: uuid.UUID) -> str:
             **values, finished_at=utcnow(), heartbeat_at=utcnow()))
         if keywords:
             save_keywords(session, owner, normalized, keywords, report_id)
+        ledger.record(session, ledger.Owner(owner, report_id=report_id), charges)
+        timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Completion(
+            to="completed") if values["status"] == "completed" else timeline.Failure(
+            to=values["status"], error=values.get("error")))
     return values["status"]
 
 
-class _KeepingFetcher:
-    """The project's ``Fetcher``, keeping the audited page's response: keyword research reads
-    the same HTML the audit did, without a second request."""
-
-    def __init__(self, fetcher: Any) -> None:
-        self._fetcher = fetcher
-        self.page: Any = None
-
-    async def fetch(self, url: str) -> Any:
-        self.page = await self._fetcher.fetch(url)
-        return self.page
-
-    async def render(self, url: str, **kwargs: Any) -> Any:
-        self.page = await self._fetcher.render(url, **kwargs)
-        return self.page
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._fetcher, name)
-
-
-def _outcome(url: str, render: bool) -> tuple[dict[str, Any], list[Keyword]]:
-    """The report's columns from an audit of ``url``, and the page's keywords."""
+def _outcome(url: str, render: bool
+             ) -> tuple[dict[str, Any], list[Keyword], list[ledger.Charge]]:
+    """The report's columns from an audit of ``url``, the page's keywords, and what the
+    audit's requests and renders cost."""
     from core.scrape.fetch import Fetcher
-    from core.seo.audit import audit_url_async, default_options
+    from core.scrape.result import FetchResult
+    from core.scrape.options import Viewport
+    from core.seo.audit import PageAudit, audit_url_async, default_options
     from core.seo.serialize import page_audit_to_dict
 
-    async def audit() -> tuple[Any, Any]:
-        async with Fetcher(default_options()) as fetcher:
-            keeping = _KeepingFetcher(fetcher)
-            return await audit_url_async(url, render=render, fetcher=keeping), keeping.page
+    class KeepingFetcher(Fetcher):
+        """The project's ``Fetcher``, keeping the audited page's response (keyword research
+        reads the same HTML the audit did, without a second request) and what it spent."""
 
-    page_audit, page = asyncio.run(audit())
+        page: FetchResult | None = None
+        spent: dict[str, Any]
+
+        def _keep(self, page: FetchResult, rendered: bool) -> FetchResult:
+            self.page = page
+            self.spent["requests"] += max(page.attempts, 1)
+            self.spent["bytes_fetched"] += page.n_bytes
+            if rendered:
+                self.spent["renders"] += 1
+                self.spent["browser_seconds"] += page.elapsed_s
+            return page
+
+        async def fetch(self, url: str) -> FetchResult:
+            return self._keep(await super().fetch(url), rendered=False)
+
+        async def render(self, url: str, *, wait_for: str | None = None,
+                         init_script: str | None = None,
+                         viewport: Viewport | None = None) -> FetchResult:
+            return self._keep(await super().render(url, wait_for=wait_for, init_script=init_script,
+                                                   viewport=viewport), rendered=True)
+
+    async def audit() -> tuple[PageAudit, KeepingFetcher]:
+        async with KeepingFetcher(default_options()) as fetcher:
+            fetcher.spent = {"requests": 0, "bytes_fetched": 0, "renders": 0,
+                             "browser_seconds": 0.0}
+            return await audit_url_async(url, render=render, fetcher=fetcher), fetcher
+
+    page_audit, keeping = asyncio.run(audit())
+    page = keeping.page
     html = page.text if page is not None and page_audit.error is None else ""
-    return report_columns(page_audit_to_dict(page_audit)), extract_keywords(html) if html else []
+    return (report_columns(page_audit_to_dict(page_audit)),
+            extract_keywords(html) if html else [], ledger.fetch_charges(**keeping.spent))
 
 
 def report_columns(doc: dict[str, Any]) -> dict[str, Any]:
@@ -475,7 +482,7 @@ def report_columns(doc: dict[str, Any]) -> dict[str, Any]:
     ordered = sorted((a for a in doc.get("audits", []) if a.get("verdict") == "fail"),
                      key=lambda a: -float(a.get("points_recoverable") or 0))
     return dict(
-        status="failed" if failed else "completed", error=doc.get("error"),
+        status=WorkStatus.FAILED if failed else WorkStatus.COMPLETED, error=doc.get("error"),
         score=None if failed else doc.get("score"), title=doc.get("title"),
         meta_description=doc.get("meta_description"), meta_keywords=facts.get("meta_keywords"),
         headings=_fact(facts, "headings"), images=_fact(facts, "images"),
@@ -502,14 +509,18 @@ def _fact(facts: dict[str, Any], name: str) -> dict[str, Any] | None:
 
 def reap_stale_reports(session: Session, now: datetime | None = None) -> int:
     """Fail running audits whose worker stopped heartbeating; return how many."""
-    return len(fail_stale(session, SeoReport, now, not_checked=[NOT_FINISHED],
-                          error="The audit worker stopped responding (no heartbeat)."))
+    message = "The audit worker stopped responding (no heartbeat)."
+    stale = fail_stale(session, SeoReport, now, not_checked=[NOT_FINISHED], error=message)
+    for report_id in stale:
+        timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Failure(
+            to="failed", reason="heartbeat lost", error=message))
+    return len(stale)
 
 
 def require_report(session: Session, actor: Actor, report_id: uuid.UUID | str) -> SeoReport:
     """The report row for modules next to this one (exports)."""
     row = _load(session, actor, report_id)
-    if row.status in ACTIVE:
+    if row.status in WorkStatus.ACTIVE:
         raise ValidationError("This audit is still running; export it once it has finished.")
     return row
 
@@ -518,5 +529,5 @@ def ignored_for_report(session: Session, row: SeoReport) -> list[IgnoredFinding]
     return _ignored_for(session, row.user_id, row.normalized_url)
 
 
-WORK = WorkKind("seo-audit", execute=run_audit, claim=claim, claim_next=claim_next,
+WORK = WorkKind(WorkName.SEO_AUDIT, execute=run_audit, claim=claim, claim_next=claim_next,
                 reap_stale=reap_stale_reports)

@@ -1,28 +1,25 @@
 """Accounts and accountability (seed 001): users, sign-in attempts, the admin audit log."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import JSONDocument, UTCDateTime, utcnow
-
-ROLES = ("admin", "analyst", "viewer")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import JSONDocument, UTCDateTime, Vocabulary, utcnow
+from vocabularies import LoginFailure, Role
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="role"),)
+    __table_args__ = (one_of("role", Role),)
 
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
-    role: Mapped[str] = mapped_column(String(20), default="analyst")
+    role: Mapped[Role] = mapped_column(Vocabulary(Role, 20), default=Role.ANALYST)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -34,13 +31,14 @@ class LoginAttempt(UUIDPrimaryKey, Base):
         Index("ix_login_attempts_email_attempted_at", "email", "attempted_at"),
         Index("ix_login_attempts_ip_address", "ip_address"),
         Index("ix_login_attempts_attempted_at", "attempted_at"),
+        one_of("failure_reason", LoginFailure),
     )
 
     email: Mapped[str] = mapped_column(String(320))
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str | None] = mapped_column(Text)
     success: Mapped[bool] = mapped_column(Boolean)
-    failure_reason: Mapped[str | None] = mapped_column(String(100))
+    failure_reason: Mapped[LoginFailure | None] = mapped_column(Vocabulary(LoginFailure, 100))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,11 +1,11 @@
 """Declarative base with a naming convention, UUID keys and UTC timestamps."""
 
-from __future__ import annotations
-
 import uuid
+from collections.abc import Collection
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import MetaData, Uuid
+from sqlalchemy import CheckConstraint, MetaData, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.types import UTCDateTime, utcnow
@@ -31,3 +31,13 @@ class UUIDPrimaryKey:
 class Timestamps:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def one_of(column: str, vocabulary: type[StrEnum],
+           only: Collection[StrEnum] | None = None) -> CheckConstraint:
+    """``column IN (...)``: the column holds a member of ``vocabulary`` (``only`` narrows it to
+    some members), in the enum's order, as constraint ``ck_<table>_<column>``. NULL passes, as
+    SQL's IN leaves it unknown: nullable columns stay nullable."""
+    values = ", ".join(f"'{member.value}'" for member in vocabulary
+                       if only is None or member in only)
+    return CheckConstraint(f"{column} IN ({values})", name=column)

@@ -1,22 +1,18 @@
 """Builds and the knowledge base (seed 000): from an objective and sample pages to a confirmed
 config package, the history of its iterations, and what is remembered for the next build."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid,
+    Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import JSONDocument, UTCDateTime, utcnow
-
-BUILD_STATUSES = ("pending_analysis", "generating_samples", "pending_user_feedback",
-                  "processing_feedback", "confirmed", "failed")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import JSONDocument, UTCDateTime, Vocabulary, utcnow
+from vocabularies import BuildStatus
 
 
 class Build(UUIDPrimaryKey, Timestamps, Base):
@@ -29,9 +25,7 @@ class Build(UUIDPrimaryKey, Timestamps, Base):
 
     __tablename__ = "builds"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending_analysis', 'generating_samples', 'pending_user_feedback', "
-            "'processing_feedback', 'confirmed', 'failed')", name="status"),
+        one_of("status", BuildStatus),
         Index("ix_builds_status_created_at", "status", "created_at"),
     )
 
@@ -41,7 +35,13 @@ class Build(UUIDPrimaryKey, Timestamps, Base):
     initial_target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     uploaded_samples: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     sample_pages: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    status: Mapped[str] = mapped_column(String(30), default="pending_analysis")
+    # The form's render switch and wait-for selector: render every sample URL in Chromium
+    # (waiting for that selector), and the package renders too.
+    render_javascript: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default="false")
+    wait_for: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[BuildStatus] = mapped_column(Vocabulary(BuildStatus, 30),
+                                                default=BuildStatus.PENDING_ANALYSIS)
     temporary_config_package: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     final_config_package: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     package_results: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
@@ -79,7 +79,7 @@ class BuildIteration(UUIDPrimaryKey, Base):
 
 
 class ObjectiveEmbedding(UUIDPrimaryKey, Base):
-    """A vector for an objective's text (computed offline by ``core.knowledge``)."""
+    """A vector for an objective's text (computed offline by ``core.builder.knowledge``)."""
 
     __tablename__ = "objective_embeddings"
 

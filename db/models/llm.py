@@ -2,28 +2,23 @@
 endpoint, with the API key stored encrypted (ciphertext only), and the price table that turns
 the tokens a call used into dollars in the cost ledger."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Numeric, String, Text, Uuid
+from sqlalchemy import Float, ForeignKey, Numeric, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import UTCDateTime, utcnow
-
-TEST_STATUSES = ("never", "testing", "ok", "failed")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import UTCDateTime, Vocabulary, utcnow
+from vocabularies import ConnectionStatus
 
 
 class LLMProvider(UUIDPrimaryKey, Timestamps, Base):
     """One per user: where their model lives and how to reach it."""
 
     __tablename__ = "llm_providers"
-    __table_args__ = (
-        CheckConstraint("test_status IN ('never', 'testing', 'ok', 'failed')", name="test_status"),
-    )
+    __table_args__ = (one_of("test_status", ConnectionStatus),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -34,7 +29,8 @@ class LLMProvider(UUIDPrimaryKey, Timestamps, Base):
     api_key_encrypted: Mapped[str | None] = mapped_column(Text)
     timeout_seconds: Mapped[float] = mapped_column(Float, default=60.0)
     # The last "Test connection", written by the worker that ran it.
-    test_status: Mapped[str] = mapped_column(String(20), default="never")
+    test_status: Mapped[ConnectionStatus] = mapped_column(Vocabulary(ConnectionStatus, 20),
+                                                          default=ConnectionStatus.NEVER)
     test_message: Mapped[str | None] = mapped_column(Text)
     tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

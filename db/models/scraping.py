@@ -1,25 +1,20 @@
 """Scraping (seed 002, with seed 000's run fields): schemas, jobs, runs, per-URL outcomes,
 results and exports."""
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, Numeric, String, Text,
-    UniqueConstraint, Uuid,
+    Boolean, Float, ForeignKey, Index, Integer, Numeric, String, Text,
+    UniqueConstraint, Uuid, cast, false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import JSONDocument, UTCDateTime, utcnow
-
-RUN_STATUSES = ("queued", "running", "completed", "failed", "canceled")
-PAGINATION_TYPES = ("none", "next_button", "url_pattern")
-EXPORT_FORMATS = ("csv", "json", "jsonl", "xlsx", "parquet")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import JSONDocument, UTCDateTime, Vocabulary, utcnow
+from vocabularies import ExportFormat, FileStatus, PaginationType, WorkStatus
 
 
 class ExtractorSchema(UUIDPrimaryKey, Timestamps, Base):
@@ -43,10 +38,7 @@ class ExtractorSchema(UUIDPrimaryKey, Timestamps, Base):
 
 class ScrapingJob(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "scraping_jobs"
-    __table_args__ = (
-        CheckConstraint("pagination_type IN ('none', 'next_button', 'url_pattern')",
-                        name="pagination_type"),
-    )
+    __table_args__ = (one_of("pagination_type", PaginationType),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -54,7 +46,8 @@ class ScrapingJob(UUIDPrimaryKey, Timestamps, Base):
     description: Mapped[str | None] = mapped_column(Text)
     target_url: Mapped[str] = mapped_column(Text)
     target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    pagination_type: Mapped[str] = mapped_column(String(20), default="none")
+    pagination_type: Mapped[PaginationType] = mapped_column(Vocabulary(PaginationType, 20),
+                                                          default=PaginationType.NONE)
     pagination: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     extractor_schema_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("extractor_schemas.id", ondelete="RESTRICT"), index=True)
@@ -68,8 +61,7 @@ class ScrapingJob(UUIDPrimaryKey, Timestamps, Base):
 class Run(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "runs"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'running', 'completed', 'failed', 'canceled')", name="status"),
+        one_of("status", WorkStatus),
         Index("ix_runs_status_created_at", "status", "created_at"),
     )
 
@@ -77,7 +69,8 @@ class Run(UUIDPrimaryKey, Timestamps, Base):
         Uuid, ForeignKey("scraping_jobs.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[WorkStatus] = mapped_column(Vocabulary(WorkStatus, 20),
+                                               default=WorkStatus.QUEUED)
     target_urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     items_found: Mapped[int] = mapped_column(Integer, default=0)
@@ -90,6 +83,9 @@ class Run(UUIDPrimaryKey, Timestamps, Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     # ``metadata`` is reserved by SQLAlchemy's declarative classes; the column keeps the seed's name.
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)
+    # the confirmed build a run was started from (``builds run``); None for a job's own runs
+    build_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("builds.id", ondelete="SET NULL"), index=True)
     error_message: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     worker_id: Mapped[str | None] = mapped_column(String(200))
@@ -126,6 +122,8 @@ class Result(UUIDPrimaryKey, Base):
         Index("ix_results_run_id_confidence_score", "run_id", "confidence_score", "created_at",
               "id"),
         Index("ix_results_job_id_created_at_id", "job_id", "created_at", "id"),
+        # Search indexes (PostgreSQL) follow the class; indexes on single data fields are built
+        # by the app (core/scraping/field_indexes.py).
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("runs.id", ondelete="CASCADE"))
@@ -138,19 +136,30 @@ class Result(UUIDPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+
+# PostgreSQL only (pg_trgm, migration 0024): the Results search, a case-insensitive substring of
+# the item's JSON text or of its source URL, reads these instead of every document.
+Index("ix_results_data_trgm", cast(Result.__table__.c.data, Text).label("data_text"),
+      postgresql_using="gin", postgresql_ops={"data_text": "gin_trgm_ops"},
+      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+Index("ix_results_source_url_trgm", Result.__table__.c.source_url, postgresql_using="gin",
+      postgresql_ops={"source_url": "gin_trgm_ops"}, info={"only_on": "postgresql"}
+      ).ddl_if(dialect="postgresql")
+
 class Export(UUIDPrimaryKey, Base):
     __tablename__ = "exports"
     __table_args__ = (
-        CheckConstraint("format IN ('csv', 'json', 'jsonl', 'xlsx', 'parquet')", name="format"),
-        CheckConstraint("status IN ('processing', 'completed', 'failed')", name="status"),
+        one_of("format", ExportFormat),
+        one_of("status", FileStatus),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    format: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), default="processing")
+    format: Mapped[ExportFormat] = mapped_column(Vocabulary(ExportFormat, 10))
+    status: Mapped[FileStatus] = mapped_column(Vocabulary(FileStatus, 20),
+                                               default=FileStatus.PROCESSING)
     download_url: Mapped[str | None] = mapped_column(Text)
     file_path: Mapped[str | None] = mapped_column(Text)
     row_count: Mapped[int | None] = mapped_column(Integer)
@@ -159,3 +168,37 @@ class Export(UUIDPrimaryKey, Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # CSV only: write values exactly as scraped (True), or neutralise cells a spreadsheet would
+    # read as a formula (False, the default).
+    raw_values: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # What the file holds: the Results query shown on screen when it was asked for (scope — the
+    # run or all runs of its job —, search, filters, threshold and sort; see
+    # core.scraping.results.query_document). NULL: every result of the run, in fetch order.
+    query: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    worker_id: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ElementSelector(UUIDPrimaryKey, Timestamps, Base):
+    """Seed 001's ELEMENT_SELECTORS, kept per job and field: the field's primary selector and the
+    fallbacks its build found, with how often they read a value. Runs update it: every record a
+    run extracts is an attempt; ``success_rate`` is the share of attempts that gave a value (by
+    the primary or a fallback), ``last_verified`` when one last did, on ``page_path``.
+    ``metadata``: ``primary_hits``, ``fallback_hits`` (per fallback number) and ``empty``."""
+
+    __tablename__ = "element_selectors"
+    __table_args__ = (UniqueConstraint("job_id", "element_name"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("scraping_jobs.id", ondelete="CASCADE"), index=True)
+    page_path: Mapped[str] = mapped_column(String(500), index=True)
+    element_name: Mapped[str] = mapped_column(String(255), index=True)
+    primary_selector: Mapped[str] = mapped_column(Text)
+    fallback_selectors: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    success_rate: Mapped[float] = mapped_column(Float, default=1.0)
+    total_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_verified: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    screenshot_ref: Mapped[str | None] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONDocument, default=dict)

@@ -8,30 +8,26 @@ NULL until an audit completes: a queued or failed audit has no score (the seed's
 force a made-up 0). ``normalized_url`` groups a URL's reports into its history.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import JSONDocument, UTCDateTime, utcnow
-
-SEO_REPORT_STATUSES = ("queued", "running", "completed", "failed")
-SEO_FILE_STATUSES = ("processing", "completed", "failed")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import JSONDocument, UTCDateTime, Vocabulary, utcnow
+from vocabularies import AUDIT_STATUSES, FileStatus, WorkStatus
 
 
 class SeoReport(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "seo_reports"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'completed', 'failed')", name="status"),
-        CheckConstraint("pdf_status IN ('processing', 'completed', 'failed')", name="pdf_status"),
+        one_of("status", WorkStatus, only=AUDIT_STATUSES),
+        one_of("pdf_status", FileStatus),
         # History of one URL, newest first; the list of a user's reports.
         Index("ix_seo_reports_user_id_normalized_url_created_at", "user_id", "normalized_url",
               "created_at"),
@@ -44,7 +40,8 @@ class SeoReport(UUIDPrimaryKey, Timestamps, Base):
     normalized_url: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     score: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[WorkStatus] = mapped_column(Vocabulary(WorkStatus, 20),
+                                               default=WorkStatus.QUEUED)
     meta_description: Mapped[str | None] = mapped_column(Text)
     meta_keywords: Mapped[str | None] = mapped_column(Text)
     headings: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
@@ -68,7 +65,7 @@ class SeoReport(UUIDPrimaryKey, Timestamps, Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The PDF export, made by a worker (``pdf_url`` is the file's URI once completed).
-    pdf_status: Mapped[str | None] = mapped_column(String(20))
+    pdf_status: Mapped[FileStatus | None] = mapped_column(Vocabulary(FileStatus, 20))
     pdf_error: Mapped[str | None] = mapped_column(Text)
 
 

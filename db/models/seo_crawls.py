@@ -5,27 +5,22 @@ findings are written once, when the crawl ends (findings need every page), in th
 that sets the final status: a crawl is never left with half its findings.
 """
 
-from __future__ import annotations
-
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, Timestamps, UUIDPrimaryKey
-from db.types import JSONDocument, UTCDateTime
-
-CRAWL_STATUSES = ("queued", "running", "completed", "failed", "canceled")
-FINDING_SEVERITIES = ("error", "warning", "notice")
+from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.types import JSONDocument, UTCDateTime, Vocabulary
+from vocabularies import Severity, WorkStatus
 
 
 class SeoCrawl(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "seo_crawls"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'running', 'completed', 'failed', 'canceled')", name="status"),
+        one_of("status", WorkStatus),
         Index("ix_seo_crawls_status_created_at", "status", "created_at"),
         Index("ix_seo_crawls_site_key_created_at", "site_key", "created_at"),
     )
@@ -38,7 +33,8 @@ class SeoCrawl(UUIDPrimaryKey, Timestamps, Base):
     site_key: Mapped[str] = mapped_column(String(300))
     max_pages: Mapped[int] = mapped_column(Integer)
     options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[WorkStatus] = mapped_column(Vocabulary(WorkStatus, 20),
+                                               default=WorkStatus.QUEUED)
     pages_crawled: Mapped[int] = mapped_column(Integer, default=0)
     pages_queued: Mapped[int] = mapped_column(Integer, default=0)
     errors_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -86,7 +82,7 @@ class SeoCrawlFinding(UUIDPrimaryKey, Base):
 
     __tablename__ = "seo_crawl_findings"
     __table_args__ = (
-        CheckConstraint("severity IN ('error', 'warning', 'notice')", name="severity"),
+        one_of("severity", Severity),
         Index("ix_seo_crawl_findings_crawl_id_finding_id", "crawl_id", "finding_id"),
     )
 
@@ -94,7 +90,7 @@ class SeoCrawlFinding(UUIDPrimaryKey, Base):
         Uuid, ForeignKey("seo_crawls.id", ondelete="CASCADE"))
     finding_id: Mapped[str] = mapped_column(String(60))  # the kind: "broken-link", …
     key: Mapped[str] = mapped_column(Text)  # stable across crawls: "broken-link|/product/*"
-    severity: Mapped[str] = mapped_column(String(10))
+    severity: Mapped[Severity] = mapped_column(Vocabulary(Severity, 10))
     group: Mapped[str] = mapped_column("url_group", String(300))
     title: Mapped[str] = mapped_column(Text)
     urls: Mapped[list[str]] = mapped_column(JSONDocument, default=list)

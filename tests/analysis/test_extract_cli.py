@@ -90,7 +90,7 @@ def test_a_url_is_fetched_under_the_fetcher_rules(product_schema: str) -> None:
         refused = extract(url, "--schema", product_schema)
         allowed = extract(url, "--schema", product_schema,
                           env={"ALLOW_PRIVATE_ADDRESSES": "true"})
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert refused.stderr.startswith("error: ") and "private" in refused.stderr.lower()
     assert allowed.returncode == 0, allowed.stderr
     assert json.loads(allowed.stdout)["sku"] == "CHR-201"
@@ -105,14 +105,14 @@ def test_a_url_is_fetched_under_the_fetcher_rules(product_schema: str) -> None:
      "not an HTML page"),
     (lambda d: (_write(d / "broken.html.gz", b"not gzip"), None), "not a readable gzip file"),
 ])
-def test_bad_input_says_what_is_wrong_and_exits_1(tmp_path: Path, product_schema: str,
+def test_bad_input_says_what_is_wrong_and_exits_2(tmp_path: Path, product_schema: str,
                                                   make, message: str) -> None:
     source, schema_text = make(tmp_path)
     schema = product_schema
     if schema_text is not None:
         schema = _write(tmp_path / "bad-schema.json", schema_text.encode())
     done = extract(source, "--schema", schema)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("error: ") and message in done.stderr
 
@@ -127,6 +127,68 @@ def test_an_invalid_package_names_each_problem(tmp_path: Path, product_schema: s
                      b'{"version": 1, "fields": {"x": {"selector": "div["}}}')
     done = extract(str(BUILDER / "catalog-1.html"), "--schema", product_schema,
                    "--config", package)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "error: The config package is not valid." in done.stderr
     assert "fields.x.selector: 'div[' is not a valid CSS selector" in done.stderr
+
+
+def test_several_pages_print_json_lines_in_one_process(tmp_path: Path,
+                                                       product_schema: str) -> None:
+    missing = str(tmp_path / "gone.html")
+    done = extract(str(BUILDER / "product-jsonld.html"), missing,
+                   str(BUILDER / "product-plain.html"), "--schema", product_schema,
+                   "--url", "https://shop.example/a", "--url", "https://shop.example/b",
+                   "--url", "https://shop.example/c")
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["source"] for line in lines] == [
+        str(BUILDER / "product-jsonld.html"), missing, str(BUILDER / "product-plain.html")]
+    assert lines[0]["data"]["sku"] == "FJ-TR45-GRN" and lines[2]["data"]["sku"] == "ODB-CH-0042"
+    assert lines[1] == {"source": missing, "error": f"{missing}: no such file."}
+    assert done.returncode == 1  # the good pages are printed; the run says one failed
+    assert "1 of 3 pages could not be read" in done.stderr
+
+
+def test_explain_gives_each_field_s_evidence_and_plain_output_stays_the_same(
+        product_schema: str) -> None:
+    plain = extract(str(BUILDER / "product-plain.html"), "--schema", product_schema)
+    explained = extract(str(BUILDER / "product-plain.html"), "--schema", product_schema,
+                        "--explain")
+    answer = json.loads(explained.stdout)
+    assert answer["data"] == json.loads(plain.stdout)
+    assert answer["path"] == "product"
+    assert answer["evidence"]["sku"] == {"from": "label", "source": "label 'SKU'",
+                                         "confidence": 0.8}
+    assert set(answer["evidence"]) == {k for k, v in answer["data"].items() if v is not None}
+
+
+def test_a_page_without_the_product_asked_for_says_so_on_stderr(product_schema: str) -> None:
+    done = extract(str(BUILDER / "article-guide.html"), "--schema", product_schema)
+    assert done.returncode == 0
+    result = json.loads(done.stdout)
+    assert result["price"] is None and result["sku"] is None
+    assert "note: No product found on this page" in done.stderr
+
+
+def test_url_must_be_given_once_per_page(product_schema: str) -> None:
+    done = extract(str(BUILDER / "product-plain.html"), str(BUILDER / "product-jsonld.html"),
+                   "--schema", product_schema, "--url", "https://shop.example/a")
+    assert done.returncode == 2
+    assert "Give --url once per page (2 pages, 1 --url)." in done.stderr
+
+
+def test_pages_in_other_charsets_and_odd_starts_are_read(tmp_path: Path,
+                                                         product_schema: str) -> None:
+    latin2 = ('<html><head><meta http-equiv="Content-Type" content="text/html; '
+              'charset=ISO-8859-2"><title>Łódź</title></head><body><h1>Zegarek Łódź</h1>'
+              '<span class="price">129,00 zł</span><button>Dodaj do koszyka</button>'
+              '</body></html>').encode("iso-8859-2")
+    broken = ('<html><head><meta charset="utf-8"></head><body><h1>Żółw</h1>'
+              '<span class="price">9,99 zł</span><button>Dodaj do koszyka</button>'
+              '</body></html>').encode() + b"<!-- \xc3( -->"
+    warning = b"<br />\n<b>Deprecated</b>: old code\n" + b" " * 5000 + \
+        b"<div><h1>Lamp</h1><span class='price'>$5.00</span><button>Add to cart</button></div>"
+    for name, data, title in (("latin2.html", latin2, "Zegarek Łódź"),
+                              ("broken.html", broken, "Żółw"), ("warning.html", warning, "Lamp")):
+        done = extract(_write(tmp_path / name, data), "--schema", product_schema)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["name"] == title

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 from core.scrape.extract import extract_records
 from core.scrape.jsonld import blocks, values
 from core.scrape.package import package_to_dict, parse_package

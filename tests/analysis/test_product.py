@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.analysis.product import product_facts
+from core.analysis.product import plausible_brand, product_facts
 from tests.analysis.conftest import BUILDER, corpus_page
 
 KEYS = ("name", "price", "currency", "sku", "brand", "gtin", "mpn", "availability")
@@ -78,3 +78,63 @@ def test_the_product_named_by_the_heading_wins_over_related_products() -> None:
             'content="EUR"></div></div>')
     facts = product_facts(f"<html><body><aside>{related}</aside>{main}</body></html>", "")
     assert (facts.values["name"], facts.values["price"]) == ("Trekking Pack 45 L", 129.0)
+
+
+def test_the_reference_the_page_shows_beats_a_structured_sku_it_never_shows() -> None:
+    # JSON-LD's "40871233-250-2" is a stock-keeping number of one size; shoppers see
+    # "2210/404", marked by a data attribute. The size picker's data-sku and the footer's
+    # "ref-no" are not the product's code.
+    facts = product_facts((BUILDER / "product-shown-reference.html").read_text(),
+                          "https://shop.example/p")
+    assert facts.values["sku"] == "2210/404"
+    assert facts.sources["sku"].startswith("element marked 'product-reference' (shown;")
+    assert facts.values["price"] == 49.95
+
+
+def test_a_label_word_inside_the_marked_element_is_stripped() -> None:
+    facts = product_facts((BUILDER / "product-hidden-sku.html").read_text(),
+                          "https://shop.example/p")
+    assert facts.values["sku"] == "QX7LAMP22"
+
+
+def test_a_structured_sku_stays_when_the_page_shows_no_other_code() -> None:
+    facts = product_facts((BUILDER / "product-unshown-sku.html").read_text(),
+                          "https://auctions.example/item/77120345")
+    assert (facts.values["sku"], facts.sources["sku"]) == ("77120345", "JSON-LD Product.sku")
+
+
+def test_a_classified_ad_number_after_its_label() -> None:
+    facts = product_facts((BUILDER / "product-classified-ad.html").read_text(),
+                          "https://ads.example/sport/rudergeraet")
+    assert facts.values["sku"] == "314159265"  # not the postcode after "Standort:"
+    assert facts.sources["sku"] == "label 'Anzeige'"
+
+
+def test_a_product_is_in_stock_when_one_of_its_sizes_is() -> None:
+    # The structured data lists the product once per size; the first size read is sold out.
+    facts = product_facts((BUILDER / "product-sizes-offers.html").read_text(),
+                          "https://shop.example/p")
+    assert facts.values["availability"] == "InStock"
+    assert facts.sources["availability"] == \
+        "structured data: in stock in 1 of 3 variant offers"
+
+
+def test_a_product_sold_out_in_every_size_stays_out_of_stock() -> None:
+    facts = product_facts((BUILDER / "product-sold-out.html").read_text(),
+                          "https://shop.example/p")
+    assert facts.values["availability"] == "OutOfStock"
+
+
+def test_an_unfilled_template_or_a_filter_label_is_no_brand() -> None:
+    # JSON-LD left at "$metabrand", a filter reading "All Brands": the label says the brand
+    facts = product_facts((BUILDER / "product-brand-placeholder.html").read_text(),
+                          "https://shop.example/p")
+    assert (facts.values["brand"], facts.sources["brand"]) == ("Northwind", "label 'Brand'")
+
+
+@pytest.mark.parametrize(("value", "plausible"), [
+    ("Northwind", True), ("JACK & JONES", True), ("3M", True), ("{{ product.brand }}", False),
+    ("$metabrand", False), ("All Brands", False), ("Alle Marken", False), ("12/09(수)", False),
+    ("1234", False)])
+def test_what_can_be_a_brand(value: str, plausible: bool) -> None:
+    assert plausible_brand(value) is plausible

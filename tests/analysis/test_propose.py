@@ -108,7 +108,7 @@ def test_an_objective_with_no_known_fields_proposes_what_the_page_offers(catalog
 def test_no_samples_is_refused() -> None:
     import pytest
 
-    from core.errors import ValidationError
+    from core.platform.errors import ValidationError
     with pytest.raises(ValidationError, match="at least one sample"):
         propose(OBJECTIVE, [])
 
@@ -127,3 +127,21 @@ def test_fields_of_the_stored_package_the_objective_does_not_name_are_kept(catal
     assert list(proposal.package["fields"]) == ["name", "reviews"]
     assert proposal.schema["properties"]["reviews"]["type"] == "number"
     assert run_samples(proposal.package, catalog_pages).fields["reviews"].values == [212, 310]
+
+
+def test_on_sale_items_the_current_price_is_read_not_the_struck_out_one() -> None:
+    from core.analysis import SamplePage
+
+    def card(name: str, price: str) -> str:
+        return (f'<li class="product">\n <a href="/p/{name}"><h2>{name}</h2></a>\n'
+                f' <span class="price">{price}</span>\n</li>\n')
+
+    html = ("<html><body><ul>" + card("Lamp", "£20.00") + card(
+        "Chair", "<del>£90.00</del> <ins>£75.00</ins>") + card("Desk", "£120.00") + card(
+        "Rug", "<del><span>£40.00</span></del><ins><span>£30.00</span></ins>")
+        + "</ul></body></html>")
+    sample = SamplePage("https://shop.example/c", html)
+    proposal = propose("all products: name, price", [sample])
+    assert proposal.package["fields"]["price"]["selector"] == "span.price ins"
+    [records] = run_samples(proposal.package, [sample]).records.values()
+    assert [r["price"] for r in records] == [20.0, 75.0, 120.0, 30.0]

@@ -1,7 +1,7 @@
 import pytest
 
 from core.analysis import SamplePage, run_samples
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 
 PACKAGE = {"version": 1, "container": "li.product-card", "fields": {
     "name": {"selector": "h3", "transforms": ["strip"]},

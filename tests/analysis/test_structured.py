@@ -1,15 +1,13 @@
 """Structured data: what a page says about itself in JSON-LD, microdata, RDFa and <meta> tags."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from core.analysis.structured import entities_of_type, extract_all, structured_data
+from tests.analysis.conftest import EXTRUCT_SAMPLES
 
 URL = "https://shop.example/lamps/aurora"
-EXTRUCT_SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "extruct" / \
-    "tests" / "samples"
 
 
 def test_jsonld_graphs_and_arrays_are_flattened_into_entities():
@@ -126,7 +124,7 @@ def test_one_broken_jsonld_block_does_not_hide_the_others():
         {"@type": "Product", "name": "Aurora"}]
 
 
-# -- extract_all against extruct's own test cases (../shared/corpora/extruct) ----------------------
+# -- extract_all against extruct's own test cases (tests/fixtures/corpora/extruct) ---------------
 
 def sample(path: str) -> bytes:
     return (EXTRUCT_SAMPLES / path).read_bytes()

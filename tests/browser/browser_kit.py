@@ -4,6 +4,8 @@ picks whichever conftest.py pytest imported last.
 
     open_app(page)                       load the app, wait until it has settled
     sign_in(page, email, password)       submit the sign-in form, wait for the outcome
+    go_to(page, "Page title")            open a page from the sidebar, as a person would
+    follow(link)                         click a link to another page, wait for its address
     wait_idle(page)                      wait until no script run is in progress
     wait_settled(page)                   ... and none has started for a short while
     screenshot(page, "step_name")        tests/artifacts/screenshots/step_name.png
@@ -26,7 +28,7 @@ from pathlib import Path
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from core.settings import PROJECT_ROOT, load_settings
+from core.platform.settings import PROJECT_ROOT, load_settings
 
 SCREENSHOTS = PROJECT_ROOT / "tests" / "artifacts" / "screenshots"
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -157,20 +159,84 @@ def sign_in(page: Page, email: str, password: str) -> None:
     for the outcome: the sidebar's "Sign out" button, or an alert saying why not."""
     if not page.url.startswith("http"):
         open_app(page)
+    wait_idle(page)
     email_box = page.get_by_label("Email", exact=True)
     email_box.wait_for()
     email_box.fill(email)
     page.get_by_label("Password", exact=True).fill(password)  # exact: not "Show password"
-    page.get_by_role("button", name="Sign in").click()
-    outcome = page.get_by_role("button", name="Sign out").or_(page.get_by_test_id("stAlert"))
-    expect(outcome.first).to_be_visible()
+    press(page.get_by_role("button", name="Sign in"),
+          page.get_by_role("button", name="Sign out").or_(page.get_by_test_id("stAlert")))
     wait_settled(page, quiet_ms=450)  # signing in stores the cookie: a second run follows
+
+
+def go_to(page: Page, title: str) -> None:
+    """Open the page called ``title`` from the sidebar (see ``follow``). The sidebar folds
+    long navigations behind "View N more", which is opened first."""
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for()
+    more = nav.get_by_text(re.compile(r"^View \d+ more$"))
+    if more.count():
+        more.click()
+    follow(nav.get_by_role("link", name=title, exact=True))
+
+
+def follow(link: Locator) -> None:
+    """Click a link to another page of the app and wait until the address shows its target.
+
+    A click that lands while a run is still finishing (the sign-in cookie's second run, say)
+    can be dropped by Streamlit: the address then stays where it was. Clicking once more is
+    what a person would do; a second lost click fails the test."""
+    page = link.page
+    target = link.evaluate("a => a.href")  # resolved: an st.page_link's href is relative
+    address = re.compile("^" + re.escape(target) + r"(\?.*)?$")
+    _quiet_or_idle(page)
+    link.click()
+    try:
+        expect(page).to_have_url(address)
+    except AssertionError:
+        _quiet_or_idle(page)
+        link.click()
+        expect(page).to_have_url(address)
+    wait_idle(page)
+
+
+def _quiet_or_idle(page: Page) -> None:
+    """Settled, or, on a page whose live view reruns every second, at least idle."""
+    try:
+        wait_settled(page, quiet_ms=300, timeout=5_000)
+    except PlaywrightTimeoutError:
+        wait_idle(page)
+
+
+def press(button: Locator, outcome: Locator) -> None:
+    """Press a form's submit button and wait for ``outcome`` to show.
+
+    On a loaded machine a press can land while the page is still rerunning (after a page
+    switch, or for the sign-in cookie), and Streamlit drops it: the form is then still there,
+    filled and untouched. Pressing once more is what a person would do; a second loss still
+    fails the test. A press that was taken never shows the form unchanged, so it is never
+    repeated."""
+    wait_idle(button.page)
+    button.click()
+    try:
+        expect(outcome.first).to_be_visible()
+    except AssertionError:
+        wait_idle(button.page)
+        button.click()
+        expect(outcome.first).to_be_visible()
 
 
 def screenshot(page: Page, name: str) -> Path:
     """Once the app has settled, save the (tall) viewport as
-    ``tests/artifacts/screenshots/<name>.png``; return the path."""
-    wait_settled(page, quiet_ms=250)
+    ``tests/artifacts/screenshots/<name>.png``; return the path.
+
+    A page with a live fragment (a run that is still going) reruns every second and, on a
+    loaded machine, may never stay quiet for long: the picture is then taken anyway. It is a
+    record for people to look at, never what a test asserts."""
+    try:
+        wait_settled(page, quiet_ms=250)
+    except PlaywrightTimeoutError:
+        pass
     try:  # an expander that is still opening, say; a few seconds at most, never fatal
         page.wait_for_function(ANIMATIONS_DONE, polling=100, timeout=3_000)
     except PlaywrightTimeoutError:

@@ -17,9 +17,9 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, screenshot, sign_in, wait_idle, wait_settled
-from conftest import app_environment
-from core.settings import PROJECT_ROOT
+from browser_kit import AppServer, follow, go_to, press, screenshot, sign_in, wait_idle, wait_settled
+from app_kit import app_environment
+from core.platform.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def _new_user(server: AppServer) -> tuple[str, str]:
 
 
 def _nav(page: Page, name: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    go_to(page, name)
 
 
 def _alert(page: Page, text: str) -> Locator:
@@ -68,8 +68,8 @@ def _start_build(page: Page, urls: list[str], objective: str = OBJECTIVE) -> Non
     box.fill(objective)
     expander.get_by_label("Sample URLs (one per line, up to 10)").fill("\n".join(urls))
     wait_settled(page, quiet_ms=300)
-    expander.get_by_role("button", name="Start build").click()
-    expect(_alert(page, "Build started: the samples are being fetched.")).to_be_visible()
+    press(expander.get_by_role("button", name="Start build"),
+          _alert(page, "Build started: the samples are being fetched."))
 
 
 def test_objective_to_confirmed_package_to_job_and_knowledge_base_reuse(
@@ -120,7 +120,7 @@ def test_objective_to_confirmed_package_to_job_and_knowledge_base_reuse(
     screenshot(page, "builder_flow_04_job_made")
     page.get_by_role("button", name="Start a run of the job").click()
     expect(_alert(page, "Run started.")).to_be_visible()
-    page.get_by_role("link", name="Watch it on the Runs page").click()
+    follow(page.get_by_role("link", name="Watch it on the Runs page"))
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
     expect(page.get_by_role("heading").filter(has_text=" — completed")).to_be_visible(
         timeout=RUN_TIMEOUT_MS)

@@ -17,8 +17,8 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import (AppServer, metric, open_expander, screenshot, sign_in, wait_idle,
-                         wait_settled)
+from browser_kit import (AppServer, follow, go_to, metric, open_expander, press, screenshot, sign_in,
+                         wait_idle, wait_settled)
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ PRODUCTS = [
 
 
 def _nav(page: Page, name: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+    go_to(page, name)
 
 
 def _new_job_form(page: Page) -> Locator:
@@ -91,7 +91,7 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     form.get_by_label("Name", exact=True).fill(name)
     form.get_by_label("Description").fill("The fixture catalog: 12 products over 3 pages.")
     form.get_by_label("Target URLs (one per line)").fill(catalog)
-    form.get_by_label("Config package (JSON)").fill(json.dumps(PACKAGE, indent=2))
+    form.get_by_label("Config package (JSON)", exact=True).fill(json.dumps(PACKAGE, indent=2))
     form.get_by_test_id("stRadio").get_by_text("Next button", exact=True).click()
     selector_box = form.get_by_label("Next-link selector")
     expect(selector_box).to_be_visible()
@@ -127,11 +127,11 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     screenshot(page, "job_flow_03_job_created")
 
     # Start it, then follow the link to the Runs page.
-    page.get_by_role("button", name="Start run").click()
-    expect(page.get_by_test_id("stAlert").filter(has_text="Run started.")).to_be_visible()
+    press(page.get_by_role("button", name="Start run"),
+          page.get_by_test_id("stAlert").filter(has_text="Run started."))
     wait_idle(page)
     screenshot(page, "job_flow_04_run_started")
-    page.get_by_role("link", name="Watch it on the Runs page").click()
+    follow(page.get_by_role("link", name="Watch it on the Runs page"))
     expect(page.get_by_role("heading", name="Runs", exact=True)).to_be_visible()
     heading = page.get_by_role("heading").filter(has_text=f"{name} — ")
     expect(heading, "the run should still be going when its page opens").to_have_text(
@@ -157,11 +157,14 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     _choose(page, "Sort by", "name")
     page.get_by_test_id("stCheckbox").filter(has_text="Descending").locator("label").click()
     wait_idle(page)
-    table = page.get_by_test_id("stDataFrame").first
-    expect(table.get_by_test_id("glide-cell-0-0")).to_have_text("Aurora Desk Lamp")
-    expect(table.get_by_test_id("glide-cell-0-1")).to_have_text("Beacon Floor Lamp")
-    expect(table.get_by_test_id("glide-cell-1-0")).to_contain_text("1299")
-    expect(table.get_by_test_id("glide-cell-2-0")).to_have_text(
+    # The results table: the first one with rows (a field-health table may come before it).
+    # Its column 0 holds the row-selection boxes, so the data starts at column 1.
+    table = page.get_by_test_id("stDataFrame").filter(
+        has=page.get_by_test_id(re.compile(r"^glide-cell-\d+-\d+$"))).first
+    expect(table.get_by_test_id("glide-cell-1-0")).to_have_text("Aurora Desk Lamp")
+    expect(table.get_by_test_id("glide-cell-1-1")).to_have_text("Beacon Floor Lamp")
+    expect(table.get_by_test_id("glide-cell-2-0")).to_contain_text("1299")
+    expect(table.get_by_test_id("glide-cell-3-0")).to_have_text(
         f"{site}/catalog/items/lmp-101.html")
     screenshot(page, "job_flow_07_results")
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, open_app, open_expander, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import AppServer, go_to, open_app, open_expander, press, screenshot, sign_in, wait_idle, wait_settled
 
 pytestmark = pytest.mark.browser
 
@@ -48,8 +48,8 @@ def _edit_form(page: Page) -> Locator:
 def _create_schema(page: Page, name: str) -> None:
     form = _new_schema_form(page)
     form.get_by_label("Name", exact=True).fill(name)
-    form.get_by_role("button", name="Create schema").click()
-    expect(page.get_by_test_id("stAlert").filter(has_text=f"Created '{name}'.")).to_be_visible()
+    press(form.get_by_role("button", name="Create schema"),
+          page.get_by_test_id("stAlert").filter(has_text=f"Created '{name}'."))
     wait_settled(page, quiet_ms=300)
 
 
@@ -67,7 +67,7 @@ def test_admin_creates_a_schema_then_signs_out(page: Page, app_server: AppServer
     wait_idle(page)
     screenshot(page, "flow_02_overview")
 
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Extractor schemas").click()
+    go_to(page, "Extractor schemas")
     expect(page.get_by_role("heading", name="Extractor schemas")).to_be_visible()
     expect(page.get_by_label("Search by name")).to_be_visible()
     wait_idle(page)
@@ -80,8 +80,8 @@ def test_admin_creates_a_schema_then_signs_out(page: Page, app_server: AppServer
     form.get_by_label("Schema definition (JSON Schema 2020-12)").fill(
         json.dumps(DEFINITION, indent=2))
     screenshot(page, "flow_04_new_schema_form")
-    form.get_by_role("button", name="Create schema").click()
-    expect(page.get_by_test_id("stAlert").filter(has_text=f"Created '{name}'.")).to_be_visible()
+    press(form.get_by_role("button", name="Create schema"),
+          page.get_by_test_id("stAlert").filter(has_text=f"Created '{name}'."))
     wait_idle(page)
     expect(_listed_names(page).filter(has_text=name)).to_have_count(1)
     expect(_edit_form(page).get_by_label("Name", exact=True)).to_have_value(name)  # opened below
@@ -115,7 +115,7 @@ def test_admin_creates_a_schema_then_signs_out(page: Page, app_server: AppServer
 def test_a_new_schema_is_the_one_opened_and_saved(page: Page, app_server: AppServer) -> None:
     first, second = (f"Opened {uuid.uuid4().hex[:8]}" for _ in range(2))
     sign_in(page, app_server.admin_email, app_server.admin_password)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Extractor schemas").click()
+    go_to(page, "Extractor schemas")
     expect(page.get_by_label("Search by name")).to_be_visible()
     _create_schema(page, first)
     _create_schema(page, second)  # while the first one is open

@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import AppServer, metric, screenshot, sign_in, wait_idle, wait_settled
+from browser_kit import AppServer, go_to, metric, screenshot, sign_in, wait_idle, wait_settled
 from tests.fixtures.seo_server import SeoSiteServer
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def test_a_site_crawl_runs_live_and_shows_grouped_findings(
         page: Page, scraping_app_server: AppServer, seo_site: SeoSiteServer) -> None:
     start_url = seo_site.base_url + "/"
     sign_in(page, scraping_app_server.admin_email, scraping_app_server.admin_password)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Site crawl").click()
+    go_to(page, "Site crawl")
     expect(page.get_by_role("heading", name="Site crawl")).to_be_visible()
     wait_idle(page)
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core import auth, users
-from core.errors import AccountLocked, AccountSuspended, AuthError
+from core.accounts import auth, users
+from core.platform.errors import AccountLocked, AccountSuspended, AuthError
 from db.models import LoginAttempt, User
 from tests.conftest import PASSWORD
 

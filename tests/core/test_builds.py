@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 
-from core import builds, runs
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core import ledger
+from core.builder import builds
+
+from core.scraping import runs
+from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.worker import serve_once
-from db.models import Build, KnowledgeBaseEntry, Result
+from db.models import Build, CostKind, KnowledgeBaseEntry, Result
 from db.types import utcnow
 from tests.fixtures.server import SITES
 
@@ -35,10 +38,11 @@ def wait(db, actor, build_id, timeout: float = 120) -> builds.BuildDetail:
         time.sleep(0.2)
 
 
-def create(db, actor, objective: str = OBJECTIVE, urls=(), files=()) -> builds.BuildDetail:
+def create(db, actor, objective: str = OBJECTIVE, urls=(), files=(),
+           **options) -> builds.BuildDetail:
     with db.transaction() as session:
         build = builds.create_build(session, actor, builds.BuildInput(
-            objective=objective, urls=list(urls), files=list(files)))
+            objective=objective, urls=list(urls), files=list(files), **options))
     return wait(db, actor, build.id)
 
 
@@ -72,7 +76,8 @@ def test_an_objective_and_two_catalog_pages_become_a_package_with_samples(
     assert proposed.package["container"] and proposed.iteration == 1
     assert set(proposed.schema["properties"]) >= {"name", "price", "rating", "image", "url"}
     timeline = events(db, analyst, proposed.id)
-    assert [p["url"] for e, p in timeline if e == "page_fetched"] == catalog(site, 1, 2)
+    # the two samples, then page 2 again: the preview of the next page the package follows
+    assert [p["url"] for e, p in timeline if e == "page_fetched"] == catalog(site, 1, 2, 2)
     assert [p.get("to") for e, p in timeline if e == "state_transition"] == [
         "pending_analysis", "generating_samples", "pending_user_feedback"]
     table = builds.sample_table(proposed)
@@ -170,10 +175,14 @@ def test_a_field_from_a_pasted_example_value_is_checked_on_the_other_samples(
     assert "added" in build.package["fields"]
     assert build.report["fields"]["added"]["hits"] == 2
     assert "it finds a value on 2 of 2 samples" in build.iterations[-1].changes[0]
-    build = feedback(db, analyst, build.id,
-                     {"op": "example", "name": "colour", "value": "Ultraviolet Unicorn"})
-    assert "colour" not in build.package["fields"] and build.iteration == 3
-    assert "is on no sample page" in build.iterations[-1].changes[0]
+    # a value on no sample is refused at once: nothing is queued, nothing taken from elsewhere
+    with pytest.raises(ValidationError) as refused:
+        feedback(db, analyst, build.id,
+                 {"op": "example", "name": "colour", "value": "Ultraviolet Unicorn"})
+    assert refused.value.problems == ["colour: 'Ultraviolet Unicorn' is on no sample page; copy "
+                                      "the value exactly as a sample page shows it"]
+    build = wait(db, analyst, build.id)
+    assert "colour" not in build.package["fields"] and build.iteration == 2
 
 
 def test_feedback_is_checked_and_free_text_needs_a_model(db, analyst, proposed) -> None:
@@ -266,7 +275,7 @@ def test_an_objective_with_nothing_to_find_fails_clearly(db, analyst) -> None:
 def test_builds_are_private_and_queue_mode_is_served(db, analyst, make_user, site,
                                                      monkeypatch) -> None:
     monkeypatch.setenv("EXECUTOR", "queue")
-    from core.settings import get_settings
+    from core.platform.settings import get_settings
 
     get_settings.cache_clear()
     with db.transaction() as session:
@@ -318,7 +327,7 @@ def model(db, analyst, monkeypatch):  # type: ignore[no-untyped-def]
     """The analyst's provider is the local test server; the worker reads its key."""
     from core import llm
     from core.llm.providers import save_provider
-    from core.settings import get_settings
+    from core.platform.settings import get_settings
     from tests.fixtures.openai_server import OpenAIServer
 
     monkeypatch.setenv("SCRAPEDECK_SECRET_KEY", "test-secret-key-for-api-keys-0123456789")
@@ -331,14 +340,6 @@ def model(db, analyst, monkeypatch):  # type: ignore[no-untyped-def]
         yield server
 
 
-def _ledger(db, build_id) -> list[tuple[str, int]]:
-    from db.models import CostEvent
-
-    with db.transaction() as session:
-        return sorted((c.kind, int(c.quantity)) for c in
-                      session.query(CostEvent).filter_by(build_id=build_id))
-
-
 def test_a_model_suggests_fields_and_its_tokens_are_billed_to_the_build(
         db, analyst, site, model) -> None:
     from tests.fixtures.openai_server import Reply
@@ -349,7 +350,13 @@ def test_a_model_suggests_fields_and_its_tokens_are_billed_to_the_build(
     build = create(db, analyst, "all products: name, price", urls=catalog(site, 1, 2))
     assert build.status == "pending_user_feedback", build.error_message
     assert "The language model suggested: tags" in build.notes
-    assert _ledger(db, build.id) == [("llm_input_tokens", 300), ("llm_output_tokens", 40)]
+    with db.transaction() as session:
+        spent = ledger.quantities(session, ledger.Scope(build_id=build.id))
+    assert (spent[CostKind.LLM_INPUT_TOKENS], spent[CostKind.LLM_OUTPUT_TOKENS]) == (300, 40)
+    # The sample fetches are billed to the build too: one request per sample page and one for
+    # the preview of the list's next page, and their bytes.
+    assert spent[CostKind.REQUESTS] == 3 and spent[CostKind.BYTES_FETCHED] > 3_000
+    assert CostKind.RENDERS not in spent  # the catalog pages need no JavaScript
 
 
 def test_free_text_feedback_is_read_by_the_model_and_applied(db, analyst, site, model) -> None:
@@ -392,8 +399,53 @@ def test_a_page_that_needs_javascript_is_rendered_in_chromium(db, analyst, site)
     assert build.status == "pending_user_feedback", build.error_message
     fetched = [p for e, p in events(db, analyst, build.id) if e == "page_fetched"]
     assert fetched[0]["rendered"] is True
+    with db.transaction() as session:  # the render is billed to the build
+        spent = ledger.quantities(session, ledger.Scope(build_id=build.id))
+    assert spent[CostKind.RENDERS] == 1 and spent[CostKind.BROWSER_SECONDS] > 0
     assert build.report["fields"]["name"]["values"] == ["Meridian Clock"]
     assert build.report["record_counts"][f"{site}/js/listing.html"] == 3
+    # the records exist only after scripts ran: the build says so and the package renders
+    assert any("only appear after JavaScript (3 in the rendered page, none in its HTML)" in n
+               for n in build.notes)
+    assert build.package["render"] == {"javascript": True,
+                                       "wait_for": build.package["container"]}
+
+
+def test_the_render_switch_and_wait_for_come_from_the_form(db, analyst, site) -> None:
+    with db.transaction() as session, pytest.raises(ValidationError) as refused:
+        builds.create_build(session, analyst, builds.BuildInput(
+            objective="all products: name, price", urls=[f"{site}/js/listing.html"],
+            wait_for="div["))
+    assert "Wait for: 'div[' is not a valid CSS selector" in str(refused.value)
+    build = create(db, analyst, "all products: name, price", urls=[f"{site}/js/listing.html"], render=True,
+                   wait_for="div.product")
+    assert (build.render, build.wait_for) == (True, "div.product")
+    assert build.package["render"] == {"javascript": True, "wait_for": "div.product"}
+    assert "Samples rendered in Chromium as asked, waiting for 'div.product'." in build.notes
+
+
+def test_fields_only_on_each_record_s_page_are_read_there_in_one_job(db, analyst, site) -> None:
+    build = create(db, analyst, "all books: title, price, isbn_13",
+                   urls=[f"{site}/books/index.html"])
+    assert build.status == "pending_user_feedback", build.error_message
+    detail = build.package["detail"]
+    assert detail["link"] == "url" and list(detail["fields"]) == ["isbn_13"]
+    assert build.report["detail"]["fields"]["isbn_13"][:2] == ["9780000000017", "9780000000024"]
+    assert any("isbn_13: not on the listing; read on each record's own page" in n
+               for n in build.notes)
+    assert not any(n.startswith("Could not find 'isbn_13'") for n in build.notes)
+    assert build.schema["properties"]["isbn_13"]["x-kind"] == "string"
+
+
+def test_a_list_s_next_page_is_carried_into_the_package_with_a_preview(
+        db, analyst, proposed, site) -> None:
+    assert proposed.package["pagination"] == {"type": "next_button", "selector": "a.next"}
+    preview = proposed.report["next_page"]
+    assert preview["url"] == f"{site}/catalog/page2.html" and preview["error"] is None
+    assert preview["count"] == proposed.report["record_counts"][f"{site}/catalog/page2.html"]
+    assert preview["records"][0]["name"] == "Elm Dining Table"
+    assert f"Page 2 ({site}/catalog/page2.html): {preview['count']} records with this " \
+        "package." in proposed.notes
 
 
 def test_a_field_found_on_some_samples_only_is_flagged(db, analyst, site) -> None:

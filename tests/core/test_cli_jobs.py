@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from core.settings import PROJECT_ROOT
+from core.platform.settings import PROJECT_ROOT
 
 ADMIN = "admin@example.com"  # created by `init` from app_env's ADMIN_EMAIL
 JOB = {
@@ -66,7 +66,7 @@ def test_a_file_with_bad_values_lists_every_problem_and_saves_nothing(cli, job_f
     bad = JOB | {"target_urls": ["ftp://x.example/"], "schedule_cron": "61 * * * *",
                  "pagination": {"pattern": "/no-page-number"}, "options": {"concurrency": 0}}
     status, out, err = cli("--user", ADMIN, "jobs", "create", "--file", job_file(bad))
-    assert status == 1 and out == ""
+    assert status == 2 and out == ""
     assert err.startswith("error: The job was not saved:")
     for expected in ("target_urls: 'ftp://x.example/'", "schedule_cron: '61 * * * *'",
                      'pagination.pattern: must contain "{page}"',
@@ -82,7 +82,7 @@ def test_a_file_with_bad_values_lists_every_problem_and_saves_nothing(cli, job_f
 ])
 def test_a_malformed_file_exits_1_with_a_message(cli, job_file, content, message) -> None:
     status, _, err = cli("--user", ADMIN, "jobs", "create", "--file", job_file(content))
-    assert status == 1 and message in err and "Traceback" not in err
+    assert status == 2 and message in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -91,13 +91,13 @@ def test_a_malformed_file_exits_1_with_a_message(cli, job_file, content, message
 ])
 def test_missing_things_exit_1(cli, args, message) -> None:
     status, _, err = cli("--user", ADMIN, *args)
-    assert status == 1 and message in err
+    assert status == 2 and message in err
 
 
 def test_viewers_cannot_create_jobs(cli, job_file) -> None:
     cli("--user", ADMIN, "users", "create", "vic@example.com", "--role", "viewer")
     status, _, err = cli("--user", "vic@example.com", "jobs", "create", "--file", job_file(JOB))
-    assert status == 1 and "read-only" in err
+    assert status == 2 and "read-only" in err
 
 
 def test_help_is_everywhere(app_env) -> None:

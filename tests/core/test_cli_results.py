@@ -42,16 +42,17 @@ def test_another_users_run_is_not_found(cli, make_user, run_id, tmp_path) -> Non
     other = make_user("analyst")
     status, _, err = cli("--user", other.email, "results", "export", run_id, "--format", "csv",
                          "--out", str(tmp_path / "x.csv"))
-    assert (status, err) == (1, "error: Run not found.\n")
+    assert (status, err) == (2, "error: Run not found.\n")
     assert not (tmp_path / "x.csv").exists()
 
 
 @pytest.mark.parametrize("fmt, out, message", [
-    ("xml", "x.xml", "Export format must be one of csv, json, jsonl, xlsx, parquet; got 'xml'."),
+    ("xml", "x.xml", "invalid choice: 'xml' (choose from 'csv', 'json', 'jsonl', 'xlsx', "
+                     "'parquet')"),
     ("csv", ".", "Cannot write"),
 ])
-def test_bad_input_exits_1_with_a_message(cli, analyst, run_id, tmp_path, fmt, out,
+def test_bad_input_exits_2_with_a_message(cli, analyst, run_id, tmp_path, fmt, out,
                                           message) -> None:
     status, _, err = cli("--user", analyst.email, "results", "export", run_id, "--format", fmt,
                          "--out", str(tmp_path / out))
-    assert status == 1 and message in err and "Traceback" not in err
+    assert status == 2 and message in err and "Traceback" not in err

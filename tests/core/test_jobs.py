@@ -9,15 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core import jobs, runs, schemas
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.jobs import JobInput, JobOptions
-from core.jobspec import effective_pagination
-from core.schedule import next_run_utc
-from core.schemas import SchemaInput
+from core.scraping import jobs, runs, schemas
+from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.scraping.jobs import JobInput, JobOptions
+from core.scraping.jobspec import effective_pagination
+from core.platform.schedule import next_run_utc
+from core.scraping.schemas import SchemaInput
 from core.scrape.dom import Selector
 from core.scrape.package import NextButton, NoPagination, UrlPattern
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from db.models import AuditLog, Run, ScrapingJob
 
 PACKAGE = {"version": 1, "container": "div.product",

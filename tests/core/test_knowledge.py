@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from core import knowledge
+from core.builder import knowledge
 from db.models import Build, KnowledgeBaseEntry
 
 PACKAGE = {"version": 1, "container": "div.product",
@@ -16,7 +16,8 @@ SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}}
 
 
 def similarity(a: str, b: str) -> float:
-    return knowledge.cosine(knowledge.embed(a), knowledge.embed(b))
+    """The cosine of two objectives' embeddings (unit vectors: their dot product)."""
+    return sum(x * y for x, y in zip(knowledge.embed(a), knowledge.embed(b), strict=True))
 
 
 def test_paraphrased_objectives_are_close_and_different_ones_are_not() -> None:
@@ -96,7 +97,7 @@ def test_usage_count_grows_atomically(db, analyst) -> None:
 
 
 def test_sharing_and_forgetting_entries(db, analyst, make_user) -> None:
-    from core.errors import NotFound, PermissionDenied
+    from core.platform.errors import NotFound, PermissionDenied
     from db.models import ObjectiveEmbedding
 
     other = make_user("analyst")

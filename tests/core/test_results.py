@@ -6,15 +6,17 @@ inserted through the models, as the worker would store them."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from core import results
-from core.errors import NotFound, ValidationError
-from core.results import CONFIDENCE, FETCHED_AT, SOURCE_URL, FieldFilter, ResultQuery
+from core.scraping import field_indexes, results
+from core.platform.errors import NotFound, ValidationError
+from core.scraping.results import CONFIDENCE, FETCHED_AT, SOURCE_URL, FieldFilter, ResultQuery
 from db.models import Result, Run, ScrapingJob
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -163,6 +165,21 @@ class TestFilters:
         exact = (FieldFilter("colour", "Blue", exact=True),)
         assert names(query(db, analyst, run_id=run_id, filters=exact)) == ["Blue lamp"]
 
+    def test_contains_reads_the_field_only_whatever_the_document_holds(self, db,
+                                                                       analyst) -> None:
+        # A word of letters is first looked for in the whole JSON text (cheaper), then in the
+        # field: the total is the field's.
+        _, run_id = add_run(db, analyst, [
+            {"name": "a", "colour": "Navy", "note": "navy"}, {"name": "b", "note": "navy"},
+            {"name": "c", "colour": True}, {"name": "d", "colour": ["Navy", {"navy": 1}]},
+            {"name": "e", "colour": "Crème"}])
+        def matching(value: str) -> list[Any]:  # noqa: E306
+            return sorted(names(query(db, analyst, run_id=run_id,
+                                      filters=(FieldFilter("colour", value),))) or [])
+        assert matching("NAVY") == ["a", "d"]
+        assert matching("ru") == ["c"]  # true
+        assert matching("rème") == ["e"]
+
     def test_numbers_and_booleans_filter_as_their_json_text(self, db, analyst) -> None:
         _, run_id = add_run(db, analyst, CATALOG)
         assert names(query(db, analyst, run_id=run_id,
@@ -223,6 +240,91 @@ class TestScope:
             query(db, analyst, run_id="not-a-uuid")
 
 
+
+def every_value_kind(key: str) -> list[dict[str, Any]]:
+    """Items whose ``key`` holds each kind of value, twice over (equal values tie): numbers
+    (integers and decimals), booleans, text, lists, objects, null and missing."""
+    values: list[Any] = [10, 9.5, 100, -3, True, False, "pear", "Apple", "fig", [1], [0, 2],
+                         {"w": 1}, None]
+    items = [{"name": f"#{n}", key: value} for n, value in enumerate(values * 2)]
+    return items + [{"name": "missing 1"}, {"name": "missing 2"}]
+
+
+class TestFieldIndexes:
+    """From field_indexes.BUILD_AT results on, sorting or exactly filtering a run by a data field
+    builds an index on it: the pages, their order and the totals are the ones the scan gave.
+    Field names are new in each test: the PostgreSQL test database outlives a test, and so do
+    its indexes."""
+
+    @staticmethod
+    def pages(db, actor, run_id, **fields):  # type: ignore[no-untyped-def]
+        return [(page.total, names(page) if page.total else []) for page in (
+            query(db, actor, run_id=run_id, page_size=4, page=n, **fields) for n in range(1, 9))]
+
+    def test_sorted_pages_are_the_ones_the_scan_gave(self, db, analyst, monkeypatch) -> None:
+        key = f"price it's: %s ? {uuid.uuid4().hex[:6]}"  # quotes and marks a driver might read
+        _, run_id = add_run(db, analyst, every_value_kind(key))
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 10**9)
+        scanned = [self.pages(db, analyst, run_id, sort=key, descending=d) for d in (False, True)]
+        with db.transaction() as session:
+            assert not field_indexes.has_index(session, key)
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1)
+        indexed = [self.pages(db, analyst, run_id, sort=key, descending=d) for d in (False, True)]
+        with db.transaction() as session:
+            assert field_indexes.has_index(session, key)
+        assert indexed == scanned
+        up = [name for _, page in indexed[0] for name in page]
+        assert up[:8] == ["#3", "#16", "#1", "#14", "#0", "#13", "#2", "#15"]  # -3, 9.5, 10, 100
+        assert up[8:12] == ["#5", "#18", "#4", "#17"]  # false, then true
+        assert set(up[-4:]) == {"#12", "#25", "missing 1", "missing 2"}  # null and missing last
+
+    def test_exact_filters_count_and_page_the_same(self, db, analyst, monkeypatch) -> None:
+        key = f"colour {uuid.uuid4().hex[:6]}"
+        _, run_id = add_run(db, analyst, [{"name": f"#{n}", key: value} for n, value in
+                                          enumerate(["Blue", "blue", "Blue", 9.5, True, "9.5",
+                                                     ["Blue"], None] * 3)])
+        cases = ["Blue", "blue", "9.5", "true", "Red"]
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 10**9)
+        scanned = [self.pages(db, analyst, run_id, filters=(FieldFilter(key, v, exact=True),))
+                   for v in cases]
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1)
+        indexed = [self.pages(db, analyst, run_id, filters=(FieldFilter(key, v, exact=True),))
+                   for v in cases]
+        assert indexed == scanned
+        assert [pages[0][0] for pages in indexed] == [6, 3, 6, 3, 0]  # "9.5": text and number
+
+    def test_a_small_run_or_a_job_builds_no_index(self, db, analyst, monkeypatch) -> None:
+        key = f"size {uuid.uuid4().hex[:6]}"
+        job_id, run_id = add_run(db, analyst, every_value_kind(key))
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1000)
+        query(db, analyst, run_id=run_id, sort=key)
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1)
+        query(db, analyst, job_id=job_id, sort=key)
+        with db.transaction() as session:
+            assert not field_indexes.has_index(session, key)
+
+    @pytest.mark.backends("sqlite")
+    @pytest.mark.parametrize("status", ["queued", "running"])
+    def test_sqlite_builds_none_while_a_run_writes(self, db, analyst, database_url,
+                                                  monkeypatch, status) -> None:
+        # The build would hold SQLite's one write lock for seconds: the run's flush would fail.
+        key = f"size {uuid.uuid4().hex[:6]}"
+        _, run_id = add_run(db, analyst, every_value_kind(key))
+        with db.transaction() as session:
+            session.get_one(Run, run_id).status = status
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1)
+        assert query(db, analyst, run_id=run_id, sort=key).total == 28
+        with db.transaction() as session:
+            assert not field_indexes.has_index(session, key)
+
+    @pytest.mark.parametrize("value, plain", [
+        ("Acme", True), ("blue navy", True), ("N/A", True), ("", True), ("x1", True),
+        ("9.5", False), ("-3", False), (".5", False), ("true", False), ("false", False),
+        ("[1]", False), ('{"w": 1}', False), ("Inf", False), (" 7", False)])
+    def test_only_text_no_number_or_boolean_spells_goes_through_the_index(self, value,
+                                                                          plain) -> None:
+        assert results._plain(value) is plain
+
 class TestDetailAndCharts:
     def test_result_detail(self, db, analyst) -> None:
         _, run_id = add_run(db, analyst, CATALOG[:1], confidences=[0.75])
@@ -264,6 +366,34 @@ class TestDetailAndCharts:
         assert items.to_dict("records") == [
             {"source_url": f"https://shop.example/page/{n}", "items": count}
             for n, count in ((1, 2), (2, 2), (3, 2), (4, 1))]
+
+    def test_charts_follow_a_query_its_job_and_its_filters(self, db, analyst) -> None:
+        job_id, _ = add_run(db, analyst, [{"name": "a", "size": 1}, {"name": "b"}])
+        _, second = add_run(db, analyst, [{"name": "c", "size": 2}], job_id=job_id)
+        with db.transaction() as session:
+            whole = results.field_fill_rates(session, analyst, ResultQuery(job_id=job_id))
+            narrowed = ResultQuery(job_id=job_id, filters=(FieldFilter("name", "b"),))
+            only_b = results.field_fill_rates(session, analyst, narrowed)
+            items = results.items_per_page(session, analyst, narrowed)
+            run_only = results.field_fill_rates(session, analyst, second)
+        assert (whole.total, run_only.total, only_b.total) == (3, 1, 1)
+        assert whole.frame.to_dict("records")[1] == {"field": "size", "filled": 2,
+                                                     "share": 2 / 3}
+        assert only_b.frame.field.tolist() == ["name"]
+        assert items.to_dict("records") == [{"source_url": "https://shop.example/page/1",
+                                             "items": 1}]
+        assert narrowed.narrowed and not ResultQuery(job_id=job_id).narrowed
+
+    def test_a_query_as_json_and_back(self, db, analyst) -> None:
+        job_id, _ = add_run(db, analyst, [{"name": "a"}])
+        q = ResultQuery(job_id=str(job_id), search="x", filters=(FieldFilter("a", "b", True),),
+                        min_confidence=0.5, sort="name", descending=False, page=7)
+        with db.transaction() as session:
+            checked = results.readable_query(session, analyst, q)
+        doc = results.query_document(checked)
+        assert json.loads(json.dumps(doc)) == doc and "page" not in doc
+        assert results.query_from_document(doc) == replace(checked, page=1)
+        assert checked.job_id == job_id
 
     def test_the_picker_lists_own_runs_newest_first_with_item_counts(self, db, analyst,
                                                                      make_user, admin) -> None:

@@ -15,10 +15,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core import runner, runs
-from core.errors import Conflict, NotFound, PermissionDenied
-from core.runner import claim, execute_run
-from core.settings import PROJECT_ROOT, get_settings
+from core.scraping import runner, runs
+from core.platform.errors import Conflict, NotFound, PermissionDenied
+from core.scraping.runner import claim, execute_run
+from core.platform.settings import PROJECT_ROOT, get_settings
 from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
 from tests.conftest import PRODUCTS
 
@@ -130,6 +130,36 @@ class TestPipeline:
         assert again.items_found > 0 and again.items_extracted == 0
         assert count(db, Result, run_id=second.id) == 0
 
+    def test_a_run_that_lost_some_urls_is_completed_with_errors(self, db, analyst, make_job,
+                                                                 site) -> None:
+        job = make_job(analyst, pagination={"type": "none"})
+        with db.transaction() as session:
+            session.get(ScrapingJob, job).target_urls = [
+                f"{site}/catalog/page1.html", f"{site}/catalog/gone-1.html",
+                f"{site}/catalog/gone-2.html"]
+        run = start(db, analyst, job)
+        assert execute(db, run.id) == "completed_errors"
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+        assert (summary.pages_fetched, summary.errors_count) == (1, 2)
+        assert summary.error_message == ("2 of 3 pages could not be fetched; see the errors per "
+                                         "URL.")
+        assert summary.items_extracted >= 1
+
+    def test_a_rerun_names_the_run_that_already_stored_its_items(
+            self, db, analyst, make_job) -> None:
+        job = make_job(analyst)
+        first = start(db, analyst, job)
+        execute(db, first.id)
+        second = start(db, analyst, job)
+        execute(db, second.id)
+        with db.transaction() as session:
+            again = runs.get_run(session, analyst, second.id)
+        stored = count(db, Result, run_id=first.id)
+        assert [(e.id, e.items) for e in again.already_stored] == [(first.id, stored)]
+        with db.transaction() as session:
+            assert runs.get_run(session, analyst, first.id).already_stored == ()
+
     def test_strict_schemas_keep_invalid_items_out_and_record_why(self, db, analyst,
                                                                   make_job) -> None:
         with db.transaction() as session:
@@ -159,7 +189,7 @@ class TestPipeline:
             row = session.get(ScrapingJob, job)
             row.target_urls = [site + "/catalog/page1.html", site + "/loop/a", site + "/data.json"]
         run = start(db, analyst, job)
-        assert execute(db, run.id) == "completed"
+        assert execute(db, run.id) == "completed_errors"
         with db.transaction() as session:
             detail = runs.run_detail(session, analyst, run.id)
         errors = dict(zip(detail.url_errors.url, detail.url_errors.error))
@@ -206,7 +236,7 @@ class TestWorkerProcesses:
 
     def test_starting_spawns_a_worker_that_completes_the_run(self, db, analyst, make_job) -> None:
         run = start(db, analyst, make_job(analyst))
-        done = wait_for(db, run.id, lambda r: r.status in runs.FINISHED)
+        done = wait_for(db, run.id, lambda r: r.status in runs.WorkStatus.FINISHED)
         assert done.status == "completed" and done.items_extracted >= 10
         assert done.worker_id and done.heartbeat_at is not None
 
@@ -218,7 +248,7 @@ class TestWorkerProcesses:
         with db.transaction() as session:
             runs.cancel_run(session, analyst, run.id)
         asked = time.monotonic()
-        done = wait_for(db, run.id, lambda r: r.status in runs.FINISHED, timeout=10)
+        done = wait_for(db, run.id, lambda r: r.status in runs.WorkStatus.FINISHED, timeout=10)
         assert done.status == "canceled" and time.monotonic() - asked < 5
         assert 2 <= done.pages_fetched < 60
         assert count(db, RunResult, run_id=run.id) == done.pages_fetched
@@ -244,9 +274,7 @@ class TestWorkerProcesses:
 SLOW_PACKAGE = {"version": 1, "fields": {"message": {"selector": "p.message"}}}
 
 
-@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
-                    reason="scale-out is coordinated by PostgreSQL: set TEST_DATABASE_URL")
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.backends("postgresql")  # scale-out is coordinated by PostgreSQL
 def test_three_serve_processes_execute_thirty_queued_runs_exactly_once(
         app_env, db, analyst, make_job, local_fetching, monkeypatch) -> None:
     monkeypatch.setenv("WORKER_POLL_SECONDS", "0.1")
@@ -264,13 +292,62 @@ def test_three_serve_processes_execute_thirty_queued_runs_exactly_once(
         statuses = list(session.scalars(select(Run.status).where(Run.id.in_(run_ids))))
         claims = session.execute(
             select(RunEvent.run_id, func.count()).where(
-                RunEvent.run_id.in_(run_ids), RunEvent.event_type == "state_transition",
-                RunEvent.payload["to"].as_string() == "running")
+                RunEvent.run_id.in_(run_ids), RunEvent.event_type == "handoff",
+                RunEvent.payload["target"].as_string() == "worker")
             .group_by(RunEvent.run_id)).all()
         workers_used = set(session.scalars(select(Run.worker_id).where(Run.id.in_(run_ids))))
     assert statuses == ["completed"] * 30
     assert sorted(n for _, n in claims) == [1] * 30
     assert len(workers_used) >= 2
+
+
+@pytest.mark.backends("postgresql")  # budgets hold in the database, whichever worker charges
+def test_a_daily_budget_stops_the_runs_of_three_serve_processes_and_keeps_their_results(
+        app_env, db, admin, analyst, site, local_fetching, monkeypatch) -> None:
+    from core import budgets
+    from core.budgets import BudgetReached
+    from core.ledger import prices
+    from db.models import BudgetAlert
+
+    monkeypatch.setenv("WORKER_POLL_SECONDS", "0.1")
+    with db.transaction() as session:  # $1 a request, so a few pages reach the budget
+        prices.seed_starting_prices(session)
+        prices.set_price(session, admin, prices.read_new_price(
+            "requests", "1", effective_from=datetime(2001, 1, 1, tzinfo=timezone.utc)))
+        budgets.set_budget(session, analyst, daily="6")
+    run_ids = []
+    for n in range(3):
+        with db.transaction() as session:
+            job = ScrapingJob(user_id=analyst.id, name=f"slow {n}",
+                              target_url=f"{site}/slow?s=0.3&j={n}&i=0",
+                              target_urls=[f"{site}/slow?s=0.3&j={n}&i={i}" for i in range(30)],
+                              pagination_type="none", pagination={}, config_package=SLOW_PACKAGE,
+                              options={"max_pages": 50, "concurrency": 1})
+            session.add(job)
+            session.flush()
+            job_id = job.id
+        run_ids.append(start(db, analyst, job_id).id)
+    workers = [subprocess.Popen([sys.executable, "-m", "core.worker", "serve", "--idle-exit", "2"],
+                                cwd=PROJECT_ROOT, env=os.environ.copy(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for _ in range(3)]
+    for worker in workers:
+        assert worker.wait(timeout=120) == 0, worker.stderr.read().decode()[-2000:]
+    with db.transaction() as session:
+        done = [runs.get_run(session, analyst, run_id) for run_id in run_ids]
+        spent = budgets.get_budget(session, analyst).spend[0].spent_usd
+        alerts = session.scalar(select(func.count()).select_from(BudgetAlert).where(
+            BudgetAlert.user_id == analyst.id, BudgetAlert.threshold == 100))
+        titles = [n.title for n in budgets.notifications(session, analyst)]
+    kept = [count(db, Result, run_id=run_id) for run_id in run_ids]
+    assert [r.status for r in done] == ["stopped_budget"] * 3
+    assert all("daily budget of $6.00" in r.error_message for r in done)
+    assert kept == [r.items_extracted for r in done]  # what each found is kept
+    assert sum(r.pages_fetched for r in done) < 90  # each stopped well before its 30 pages
+    assert 6 <= spent < 6 + 3 * 8  # over by at most about one heartbeat per worker
+    assert alerts == 1 and titles.count("Daily budget reached") == 1  # once, not per worker
+    with pytest.raises(BudgetReached), db.transaction() as session:
+        runs.start_run(session, analyst, done[0].job_id)
 
 
 class TestSchedules:

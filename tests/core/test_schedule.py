@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.errors import ValidationError
-from core.schedule import check_timezone, next_run_times, next_run_utc, parse_cron
+from core.platform.errors import ValidationError
+from core.platform.schedule import check_timezone, next_run_times, next_run_utc, parse_cron
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -6,9 +6,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from core import schemas
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.schemas import SchemaInput
+from core.scraping import schemas
+from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.scraping.schemas import SchemaInput
 from db.models import ExtractorSchema, ScrapingJob
 
 PRODUCT = {"type": "object", "properties": {"name": {"type": "string"},

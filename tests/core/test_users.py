@@ -4,9 +4,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core import audit, users
-from core.errors import Conflict, PermissionDenied, ValidationError
-from core.setup import announce
+from core.platform import audit
+
+from core.accounts import users
+from core.platform.errors import Conflict, PermissionDenied, ValidationError
+from core.accounts.setup import announce
 from db.models import AuditLog, User
 
 

@@ -1,4 +1,4 @@
-"""Background work as one mechanism (``core.work``, ``core.worker``): with ``EXECUTOR=queue``
+"""Background work as one mechanism (``core.platform.work``, ``core.worker``): with ``EXECUTOR=queue``
 work waits for a ``serve`` process, which executes every kind that can be queued and tidies up
 after dead workers of every kind."""
 
@@ -12,9 +12,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core import builds, work
+from core.builder import builds
+
+from core.platform import work
 from core.seo import reports
-from core.settings import PROJECT_ROOT, get_settings
+from core.platform.settings import PROJECT_ROOT, get_settings
 from core.worker import KINDS, serve_once, work_kind
 from db.models import Build, RunEvent, SeoReport
 from db.types import utcnow
@@ -89,7 +91,7 @@ def test_queued_kinds_wait_for_serve_and_the_others_always_get_a_worker(
         db, analyst, queue_mode, monkeypatch) -> None:
     with db.transaction() as session:
         report = reports.request_audit(session, analyst, "https://lumen.example/lamps")
-        work.spawn_after_commit(session, "seo-report-pdf", report.id, queued=False)
+        work.spawn_after_commit(session, work.WorkName.SEO_REPORT_PDF, report.id, queued=False)
     assert queue_mode == [["seo-report-pdf", str(report.id)]]
 
     monkeypatch.setenv("EXECUTOR", "local")
@@ -105,5 +107,6 @@ def test_queued_kinds_wait_for_serve_and_the_others_always_get_a_worker(
 def test_every_subcommand_names_its_kind_and_serve_claims_the_queued_ones() -> None:
     kinds = [work_kind(name) for name in KINDS]
     assert [k.name for k in kinds] == list(KINDS)
-    assert [k.name for k in kinds if k.queued] == ["run", "build", "seo-crawl", "seo-audit"]
+    assert [k.name for k in kinds if k.queued] == ["run", "build", "seo-crawl", "seo-audit",
+                                                   "agent-job", "advisor"]
     assert all(k.claim is not None for k in kinds if k.queued)

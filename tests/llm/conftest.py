@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.llm.client import ChatClient, ProviderConfig
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from tests.fixtures.openai_server import OpenAIServer
 from tests.pages.conftest import app  # noqa: F401  (the AppTest fixture, for the page test)
 
@@ -15,7 +15,17 @@ API_KEY = "sk-test-0123456789abcdefWXYZ"
 
 
 @pytest.fixture
-def openai() -> Iterator[OpenAIServer]:
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The model client checks its endpoint with the URL policy before each call: allow the
+    test servers' address (only that one)."""
+    monkeypatch.setenv("ALLOWED_PRIVATE_NETWORKS", "127.0.0.1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def openai(loopback_allowed: None) -> Iterator[OpenAIServer]:
     with OpenAIServer(api_key=API_KEY) as server:
         yield server
 

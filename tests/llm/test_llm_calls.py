@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select
 
 from core import llm
 from core.llm import prices, providers
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from db.models import Build, CostEvent
 from tests.fixtures.openai_server import Reply
 from tests.llm.conftest import API_KEY
@@ -42,9 +44,9 @@ def test_a_call_returns_its_result_and_bills_the_build(db, provider, openai, ana
     fields = llm.with_model(db, analyst.id, lambda c: llm.propose_fields(c, "lamps", DIGEST),
                             build_id=provider)
     assert fields == [{"name": "name", "type": "string", "description": ""}]
-    assert [(k, int(q), str(c), b) for k, q, c, b in ledger(db)] == [
-        ("llm_input_tokens", 1000, "0.000150", provider),
-        ("llm_output_tokens", 100, "0.000060", provider)]
+    assert [(k, int(q), Decimal(c), b) for k, q, c, b in ledger(db)] == [
+        ("llm_input_tokens", 1000, Decimal("0.000150"), provider),
+        ("llm_output_tokens", 100, Decimal("0.000060"), provider)]
 
 
 def test_a_garbage_answer_raises_and_is_billed_all_the_same(db, provider, openai,

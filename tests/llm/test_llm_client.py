@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from core.errors import ScrapeDeckError
+from core.platform.errors import ScrapeDeckError
 from core.llm.client import ChatClient, ProviderConfig
 from core.scrape.result import retry_after_seconds
 from core.llm.errors import ModelAnswerInvalid, ModelRefused, ModelUnavailable
@@ -97,7 +97,7 @@ def test_a_timeout_is_reported_and_not_retried(openai, config, waits) -> None:
     assert waits == [] and len(openai.requests) == 1
 
 
-def test_nobody_listening_is_unavailable_after_the_retries(waits) -> None:
+def test_nobody_listening_is_unavailable_after_the_retries(waits, loopback_allowed) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

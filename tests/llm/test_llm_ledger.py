@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, select
 
-from core import audit
-from core.errors import PermissionDenied, ValidationError
+from core.platform import audit
+from core.platform.errors import PermissionDenied, ValidationError
 from core.llm import prices
 from core.llm.client import Usage
-from core.llm.usage import record_usage, recent_llm_costs
-from db.migrate import upgrade
+from core.ledger import recent_model_calls
+from core.llm.usage import record_usage
 from db.models import Build, CostEvent, ModelPrice
-from tests.conftest import migrated_postgres_database
 
 
 @pytest.fixture
@@ -23,18 +21,6 @@ def priced(db) -> None:
     """The default prices (PostgreSQL tests empty every table after each test)."""
     with db.transaction() as session:
         prices.seed_default_prices(session)
-
-
-@pytest.fixture
-def fresh_database_url(database_url: str, tmp_path) -> Iterator[str]:
-    """A database nothing has touched since ``alembic upgrade head``."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        upgrade(url)
-        yield url
-        return
-    with migrated_postgres_database("scrapedeck_llm") as url:
-        yield url
 
 
 def test_the_migration_seeds_the_default_prices(fresh_database_url) -> None:
@@ -111,11 +97,15 @@ def test_recent_costs_show_one_line_per_call_for_that_user_only(db, priced, anal
         record_usage(session, analyst.id, Usage("Local", "llama3", 5, 6))
         record_usage(session, other.id, Usage("OpenAI", "gpt-4o", 1, 1))
     with db.transaction() as session:
-        table = recent_llm_costs(session, analyst)
+        recent = recent_model_calls(session, analyst)
+    table = recent.table()
     assert table[["model", "input_tokens", "output_tokens"]].values.tolist() == [
         ["llama3", 5, 6], ["gpt-4o", 1_000_000, 100_000]]
     assert table.cost_usd.isna().tolist() == [True, False]
     assert table.cost_usd.iloc[1] == pytest.approx(2.5 + 1.0)
+    # The ledger adds them up: the page only shows its figures.
+    assert (recent.input_tokens, recent.output_tokens) == (1_000_005, 100_006)
+    assert (recent.cost_usd, recent.unpriced) == (Decimal("3.5"), 1)
 
 
 def test_admins_edit_the_price_table(db, priced, admin) -> None:

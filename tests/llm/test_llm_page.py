@@ -9,7 +9,7 @@ import pytest
 from core.llm import prices, providers
 from core.llm.client import Usage
 from core.llm.usage import record_usage
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from tests.llm.conftest import API_KEY
 from tests.pages.conftest import by_label, texts
 

@@ -8,11 +8,11 @@ import time
 import pytest
 from sqlalchemy import select
 
-from core import audit
-from core.errors import NotFound, PermissionDenied, ValidationError
+from core.platform import audit
+from core.platform.errors import NotFound, PermissionDenied, ValidationError
 from core.llm import providers
 from core.llm.errors import ProviderKeyUnreadable
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from db.models import CostEvent, LLMProvider
 from tests.fixtures.openai_server import Reply
 from tests.llm.conftest import API_KEY
@@ -107,9 +107,9 @@ def test_a_key_inside_the_base_url_is_refused_without_repeating_it(db, local_mod
     assert "s3cret-key" not in str(refused.value)
 
 
-def test_private_addresses_need_the_setting(db, app_env, secret_key, openai, analyst) -> None:
+def test_private_addresses_need_the_setting(db, app_env, secret_key, analyst) -> None:
     with db.transaction() as session, pytest.raises(ValidationError, match="ALLOW_PRIVATE"):
-        providers.save_provider(session, analyst, name="Local", base_url=openai.base_url,
+        providers.save_provider(session, analyst, name="Local", base_url="http://127.0.0.1:9/v1",
                                 model="llama3")
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from core.llm import secrets
 from core.llm.errors import ProviderKeyUnreadable
-from core.settings import get_settings
-from core.setup import _stored_key
+from core.platform.settings import get_settings
+from core.accounts.setup import _stored_key
 
 KEY = "sk-live-abcdefghijklmnop1234"
 

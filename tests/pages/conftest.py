@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.settings import PROJECT_ROOT
+from core.platform.settings import PROJECT_ROOT
 from tests.conftest import PASSWORD
 
 APP = str(PROJECT_ROOT / "app.py")
 
 
 def by_label(elements, label: str):  # type: ignore[no-untyped-def]
-    matches = [e for e in elements if e.label == label]
+    matches = [e for e in elements if shown(e.label or "") == label]
     assert matches, f"no widget labelled {label!r}; have {[e.label for e in elements]}"
     return matches[0]
 
@@ -23,8 +25,13 @@ def sign_in(at: AppTest, email: str, password: str = PASSWORD) -> AppTest:
     return by_label(at.button, "Sign in").click().run()
 
 
+def shown(markdown: str) -> str:
+    """Markdown as the reader sees it, as far as backslash escapes go (ui.text.plain adds them)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("  \n", "\n")
+
+
 def texts(at: AppTest, kind: str) -> list[str]:
-    return [e.value for e in getattr(at, kind)]
+    return [shown(e.value) for e in getattr(at, kind)]
 
 
 @pytest.fixture
@@ -36,3 +43,16 @@ def app(app_env, make_user):  # type: ignore[no-untyped-def]
         at = AppTest.from_file(APP, default_timeout=30).run()
         return sign_in(at, email) if email else at
     return start
+
+
+def runs_of_one_job(db, owner, *batches: list[dict]) -> list:  # type: ignore[no-untyped-def]
+    """One job with a completed run per batch of items, oldest first, its package naming the
+    items' fields (what a fill-rate check compares); the runs' ids."""
+    from db.models import ScrapingJob
+    from tests.core.test_results import add_run
+
+    job_id, first = add_run(db, owner, batches[0])
+    with db.transaction() as session:
+        session.get(ScrapingJob, job_id).config_package = {"version": 1, "fields": {
+            field: {"selector": f".{field}"} for field in batches[0][0]}}
+    return [first, *(add_run(db, owner, items, job_id=job_id)[1] for items in batches[1:])]

@@ -46,10 +46,18 @@ def test_an_admin_cannot_suspend_themselves(app) -> None:
 def test_the_audit_log_shows_and_filters_admin_actions(app, analyst) -> None:
     at = users_page(app)
     by_label(at.selectbox, "Manage user").set_value(analyst.email).run()
-    by_label(at.selectbox, "Role").set_value("viewer")
+    at.selectbox(key=f"users_role_{analyst.id}").set_value("viewer")  # not the new-user form's
     by_label(at.button, "Change role").click().run()
     at.switch_page("pages/audit_log.py").run()
     log = at.dataframe[0].value
-    assert log[["who", "action"]].values.tolist() == [[ADMIN, "user.role_change"]]
+    assert log[["who", "action"]].values.tolist() == [[f"Administrator ({ADMIN})",
+                                                       "user.role_change"]]
+    # The record by name, the change in words: no ids, no JSON.
+    assert log["record"].tolist() == [f"user: {analyst.email}"]
+    assert log["changes"].tolist() == ["role: analyst → viewer"]
+    assert len(at.dataframe) == 1  # no detail until a row is clicked
+    at.session_state["audit_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert at.dataframe[1].value.values.tolist() == [["role", "analyst", "viewer"]]
     by_label(at.text_input, "Who (email contains)").input("nobody").run()
     assert at.dataframe[0].value.empty

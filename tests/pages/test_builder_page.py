@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import builds
-from core.settings import get_settings
+from core.builder import builds
+from core.platform.settings import get_settings
 from tests.core.test_builds import OBJECTIVE, catalog, create, wait
 from tests.pages.conftest import by_label, texts
 
@@ -77,7 +77,7 @@ def test_samples_corrections_confirm_and_job(app, db, analyst, proposed) -> None
 
 
 def test_the_knowledge_base_page_lists_shares_and_forgets(app, db, analyst) -> None:
-    from core import knowledge
+    from core.builder import knowledge
     from db.models import Build
 
     at = app(analyst.email).switch_page("pages/knowledge_base.py").run()
@@ -100,3 +100,23 @@ def test_the_knowledge_base_page_lists_shares_and_forgets(app, db, analyst) -> N
     at = by_label(at.button, "Forget").click().run()
     assert "Forgotten." in texts(at, "success")
     assert "Nothing yet" in texts(at, "info")[0]
+
+
+def test_the_form_s_render_switch_reaches_the_build(app, db, analyst, monkeypatch,
+                                                               local_fetching) -> None:
+    monkeypatch.setenv("EXECUTOR", "queue")  # nothing executes: the build keeps what was asked
+    get_settings.cache_clear()
+    at = open_page(app, analyst)
+    by_label(at.text_area, "What do you want?").input(OBJECTIVE)
+    by_label(at.text_area, "Sample URLs (one per line, up to 10)").input(
+        "https://shop.example.com/catalog?page=1")
+    by_label(at.toggle, "Render JavaScript").set_value(True)  # no wait-for: the switch alone
+    at = by_label(at.button, "Start build").click().run()
+    assert "Build started: the samples are being fetched." in texts(at, "success"), \
+        texts(at, "error")
+    from sqlalchemy import select
+
+    from db.models import Build
+    with db.transaction() as session:
+        (build,) = session.scalars(select(Build).where(Build.user_id == analyst.id))
+        assert (build.render_javascript, build.wait_for) == (True, None)

@@ -1,8 +1,8 @@
 """The Jobs page: create, bad input, the live schedule preview, edit, duplicate, delete, rights."""
 
-from core import jobs, schemas
-from core.jobs import JobInput
-from core.schemas import SchemaInput
+from core.scraping import jobs, schemas
+from core.scraping.jobs import JobInput
+from core.scraping.schemas import SchemaInput
 from tests.pages.conftest import by_label, texts
 
 PACKAGE = {"version": 1, "fields": {"title": {"selector": "h1"}}}
@@ -126,8 +126,8 @@ def test_analysts_see_only_their_jobs_and_viewers_get_no_forms(app, db, analyst,
 
 
 def test_start_run_from_the_job_queues_a_run(app, db, analyst, monkeypatch) -> None:
-    from core import runs
-    from core.settings import get_settings
+    from core.scraping import runs
+    from core.platform.settings import get_settings
     from db.models import ScrapingJob
 
     monkeypatch.setenv("EXECUTOR", "queue")
@@ -138,6 +138,6 @@ def test_start_run_from_the_job_queues_a_run(app, db, analyst, monkeypatch) -> N
                                 config_package={"version": 1, "fields": {"t": {"selector": "h1"}}}))
     at = app(analyst.email).switch_page("pages/jobs.py").run()
     at = [b for b in at.button if b.label == "Start run"][0].click().run()
-    assert "Run started." in [s.value for s in at.success]
+    assert "Run started." in texts(at, "success")
     with db.transaction() as session:
         assert runs.list_runs(session, analyst).job.tolist() == ["Lamps"]

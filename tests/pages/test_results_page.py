@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from core import exports
+from core.scraping import exports
 from db.models import Export
 from tests.core.test_results import add_run
-from tests.pages.conftest import by_label, texts
+from tests.pages.conftest import by_label, runs_of_one_job, texts
 
 LAMPS = [{"name": f"lamp {n}", "price": n, "colour": "red" if n % 3 else "blue"}
          for n in range(30)]
@@ -57,6 +57,8 @@ def test_an_empty_run_shows_an_empty_table_and_no_charts(app, db, analyst) -> No
     at = at.run()
     assert not at.exception
     assert texts(at, "caption").count("No results in this run yet.") == 2
+    assert not at.selectbox(key="results_run").disabled  # no "Open a result" box: rows are clicked
+    assert [s.label for s in at.selectbox] == ["Run", "Sort by", "Rows per page"]
 
 
 def test_search_filters_and_threshold_change_the_count(app, analyst, lamps) -> None:
@@ -83,10 +85,17 @@ def test_paging_sorting_and_back_to_page_one(app, analyst, lamps) -> None:
     assert shown_names(at)[:3] == ["lamp 0", "lamp 1", "lamp 2"]  # as numbers: 2 before 10
 
 
-def test_a_results_detail(app, analyst, lamps) -> None:
+def click_row(at, n: int):  # type: ignore[no-untyped-def]
+    """What a click on the table's row ``n`` does: the dataframe's selection state."""
+    at.session_state["results_table"] = {"selection": {"rows": [n], "columns": [], "cells": []}}
+    return at.run()
+
+
+def test_a_click_on_a_row_opens_that_result(app, analyst, lamps) -> None:
     at = open_page(app, analyst)
-    third = at.dataframe[0].value["_id"][2]
-    at = by_label(at.selectbox, "Open a result").set_value(third).run()
+    assert "Tick a row (its box on the left) to see that result in full." in texts(at, "caption")
+    assert not at.json
+    at = click_row(at, 2)
     assert json.loads(at.json[0].value) == LAMPS[27]
     assert at.code[0].value == "https://shop.example/page/14"
     assert "Fetched at 2025-03-01 12:00:27 UTC" in texts(at, "text")
@@ -106,7 +115,7 @@ def test_charts_show_fill_rates_and_items_per_page(app, analyst, lamps) -> None:
 
 def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
     spawned: list[list[str]] = []
-    monkeypatch.setattr("core.work.spawn_worker", spawned.append)  # the worker is run below
+    monkeypatch.setattr("core.platform.work.spawn_worker", spawned.append)  # the worker is run below
     at = open_page(app, analyst)
     at.session_state["results_tab"] = "Exports"
     at = by_label(at.run().selectbox, "Format").set_value("parquet").run()
@@ -125,7 +134,7 @@ def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
 
 
 def test_a_failed_export_says_why(app, db, analyst, lamps, monkeypatch) -> None:
-    monkeypatch.setattr("core.work.spawn_worker", lambda args: None)
+    monkeypatch.setattr("core.platform.work.spawn_worker", lambda args: None)
     monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 10)
     at = open_page(app, analyst)
     at.session_state["results_tab"] = "Exports"
@@ -134,7 +143,7 @@ def test_a_failed_export_says_why(app, db, analyst, lamps, monkeypatch) -> None:
     with db.transaction() as session:
         exports.perform_export(db, session.query(Export.id).scalar())
     at = at.run()
-    assert "Excel holds at most 10 rows and this run has 30 results" in texts(at, "error")[0]
+    assert "Excel holds at most 10 rows and this export has 30 results" in texts(at, "error")[0]
     assert not at.download_button
 
 
@@ -145,3 +154,119 @@ def test_all_runs_of_the_job(app, db, analyst) -> None:
     assert count_caption(at) == "20 results · page 1 of 1"  # the newest run
     at = by_label(at.toggle, "All runs of this job").set_value(True).run()
     assert count_caption(at) == "30 results · page 1 of 1"
+
+
+def rerun_of_lamps(db, analyst):  # type: ignore[no-untyped-def]
+    """A job whose second run found the 30 lamps again and stored none: the first run had them."""
+    from db.models import Run
+    job_id, first = add_run(db, analyst, LAMPS)
+    _, second = add_run(db, analyst, [], job_id=job_id)
+    with db.transaction() as session:
+        run = session.get(Run, second)
+        run.items_found, run.meta = 30, {"already_stored_by": {str(first): 30}}
+        return first, session.get(Run, first).created_at
+
+
+def test_a_rerun_that_stored_nothing_says_where_its_items_are(app, db, analyst) -> None:
+    first, started = rerun_of_lamps(db, analyst)
+    at = open_page(app, analyst)
+    assert count_caption(at) == "0 results · page 1 of 1"
+    assert texts(at, "info")[0].startswith(
+        f"30 found, all already stored by the run of {started:%Y-%m-%d %H:%M:%S}.")
+    at = by_label(at.button, f"Open the run of {started:%Y-%m-%d %H:%M:%S}").click().run()
+    assert at.session_state["results_run"] == first
+    assert count_caption(at) == "30 results · page 1 of 1"
+
+
+def test_a_link_from_the_runs_page_opens_results_on_that_run(app, db, analyst) -> None:
+    first, _ = rerun_of_lamps(db, analyst)
+    at = app(analyst.email).switch_page("pages/results.py")
+    at.query_params["run"] = str(first)
+    at = at.run()
+    assert at.session_state["results_run"] == first
+    assert count_caption(at) == "30 results · page 1 of 1"
+
+
+def set_search_and_filter(at):  # type: ignore[no-untyped-def]
+    at = by_label(at.text_input, "Search").input("lamp").run()
+    at = by_label(at.multiselect, "Filter by field").select("colour").run()
+    at = by_label(at.text_input, "colour contains").input('"blue"').run()
+    at = by_label(at.selectbox, "Sort by").set_value("price").run()
+    return by_label(at.toggle, "Descending").set_value(False).run()
+
+
+def test_search_and_filters_survive_a_visit_to_the_charts(app, analyst, lamps) -> None:
+    at = set_search_and_filter(open_page(app, analyst))
+    assert count_caption(at) == "10 results · page 1 of 1"
+    at.session_state["results_tab"] = "Charts"
+    at = at.run()
+    # The charts follow them too: 10 blue lamps, one per page (n = 0, 3, 6 … 27).
+    assert "Share of results in which each field has a value, over all 10 results." in \
+        texts(at, "caption")
+    assert "Results extracted from each of the 10 pages." in texts(at, "caption")
+    at.session_state["results_tab"] = "Table"
+    at = at.run()
+    assert not at.exception
+    assert by_label(at.text_input, "Search").value == "lamp"
+    assert by_label(at.text_input, "colour contains").value == '"blue"'
+    assert by_label(at.selectbox, "Sort by").value == "price"
+    assert count_caption(at) == "10 results · page 1 of 1"
+    assert shown_names(at)[:3] == ["lamp 0", "lamp 3", "lamp 6"]
+
+
+def export_rows(db, at, monkeypatch):  # type: ignore[no-untyped-def]
+    """Click Export (CSV) on the Exports tab, run the worker's part, read the file back."""
+    import csv
+    monkeypatch.setattr("core.platform.work.spawn_worker", lambda args: None)
+    at.session_state["results_tab"] = "Exports"
+    at = by_label(at.run().button, "Export").click().run()
+    with db.transaction() as session:
+        [export_id] = [row.id for row in session.query(Export)]
+    info = exports.perform_export(db, export_id)
+    assert info.status == "completed", info.error_message
+    with db.transaction() as session:
+        path = session.get(Export, export_id).file_path
+    with open(path, encoding="utf-8", newline="") as f:
+        return at.run(), list(csv.DictReader(f))
+
+
+def test_an_export_holds_what_the_table_shows(app, db, analyst, lamps, monkeypatch) -> None:
+    at = set_search_and_filter(open_page(app, analyst))
+    table = shown_names(at)
+    at, rows = export_rows(db, at, monkeypatch)
+    assert [row["name"] for row in rows] == table  # the filter and the sort, every page
+    said = ("this run · search “lamp” · colour is “blue” · sorted by price, ascending")
+    assert f"The file holds every result the table shows, on every page: {said}." in \
+        texts(at, "caption")
+    assert any(said in line and "10 rows" in line for line in texts(at, "text"))
+
+
+def test_an_export_of_all_runs_of_the_job(app, db, analyst, monkeypatch) -> None:
+    job_id, _ = add_run(db, analyst, LAMPS[:10])
+    add_run(db, analyst, LAMPS[10:], job_id=job_id)
+    at = open_page(app, analyst)
+    at = by_label(at.toggle, "All runs of this job").set_value(True).run()
+    at = by_label(at.selectbox, "Rows per page").set_value(25).run()
+    at = by_label(at.selectbox, "Sort by").set_value("price").run()
+    assert count_caption(at) == "30 results · page 1 of 2"
+    at.session_state["results_tab"] = "Charts"
+    at = at.run()
+    assert "No results in this run yet." not in texts(at, "caption")
+    assert "Share of results in which each field has a value, over all 30 results." in \
+        texts(at, "caption")
+    at, rows = export_rows(db, at, monkeypatch)
+    assert [row["name"] for row in rows] == [f"lamp {n}" for n in range(29, -1, -1)]
+    assert by_label(at.toggle, "All runs of this job").value
+
+
+def test_a_field_whose_fill_rate_fell_is_flagged_above_the_table(app, db, analyst) -> None:
+    full = [{"name": f"lamp {n}", "price": 10 + n} for n in range(10)]
+    runs_of_one_job(db, analyst, full, full, [{"name": f"lamp {n}", "price": 10 + n if n < 4
+                                               else None} for n in range(10)])
+
+    at = open_page(app, analyst)  # the newest run
+
+    warnings = texts(at, "warning")
+    assert any(w.startswith("price empty on 60% of pages since this run") and
+               "the site changed?" in w for w in warnings), warnings
+    assert not any("name" in w.split(" ", 1)[0] for w in warnings)

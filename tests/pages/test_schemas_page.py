@@ -2,8 +2,8 @@
 
 import json
 
-from core import schemas
-from core.schemas import SchemaInput
+from core.scraping import schemas
+from core.scraping.schemas import SchemaInput
 from db.models import ScrapingJob
 from tests.pages.conftest import by_label, texts
 

@@ -1,14 +1,18 @@
 """The Site crawl page: start a crawl, see it queued and cancel it; read a finished crawl's
-findings, pages, trend and changes since the previous crawl."""
+findings, pages, trend and changes since the previous crawl; a crawl a budget stopped."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
+from core import budgets
+from core.ledger import prices
 from core.seo import crawls
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from core.worker import execute_one
-from tests.pages.conftest import by_label, texts
+from tests.pages.conftest import by_label, shown, texts
 
 PAGE = "pages/seo_crawl.py"
 
@@ -67,7 +71,7 @@ def test_a_finished_crawl_shows_findings_pages_trend_and_changes(app, db, analys
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Pages crawled"] == "38" and metrics["Findings"] == "18"
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert "Broken pages linked in /* · 3 URLs" in labels
     assert "Duplicate titles in /product/* · 3 URLs" in labels
     broken = next(e for e in at.expander if e.label.startswith("Broken pages"))
@@ -83,3 +87,24 @@ def test_viewers_see_no_start_form(app, viewer, queue_only) -> None:
     at = open_page(app, viewer)
     assert not [e for e in at.expander if "New crawl" in e.label]
     assert "No crawls yet." in texts(at, "info")
+
+
+def test_a_crawl_stopped_by_the_budget_says_so_not_canceled(app, db, admin, analyst, seo_site,
+                                                            queue_only, monkeypatch) -> None:
+    monkeypatch.setenv("RUN_HEARTBEAT_SECONDS", "0.1")
+    get_settings.cache_clear()
+    with db.transaction() as session:  # requests at $1: a $3 daily budget stops it early
+        prices.set_price(session, admin, prices.read_new_price(
+            "requests", "1", effective_from=datetime(2001, 1, 1, tzinfo=timezone.utc)))
+        budgets.set_budget(session, analyst, daily="3")
+        crawl = crawls.start_crawl(session, analyst, seo_site.base_url + "/", 100,
+                                   {"delay": 0.1, "concurrency": 1})
+    execute_one(db, "seo-crawl", crawl.id)
+    at = open_page(app, analyst)
+    assert not at.exception
+    assert at.dataframe[0].value.status.tolist() == ["Stopped: budget reached"]
+    assert any(s.startswith("Stopped: a spending limit was reached") for s in texts(at, "warning"))
+    assert ("Not checked: stopped: budget reached; findings cover the pages fetched so far"
+            in texts(at, "caption"))
+    assert not [t for kind in ("caption", "warning", "markdown", "subheader")
+                for t in texts(at, kind) if "cancel" in t.lower()]

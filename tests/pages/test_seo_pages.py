@@ -8,11 +8,11 @@ import functools
 import pytest
 
 from core.seo import keywords
-from core.settings import get_settings
-from tests.pages.conftest import by_label, texts
+from core.platform.settings import get_settings
+from tests.pages.conftest import by_label, shown, texts
 from tests.seo.test_imports import GSC_DAILY
 from tests.seo.test_keywords import LAMP_PAGE
-from tests.seo.test_reports import FIRST, SECOND, store_report
+from tests.seo.test_reports import FIRST, SECOND, audit_doc, audit_result, store_report
 
 URL = "https://lumen.example/lamps"
 
@@ -62,10 +62,33 @@ def test_a_report_shows_score_fixes_and_other_audits(app, analyst, stored) -> No
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["SEO score"] == "70/100" and metrics["Open issues"] == "3"
-    labels = [e.label for e in at.expander]
+    labels = [shown(e.label) for e in at.expander]
     assert labels[0].startswith("**Image Alt** — +10 points · 2 items")
     assert labels[1].startswith("**Meta Description** — +7 points")
+    # the page says in words where the score can still differ from Lighthouse's
+    compare = [e for e in at.expander if e.label == "How this compares with Lighthouse"][0]
+    words = " ".join(m.value for m in compare.markdown).replace("\\", "")  # unescaped
+    assert "Lighthouse 12.8.2" in words and "Lighthouse's structured" in words
+    assert "audit is manual" in words  # (weight 0: it never changes the score)
 
+
+SCRIPT_NOTE = ("This page runs scripts (3 script files), and this audit read its HTML as served. "
+               "Lighthouse runs a page's scripts before it counts… Render with JavaScript. "
+               "<b>not markup</b>")
+
+
+def test_audits_scripts_can_change_say_so_in_words(app, analyst, stored) -> None:
+    stored(audit_doc(80, {**audit_result("image-alt", "fail", [{"src": "/a.png"}], points=10),
+                          "note": SCRIPT_NOTE},
+                     {**audit_result("crawlable-anchors", "pass"), "note": SCRIPT_NOTE},
+                     audit_result("document-title", "pass")))
+    at = open_page(app, analyst)
+    assert not at.exception
+    notes = [t for t in texts(at, "info") if "This page runs scripts" in t]
+    # on the failing audit, and on the passed one (named), as text: the markup is not rendered
+    assert notes[0] == SCRIPT_NOTE
+    assert notes[1] == f"**Crawlable Anchors** — {SCRIPT_NOTE}"
+    assert len(notes) == 2  # document-title has no note
 
 def test_ignoring_a_finding_from_the_page(app, analyst, stored) -> None:
     stored(FIRST)

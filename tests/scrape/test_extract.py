@@ -127,6 +127,12 @@ def test_a_container_matching_nothing_gives_no_records() -> None:
     ([{"json": "a.b.1"}], '{"a": {"b": [10, 20]}}', 20),
     ([{"json": "a.missing"}], '{"a": {}}', None),
     ([{"json": "a"}], "not json", None),
+    ([{"map": {"£": "GBP", "$": "USD"}}], " £ ", "GBP"),
+    (["currency", {"map": {"£": "GBP", "kr": "SEK"}}], "1 299 kr", "SEK"),
+    ([{"map": {"One": 1, "Three": 3}}], "three", 3),  # case and spaces do not matter
+    ([{"map": {"In stock": True, "Sold out": False}}], "Sold  out", False),
+    ([{"map": {"£": "GBP"}}], "¥", None),  # not in the table: nothing, not the text itself
+    ([{"map": {"£": "GBP", "*": "other"}}], "¥", "other"),  # unless "*" gives a default
 ])
 def test_each_transform(transforms: list[Any], text: str, expected: Any) -> None:
     assert one_field({"selector": "p", "transforms": transforms}, f"<p>{text}</p>") == expected

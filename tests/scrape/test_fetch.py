@@ -6,16 +6,17 @@ which the server saw requests, never against an upper bound.
 
 import asyncio
 import itertools
+import socket
 from collections.abc import Callable
 
 import httpx
 import pytest
 
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
 from core.scrape.result import FetchResult
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from tests.fixtures.server import FixtureServer
 
 Fetch = Callable[..., FetchResult]
@@ -39,6 +40,7 @@ def test_a_503_is_retried_until_the_page_comes(fetch: Fetch, fixture_site: str) 
     assert result.ok, result.error
     assert result.attempts == 3 and result.retries == 2
     assert "succeeded on attempt 3" in result.text
+    assert result.retried_after == "HTTP 503 Service Unavailable"
 
 
 def test_retries_run_out(fetch: Fetch, fixture_site: str) -> None:
@@ -174,6 +176,17 @@ def test_robots_txt_is_honoured_when_asked(fetch_all: FetchAll, fixture_site: st
     assert private.error == f"disallowed by robots.txt: {fixture_site}/private/secret.html"
     assert private.attempts == 0
     assert public.ok
+
+
+def test_a_host_that_refuses_connections_is_unreachable_not_disallowed(fetch: Fetch) -> None:
+    with socket.socket() as sock:  # a port nothing listens on (bound, never listening)
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/page.html"
+        result = fetch(url, respect_robots=True, max_retries=0)
+
+    assert result.error.startswith("site unreachable (robots.txt could not be fetched: "
+                                   "connection failed")
+    assert "disallowed" not in result.error and result.error.endswith(url)
 
 
 def test_robots_txt_is_ignored_when_not_asked(fetch: Fetch, fixture_site: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import ValidationError
+from core.platform.errors import ValidationError
 from core.scrape.dom import Selector
 from core.scrape.package import (ConfigPackage, NextButton, NoPagination, UrlPattern,
                                  package_to_dict, parse_package)
@@ -75,6 +75,15 @@ def test_a_package_survives_a_round_trip_through_json() -> None:
     assert parse_package(json.dumps(package_to_dict(package))) == package
 
 
+def test_a_map_transform_round_trips_with_its_table() -> None:
+    doc = with_change("fields.name.transforms", ["strip", {"map": {"£": "GBP", "Three": 3}}])
+    package = parse_package(doc)
+
+    assert package_to_dict(package)["fields"]["name"]["transforms"] == [
+        "strip", {"map": {"£": "GBP", "Three": 3}}]
+    assert parse_package(json.dumps(package_to_dict(package))) == package
+
+
 def test_url_pattern_pagination_and_rendering_round_trip_too() -> None:
     doc = with_change("pagination", {"type": "url_pattern", "pattern": "/shop/p/{page}",
                                      "first_page": 2, "last_page": 4})
@@ -119,10 +128,24 @@ def test_invalid_json_text_names_line_and_column() -> None:
      'fields.name.transforms[0]: unknown transform \'all\' ("all" is a field option: write '
      '"all": true on the field)'),
     ("fields.name.transforms", [{"regex": "(\\d+"}],
-     "fields.name.transforms[0]: '(\\d+' is not a valid regular expression (missing ), "
-     "unterminated subpattern at position 0)"),
+     "fields.name.transforms[0]: '(\\d+' is not a valid regular expression (missing ) at "
+     "position 4)"),
     ("fields.name.transforms", ["regex"],
      'fields.name.transforms[0]: \'regex\' needs a regular expression: write {"regex": ...}'),
+    ("fields.name.transforms", [{"map": "GBP"}],
+     "fields.name.transforms[0]: the argument of 'map' must be an object of values, such as "
+     '{"£": "GBP"}'),
+    ("fields.name.transforms", [{"map": {}}],
+     "fields.name.transforms[0]: the argument of 'map' must be an object of values"),
+    ("fields.name.transforms", [{"map": {"£": ["GBP"]}}],
+     "fields.name.transforms[0]: map: the value for '£' must be text, a number, true/false or "
+     "null"),
+    ("fields.name.transforms", [{"map": {"Three": 3, "three": 4}}],
+     "fields.name.transforms[0]: map: 'Three' and 'three' differ only in case or spaces but map "
+     "to different values"),
+    ("fields.name.transforms", ["map"],
+     'fields.name.transforms[0]: \'map\' needs a lookup object such as {"£": "GBP"}: write '
+     '{"map": ...}'),
     ("fields.name.transforms", [{"strip": True}],
      "fields.name.transforms[0]: 'strip' takes no argument: write \"strip\""),
     ("fields.name.transforms", [{"join": ", "}],

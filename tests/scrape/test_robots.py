@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from core.scrape.result import FetchResult
-from core.scrape.robots import RobotsCache, rules_for
+from core.scrape.robots import RobotsCache, rules_for, unreachable_because
 
 AGENT = "ScrapeDeck/0.1 (+https://github.com/scrapedeck)"
 ROBOTS = "User-agent: *\nDisallow: /private/\n\nUser-agent: ScrapeDeck\nDisallow: /no-bots/\n"
@@ -55,3 +55,22 @@ def test_each_origin_is_fetched_once_even_by_concurrent_requests() -> None:
     assert asyncio.run(main()) == [True, False, True, True, True]
     assert sorted(fetched) == ["http://x.example/robots.txt", "https://x.example/robots.txt",
                                "https://x.example:8443/robots.txt"]
+
+
+@pytest.mark.parametrize(("status", "error", "reason"), [
+    (None, "connection refused", "site unreachable (robots.txt could not be fetched: "
+                                 "connection refused)"),
+    (503, "HTTP 503 Service Unavailable", "site treated as unreachable (its robots.txt answered "
+                                          "HTTP 503; RFC 9309: nothing is fetched until it "
+                                          "answers)"),
+    (404, "HTTP 404 Not Found", None),
+])
+def test_a_site_that_is_down_is_called_unreachable_not_disallowing(
+        status: int | None, error: str, reason: str | None) -> None:
+    assert unreachable_because(answer(status, error=error)) == reason
+
+    async def load(url: str) -> FetchResult:
+        return answer(status, error=error)
+
+    refusal = asyncio.run(RobotsCache(load, AGENT).refusal("https://x.example/page.html"))
+    assert refusal == (f"{reason}: https://x.example/page.html" if reason else None)

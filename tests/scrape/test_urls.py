@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from core.errors import ValidationError
-from core.scrape.urls import check_redirect_url, check_target_url
+from core.platform.errors import ValidationError
+from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url, host_address,
+                              normalize_url, parse_networks, require_url)
 
 PUBLIC = "http://93.184.216.34/catalog?page=2"  # an IP literal: no DNS needed
 
@@ -60,3 +61,60 @@ def test_a_redirect_into_the_private_network_is_refused_and_names_both_ends() ->
         check_redirect_url("http://169.254.169.254/", from_url=PUBLIC, allow_private=False)
     assert str(caught.value).startswith(f"redirect from {PUBLIC} refused:")
     assert "link-local" in str(caught.value)
+
+
+@pytest.mark.parametrize(("host", "address"), [
+    ("127.0.0.1", "127.0.0.1"), ("2130706433", "127.0.0.1"), ("0x7f.1", "127.0.0.1"),
+    ("127.1", "127.0.0.1"), ("017700000001", "127.0.0.1"), ("0177.0.0.1", "127.0.0.1"),
+    ("0x7F000001", "127.0.0.1"), ("10.1", "10.0.0.1"), ("169.254.43518", "169.254.169.254"),
+    ("localhost.", "127.0.0.1"), ("Shop.LOCALHOST", "127.0.0.1"), ("::1", "::1"),
+    ("shop.example", None), ("1.2.3.example", None),
+])
+def test_a_host_is_read_as_a_browser_reads_it(host: str, address: str | None) -> None:
+    found = host_address(host)
+    assert (str(found) if found else None) == address
+
+
+@pytest.mark.parametrize("host", ["256.1.1.1", "1.2.3.4.5", "0x1g.1", "09.1.1.1"])
+def test_a_host_that_looks_like_an_address_but_is_not_one_is_refused(host: str) -> None:
+    with pytest.raises(ValidationError, match="is not a valid IPv4 address"):
+        check_target_url(f"http://{host}/", allow_private=False, resolve=False)
+
+
+@pytest.mark.parametrize(("url", "form"), [
+    ("http://[2002:7f00:1::]/", "6to4"), ("http://[64:ff9b::a9fe:a9fe]/", "NAT64"),
+    ("http://[64:ff9b:1::a00:1]/", "NAT64"),
+])
+def test_ipv6_forms_of_private_ipv4_addresses_say_which_form(url: str, form: str) -> None:
+    with pytest.raises(ValidationError, match=f"the {form} form of a"):
+        check_target_url(url, allow_private=False, resolve=False)
+
+
+def test_nat64_of_a_public_address_is_public() -> None:
+    # An IPv6-only network with DNS64 reaches every IPv4 site this way.
+    url = "http://[64:ff9b::5db8:d822]/"  # 93.184.216.34
+    assert check_target_url(url, allow_private=False, resolve=False) == url
+
+
+def test_allowed_networks_lift_the_rule_for_those_networks_only() -> None:
+    policy = AddressPolicy(allowed_networks=parse_networks("10.1.0.0/16, 127.0.0.1"))
+    assert check_target_url("http://10.1.2.3/", allow_private=policy) == "http://10.1.2.3/"
+    assert check_target_url("http://127.0.0.1:8000/", allow_private=policy)
+    for refused in ("http://10.2.0.1/", "http://127.0.0.2/", "http://169.254.169.254/"):
+        with pytest.raises(ValidationError, match="ALLOWED_PRIVATE_NETWORKS"):
+            check_target_url(refused, allow_private=policy)
+    with pytest.raises(ValidationError, match="'10.1.0.0/33' is not an address or a network"):
+        parse_networks("10.1.0.0/33")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("HTTP://Shop.Example:80/a/../b?q=1#top", "http://shop.example/b?q=1"),
+    ("https://[::1]:443", "https://[::1]/"), ("https://u:p@shop.example:8443", "https://shop.example:8443/"),
+])
+def test_one_normal_form_for_stored_and_compared_urls(url: str, expected: str) -> None:
+    assert normalize_url(url) == require_url(url) == expected
+
+
+def test_a_typed_url_that_is_not_a_full_address_says_so() -> None:
+    with pytest.raises(ValidationError, match="Enter a full http:// or https:// address"):
+        require_url("shop.example/lamps")

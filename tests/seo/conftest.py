@@ -14,8 +14,8 @@ from core.scrape.options import FetchOptions
 from core.seo import PageAudit, audit_url_async
 from tests.fixtures.seo.server import FIXTURES, SeoServer
 
-# Lighthouse's SEO smoke-test pages, read in place from the shared corpus (never copied).
-LIGHTHOUSE_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "lighthouse-seo"
+# Lighthouse's SEO smoke-test pages: a copy under tests/fixtures/corpora (see its SOURCE.txt).
+LIGHTHOUSE_CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpora" / "lighthouse-seo"
 
 AuditUrl = Callable[..., PageAudit]
 

@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 
 import pytest
 
-from core.seo.crawl import CrawlOptions, CrawlOutcome, crawl_site
-from core.seo.crawl_page import normalize_url, read_page, site_key
+from core.scrape.urls import normalize_url, site_key
+from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
+from core.seo.crawl_page import read_page
 from core.seo.diff import diff_issues
 from core.seo.findings import CrawlContext, find_all, issues, url_group
 from core.seo.sitemap import parse_sitemap, sitemaps_in_robots
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from tests.fixtures.seo_server import SeoSiteServer
 
 
@@ -33,6 +35,11 @@ def fast_fetching_settings() -> Iterator[None]:
 def fast_fetching() -> Iterator[None]:
     with fast_fetching_settings():
         yield
+
+
+def crawl_site(start_url: str, options: CrawlOptions) -> CrawlOutcome:
+    """A crawl run to the end, as the crawl worker runs it."""
+    return asyncio.run(SiteCrawler(start_url, options).run())
 
 
 def crawl(server: SeoSiteServer, **options: object) -> CrawlOutcome:
@@ -128,10 +135,6 @@ def test_max_pages_bounds_the_urls_requested(seo_site, fast_fetching) -> None:
 
 
 def test_a_canceled_crawl_stops_and_says_so(seo_site, fast_fetching) -> None:
-    import asyncio
-
-    from core.seo.crawl import SiteCrawler
-
     async def cancel_soon() -> CrawlOutcome:
         crawler = SiteCrawler(seo_site.base_url + "/", CrawlOptions(delay=0.05, concurrency=1))
         task = asyncio.create_task(crawler.run())
@@ -234,7 +237,6 @@ def test_page_facts_from_html_and_headers() -> None:
     assert facts.canonicals == ["https://s.example/h", "https://s.example/shop/item"]
     assert facts.hreflang == {"de": "https://s.example/de/"}
     assert facts.links == ["https://s.example/shop/x", "https://other.example/"]
-    assert facts.nofollow_links == 1
     assert facts.word_count == 6  # the <nav> is not main text: x, again, o, one, two, three
 
 

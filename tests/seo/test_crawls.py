@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.seo import crawls
-from core.settings import get_settings
+from core.platform.settings import get_settings
 from core.worker import execute_one, serve_once
 from db.models import SeoCrawl, SeoCrawlPage
 from db.types import utcnow
@@ -189,5 +189,5 @@ def test_cli_crawl_wait_json_through_a_real_worker_process(cli, analyst, seo_sit
 def test_cli_refuses_bad_input_with_a_message(cli, analyst, crawl_env) -> None:
     status, out, err = cli("--user", analyst.email, "seo", "crawl", "notaurl", "--max-pages",
                            "0")
-    assert status == 1
+    assert status == 2
     assert "The crawl cannot start." in err and "max_pages: must be a whole number" in err

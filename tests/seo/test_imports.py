@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import PermissionDenied, ValidationError
+from core.platform.errors import PermissionDenied, ValidationError
 from core.seo import imports
 from core.seo.imports import parse_number
 from db.models import Backlink, KeywordRanking

@@ -1,7 +1,7 @@
 """ScrapeDeck's verdicts agree with Lighthouse's on Lighthouse's own SEO smoke tests.
 
-The pages, the robots.txt and the expectations are read from ../shared/corpora/lighthouse-seo
-(a transcription of Lighthouse's seo-*.js smoke-test definitions). Each page is served the way
+The pages, the robots.txt and the expectations are read from tests/fixtures/corpora/lighthouse-seo
+(Lighthouse's own files, and a transcription of its seo-*.js smoke-test definitions). Each page is served the way
 Lighthouse's static server serves it — same path (/seo/<file>), same extra response headers,
 same status code — and every audit the smoke test asserts is asserted here: the verdict (score
 1 → pass, 0 → fail, null → error), failing-item counts, link-text items with their language,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.access import Actor
-from core.database import Database
-from core.errors import NotFound, PermissionDenied, ValidationError
+from core.platform.access import Actor
+from core.platform.database import Database
+from core.platform.errors import NotFound, PermissionDenied, ValidationError
 from core.seo import reports
 from core.seo.diff import diff_issues, evidence_key, issues_of_audit
 from db.models import SeoIgnoredFinding, SeoReport

@@ -28,5 +28,5 @@ def test_unknown_or_foreign_report_is_a_clear_error(cli, make_user, report_id, t
     for bad in ("nope", report_id):
         status, _, err = cli("--user", other.email, "seo", "report", bad, "--format", "html",
                              "--out", str(tmp_path / "x.html"))
-        assert status == 1 and "Report not found" in err
+        assert status == 2 and "Report not found" in err
     assert not (tmp_path / "x.html").exists()

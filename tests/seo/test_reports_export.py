@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from core.errors import Conflict, NotFound, ValidationError
+from core.platform.errors import Conflict, NotFound, ValidationError
 from core.seo import report_export, reports
 from tests.seo.test_reports import audit_doc, audit_result, store_report
 
@@ -52,6 +52,16 @@ def test_html_escapes_page_text_and_orders_fixes(db, analyst, report) -> None:
     assert "Robots-Txt: robots.txt answered HTTP 500" not in html  # id shown as given
     assert "robots-txt: robots.txt answered HTTP 500" in html
     assert "1 open issue in 2 failing audits · 1 ignored" in " ".join(html.split())
+
+
+def test_html_says_where_the_score_can_still_differ_from_lighthouse(db, analyst, report) -> None:
+    with db.transaction() as session:
+        html = " ".join(report_export.report_html(session, analyst, report()).split())
+    assert "How this compares with Lighthouse" in html
+    assert "follow Lighthouse 12.8.2's SEO category rule by rule" in html
+    # In words: scripts (read as served vs rendered), and the manual structured-data audit.
+    assert "Lighthouse runs the page&#39;s scripts; ScrapeDeck reads the HTML as served" in html
+    assert "Lighthouse&#39;s structured-data audit is manual" in html
 
 
 def test_html_of_a_failed_audit_says_why(db, analyst, report) -> None:

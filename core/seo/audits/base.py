@@ -35,6 +35,7 @@ class AuditResult:
     points_recoverable: float  # score points a fix would bring back (0 unless it failed)
     lighthouse: bool  # part of Lighthouse's SEO category (counts in the score)
     details: str = ""  # one sentence on the verdict: why it failed, or why it does not apply
+    note: str = ""  # why Lighthouse's count may differ on this page (its scripts), in words
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Outcome:
     verdict: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
     details: str = ""
+    note: str = ""
 
 
 def passed(details: str = "", evidence: list[dict[str, Any]] | None = None) -> Outcome:
@@ -96,3 +98,21 @@ def audit(id: str, *, title: str, group: str, recommendation: str, lighthouse: b
         return check
 
     return register
+
+
+RENDER_HINT = ("Render with JavaScript (\u201cRender JavaScript in Chromium\u201d on the SEO audit "
+               "page, --render on the command line) to count what Lighthouse counts.")
+
+
+def script_note(page: Page, outcome: Outcome, what: str, signs: list[str]) -> Outcome:
+    """``outcome`` with a note when the page was read as served but has scripts that can change
+    what this audit counts (``what``: the items, in words; ``signs``: what the page's inline
+    scripts do that matters here): Lighthouse runs them first."""
+    if page.rendered or not (page.script_signs.files or signs):
+        return outcome
+    found = ([f"{page.script_signs.files} script file{'s' if page.script_signs.files > 1 else ''}"]
+             if page.script_signs.files else []) + signs
+    note = (f"This page runs scripts ({'; '.join(found)}), and this audit read its HTML as "
+            f"served. Lighthouse runs a page's scripts before it counts, so {what} can make "
+            f"its count differ from this one. {RENDER_HINT}")
+    return Outcome(outcome.verdict, outcome.evidence, outcome.details, note)

@@ -1,9 +1,13 @@
 """canonical: Lighthouse's rules (core/audits/seo/canonical.js), in Lighthouse's order.
 
-Only ``<link rel=canonical>`` in the head and ``Link: <…>; rel=canonical`` count. The audit fails
-when a canonical URL is invalid, relative, when several disagree, when it points to another
-language version (both it and this page are hreflang alternates), to another registered domain,
-or to the root of this origin from a page that is not the root. No canonical: not applicable.
+Only ``<link rel=canonical>`` in the head and ``Link: <…>; rel=canonical`` count (the rel attribute
+lower-cased but not trimmed, as Lighthouse compares it). The audit fails when a canonical URL is invalid,
+relative, when several disagree, when it points to another language version (both it and this
+page are hreflang alternates), or to the root of this origin from a page that is not the root.
+No canonical: not applicable.
+
+Lighthouse 12 has no rule about the canonical URL's domain (older versions had one); ScrapeDeck
+keeps it as its own check, ``canonical-domain``, beyond Lighthouse and not scored.
 """
 
 from __future__ import annotations
@@ -44,6 +48,15 @@ def _same_host(a: str, b: str) -> bool:
     return (urlsplit(a).hostname or "").lower() == (urlsplit(b).hostname or "").lower()
 
 
+def _different_domains(a: str, b: str) -> bool:
+    """On different registered domains. Hosts whose last two labels differ (or an IP address
+    against a name) are, without loading the public-suffix list (~0.2 s)."""
+    host_a, host_b = ((urlsplit(u).hostname or "").lower() for u in (a, b))
+    if host_a.split(".")[-2:] != host_b.split(".")[-2:]:
+        return True
+    return primary_domain(a) != primary_domain(b)
+
+
 def _is_absolute(href: str) -> bool:
     parts = urlsplit(href.strip())
     return bool(parts.scheme) and (bool(parts.netloc) or parts.scheme not in ("http", "https"))
@@ -54,7 +67,7 @@ def canonical_urls(page: Page) -> tuple[list[str], list[dict[str, str]]]:
     unique: dict[str, None] = {}
     bad: list[dict[str, str]] = []
     for link in page.link_elements:
-        if link.source == "body" or link.rel != "canonical" or not link.href_raw:
+        if link.source == "body" or link.rel_raw != "canonical" or not link.href_raw:
             continue
         if link.href is None:
             bad.append({"href": link.href_raw, "source": link.source, "problem": "invalid"})
@@ -72,8 +85,8 @@ def canonical_url(page: Page) -> str | None:
 
 
 @audit("canonical", title="Document has a valid rel=canonical", group="canonical", lighthouse=True,
-       recommendation="Declare one absolute canonical URL, on this site, pointing to the "
-       "preferred version of this page (not the home page, not another language version).")
+       recommendation="Declare one absolute canonical URL pointing to the preferred version "
+       "of this page (not the home page, not another language version).")
 def canonical(page: Page) -> Outcome:
     urls, bad = canonical_urls(page)
     invalid = [b for b in bad if b["problem"] == "invalid"]
@@ -88,13 +101,11 @@ def canonical(page: Page) -> Outcome:
                       [{"canonical": u} for u in urls])
     target, base = urls[0], page.location
     alternates = {link.href for link in page.link_elements
-                  if link.source != "body" and link.rel == "alternate" and link.href
+                  if link.source != "body" and link.rel_raw == "alternate" and link.href
                   and link.hreflang}
     evidence = [{"canonical": target}]
     if base in alternates and target in alternates and base != target:
         return failed(f"Points to another hreflang location ({base})", evidence)
-    if not _same_host(target, base) and primary_domain(target) != primary_domain(base):
-        return failed(f"Points to a different domain ({target})", evidence)
     target_parts, base_parts = urlsplit(target), urlsplit(base)
     same_origin = (target_parts.scheme, target_parts.netloc) == (base_parts.scheme,
                                                                  base_parts.netloc)
@@ -102,3 +113,19 @@ def canonical(page: Page) -> Outcome:
         return failed("Points to the domain's root URL (the homepage), instead of an "
                       "equivalent page of content", evidence)
     return passed(f"Canonical URL: {target}", evidence)
+
+
+@audit("canonical-domain", title="The canonical URL is on this page's domain", group="canonical",
+       weight=1,
+       recommendation="Point the canonical URL to this site unless the content really lives "
+       "elsewhere: a canonical on another domain asks search engines to index that site's page "
+       "instead of this one.")
+def canonical_domain(page: Page) -> Outcome:
+    """Beyond Lighthouse (not scored): the one canonical URL is on another registered domain."""
+    target = canonical_url(page)
+    if target is None:
+        return not_applicable("The page declares no single valid canonical URL.")
+    base = page.location
+    if not _same_host(target, base) and _different_domains(target, base):
+        return failed(f"Points to a different domain ({target})", [{"canonical": target}])
+    return passed(f"Canonical URL on this site: {target}", [{"canonical": target}])

@@ -18,10 +18,14 @@ from core.seo.page import Page
 
 BLOCKING_DIRECTIVES = frozenset({"noindex", "none"})
 UNAVAILABLE_AFTER = "unavailable_after"
-# Lighthouse checks the generic rules; Google's own crawler is the one most sites care about, so
-# rules addressed to it (meta name="googlebot", "X-Robots-Tag: googlebot: noindex", a robots.txt
-# group for Googlebot) block the page too. Rules for other named bots are left alone.
+# ScrapeDeck's indexability (the crawler's facts, and the googlebot-indexable check): the generic
+# rules and those addressed to Google's crawler (meta name="googlebot", "X-Robots-Tag: googlebot:
+# noindex", a robots.txt group for Googlebot).
 CRAWLERS = (None, "googlebot")
+# Lighthouse 12's is-crawlable (core/audits/seo/is-crawlable.js): the page fails only when every
+# one of these is blocked (None: the generic rules); a bot-specific meta tag replaces the generic
+# robots meta for that bot.
+LIGHTHOUSE_BOTS = (None, "Googlebot", "bingbot", "DuckDuckBot", "archive.org_bot")
 _UA_PREFIX = re.compile(r"^\s*([^,:\s][^,:]*?)\s*:\s*(.*)$")
 
 
@@ -95,15 +99,54 @@ def indexability_problems(page: Page) -> list[dict[str, Any]]:
     return problems
 
 
+def blocking_for(page: Page, bot: str | None) -> list[dict[str, Any]]:
+    """What keeps ``bot`` (None: any crawler, by the generic rules) from indexing the page, as
+    Lighthouse reads it: its own robots meta tag or else the generic one, the X-Robots-Tag
+    directives addressed to it or to everyone, and robots.txt."""
+    found: list[dict[str, Any]] = []
+    meta = (page.meta(bot.lower()) if bot else None) or page.meta("robots")
+    if meta and blocking_directives(meta["content"]):
+        found.append({"source": "meta", "user_agent": bot or "*", "value": meta["content"],
+                      "element": meta["html"]})
+    header = page.headers.get("x-robots-tag", "")
+    for user_agent, directives in header_directives(header):
+        if user_agent in (None, (bot or "").lower()) and blocking_directives(directives):
+            found.append({"source": "header", "user_agent": bot or "*",
+                          "value": f"X-Robots-Tag: {header}"})
+    rules = _robots_rules(page)
+    if rules is not None and page.robots is not None \
+            and not rules.can_fetch(page.final_url, bot or "*"):
+        found.append({"source": "robots.txt", "user_agent": bot or "*",
+                      "value": f"Disallow in {page.robots.url}"})
+    return found
+
+
 @audit("is-crawlable", title="Page isn't blocked from indexing", group="crawlability",
        lighthouse=True,
-       recommendation="Remove noindex/none from the robots meta tag and the X-Robots-Tag header "
-       "(also the googlebot-specific ones), and any robots.txt rule that disallows this URL — "
-       "unless the page is meant to stay out of search results.")
+       recommendation="Remove noindex/none from the robots meta tag and the X-Robots-Tag header, "
+       "and any robots.txt rule that disallows this URL — unless the page is meant to stay out "
+       "of search results.")
 def is_crawlable(page: Page) -> Outcome:
+    """Lighthouse's rule: blocked only when the generic rules and every known search bot's
+    (Googlebot, bingbot, DuckDuckBot, archive.org_bot) block it; the evidence is the generic
+    rules'. A page blocked for Google alone fails ``googlebot-indexable`` (not scored)."""
+    blocked = {bot: blocking_for(page, bot) for bot in LIGHTHOUSE_BOTS}
+    if all(blocked.values()):
+        problems = blocked[None]
+        return failed(f"{len(problems)} rule(s) block indexing.", problems)
+    return passed("Search engines may index the page.")
+
+
+@audit("googlebot-indexable", title="Google may index the page", group="crawlability", weight=1,
+       recommendation="Remove the noindex addressed to Google (meta name=\"googlebot\", "
+       "\"X-Robots-Tag: googlebot: …\") and any robots.txt group that disallows this URL for "
+       "Googlebot — unless the page is meant to stay out of Google.")
+def googlebot_indexable(page: Page) -> Outcome:
+    """Beyond Lighthouse (not scored): the generic rules or those addressed to Googlebot keep
+    the page out of Google (Lighthouse passes a page other bots may still index)."""
     problems = indexability_problems(page)
-    return verdict_of(not problems, "Nothing keeps search engines from indexing the page.",
-                      f"{len(problems)} rule(s) block indexing.", problems)
+    return verdict_of(not problems, "Nothing keeps Google from indexing the page.",
+                      f"{len(problems)} rule(s) keep the page out of Google.", problems)
 
 
 @audit("http-status-code", title="Page has successful HTTP status code", group="crawlability",

@@ -1,6 +1,7 @@
 """hreflang: Lighthouse's rules (core/audits/seo/hreflang.js).
 
-Each ``rel=alternate`` link with an ``hreflang``, in the head or the ``Link`` header (links in
+A page without any such link passes (Lighthouse's verdict: nothing is invalid). Each
+``rel=alternate`` link with an ``hreflang``, in the head or the ``Link`` header (links in
 the body are ignored, as search engines do), must name a valid language — ``x-default`` or a
 tag whose first subtag is an ISO 639 code; only that subtag is checked — and point to a fully
 qualified URL (starting with http: or https:).
@@ -8,7 +9,7 @@ qualified URL (starting with http: or https:).
 
 from __future__ import annotations
 
-from core.seo.audits.base import Outcome, audit, not_applicable, verdict_of
+from core.seo.audits.base import Outcome, audit, passed, verdict_of
 from core.seo.languages import is_valid_language
 from core.seo.page import LinkElement, Page
 
@@ -27,7 +28,7 @@ def is_fully_qualified(href: str) -> bool:
 
 def hreflang_links(page: Page) -> list[LinkElement]:
     return [link for link in page.link_elements
-            if link.rel == "alternate" and link.hreflang and link.source != "body"]
+            if link.rel_raw == "alternate" and link.hreflang and link.source != "body"]
 
 
 @audit("hreflang", title="Document has a valid hreflang", group="international", lighthouse=True,
@@ -36,7 +37,7 @@ def hreflang_links(page: Page) -> list[LinkElement]:
 def hreflang(page: Page) -> Outcome:
     links = hreflang_links(page)
     if not links:
-        return not_applicable("The page declares no language alternates.")
+        return passed("The page declares no language alternates, so none is invalid.")
     failing = []
     for link in links:
         reasons = []

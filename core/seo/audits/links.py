@@ -6,15 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.seo.audits.base import Outcome, audit, not_applicable, verdict_of
+from core.seo.audits.base import Outcome, audit, not_applicable, script_note, verdict_of
 from core.seo.page import Anchor, Page, without_fragment
+from core.seo.urls import is_valid_url
 
-# Lighthouse's link-text audit's lists of link texts that say nothing about their target, per
-# language (core/audits/seo/link-text.js), transcribed from its source as we know it: the corpus
-# pins the English and German entries its pages use, not every list. Texts are compared trimmed
+# Lighthouse 12's link-text audit's lists of link texts that say nothing about their target, per
+# language (core/audits/seo/link-text.js, nonDescriptiveLinkTexts). Texts are compared trimmed
 # and lower-cased; a link whose text language is known is checked against that language's list
-# (region dropped: "en-US" → "en"); one of unknown or mixed language, or of a language without
-# a list, against all of them.
+# only (region dropped: "en-US" → "en"; a language without a list: not checked), one of unknown
+# or mixed language against all of them.
 GENERIC_LINK_TEXTS: dict[str, frozenset[str]] = {
     "en": frozenset({"click here", "click this", "go", "here", "information", "learn more",
                      "more", "more info", "more information", "right here", "read more",
@@ -30,25 +30,27 @@ GENERIC_LINK_TEXTS: dict[str, frozenset[str]] = {
     "ko": frozenset({"여기", "여기를 클릭", "클릭", "링크", "자세히", "자세히 보기", "계속",
                      "이동", "전체 보기"}),
     "sv": frozenset({"här", "klicka här", "läs mer", "mer", "mer info", "mer information"}),
+    "de": frozenset({"klicke hier", "hier klicken", "hier", "mehr", "siehe", "dies", "das",
+                     "weiterlesen"}),
     "ta": frozenset({"அடுத்த பக்கம்", "மறுபக்கம்", "முந்தைய பக்கம்", "முன்பக்கம்",
                      "மேலும் அறிக", "மேலும் தகவலுக்கு", "மேலும் தரவுகளுக்கு",
                      "தயவுசெய்து இங்கே அழுத்தவும்", "இங்கே கிளிக் செய்யவும்"}),
     "fa": frozenset({"اطلاعات بیشتر", "اطلاعات", "این", "اینجا بزنید", "اینجا کلیک کنید",
                      "اینجا", "برو", "بیشتر بخوانید", "بیشتر بدانید", "بیشتر", "شروع"}),
-    "de": frozenset({"klicke hier", "hier klicken", "hier", "mehr", "mehr infos",
-                     "mehr informationen", "weiterlesen", "weiter", "lies mehr"}),
 }
 ALL_GENERIC_LINK_TEXTS = frozenset().union(*GENERIC_LINK_TEXTS.values())
 
 
 def _generic_texts(lang: str | None) -> frozenset[str]:
-    base = (lang or "").split("-")[0].strip().lower()
-    return GENERIC_LINK_TEXTS.get(base, ALL_GENERIC_LINK_TEXTS)
+    if not lang:
+        return ALL_GENERIC_LINK_TEXTS
+    return GENERIC_LINK_TEXTS.get(lang.split("-")[0], frozenset())
 
 
 def _judged_for_text(anchor: Anchor, page: Page) -> bool:
-    """Links whose text matters: followed, not script or mail, not to this same page."""
-    if not anchor.href or "nofollow" in anchor.rel.split():
+    """Links whose text matters: followed, not script or mail, not to this same page (rel is
+    searched for "nofollow" as a substring, as Lighthouse does)."""
+    if not anchor.href or "nofollow" in anchor.rel:
         return False
     href = anchor.href.lower()
     if href.startswith(("javascript:", "mailto:")):
@@ -65,49 +67,66 @@ def _anchor_evidence(anchor: Anchor, **more: Any) -> dict[str, Any]:
        "where the link goes: search engines read them to understand the target.")
 def link_text(page: Page) -> Outcome:
     failing = [_anchor_evidence(a, textLang=a.text_lang) for a in page.anchors
-               if _judged_for_text(a, page)
+               if _judged_for_text(a, page) and a.text.strip()
                and a.text.strip().lower() in _generic_texts(a.text_lang)]
     return verdict_of(not failing, "Every followed link has descriptive text.",
                       f"{len(failing)} links found", failing)
 
 
-_WINDOW_LOCATION = re.compile(r"window\.location=")
 _WINDOW_OPEN = re.compile(r"window\.open\(")
 _JAVASCRIPT_VOID = re.compile(r"javascript:void(\(|)0(\)|)")
+# Attributes an <a> may carry only with an href (HTML's definition of the a element): with one
+# of them and no href, Lighthouse counts the <a> as a broken link.
+HREF_ASSOCIATED = ("target", "download", "ping", "rel", "hreflang", "type", "referrerpolicy")
 
 
-def uncrawlable(anchor: Anchor) -> bool:
-    """Lighthouse's crawlable-anchors rule for one <a> (whitespace removed before matching).
-
-    An <a> with no href and no listener is a placeholder and fine; one that acts as a link
-    through a script (a listener, an onclick) without an href is a link crawlers cannot follow.
-    """
+def uncrawlable(anchor: Anchor, page: Page) -> bool:
+    """Lighthouse 12's crawlable-anchors rule for one <a> (core/audits/seo/crawlable-anchors.js),
+    in its order; the href is matched with its whitespace removed."""
     raw = re.sub(r"\s", "", anchor.href_raw or "")
-    onclick = re.sub(r"\s", "", anchor.onclick)
     if anchor.role.strip():
         return False
     if raw.startswith("mailto:"):
         return False
+    if raw == "" and anchor.id:  # <a id="top">: a fragment target, not a link
+        return False
     if raw.startswith("file:"):
         return True
-    if _WINDOW_LOCATION.search(onclick):
+    if anchor.name.strip():
         return False
-    if _WINDOW_OPEN.search(onclick):
+    names = anchor.attribute_names
+    if "href" not in names and not any(a in names for a in HREF_ASSOCIATED):
+        return anchor.has_listener  # a placeholder, unless a script makes it act as a link
+    if anchor.href == "":
         return True
     if _JAVASCRIPT_VOID.search(raw):
         return True
-    if raw == "" and not anchor.name.strip():
-        return anchor.has_listener
-    return False
+    return not is_valid_url(raw, page.final_url)
 
 
 @audit("crawlable-anchors", title="Links are crawlable", group="links", lighthouse=True,
        recommendation="Give every link an href with a real URL (<a href=\"/page\">); links "
        "that work only through JavaScript (onclick, javascript:void(0)) cannot be followed.")
 def crawlable_anchors(page: Page) -> Outcome:
-    failing = [_anchor_evidence(a) for a in page.anchors if uncrawlable(a)]
-    return verdict_of(not failing, "Every link can be followed by a crawler.",
-                      f"{len(failing)} uncrawlable link(s).", failing)
+    failing = [_anchor_evidence(a) for a in page.anchors if uncrawlable(a, page)]
+    outcome = verdict_of(not failing, "Every link can be followed by a crawler.",
+                         f"{len(failing)} uncrawlable link(s).", failing)
+    return script_note(page, outcome, "a click listener a script attaches to an <a> without "
+                       "href (a link only a script can follow), or links a script adds or "
+                       "removes,", ["an inline script attaches event listeners"]
+                       if page.script_signs.attaches_listeners else [])
+
+
+@audit("script-links", title="Links do not open pages through window.open", group="links",
+       weight=0.5,
+       recommendation="Put the target in the href (<a href=\"/page\" target=\"_blank\">) "
+       "instead of opening it from an onclick handler: crawlers do not run the handler.")
+def script_links(page: Page) -> Outcome:
+    """Beyond Lighthouse (not scored): an <a> whose onclick opens a window with window.open."""
+    failing = [_anchor_evidence(a, onclick=a.onclick[:200]) for a in page.anchors
+               if a.onclick and _WINDOW_OPEN.search(re.sub(r"\s", "", a.onclick))]
+    return verdict_of(not failing, "No link opens its target from a script.",
+                      f"{len(failing)} link(s) open their target through window.open.", failing)
 
 
 @audit("links", title="The page links to other pages of the site", group="links", weight=0.5,

@@ -1,0 +1,358 @@
+"""JSON documents typed by people: parse with line/column errors, check JSON Schemas against the
+2020-12 meta-schema, and validate instances with every violation's JSON path.
+
+A schema is self-contained: every ``$ref`` (and ``$dynamicRef``) must point inside the schema
+itself (``#/$defs/price``, ``#anchor``) and to a schema there. A reference to anything else — an
+``http://`` URL above all, which would make the server fetch it (SSRF) — is refused with a
+message when the schema is saved, and validators are built with a registry that retrieves
+nothing, so a schema stored before this rule can never fetch either: its broken references
+become one violation per item, never a crash."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from collections.abc import Iterator
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaViolation
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
+from referencing.jsonschema import DRAFT202012
+
+from core.platform.errors import ValidationError
+
+MAX_DOCUMENT_CHARS = 1_000_000
+MAX_DOCUMENT_BYTES = 4 * MAX_DOCUMENT_CHARS  # a file is refused above this before it is read
+MAX_NESTING = 64  # objects and arrays inside each other; deeper would exhaust Python's stack
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def nesting_depth(text: str) -> int:
+    """How deeply objects and arrays nest in JSON ``text`` (brackets inside strings ignored),
+    counted without parsing, so a hostile document cannot blow the stack while being measured."""
+    depth = deepest = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+def parse_json(text: str, what: str = "JSON") -> Any:
+    """Parse ``text``; a syntax error names its line and column."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise ValidationError(f"{what} is larger than {MAX_DOCUMENT_CHARS:,} characters.")
+    if not text.strip():
+        raise ValidationError(f"{what} is empty.")
+    if nesting_depth(text) > MAX_NESTING:
+        raise ValidationError(f"{what} nests objects and arrays more than {MAX_NESTING} levels "
+                              "deep.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"{what} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+
+
+def json_path(path: Any) -> str:
+    """``['items', 0, 'price']`` → ``$.items[0].price``."""
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _violations(errors: list[SchemaViolation]) -> list[Violation]:
+    ordered = sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    return [Violation(json_path(e.absolute_path), e.message) for e in ordered]
+
+
+META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+def check_json_schema(document: Any) -> dict[str, Any]:
+    """Raise ValidationError listing every place ``document`` breaks the 2020-12 meta-schema."""
+    if not isinstance(document, dict):
+        raise ValidationError("The schema must be a JSON object, e.g. {\"type\": \"object\", ...}.")
+    problems = [str(v) for v in _violations(list(META_VALIDATOR.iter_errors(document)))]
+    if not problems:
+        problems = reference_problems(document)
+    if document.get("type", "object") != "object":
+        problems.append("$.type: extracted items are JSON objects, so the root type must be "
+                        "\"object\"")
+    if problems:
+        raise ValidationError("The schema is not a valid JSON Schema (2020-12):", problems)
+    return document
+
+
+def effective_schema(document: dict[str, Any], allow_extra_fields: bool) -> dict[str, Any]:
+    """The schema items are checked against: with extra fields disallowed, unknown top-level
+    keys are violations unless the schema already says how to treat them."""
+    if allow_extra_fields or "additionalProperties" in document:
+        return document
+    return {**document, "additionalProperties": False}
+
+
+_REFERENCE_KEYS = ("$ref", "$dynamicRef")
+_SCHEMA_URI = "urn:scrapedeck:schema"
+
+
+def _refuse_retrieval(uri: str) -> Resource[Any]:
+    raise NoSuchResource(uri)
+
+
+def _registry(schema: dict[str, Any]) -> Registry[Any]:
+    """The schema as the only resource; anything else is not retrieved, ever."""
+    return Registry(retrieve=_refuse_retrieval).with_resource(  # type: ignore[call-arg]
+        _SCHEMA_URI, DRAFT202012.create_resource(schema))
+
+
+def _references(node: Any, path: str = "$") -> Iterator[tuple[str, str, Any]]:
+    """(JSON path of the keyword, keyword, value) of every reference in ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _REFERENCE_KEYS:
+                yield f"{path}.{key}", key, value
+            elif key not in ("const", "enum", "default", "examples"):  # data, not schemas
+                yield from _references(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _references(value, f"{path}[{index}]")
+
+
+def reference_problems(schema: dict[str, Any]) -> list[str]:
+    """What is wrong with the schema's references: one pointing outside the schema, to nothing,
+    to something that is not a schema, or a loop of references that never reaches a keyword."""
+    resolver = _registry(schema).resolver(_SCHEMA_URI)
+    problems = []
+    for where, key, ref in _references(schema):
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            problems.append(
+                f"{where}: {ref!r} points outside the schema; only references inside it "
+                f"(\"#/$defs/name\", \"#anchor\") are allowed, so nothing is ever fetched")
+            continue
+        try:
+            target = resolver.lookup(ref).contents
+        except Unresolvable:
+            problems.append(f"{where}: {ref!r} does not point to anything in the schema")
+            continue
+        if not isinstance(target, (dict, bool)):
+            problems.append(f"{where}: {ref!r} points to {json.dumps(target)[:60]}, which is not "
+                            "a schema")
+        elif _loops(resolver, ref, key):
+            problems.append(f"{where}: {ref!r} leads back to itself through references only, "
+                            "so it can never be checked")
+    return problems
+
+
+def _loops(resolver: Any, ref: str, key: str) -> bool:
+    seen = set()
+    while True:
+        if ref in seen:
+            return True
+        seen.add(ref)
+        try:
+            target = resolver.lookup(ref).contents
+        except Unresolvable:
+            return False
+        nested = target.get(key) if isinstance(target, dict) else None
+        if not isinstance(nested, str) or not nested.startswith("#"):
+            return False
+        ref = nested
+
+
+# --- A compiled check for the common shape of an extractor schema -------------------------------
+#
+# jsonschema walks the schema for every item (a validator object per property, ~0.3 ms an item of
+# seven fields). Most extractor schemas are one flat object of typed properties; for those,
+# ``_compile`` builds one closure that says valid or not with jsonschema's own rules, keyword by
+# keyword, and anything outside that subset is not compiled (jsonschema checks every item). The
+# closure only decides "valid"; the words of a failing item's violations still come from
+# jsonschema (``InstanceValidator.iter_errors``).
+
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment", "deprecated",
+                          "readOnly", "writeOnly"})
+_ROOT_KEYS = _ANNOTATIONS | {"$schema", "type", "properties", "required",
+                             "additionalProperties"}
+_PROPERTY_KEYS = _ANNOTATIONS | {"type", "minLength", "maxLength", "minimum", "maximum",
+                                 "exclusiveMinimum", "exclusiveMaximum", "pattern", "format"}
+_TYPE_CHECKS: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    # jsonschema: 1.0 is an integer; a bool is not a number
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
+    or (isinstance(v, float) and v.is_integer()),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "array": lambda v: isinstance(v, list),
+    "object": lambda v: isinstance(v, dict),
+}
+Check = Any  # Callable[[Any], bool]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _type_check(spec: Any) -> Check | None:
+    names = [spec] if isinstance(spec, str) else spec
+    if not isinstance(names, list) or not names or any(n not in _TYPE_CHECKS for n in names):
+        return None
+    checks = [_TYPE_CHECKS[n] for n in names]
+    return checks[0] if len(checks) == 1 else (lambda v: any(c(v) for c in checks))
+
+
+def _property_check(spec: Any) -> Check | None:
+    """One property's check, or None when the property uses anything outside the subset."""
+    if spec is True:
+        return lambda v: True
+    if not isinstance(spec, dict) or not spec.keys() <= _PROPERTY_KEYS:
+        return None
+    checks: list[Check] = []
+    if "type" in spec:
+        if (kind := _type_check(spec["type"])) is None:
+            return None
+        checks.append(kind)
+    for key in ("minLength", "maxLength"):
+        if key in spec:
+            limit = spec[key]
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                return None
+            checks.append((lambda v, n=limit: not isinstance(v, str) or len(v) >= n)
+                          if key == "minLength" else
+                          (lambda v, n=limit: not isinstance(v, str) or len(v) <= n))
+    bounds = {"minimum": lambda v, b: v >= b, "maximum": lambda v, b: v <= b,
+              "exclusiveMinimum": lambda v, b: v > b, "exclusiveMaximum": lambda v, b: v < b}
+    for key, holds in bounds.items():
+        if key in spec:
+            if not _is_number(bound := spec[key]):
+                return None
+            checks.append(lambda v, b=bound, ok=holds: not _is_number(v) or ok(v, b))
+    if "pattern" in spec:
+        try:
+            search = re.compile(spec["pattern"]).search
+        except (re.error, TypeError):
+            return None
+        checks.append(lambda v, s=search: not isinstance(v, str) or s(v) is not None)
+    if "format" in spec:
+        if not isinstance(spec["format"], str):
+            return None
+        conforms = Draft202012Validator.FORMAT_CHECKER.conforms
+        checks.append(lambda v, f=spec["format"]: conforms(v, f))
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    first, rest = checks[0], tuple(checks[1:])
+
+    def every(value: Any) -> bool:
+        if not first(value):
+            return False
+        for check in rest:
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _compile(schema: dict[str, Any]) -> Check | None:
+    """A closure deciding validity as jsonschema (2020-12, formats checked) would, for a flat
+    object schema; None for any other schema."""
+    if not isinstance(schema, dict) or not schema.keys() <= _ROOT_KEYS:
+        return None
+    if schema.get("type", "object") != "object":
+        return None
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    if (not isinstance(properties, dict) or not isinstance(required, list)
+            or not all(isinstance(name, str) for name in required)
+            or not isinstance(extra, bool)):
+        return None
+    checks: dict[str, Check] = {}
+    for name, spec in properties.items():
+        if (check := _property_check(spec)) is None:
+            return None
+        checks[name] = check
+    must = tuple(required)
+    typed = "type" in schema
+
+    def valid(instance: Any) -> bool:
+        if not isinstance(instance, dict):
+            return not typed
+        for name in must:
+            if name not in instance:
+                return False
+        for name, value in instance.items():
+            check = checks.get(name)
+            if check is None:
+                if not extra:
+                    return False
+            elif not check(value):
+                return False
+        return True
+
+    return valid
+
+
+class InstanceValidator:
+    """Validates items against one schema; a schema that cannot be applied (a reference that
+    does not resolve, references that loop) gives one violation per item instead of raising.
+    ``is_valid`` is the fast question (a compiled check for flat object schemas);
+    ``iter_errors`` words the violations."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._validator = Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER,
+            registry=_registry(schema))
+        problems = reference_problems(schema)
+        self._broken = f"the schema cannot be applied: {problems[0]}" if problems else None
+        self._compiled = None if self._broken else _compile(schema)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether ``is_valid`` runs the compiled check (else jsonschema decides)."""
+        return self._compiled is not None
+
+    def is_valid(self, instance: Any) -> bool:
+        """Whether ``iter_errors`` would find nothing, without wording any violation."""
+        if self._compiled is not None and self._compiled(instance):
+            return True
+        return not self.iter_errors(instance)
+
+    def iter_errors(self, instance: Any) -> list[SchemaViolation]:
+        if self._broken:
+            return [SchemaViolation(self._broken)]
+        try:
+            return list(self._validator.iter_errors(instance))
+        except (Unresolvable, RecursionError) as exc:  # Unresolvable: jsonschema wraps it
+            return [SchemaViolation(f"the schema cannot be applied: {type(exc).__name__}: "
+                                    f"{str(exc)[:200]}")]
+
+
+def instance_validator(schema: dict[str, Any]) -> InstanceValidator:
+    """A validator that also checks ``format`` (uri, email, date-time…): a schema that says
+    ``"format": "uri"`` means it. It never retrieves a remote reference."""
+    return InstanceValidator(schema)
+
+
+def validate_instance(schema: dict[str, Any], instance: Any) -> list[Violation]:
+    return _violations(instance_validator(schema).iter_errors(instance))

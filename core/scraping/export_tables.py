@@ -1,0 +1,366 @@
+"""CSV and Parquet exports without a Python object per value: the results' JSON text is parsed by
+Arrow (``pyarrow.json``, in C++, batch by batch) and the columns are converted and written by
+Arrow compute; only list values become Python objects (to be written as JSON text).
+
+The files are byte for byte what the general writers in ``core.scraping.exports`` make. Where
+Arrow's reading could differ from that — an empty object, a key with a dot, an object that is
+missing or null in some rows or gains keys later, mixed types in one column, lists of decimals or
+of objects, NaN, a decimal column with a whole number in a CSV (``3`` and ``3.0`` both read as
+3.0) or one Arrow would print with an exponent — ``write_table`` returns None before writing
+anything, and the caller uses the general writers.
+
+Two passes over one database read, as the general writers do: the first spools each batch (its
+JSON text, URLs, confidences and times) while learning the columns and their types; the second
+parses the spool again with the learnt schema and writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import marshal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # exports.FORMULA_START
+NEEDS_QUOTES = ('"', ",", "\r", "\n")  # what makes the csv module (QUOTE_MINIMAL) quote a cell
+
+
+class GiveUp(Exception):
+    """This export needs the general writers."""
+
+
+@dataclass
+class _Leaf:
+    """One output column learnt from the data: its kind (null, bool, int, float, string, list)
+    and where it is in the parsed table (top-level name, then struct children)."""
+
+    path: tuple[str, ...]
+    kind: str
+
+
+@dataclass
+class _Columns:
+    leaves: dict[str, _Leaf] = field(default_factory=dict)  # output name → leaf, in order
+    structs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # top-level → children
+
+    def learn(self, table: pa.Table, csv_numbers: bool) -> None:
+        for column_name, column in zip(table.column_names, table.columns):
+            if "." in column_name:
+                raise GiveUp
+            self._learn(column_name, (column_name,), column.type, column, csv_numbers)
+
+    def _learn(self, name: str, path: tuple[str, ...], kind: pa.DataType, column: Any,
+               csv_numbers: bool) -> None:
+        if pa.types.is_struct(kind):
+            if column.null_count or name in self.leaves:
+                raise GiveUp  # a missing or null object flattens differently
+            children = tuple(kind.field(i).name for i in range(kind.num_fields))
+            known = self.structs.setdefault(name, children)
+            if known != children or not children:
+                raise GiveUp  # keys that appear later would come later in the general order
+            for i, child in enumerate(children):
+                if "." in child:
+                    raise GiveUp
+                values = pc.struct_field(column, child)
+                if values.null_count:
+                    raise GiveUp
+                self._learn(f"{name}.{child}", (*path, child), kind.field(i).type, values,
+                            csv_numbers)
+            return
+        if name in self.structs:
+            raise GiveUp  # an object here, another value there
+        new = _kind(kind)
+        if new == "float" and not csv_numbers and pc.any(
+                pc.greater_equal(pc.abs(column), 2.0**63)).as_py():
+            raise GiveUp  # maybe an integer beyond 64 bits, which Parquet writes as text
+        old = self.leaves.get(name)
+        merged = new if old is None else _merge(old.kind, new, csv_numbers)
+        self.leaves[name] = _Leaf(path, merged)
+
+    def arrow_schema(self) -> pa.Schema:
+        """The schema the second pass parses with."""
+        fields: dict[str, Any] = {}
+        for leaf in self.leaves.values():
+            node = fields
+            for part in leaf.path[:-1]:
+                node = node.setdefault(part, {})
+            node[leaf.path[-1]] = _PARSE_TYPES[leaf.kind]
+
+        def build(node: dict[str, Any]) -> list[pa.Field]:
+            return [pa.field(k, pa.struct(build(v)) if isinstance(v, dict) else v)
+                    for k, v in node.items()]
+        return pa.schema(build(fields))
+
+
+_PARSE_TYPES = {"null": pa.null(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
+                "string": pa.string(), "list_string": pa.list_(pa.string()),
+                "list_int": pa.list_(pa.int64()), "list_bool": pa.list_(pa.bool_()),
+                "list_null": pa.list_(pa.null())}
+
+
+def _kind(kind: pa.DataType) -> str:
+    if pa.types.is_null(kind):
+        return "null"
+    if pa.types.is_boolean(kind):
+        return "bool"
+    if pa.types.is_int64(kind):
+        return "int"
+    if pa.types.is_float64(kind):
+        return "float"
+    if pa.types.is_string(kind) or pa.types.is_timestamp(kind):  # text that looked like a time
+        return "string"
+    if pa.types.is_list(kind):
+        item = _kind(kind.value_type)
+        if item in ("string", "int", "bool", "null"):
+            return f"list_{item}"
+    raise GiveUp
+
+
+def _merge(old: str, new: str, csv_numbers: bool) -> str:
+    if old == new or new == "null" or new == "list_null" and old.startswith("list_"):
+        return old
+    if old == "null" or old == "list_null" and new.startswith("list_"):
+        return new
+    if {old, new} == {"int", "float"}:
+        return "float"
+    raise GiveUp  # mixed kinds: the general writers word them as text
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+_JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"),
+                 ("\b", "\\b"), ("\f", "\\f")]
+
+
+def _json_texts(column: Any) -> pa.Array:
+    """json.dumps(value, ensure_ascii=False) of each list (of text, integers, booleans or nulls),
+    by Arrow: items written, joined with ", ", in brackets."""
+    items = column.values
+    kind = items.type
+    if pa.types.is_string(kind):
+        if pc.any(pc.match_substring_regex(items, "[\x00-\x07\x0b\x0e-\x1f]")).as_py():
+            raise GiveUp  # control characters json writes as \u00XX
+        for old, new in _JSON_ESCAPES:
+            items = pc.replace_substring(items, old, new)
+        text = pc.binary_join_element_wise('"', items, '"', "")
+    elif pa.types.is_boolean(kind):
+        text = pc.if_else(items, "true", "false")
+    elif pa.types.is_null(kind):
+        text = pa.array(["null"] * len(items), pa.string())
+    else:
+        text = pc.cast(items, pa.string())
+    text = pc.fill_null(text, "null")
+    lists = pa.ListArray.from_arrays(column.offsets, text, mask=pc.is_null(column))
+    joined = pc.binary_join(lists, ", ")
+    return pc.binary_join_element_wise("[", joined, "]", "")
+
+
+def _values(table: pa.Table, leaf: _Leaf) -> Any:
+    column: Any = table.column(leaf.path[0]).combine_chunks()
+    for child in leaf.path[1:]:
+        column = pc.struct_field(column, child)
+    return column
+
+
+def _fetched_at(texts: list[str]) -> pa.Array:
+    return pc.cast(pc.cast(pa.array(texts, pa.string()), pa.timestamp("us")),
+                   pa.timestamp("us", tz="UTC"))
+
+
+def _iso(times: pa.Array) -> pa.Array:
+    """datetime.isoformat() of UTC times: no fraction when it is zero, then +00:00."""
+    text = pc.strftime(times, format="%Y-%m-%dT%H:%M:%S", locale="C")
+    text = pc.replace_substring_regex(text, r"\.000000$", "")
+    return pc.binary_join_element_wise(text, "+00:00", "")
+
+
+def _decimal_text(values: pa.Array, leaf: _Leaf, blob: bytes, texts: list[bytes],
+                  parsed: dict[int, Any]) -> pa.Array:
+    """A decimal column's CSV text: Arrow's where it equals Python's; for a whole number (int 3
+    and float 3.0 both read as 3.0) and for magnitudes Arrow writes with an exponent, the row's
+    own value, read by json (``parsed`` keeps the rows read so far)."""
+    magnitude = pc.abs(values)
+    odd = pc.fill_null(pc.or_(pc.equal(pc.floor(values), values), pc.or_(
+        pc.greater_equal(magnitude, 1e9), pc.less(magnitude, 1e-4))), False)
+    text = pc.cast(values, pa.string())
+    rows = pc.indices_nonzero(odd).to_pylist()
+    if not rows:
+        return text
+    own = []
+    if not texts:  # JSON text has no raw line breaks: one line per row
+        texts.extend(blob.split(b"\n"))
+    for row in rows:
+        if row not in parsed:
+            parsed[row] = json.loads(texts[row])
+        value = parsed[row]
+        for key in leaf.path:
+            value = value[key]
+        own.append(str(value))
+    return pc.replace_with_mask(text, odd, pa.array(own, pa.string()))
+
+
+def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Array:
+    """A column as the csv module writes it: the cell text, empty for null, quoted if needed."""
+    if kind == "null":
+        return pa.array([""] * len(values), pa.string())
+    if kind == "bool":
+        text = pc.if_else(values, "true", "false")
+    elif kind == "float":
+        text = decimal()
+    elif kind.startswith("list_"):
+        text = _json_texts(values)
+    else:
+        text = pc.cast(values, pa.string())
+    if kind in ("string",) and not raw:
+        text = pc.if_else(_any(pc.starts_with, text, FORMULA_START),
+                          pc.binary_join_element_wise("'", text, ""), text)
+    text = pc.fill_null(text, "")
+    if kind in ("string",) or kind.startswith("list_"):
+        quoted = pc.binary_join_element_wise(
+            '"', pc.replace_substring(text, '"', '""'), '"', "")
+        text = pc.if_else(_any(pc.match_substring, text, NEEDS_QUOTES), quoted, text)
+    return text
+
+
+def _any(test: Any, text: pa.Array, patterns: tuple[str, ...]) -> pa.Array:
+    found = test(text, patterns[0])
+    for pattern in patterns[1:]:
+        found = pc.or_(found, test(text, pattern))
+    return found
+
+
+def _confidence_text(values: pa.Array) -> pa.Array:
+    """Python's repr of the confidences (0.0 and 1.0 keep their ".0")."""
+    text = pc.cast(values, pa.string())
+    whole = pc.and_(pc.equal(pc.floor(values), values),
+                    pc.invert(pc.match_substring_regex(text, "[en]")))
+    return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+
+
+def _csv_header(names: Iterable[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(list(names))
+    return out.getvalue()
+
+
+# --- Entry point ---------------------------------------------------------------------------------
+
+Batch = tuple[bytes, list[str], list[float], list[str]]
+
+
+def write_table(rows: Iterable[tuple[str, str, float, str]], fmt: str, part: Path, spool: Path,
+                meta: dict[str, pa.DataType], rename: dict[str, str],
+                neutralise: Any, raw: bool, batch_rows: int) -> int | None:
+    """Write ``rows`` — (data as JSON text, source URL, confidence, fetched at as UTC text) in
+    fetch order — to ``part`` as CSV or Parquet; the row count, or None when the general writers
+    must do it (nothing written then). ``meta``: the metadata columns and their Parquet types;
+    ``rename``: data keys renamed because they are metadata names; ``neutralise``: the formula
+    rule for the header; ``batch_rows``: rows per batch (a Parquet row group each)."""
+    csv_out = fmt == "csv"
+    columns, count, batches = _Columns(), 0, 0
+    try:
+        with spool.open("wb") as out:
+            batch: list[tuple[str, str, float, str]] = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == batch_rows:
+                    count += _spool_batch(batch, columns, csv_out, out)
+                    batches, batch = batches + 1, []
+            if batch:
+                count += _spool_batch(batch, columns, csv_out, out)
+                batches += 1
+        names = [rename.get(name, name) for name in columns.leaves] + list(meta)
+        if len(set(names)) != len(names):
+            raise GiveUp
+    except (GiveUp, pa.ArrowInvalid):
+        return None
+    try:
+        _write(columns, batches, names, fmt, part, spool, meta, neutralise, raw)
+    except (GiveUp, pa.ArrowInvalid):
+        return None
+    return count
+
+
+def _write(columns: _Columns, batches: int, names: list[str], fmt: str, part: Path, spool: Path,
+           meta: dict[str, pa.DataType], neutralise: Any, raw: bool) -> None:
+    schema = columns.arrow_schema()
+    leaves = list(columns.leaves.values())
+    with spool.open("rb") as spooled:
+        def parsed() -> Iterable[tuple[pa.Table, Batch]]:
+            for _ in range(batches):
+                spooled_batch: Batch = marshal.load(spooled)
+                table = pj.read_json(io.BytesIO(spooled_batch[0]), parse_options=pj.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="error"))
+                yield table, spooled_batch
+
+        if fmt == "csv":
+            _write_csv(parsed(), leaves, names, part, neutralise, raw)
+        else:
+            _write_parquet(parsed(), leaves, names, meta, part)
+
+
+def _spool_batch(batch: list[tuple[str, str, float, str]], columns: _Columns, csv_out: bool,
+                 out: Any) -> int:
+    blob = "\n".join(row[0] for row in batch).encode("utf-8")
+    if b"{}" in blob or b"NaN" in blob or b"Infinity" in blob:
+        raise GiveUp  # an empty object (or the text "{}", "NaN"…: the general writers decide)
+    table = pj.read_json(io.BytesIO(blob))
+    if table.num_rows != len(batch):
+        raise GiveUp
+    columns.learn(table, csv_out)
+    marshal.dump((blob, [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]),
+                 out)
+    return len(batch)
+
+
+def _write_csv(parsed: Iterable[tuple[pa.Table, Batch]], leaves: list[_Leaf], names: list[str],
+               part: Path, neutralise: Any, raw: bool) -> None:
+    with part.open("wb") as out:
+        header = names if raw else [neutralise(name) for name in names]
+        out.write(_csv_header(header).encode("utf-8"))
+        for table, (blob, urls, confidences, fetched) in parsed:
+            rows: dict[int, Any] = {}
+            texts: list[bytes] = []  # the batch's JSON texts, split only if a decimal asks
+            cells = []
+            for leaf in leaves:
+                values = _values(table, leaf)
+                cells.append(_csv_text(values, leaf.kind, raw, lambda v=values, f=leaf: (
+                    _decimal_text(v, f, blob, texts, rows))))
+            cells.append(_csv_text(pa.array(urls, pa.string()), "string", raw))
+            cells.append(_confidence_text(pa.array(confidences, pa.float64())))
+            cells.append(_iso(_fetched_at(fetched)))
+            lines = pc.binary_join_element_wise(*cells, ",")
+            lines = pc.binary_join_element_wise(lines, "", "\r\n")
+            out.write("".join(lines.to_pylist()).encode("utf-8"))
+
+
+def _write_parquet(parsed: Iterable[tuple[pa.Table, Batch]], leaves: list[_Leaf],
+                   names: list[str], meta: dict[str, pa.DataType], part: Path) -> None:
+    types = {"null": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
+             "string": pa.string()}
+    schema = pa.schema([(name, types.get(leaf.kind, pa.string()))
+                        for name, leaf in zip(names, leaves)]
+                       + [(name, kind) for name, kind in meta.items()])
+    with pq.ParquetWriter(part, schema) as writer:
+        for table, (_, urls, confidences, fetched) in parsed:
+            arrays = []
+            for leaf, target in zip(leaves, schema):
+                values = _values(table, leaf)
+                if leaf.kind.startswith("list_"):
+                    arrays.append(_json_texts(values))
+                elif leaf.kind == "null":
+                    arrays.append(pa.nulls(len(values), pa.string()))
+                else:
+                    arrays.append(pc.cast(values, target.type))
+            arrays += [pa.array(urls, pa.string()), pa.array(confidences, pa.float64()),
+                       _fetched_at(fetched)]
+            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))

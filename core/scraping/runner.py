@@ -1,0 +1,670 @@
+"""Executing one run: the fetch → render → extract → validate → store pipeline.
+
+The crawl is asyncio (``core.scrape``); the database is written from a thread by a *flusher*
+that wakes every ``RUN_HEARTBEAT_SECONDS``: it stores the results found since the last flush
+(deduplicated by the ``(job_id, content_hash)`` constraint), the per-URL outcomes, run events
+(through ``core.timeline``) and costs (through ``core.ledger``), updates the counters and the
+heartbeat, and reads the cancel flag — all in one short transaction. A run that is canceled stops
+at once, requests in flight included (a page that hangs does not hold the cancel up for its
+timeout and retries), and keeps what it found.
+
+Memory stays flat however many pages a run has: what the crawl found is held only until the next
+flush (items are deduplicated within that batch in Python and against everything stored before
+by the database's unique constraint). A fast crawl is flushed every ``FLUSH_AT_RESULTS`` results
+rather than every heartbeat, and when the database falls behind — unwritten results reach
+``MAX_PENDING_RESULTS`` — the workers pause until the flusher has caught up. Run events are
+stamped when they happen.
+
+Results are the hot path (tens of thousands a second): an item is checked by the schema's
+compiled validator (jsonschema words the violations of failing items only), becomes a plain
+tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
+is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` on
+PostgreSQL (after one indexed look-up of the batch's hashes the job already has; a unique
+violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
+NOTHING``). Other rows go through one Core ``executemany`` per table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from core.platform.database import Database
+from core.scraping.jobspec import JobOptions, job_package
+from core.platform.jsondoc import InstanceValidator, effective_schema, instance_validator
+from core import budgets, credits, ledger, timeline
+from core.scraping.runs import reap_stale_runs
+from core.scraping.selector_health import Reads, count_reads, record_reads
+from core.scrape.extract import ExtractedRecord, confidence, content_hash, extract_records
+from core.scrape.fetch import Fetcher
+from core.scrape.options import FetchOptions
+from core.scrape.package import ConfigPackage
+from core.scrape.paginate import Paginator
+from core.scrape.result import FetchResult
+from core.scrape.transforms import TransformTimeout
+from core.platform.settings import get_settings
+from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
+from core.timeline import WorkflowRef
+from db.models import ExtractorSchema, Result, Run, RunResult, ScrapingJob
+from db.types import utcnow
+from vocabularies import WorkStatus
+
+MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each recorded
+# Unflushed results at which the flusher writes without waiting for the heartbeat (so a fast
+# crawl writes in batches of about this size), and at which workers pause until it has (so memory
+# stays bounded even when the database writes slower than the crawl finds items).
+FLUSH_AT_RESULTS = 2_000
+MAX_PENDING_RESULTS = 10_000
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything the pipeline needs, read once at the start of the run."""
+
+    run_id: uuid.UUID
+    job_id: uuid.UUID
+    user_id: uuid.UUID
+    target_urls: list[str]
+    package: ConfigPackage
+    options: FetchOptions
+    max_pages: int
+    render: bool
+    wait_for: str | None
+    validator: InstanceValidator | None
+    strict: bool
+    max_charge_usd: Decimal | None = None  # the job's caps on one run (None: no cap)
+    max_items: int | None = None
+    started_at: datetime | None = None  # when a worker claimed the run (a plan's longest run)
+
+
+def load_plan(session: Session, run: Run) -> RunPlan:
+    job = session.get_one(ScrapingJob, run.job_id)
+    options = JobOptions.from_stored(job.options)
+    package = job_package(job)
+    validator, strict = None, False
+    if job.extractor_schema_id is not None:
+        schema = session.get_one(ExtractorSchema, job.extractor_schema_id)
+        validator = instance_validator(
+            effective_schema(schema.schema_definition, schema.allow_extra_fields))
+        strict = schema.strict_validation
+    return RunPlan(
+        run_id=run.id, job_id=job.id, user_id=run.user_id,
+        target_urls=list(run.target_urls or job.target_urls or [job.target_url]),
+        package=package, options=options.fetch_options(), max_pages=options.max_pages,
+        render=options.render_javascript or package.render.javascript,
+        wait_for=options.wait_for or package.render.wait_for,
+        validator=validator, strict=strict,
+        max_charge_usd=Decimal(str(options.max_charge_usd)) if options.max_charge_usd else None,
+        max_items=options.max_items_per_run or None, started_at=run.started_at)
+
+
+# A result waiting for the flush: (id as 32 hex digits, data as JSON text, source URL, content
+# hash, confidence, created at). Plain values: the driver binds them without any SQLAlchemy type
+# processing.
+ResultRow = tuple[str, str, str, str, float, Any]
+
+
+class _ResultIds:
+    """Result ids for one run: UUIDv7 layout (milliseconds at the run's start, then random bits)
+    plus a counter, so ids are unique, cost no system call each, and follow insertion order (the
+    primary-key index grows at its end instead of at random places)."""
+
+    def __init__(self) -> None:
+        millis = time.time_ns() // 1_000_000
+        random_bits = secrets.randbits(74)
+        self._base = ((millis & (2**48 - 1)) << 80 | 0x7 << 76 | (random_bits >> 62) << 64
+                      | 0b10 << 62 | (random_bits & (2**30 - 1)) << 32)
+        self._counter = itertools.count()
+
+    def next_hex(self) -> str:
+        return f"{self._base + next(self._counter):032x}"
+
+
+@dataclass
+class Pending:
+    """What the pipeline found since the last flush (owned by the event loop)."""
+
+    results: list[ResultRow] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    events: list[timeline.Event] = field(default_factory=list)  # stamped when they happened
+    hashes: set[str] = field(default_factory=set)  # of ``results``, to drop repeats within a batch
+    bytes_fetched: int = 0
+    requests: int = 0
+    renders: int = 0
+    browser_seconds: float = 0.0
+    reads: dict[str, Reads] = field(default_factory=dict)  # per field: how its selectors did
+
+
+@dataclass
+class Progress:
+    pages_fetched: int = 0
+    items_found: int = 0
+    items_invalid: int = 0
+    errors: int = 0
+    urls_processed: int = 0
+    urls_pending: int = 0
+
+
+class _DetailPages:
+    """The detail pages of one run: each URL fetched once, and the records waiting for it."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, list[tuple[ExtractedRecord, str]]] = {}
+        self.fetched: dict[str, tuple[dict[str, Any], dict[str, bool]]] = {}
+        self.given = 0
+
+    def wait(self, link: Any, record: ExtractedRecord, source: str, limit: int) -> str:
+        """"fetch" (a new URL: fetch it), "waiting" (already asked for), "known" (already
+        fetched: take ``ready``), "limit" (too many) or "none" (the record has no link)."""
+        if not isinstance(link, str) or not link.startswith(("http://", "https://")):
+            return "none"
+        key = link.split("#", 1)[0]
+        if key in self.fetched:
+            self.waiting.setdefault(key, []).append((record, source))
+            return "known"
+        if key in self.waiting:
+            self.waiting[key].append((record, source))
+            return "waiting"
+        if self.given >= limit:
+            return "limit"
+        self.given += 1
+        self.waiting[key] = [(record, source)]
+        return "fetch"
+
+    def done(self, link: str, data: dict[str, Any],
+             found: dict[str, bool]) -> list[tuple[ExtractedRecord, str]]:
+        key = link.split("#", 1)[0]
+        self.fetched[key] = (data, found)
+        return self.ready(link)
+
+    def ready(self, link: str) -> list[tuple[ExtractedRecord, str]]:
+        """The records waiting for ``link``, each with the detail page's fields added."""
+        key = link.split("#", 1)[0]
+        data, found = self.fetched[key]
+        return [(ExtractedRecord({**record.data, **data}, {**record.found, **found}), source)
+                for record, source in self.waiting.pop(key, [])]
+
+
+class RunExecution:
+    """One run in progress. ``execute()`` drives it to a final status."""
+
+    def __init__(self, database: Database, plan: RunPlan) -> None:
+        self.database = database
+        self.plan = plan
+        self.pending = Pending()
+        self.progress = Progress()
+        self.items_stored = 0  # only the flusher (one at a time) touches this
+        self.cancel = asyncio.Event()
+        # (status, why) when a limit stopped the run: a budget (core.budgets) or the job's cap
+        self.stopped: tuple[WorkStatus, str] | None = None
+        # a listing page comes with its Paginator; a detail page (package "detail") with None
+        self.queue: asyncio.Queue[tuple[str, Paginator | None]] = asyncio.Queue()
+        self.details = _DetailPages()
+        self._wake_flusher = asyncio.Event()  # flush now: the buffer is full, or the crawl ended
+        self._flushed = asyncio.Event()  # a flush finished (or the flusher stopped)
+        self._stopping = False
+        self._flusher: asyncio.Task[None] | None = None
+        self._result_ids = _ResultIds()
+        self._required = [f.name for f in plan.package.fields if f.required]
+
+    async def execute(self) -> WorkStatus:
+        self._flusher = asyncio.create_task(
+            self._flush_every(get_settings().run_heartbeat_seconds))
+        try:
+            async with Fetcher(self.plan.options) as fetcher:
+                await self._crawl(fetcher)
+        finally:
+            # Let a flush in progress finish (never cancel it halfway: its counters would then
+            # land after the final flush's), then write what is left.
+            self._stopping = True
+            self._wake_flusher.set()
+            await self._flusher
+        await asyncio.to_thread(self._flush, *self._take())
+        if self.stopped is not None:
+            return self.stopped[0]
+        return WorkStatus.CANCELED if self.cancel.is_set() else WorkStatus.COMPLETED
+
+    def _stop(self, status: WorkStatus, why: str) -> None:
+        """A limit was reached: stop like a cancel (keeping what was found), first reason wins."""
+        if self.stopped is None:
+            self.stopped = (status, why)
+
+    async def _crawl(self, fetcher: Fetcher) -> None:
+        for target in self.plan.target_urls:
+            pages = Paginator(self.plan.package.pagination, target, max_pages=self.plan.max_pages)
+            self._enqueue(pages.first_urls(), pages)
+        workers = [asyncio.create_task(self._work(fetcher))
+                   for _ in range(self.plan.options.concurrency)]
+        # Wait for the last page, or for a cancel, whichever comes first: a cancel (read by the
+        # flusher at every heartbeat) stops requests in flight too, however long they would hang.
+        watchers = [asyncio.create_task(self.queue.join()),
+                    asyncio.create_task(self.cancel.wait())]
+        await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+        for task in (*workers, *watchers):
+            task.cancel()
+        await asyncio.gather(*workers, *watchers, return_exceptions=True)
+
+    def _enqueue(self, urls: Iterable[str], pages: Paginator | None) -> None:
+        for url in urls:
+            self.queue.put_nowait((url, pages))
+            self.progress.urls_pending += 1
+
+    async def _work(self, fetcher: Fetcher) -> None:
+        while True:
+            await self._room()
+            url, pages = await self.queue.get()
+            # Processed: recorded, as fetched or as failed. A URL taken after a stop, or whose
+            # request a stop cut short (the task is cancelled), is left: "stopped after N pages"
+            # must count only pages that were done.
+            processed = False
+            try:
+                if not self.cancel.is_set():
+                    page = await (fetcher.render(url, wait_for=self.plan.wait_for)
+                                  if self.plan.render else fetcher.fetch(url))
+                    # Parsing and transforms are CPU work: off the event loop, so that the
+                    # heartbeat and the cancel check go on whatever a page holds. (Parsing small
+                    # pages on the loop instead was measured slower: bench/books_site.py.)
+                    page, records = await asyncio.to_thread(self._parse, page, pages is None)
+                    if pages is None:
+                        self._record_detail(url, page, records)
+                    else:
+                        self._record_page(page, records=records)
+                        self._enqueue(pages.next_urls(page), pages)
+                    processed = True
+            except Exception as exc:  # a bug on one page must not cost the run
+                self._record_page(FetchResult(url, url, error=f"internal error: {exc!r}"))
+                processed = True
+            finally:
+                self.progress.urls_pending -= 1
+                self.progress.urls_processed += processed
+                self.queue.task_done()
+
+    def _parse(self, page: FetchResult, detail: bool) -> tuple[FetchResult, list[ExtractedRecord]]:
+        """The page's records (a detail page's with the detail package); a page whose
+        transforms ran out of time becomes an error."""
+        if not page.ok:
+            return page, []
+        own = self.plan.package.detail  # a detail page comes only from a package with one
+        package = own.package if detail and own is not None else self.plan.package
+        try:
+            return page, extract_records(package, page.text, page.final_url)
+        except TransformTimeout as exc:
+            return dataclasses.replace(page, error=f"extraction stopped: {exc}"), []
+
+    def _record_page(self, page: FetchResult, *, detail: bool = False,
+                     records: Sequence[ExtractedRecord] = ()) -> bool:
+        """Count the fetch and record its outcome; False (and an error) when it failed."""
+        pending, progress = self.pending, self.progress
+        pending.requests += max(page.attempts, 1)
+        pending.bytes_fetched += page.n_bytes
+        node = "render" if self.plan.render else "fetch"
+        if self.plan.render:
+            pending.renders += 1
+            pending.browser_seconds += page.elapsed_s
+        if page.retries:
+            self._event(timeline.Retry(
+                node=node, url=page.url, retries=page.retries, at=utcnow(),
+                extra={"cause": page.retried_after,
+                       "max_retries": self.plan.options.max_retries}))
+        if not page.ok:
+            progress.errors += 1
+            pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id,
+                                     "timestamp": utcnow(), "target_url": page.url,
+                                     "success": False, "status_code": page.status_code,
+                                     "error": page.error, "data": None})
+            self._event(timeline.Failure(node=node, url=page.url, error=page.error,
+                                         status=page.status_code, at=utcnow(),
+                                         extra={"detail": True} if detail else {}))
+            return False
+        progress.pages_fetched += 1
+        if detail:
+            return True
+        items, fallbacks = self._extract(page, records)
+        now = utcnow()
+        pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id, "timestamp": now,
+                                 "target_url": page.url, "success": True, "error": None,
+                                 "status_code": page.status_code, "data": {"items": items}})
+        self._event(timeline.PageFetched(
+            node=node, url=page.final_url, status=page.status_code, bytes=page.n_bytes,
+            seconds=round(page.elapsed_s, 3), items=items, rendered=self.plan.render or None,
+            at=now, extra={"fallbacks": fallbacks} if fallbacks else {}))
+        return True
+
+    def _record_detail(self, url: str, page: FetchResult,
+                       records: Sequence[ExtractedRecord]) -> None:
+        """A record's detail page: its fields join every record waiting for it (none when it
+        could not be fetched: the fields stay empty, never filled from elsewhere)."""
+        detail = self.plan.package.detail
+        assert detail is not None  # only a package with a detail section fetches detail pages
+        data: dict[str, Any] = {}
+        found = {f.name: False for f in detail.fields}
+        if self._record_page(page, detail=True):
+            if records:
+                data, found = records[0].data, records[0].found
+                count_reads(self.pending.reads, records[:1], page.final_url)
+            self.pending.outcomes.append({
+                "id": uuid.uuid4(), "run_id": self.plan.run_id, "timestamp": utcnow(),
+                "target_url": page.url, "success": True, "error": None,
+                "status_code": page.status_code, "data": {"detail_fields": sorted(data)}})
+            self._event(timeline.PageFetched(
+                node="render" if self.plan.render else "fetch", url=page.final_url,
+                status=page.status_code, bytes=page.n_bytes, rendered=self.plan.render or None,
+                at=utcnow(), extra={"detail": True, "fields": sorted(data)}))
+        for record, source in self.details.done(url, data, found):
+            self._store(record, source)
+
+    def _event(self, event: timeline.Event) -> None:
+        """An event for the next flush (stamped by the caller: when it happened)."""
+        self.pending.events.append(event)
+
+    def _extract(self, page: FetchResult,
+                 records: Sequence[ExtractedRecord]) -> tuple[int, dict[str, int]]:
+        """Store the page's records; (how many, per field how many were read by a fallback)."""
+        self.progress.items_found += len(records)
+        count_reads(self.pending.reads, records, page.final_url)
+        fallbacks: dict[str, int] = {}
+        for record in records:
+            for name in record.fallbacks:
+                fallbacks[name] = fallbacks.get(name, 0) + 1
+        detail = self.plan.package.detail
+        for record in records:
+            if detail is None:
+                self._store(record, page.final_url)
+                continue
+            link = record.data.get(detail.link)
+            follow = self.details.wait(link, record, page.final_url, detail.max_pages)
+            if follow == "fetch":  # "fetch" and "known" come only for an http(s) URL (a str)
+                self._enqueue([str(link)], None)
+            elif follow == "limit":
+                self._event(timeline.Failure(
+                    node="fetch", url=link, at=utcnow(), extra={"detail": True},
+                    error=f"not followed: the run already has {detail.max_pages} detail "
+                    "pages (detail.max_pages)"))
+            if follow in ("limit", "none"):
+                self._store(record, page.final_url)
+            elif follow == "known":
+                for waiting, source in self.details.ready(str(link)):
+                    self._store(waiting, source)
+        return len(records), fallbacks
+
+    def _store(self, record: ExtractedRecord, source_url: str) -> None:
+        """Validate one record and keep it for the next flush (once per content hash)."""
+        cap = self.plan.max_items
+        if cap is not None and self.items_stored + len(self.pending.results) >= cap:
+            self._stop(WorkStatus.STOPPED_CAP, f"stopped: the job's cap of {cap:,} items per "
+                                               "run was reached")
+            self.cancel.set()
+            return
+        validator = self.plan.validator
+        errors = [] if validator is None or validator.is_valid(record.data) \
+            else validator.iter_errors(record.data)
+        if errors and self.plan.strict:
+            self._reject(record.data, source_url, errors)
+            return
+        digest = content_hash(record.data)
+        if digest in self.pending.hashes:
+            return
+        self.pending.hashes.add(digest)
+        # json.dumps as SQLAlchemy's JSON type would write it (the stored text is unchanged)
+        self.pending.results.append((
+            self._result_ids.next_hex(), json.dumps(record.data), source_url, digest,
+            round(confidence(record, self._required, errors), 4), utcnow()))
+        if len(self.pending.results) >= FLUSH_AT_RESULTS:
+            self._wake_flusher.set()
+
+    def _reject(self, data: dict[str, Any], url: str, errors: list[Any]) -> None:
+        self.progress.items_invalid += 1
+        if self.progress.items_invalid <= MAX_INVALID_ITEM_EVENTS:
+            self._event(timeline.ValidationResult(
+                node="validate", url=url, data=data, at=utcnow(),
+                violations=[f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
+                            for e in errors]))
+
+    def _take(self) -> tuple[Pending, Progress]:
+        """Hand the flusher this batch and the counters as they are now, so the counters it
+        writes never run ahead of the rows it writes."""
+        taken, self.pending = self.pending, Pending()
+        return taken, dataclasses.replace(self.progress)
+
+    async def _room(self) -> None:
+        """Wait while the flusher is behind: results not yet written have reached the cap."""
+        while (len(self.pending.results) >= MAX_PENDING_RESULTS and self._flusher is not None
+               and not self._flusher.done()):
+            self._flushed.clear()
+            self._wake_flusher.set()
+            await self._flushed.wait()
+
+    async def _flush_every(self, seconds: float) -> None:
+        """Flush every ``seconds``, or at once when woken, until the crawl has ended."""
+        try:
+            while not self._stopping:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(seconds):
+                        await self._wake_flusher.wait()
+                self._wake_flusher.clear()
+                if self._stopping:
+                    break
+                if await asyncio.to_thread(self._flush, *self._take()):
+                    self.cancel.set()
+                self._flushed.set()
+        finally:
+            self._flushed.set()  # nobody waits for a flusher that stopped
+
+    def _flush(self, batch: Pending, progress: Progress) -> bool:
+        """Write one batch and the counters; return whether a cancel was requested."""
+        plan = self.plan
+        with self.database.transaction() as session:
+            stored = _insert_new_results(session, plan, batch.results)
+            self.items_stored += stored
+            if stored < len(batch.results):
+                _note_already_stored(session, plan.run_id, plan.job_id,
+                                     [row[3] for row in batch.results])
+            if batch.outcomes:
+                session.execute(cast(Table, RunResult.__table__).insert(), batch.outcomes)
+            # one executemany each, not an ORM object per page
+            timeline.record_many(session, WorkflowRef.run(plan.run_id), batch.events)
+            record_reads(session, plan.job_id, plan.user_id, plan.package, batch.reads, utcnow())
+            ledger.record(session, ledger.Owner(plan.user_id, run_id=plan.run_id,
+                                                job_id=plan.job_id),
+                          ledger.fetch_charges(batch.requests, batch.bytes_fetched,
+                                               batch.renders, batch.browser_seconds))
+            credits.charge(session, plan.user_id, plan.run_id, {
+                ledger.CostKind.REQUESTS: batch.requests, ledger.CostKind.RENDERS: batch.renders})
+            if (reason := budgets.after_charge(session, plan.user_id)) is not None:
+                self._stop(WorkStatus.STOPPED_BUDGET, reason)  # gracefully, keeping what it has
+            if (reason := credits.while_running(session, plan.user_id,
+                                                plan.started_at)) is not None:
+                self._stop(WorkStatus.STOPPED_BUDGET, reason)
+            if plan.max_charge_usd is not None:
+                spent = ledger.cost_of(session, ledger.Scope(run_id=plan.run_id))
+                if spent >= plan.max_charge_usd:
+                    self._stop(WorkStatus.STOPPED_CAP, (
+                        f"stopped: the job's cap of ${plan.max_charge_usd:,.2f} per run was "
+                        f"reached (${spent:,.4f} spent)"))
+            total = progress.urls_processed + progress.urls_pending
+            session.execute(update(Run).where(Run.id == plan.run_id).values(
+                pages_fetched=progress.pages_fetched, items_found=progress.items_found,
+                items_extracted=self.items_stored, errors_count=progress.errors,
+                urls_processed=progress.urls_processed, urls_total=total,
+                progress_percent=int(100 * progress.urls_processed / total) if total else 0,
+                heartbeat_at=utcnow()))
+            return self.stopped is not None or bool(
+                session.scalar(select(Run.cancel_requested).where(Run.id == plan.run_id)))
+
+
+_RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash",
+                   "confidence_score", "created_at")
+_SQLITE_INSERT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
+                  f"({', '.join('?' * len(_RESULT_COLUMNS))}) "
+                  "ON CONFLICT (job_id, content_hash) DO NOTHING")
+_POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}) FROM STDIN"
+
+
+def _insert_new_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
+    """Insert, skipping items this job already has; return how many were new. The rows go to
+    the driver as tuples, in the session's transaction."""
+    if not rows:
+        return 0
+    driver = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_new_results(session, driver, plan, rows)
+    # SQLite: one executemany of one statement (one compiled SQL text, whatever the batch
+    # size), whose rowcount is the rows inserted, conflicts skipped. Values as SQLAlchemy's
+    # types store them: UUIDs as 32 hex digits, naive UTC times with microseconds.
+    run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
+    cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
+        (row_id, run_hex, job_hex, data, url, digest, score,
+         f"{created.replace(tzinfo=None):%Y-%m-%d %H:%M:%S.%f}")
+        for row_id, data, url, digest, score, created in rows])
+    return int(cursor.rowcount)
+
+
+def _copy_new_results(session: Session, driver: Any, plan: RunPlan,
+                      rows: list[ResultRow]) -> int:
+    """PostgreSQL: drop the rows whose hash the job already has (one indexed look-up), then COPY
+    the rest. Another run of the same job may store one of them in between: then the COPY's
+    unique violation is rolled back to a savepoint and the rows go in by INSERT … ON CONFLICT DO
+    NOTHING instead."""
+    run_id, job_id = str(plan.run_id), str(plan.job_id)
+    with driver.cursor() as cursor:
+        cursor.execute("SELECT content_hash FROM results WHERE job_id = %s "
+                       "AND content_hash = ANY(%s)", (job_id, [row[3] for row in rows]))
+        known = {digest for (digest,) in cursor.fetchall()}
+        new = [row for row in rows if row[3] not in known]
+        if not new:
+            return 0
+        cursor.execute("SAVEPOINT results_copy")
+        try:
+            with cursor.copy(_POSTGRES_COPY) as copy:
+                for row_id, data, url, digest, score, created in new:
+                    copy.write_row((row_id, run_id, job_id, data, url, digest, score, created))
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != "23505":  # unique_violation
+                raise
+            cursor.execute("ROLLBACK TO SAVEPOINT results_copy")
+            return _upsert_results(session, plan, new)
+        cursor.execute("RELEASE SAVEPOINT results_copy")
+    return len(new)
+
+
+def _upsert_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING, one row per item; how many went in."""
+    table = cast(Table, Result.__table__)
+    upsert = postgresql.insert(table).on_conflict_do_nothing(
+        index_elements=["job_id", "content_hash"])
+    values = [{"id": uuid.UUID(row_id), "run_id": plan.run_id, "job_id": plan.job_id,
+               "data": json.loads(data), "source_url": url, "content_hash": digest,
+               "confidence_score": score, "created_at": created}
+              for row_id, data, url, digest, score, created in rows]
+    # psycopg's executemany reports no row count; RETURNING tells which rows went in.
+    return len(session.execute(upsert.returning(table.c.id), values).all())
+
+
+def _note_already_stored(session: Session, run_id: uuid.UUID, job_id: uuid.UUID,
+                         hashes: list[str]) -> None:
+    """Count, by the run that stored them, the items of this batch the job already had, into
+    the run's ``meta["already_stored_by"]`` (run id → items), so the run can say where its items
+    are. Runs only for batches that had repeats."""
+    counts: dict[str, int] = {}
+    for start in range(0, len(hashes), 500):
+        query = (select(Result.run_id, func.count()).where(
+            Result.job_id == job_id, Result.run_id != run_id,
+            Result.content_hash.in_(hashes[start:start + 500])).group_by(Result.run_id))
+        for earlier, n in session.execute(query):
+            counts[str(earlier)] = counts.get(str(earlier), 0) + n
+    if counts:
+        run = session.get_one(Run, run_id)
+        known = dict((run.meta or {}).get("already_stored_by", {}))
+        for key, n in counts.items():
+            known[key] = known.get(key, 0) + n
+        run.meta = {**(run.meta or {}), "already_stored_by": known}
+
+
+def claim(session: Session, run_id: uuid.UUID, worker: str) -> bool:
+    """queued → running for this worker; False when another worker (or a cancel) got there first."""
+    if claim_queued(session, Run, run_id, worker):
+        timeline.record(session, WorkflowRef.run(run_id),
+                        timeline.Handoff(target=timeline.HandoffTarget.WORKER, worker=worker))
+        return True
+    return False
+
+
+def claim_next(session: Session, worker: str) -> uuid.UUID | None:
+    """The oldest queued run, claimed (``FOR UPDATE SKIP LOCKED``: see ``core.platform.work``)."""
+    return claim_oldest(session, worker, Run, [Run.status == WorkStatus.QUEUED], Run.created_at,
+                        claim)
+
+
+def finish(database: Database, run_id: uuid.UUID, status: WorkStatus, error: str | None = None,
+           invalid_items: int = 0) -> None:
+    with database.transaction() as session:
+        run = session.get_one(Run, run_id)
+        run.status, run.finished_at, run.error_message = status, utcnow(), error
+        if status in (WorkStatus.COMPLETED, WorkStatus.COMPLETED_WITH_ERRORS):
+            run.progress_percent = 100
+        run.meta = {**(run.meta or {}), "items_invalid": invalid_items}
+        event: timeline.Event
+        if status in (WorkStatus.COMPLETED, WorkStatus.COMPLETED_WITH_ERRORS):
+            event = timeline.Completion(to=status)
+        elif status == WorkStatus.FAILED:
+            event = timeline.Failure(to=status, error=error)
+        else:
+            event = timeline.StateTransition(to=status)
+        timeline.record(session, WorkflowRef.run(run_id), event)
+        credits.settle_run(session, run_id)
+
+
+def execute_run(database: Database, run_id: uuid.UUID) -> str:
+    """Run a claimed run to its end; return its final status. Never raises for site trouble."""
+    error: str | None = None
+    with database.transaction() as session:
+        run = session.get_one(Run, run_id)
+        try:
+            plan = load_plan(session, run)
+        except Exception as exc:  # a job edited into an unusable state fails the run, clearly
+            plan, error = None, f"The job cannot run: {exc}"
+    if plan is None:
+        finish(database, run_id, WorkStatus.FAILED, error)
+        return WorkStatus.FAILED
+    execution = RunExecution(database, plan)
+    try:
+        status = asyncio.run(execution.execute())
+    except Exception as exc:
+        finish(database, run_id, WorkStatus.FAILED,
+               f"The run stopped on an internal error: {exc!r}",
+               execution.progress.items_invalid)
+        raise
+    progress = execution.progress
+    error = None
+    if status == WorkStatus.COMPLETED and progress.pages_fetched == 0 and progress.errors:
+        status, error = WorkStatus.FAILED, "No page could be fetched; see the errors per URL."
+    elif status == WorkStatus.COMPLETED and progress.errors:
+        status = WorkStatus.COMPLETED_WITH_ERRORS
+        error = (f"{progress.errors} of {progress.urls_processed} pages could not be fetched; "
+                 "see the errors per URL.")
+    if execution.stopped is not None:
+        stored = execution.items_stored
+        error = (f"{execution.stopped[1]}. " + ("Nothing was found before that." if not stored
+                 else "The one item found until then is kept." if stored == 1
+                 else f"The {stored:,} items found until then are kept."))
+    finish(database, run_id, status, error, progress.items_invalid)
+    return status
+
+
+WORK = WorkKind(WorkName.RUN, execute=execute_run, claim=claim, claim_next=claim_next,
+                reap_stale=reap_stale_runs)

@@ -1,0 +1,102 @@
+"""A workflow instance as a graph: its declared nodes and edges with each node's state now, as
+JSON (for scripts and views) or Graphviz DOT (``st.graphviz_chart`` and ``dot`` draw it).
+
+A node not reached yet is drawn as planned (grey, dashed); a loop edge is drawn once, with the
+iteration its target is at ("feedback ↻ 2").
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.timeline.reader import NodeStatus, node_states
+from core.timeline.workflows import Edge, WorkflowRef
+from db.models.events import NodeState, WorkflowKind
+
+
+class GraphFormat(enum.StrEnum):
+    JSON = "json"
+    DOT = "dot"
+
+
+# Fill and border per state (Graphviz colour names that read on light and dark backgrounds).
+STATE_STYLE = {NodeState.IDLE: ("#f1f3f5", "#adb5bd", "dashed"),
+               NodeState.WAITING: ("#fff3bf", "#f08c00", "solid"),
+               NodeState.ACTIVE: ("#d0ebff", "#1c7ed6", "bold"),
+               NodeState.COMPLETED: ("#d3f9d8", "#2f9e44", "solid"),
+               NodeState.FAILED: ("#ffe3e3", "#e03131", "bold")}
+
+
+@dataclass(frozen=True)
+class Graph:
+    kind: WorkflowKind
+    id: uuid.UUID
+    nodes: list[NodeStatus]
+    edges: tuple[Edge, ...]
+
+    def iteration_of(self, node_id: str) -> int | None:
+        return next((n.active_iteration for n in self.nodes if n.node.id == node_id), None)
+
+    def edge_label(self, edge: Edge) -> str:
+        if not edge.loop:
+            return edge.label
+        iteration = self.iteration_of(edge.target)
+        return f"{edge.label} ↻ {iteration}" if iteration else f"{edge.label} ↻"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workflow": self.kind.value, "id": str(self.id),
+            "nodes": [{"id": n.node.id, "type": n.node.type.value, "label": n.node.label,
+                       "state": n.state.value, "active_iteration": n.active_iteration,
+                       "events": n.events, "failures": n.failures, "last_error": n.last_error,
+                       "started_at": n.started_at.isoformat() if n.started_at else None,
+                       "updated_at": n.updated_at.isoformat() if n.updated_at else None}
+                      for n in self.nodes],
+            "edges": [{"source": e.source, "target": e.target, "loop": e.loop,
+                       "label": self.edge_label(e)} for e in self.edges]}
+
+    def to_dot(self) -> str:
+        lines = [f"digraph {_quote(f'{self.kind.value} {self.id}')} {{", "  rankdir=LR;",
+                 '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
+                 '  edge [fontname="Helvetica"];']
+        for status in self.nodes:
+            fill, border, line = STATE_STYLE[status.state]
+            label = f"{status.node.label}\n{status.state.value}"
+            if status.events:
+                label += f" · {status.events} events"
+            if status.failures:
+                label += f" · {status.failures} failed"
+            lines.append(f"  {_quote(status.node.id)} [label={_quote(label)}, "
+                         f"fillcolor={_quote(fill)}, color={_quote(border)}, "
+                         f"style={_quote('rounded,filled,' + line)}];")
+        for edge in self.edges:
+            attributes = [f"label={_quote(self.edge_label(edge))}"] if self.edge_label(edge) \
+                else []
+            if edge.loop:
+                attributes.append("constraint=false")
+            lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)}"
+                         + (f" [{', '.join(attributes)}]" if attributes else "") + ";")
+        lines.append("}")
+        return "\n".join(lines)
+
+    def render(self, fmt: GraphFormat | str) -> str:
+        if GraphFormat(fmt) is GraphFormat.DOT:
+            return self.to_dot()
+        return json.dumps(self.to_json(), indent=2)
+
+
+def _quote(text: str) -> str:
+    """A DOT string: double-quoted, with quotes, backslashes and new lines escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def graph(session: Session, ref: WorkflowRef) -> Graph:
+    """The workflow's declared topology with its node states now (check access first: this
+    reads any workflow it is given)."""
+    return Graph(ref.kind, ref.id, node_states(session, ref), ref.workflow.edges)

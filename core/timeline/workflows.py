@@ -1,0 +1,200 @@
+"""Every workflow's topology, declared as data: its nodes (in order), its edges (a loop edge
+goes back), and how its statuses and claims move its node states. ``WORKFLOWS`` has one per
+``WorkflowKind``; a graph view draws ``nodes`` and ``edges`` and colours them with the rows of
+``workflow_node_states`` (``core.timeline.reader.node_states``).
+
+How node states move (``core.timeline.writer`` applies it as events are written):
+
+- an event at a node makes an idle node active and counts it (a failure without ``to`` also
+  counts as one of the node's failures, with its error);
+- a claim (``Handoff`` to a worker) sets ``on_claim``, or, when that is empty, makes the nodes
+  that wait active;
+- an event that moves the workflow to a status (``to``) first closes the nodes at work (active
+  or waiting): completed, or — in a status of ``ends`` — that status's outcome; then it sets the
+  states ``on_status`` lists for that status (with the event's iteration, if it has one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from db.models.events import WORKFLOW_COLUMNS, NodeState, NodeType, WorkflowKind
+
+A, W, C, F = NodeState.ACTIVE, NodeState.WAITING, NodeState.COMPLETED, NodeState.FAILED
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    type: NodeType
+    label: str
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    loop: bool = False  # goes back: drawn once, with the iteration counter
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Workflow:
+    kind: WorkflowKind
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    on_status: Mapping[str, Mapping[str, NodeState]] = field(default_factory=dict)
+    on_claim: Mapping[str, NodeState] = field(default_factory=dict)
+    ends: Mapping[str, NodeState] = field(default_factory=dict)  # final status → outcome
+
+    @property
+    def node_ids(self) -> tuple[str, ...]:
+        return tuple(n.id for n in self.nodes)
+
+    def node(self, node_id: str) -> Node:
+        return next(n for n in self.nodes if n.id == node_id)
+
+
+def _chain(*ids: str) -> tuple[Edge, ...]:
+    return tuple(Edge(a, b) for a, b in zip(ids, ids[1:]))
+
+
+_FINISHED = {"completed": C, "completed_errors": C, "canceled": C, "failed": F,
+             "stopped_budget": C, "stopped_cap": C}
+
+RUN = Workflow(
+    WorkflowKind.RUN,
+    nodes=(Node("fetch", NodeType.FETCH, "Fetch"), Node("render", NodeType.RENDER, "Render"),
+           Node("extract", NodeType.EXTRACT, "Extract"),
+           Node("validate", NodeType.VALIDATE, "Validate"), Node("store", NodeType.STORE, "Store")),
+    edges=_chain("fetch", "render", "extract", "validate", "store"),
+    on_status={"queued": {"fetch": W}},
+    # The pipeline streams: once a worker has the run, every step works on some page. Render
+    # becomes active with its first rendered page (a run without JavaScript never renders).
+    on_claim={"fetch": A, "extract": A, "validate": A, "store": A},
+    ends=_FINISHED)
+
+BUILD = Workflow(
+    WorkflowKind.BUILD,
+    nodes=(Node("analyse", NodeType.ANALYSE, "Analyse samples"),
+           Node("propose", NodeType.ANALYSE, "Propose fields"),
+           Node("sample", NodeType.EXTRACT, "Run on samples"),
+           Node("feedback", NodeType.HUMAN, "Feedback"),
+           Node("confirm", NodeType.STORE, "Confirm")),
+    edges=(*_chain("analyse", "propose", "sample", "feedback", "confirm"),
+           Edge("feedback", "sample", loop=True, label="feedback")),
+    on_status={"pending_analysis": {"analyse": W},
+               "generating_samples": {"analyse": C, "propose": C, "sample": A},
+               "pending_user_feedback": {"sample": C, "feedback": W},
+               "processing_feedback": {"feedback": W},
+               "confirmed": {"confirm": C}},
+    ends={"confirmed": C, "failed": F, "stopped_budget": C})
+
+CRAWL = Workflow(
+    WorkflowKind.CRAWL,
+    nodes=(Node("fetch", NodeType.FETCH, "Crawl pages"),
+           Node("check", NodeType.ANALYSE, "Check each page"),
+           Node("findings", NodeType.ANALYSE, "Site-wide findings"),
+           Node("store", NodeType.STORE, "Store")),
+    edges=_chain("fetch", "check", "findings", "store"),
+    on_status={"queued": {"fetch": W}, "completed": {"findings": C, "store": C},
+               "canceled": {"findings": C, "store": C},
+               "stopped_budget": {"findings": C, "store": C}},
+    on_claim={"fetch": A, "check": A},
+    ends=_FINISHED)
+
+AUDIT = Workflow(
+    WorkflowKind.AUDIT,
+    nodes=(Node("fetch", NodeType.FETCH, "Fetch the page"),
+           Node("check", NodeType.ANALYSE, "Run the checks"),
+           Node("score", NodeType.ANALYSE, "Score"),
+           Node("store", NodeType.STORE, "Store the report")),
+    edges=_chain("fetch", "check", "score", "store"),
+    on_status={"queued": {"fetch": W}, "completed": {"score": C, "store": C}},
+    on_claim={"fetch": A, "check": A},
+    ends={"completed": C, "failed": F})
+
+_GENERATORS = ("compute", "storage", "network", "database")
+
+# One provider run of the architecture advisor (core.advisor): the supervisor hands the query to
+# four domain generators, the reducer combines their proposals, the validator checks the result
+# with cited evidence, and the optimizer sends feedback to the generators (at most 3 times).
+ADVISOR = Workflow(
+    WorkflowKind.ADVISOR,
+    nodes=(Node("supervisor", NodeType.ANALYSE, "Supervisor"),
+           *(Node(d, NodeType.ANALYSE, f"{d.capitalize()} generator") for d in _GENERATORS),
+           Node("reducer", NodeType.ANALYSE, "Reducer"),
+           Node("validator", NodeType.VALIDATE, "Validator"),
+           Node("optimizer", NodeType.ANALYSE, "Optimizer")),
+    edges=(*(Edge("supervisor", d) for d in _GENERATORS),
+           *(Edge(d, "reducer") for d in _GENERATORS),
+           Edge("reducer", "validator"), Edge("validator", "optimizer"),
+           *(Edge("optimizer", d, loop=True, label="feedback") for d in _GENERATORS)),
+    on_status={"queued": {"supervisor": W},
+               "generating": {"supervisor": C, **{d: A for d in _GENERATORS}},
+               "validating": {"reducer": C, "validator": A},
+               "optimizing": {"validator": C, "optimizer": A}},
+    on_claim={"supervisor": A},
+    ends={"accepted": C, "stopped": F, "failed": F})
+
+AGENT_JOB = Workflow(
+    WorkflowKind.AGENT_JOB,
+    nodes=(Node("dispatch", NodeType.ANALYSE, "Dispatch"), Node("call", NodeType.FETCH, "Call"),
+           Node("validate", NodeType.VALIDATE, "Validate"),
+           Node("accept", NodeType.STORE, "Accept"),
+           Node("resubmit", NodeType.ANALYSE, "Re-submit")),
+    edges=(*_chain("dispatch", "call", "validate", "accept"), Edge("validate", "resubmit"),
+           Edge("resubmit", "call", loop=True, label="re-submit")),
+    on_status={"pending": {"dispatch": W}, "assigned": {"dispatch": C, "call": W},
+               "in_progress": {"call": A}, "completed": {"validate": C, "accept": C},
+               "resubmission_required": {"resubmit": F}},
+    on_claim={"call": A},
+    # Not accepted: the calls and checks did their part; the re-submit step is what failed.
+    ends={"completed": C, "resubmission_required": C})
+
+WORKFLOWS: dict[WorkflowKind, Workflow] = {
+    w.kind: w for w in (RUN, BUILD, CRAWL, AUDIT, ADVISOR, AGENT_JOB)}
+
+
+@dataclass(frozen=True)
+class WorkflowRef:
+    """One workflow instance: ``WorkflowRef.run(run_id)``, ``.build(…)``, ``.crawl(…)``,
+    ``.audit(report_id)``."""
+
+    kind: WorkflowKind
+    id: uuid.UUID
+
+    @classmethod
+    def run(cls, run_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.RUN, run_id)
+
+    @classmethod
+    def build(cls, build_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.BUILD, build_id)
+
+    @classmethod
+    def crawl(cls, crawl_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.CRAWL, crawl_id)
+
+    @classmethod
+    def audit(cls, report_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.AUDIT, report_id)
+
+    @classmethod
+    def advisor(cls, provider_run_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.ADVISOR, provider_run_id)
+
+    @classmethod
+    def agent_job(cls, job_id: uuid.UUID) -> WorkflowRef:
+        return cls(WorkflowKind.AGENT_JOB, job_id)
+
+    @property
+    def column(self) -> str:
+        """The column of ``run_events`` and ``workflow_node_states`` that holds the id."""
+        return WORKFLOW_COLUMNS[self.kind]
+
+    @property
+    def workflow(self) -> Workflow:
+        return WORKFLOWS[self.kind]

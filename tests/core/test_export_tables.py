@@ -1,0 +1,140 @@
+"""CSV and Parquet written by Arrow (``core.scraping.export_tables``) are byte for byte (CSV) and
+value for value with the same schema (Parquet) what the general writers make, on both databases;
+data Arrow could read differently is left to the general writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from core.scraping import exports
+from core.scraping.results import FieldFilter, ResultQuery
+from tests.core.test_results import add_run
+
+# Arrow writes these: text needing quotes, formulas, unicode, lists of text with quotes and
+# backslashes, integers beside decimals, whole decimals, big and tiny numbers, booleans, nulls,
+# missing keys, text that looks like a time, a nested object present in every row, a data key
+# named like a metadata column.
+FAST_ITEMS: list[dict[str, Any]] = [
+    {"name": 'Chair, "oak"\nlarge', "price": 19.5, "rating": 4.0, "count": 3, "ok": True,
+     "tags": ["new", 'say "hi"', "back\\slash", "tab\there"], "ids": [1, 2], "when":
+     "2024-05-01T10:00:00Z", "specs": {"color": "red", "size": {"h": 30}}, "_source_url": "x"},
+    {"name": "=HYPERLINK(1)", "price": 120, "rating": 3.5, "count": None, "ok": False,
+     "tags": [], "ids": [], "when": "2024-05-02", "specs": {"color": "", "size": {"h": 2.5}},
+     "note": "+1 -2 @3"},
+    {"name": "Café ☕", "price": 1234567890.5, "rating": 0.00001, "ok": None, "tags": None,
+     "when": "not a date", "specs": {"color": "b,l", "size": {"h": 0}}, "extra": None},
+    {"price": 7.25, "rating": 2, "count": 7, "tags": ["x", None],
+     "specs": {"color": "-", "size": {"h": 1}}, "ids": [3]},
+]
+# Each of these makes Arrow give the export back to the general writers.
+GENERAL_ITEMS: dict[str, list[dict[str, Any]]] = {
+    "empty object": [{"a": {}}, {"a": {"b": 1}}],
+    "mixed kinds": [{"a": 1}, {"a": "one"}],
+    "object missing in a row": [{"a": {"b": 1}}, {"c": 2}],
+    "object gaining keys": [{"a": {"b": 1}}, {"a": {"b": 2, "c": 3}}],
+    "null inside an object": [{"a": {"b": 1, "c": 2}}, {"a": {"b": None, "c": 3}}],
+    "dotted key": [{"a.b": 1, "a": {"b": 2}}],
+    "list of decimals": [{"a": [1, 2.5]}],
+    "list of objects": [{"a": [{"b": 1}]}],
+}
+BIG_INTEGER = [{"a": 2**70}, {"a": 1}]  # CSV by Arrow (its text is read by json); Parquet: text
+SAMPLES = {"fast": FAST_ITEMS, "big integer": BIG_INTEGER, **GENERAL_ITEMS}
+
+
+def written(db, run_id, fmt: str, tmp_path: Path, raw: bool = False,  # type: ignore[no-untyped-def]
+            ) -> tuple[Path, Path, int | None]:
+    fast, general = tmp_path / f"fast.{fmt}", tmp_path / f"general.{fmt}"
+    query = run_id if isinstance(run_id, ResultQuery) else exports._query(run_id, None)
+    rows = exports._arrow_table(db, query, exports.ExportFormat(fmt), fast, raw)
+    exports._general_table(db, query, exports.ExportFormat(fmt), general, raw)
+    return fast, general, rows
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_arrow_csv_is_the_general_csv_byte_for_byte(db, analyst, tmp_path, raw) -> None:
+    _, run_id = add_run(db, analyst, FAST_ITEMS, confidences=[0.9, 1.0, 0.0001, 0.5714])
+    fast, general, rows = written(db, run_id, "csv", tmp_path, raw)
+    assert rows == len(FAST_ITEMS)  # Arrow wrote it
+    assert fast.read_bytes() == general.read_bytes()
+    text = fast.read_text(encoding="utf-8")
+    assert ("'=HYPERLINK(1)" in text) != raw
+    assert '"Chair, ""oak""\nlarge"' in text
+    assert ",1234567890.5," in text and ",120," in text
+
+
+def test_arrow_parquet_is_the_general_parquet(db, analyst, tmp_path) -> None:
+    _, run_id = add_run(db, analyst, FAST_ITEMS)
+    fast, general, rows = written(db, run_id, "parquet", tmp_path)
+    assert rows == len(FAST_ITEMS)
+    ours, theirs = pq.read_table(fast), pq.read_table(general)
+    assert ours.schema == theirs.schema
+    assert ours.to_pylist() == theirs.to_pylist()
+    assert ours.column("tags").to_pylist()[0] == '["new", "say \\"hi\\"", "back\\\\slash", ' \
+        '"tab\\there"]'
+
+
+@pytest.mark.parametrize("case", sorted(GENERAL_ITEMS))
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_what_arrow_could_read_differently_goes_to_the_general_writers(
+        db, analyst, tmp_path, case, fmt) -> None:
+    _, run_id = add_run(db, analyst, GENERAL_ITEMS[case])
+    fast, _, rows = written(db, run_id, fmt, tmp_path)
+    assert rows is None
+    assert not fast.exists()
+
+
+def test_an_integer_beyond_64_bits_is_exact_in_csv_and_text_in_parquet(db, analyst,
+                                                                     tmp_path) -> None:
+    _, run_id = add_run(db, analyst, BIG_INTEGER)
+    fast, general, rows = written(db, run_id, "csv", tmp_path)
+    assert rows == 2 and fast.read_bytes() == general.read_bytes()
+    assert f"\n{2**70}," in fast.read_text(encoding="utf-8")
+    fast, general, rows = written(db, run_id, "parquet", tmp_path)
+    assert rows is None
+    assert pq.read_table(general).column("a").to_pylist() == [str(2**70), "1"]
+
+
+@pytest.mark.parametrize("case", sorted(SAMPLES))
+def test_an_export_is_the_general_writers_file_whichever_path_wrote_it(
+        db, analyst, tmp_path, case) -> None:
+    _, run_id = add_run(db, analyst, SAMPLES[case])
+    target = tmp_path / "out.csv"
+    query = exports._query(run_id, None)
+    exports._write(db, query, exports.ExportFormat.CSV, target)
+    general = tmp_path / "general.csv"
+    exports._general_table(db, query, exports.ExportFormat.CSV, general)
+    assert target.read_bytes() == general.read_bytes()
+
+
+def test_batches_are_parquet_row_groups(db, analyst, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    _, run_id = add_run(db, analyst, [{"n": n, "s": {"k": str(n)}} for n in range(5)])
+    fast, general, rows = written(db, run_id, "parquet", tmp_path)
+    assert rows == 5
+    assert pq.ParquetFile(fast).metadata.num_row_groups == 3
+    assert pq.read_table(fast).to_pylist() == pq.read_table(general).to_pylist()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_filtered_sorted_export_by_arrow_holds_what_the_query_matches(db, analyst, tmp_path,
+                                                                        fmt) -> None:
+    items = [{"name": f"Lamp {n}", "price": n * 1.5, "brand": "Acme" if n % 3 else "Hooli"}
+             for n in range(30)]
+    _, run_id = add_run(db, analyst, items)
+    query = ResultQuery(run_id=run_id, filters=(FieldFilter("brand", "acme"),), sort="price",
+                        descending=True)
+    fast, general, rows = written(db, query, fmt, tmp_path)
+    assert rows == 20
+    if fmt == "csv":
+        assert fast.read_bytes() == general.read_bytes()
+        lines = fast.read_text(encoding="utf-8").splitlines()
+        assert lines[1].startswith("Lamp 29,") and ",43.5," in lines[1]  # jsonb orders keys
+    else:
+        table = pq.read_table(fast)
+        assert table.to_pylist() == pq.read_table(general).to_pylist()
+        assert table.column("price").to_pylist() == sorted(
+            (n * 1.5 for n in range(30) if n % 3), reverse=True)

@@ -1,0 +1,72 @@
+"""What a worker or a command loads at start, and how `serve` hands queued runs on: the start-up
+work of issue 16 (no Alembic when the schema is current, no pandas or slow transform libraries in a worker,
+queued runs executed by a warm `serve`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.platform.database import open_database
+from core.platform.settings import PROJECT_ROOT, get_settings
+from core.scraping import runs
+from core.worker import claim_and_execute
+from db.migrate import at_head
+from db.models import Run
+
+HEAVY = ("alembic", "pandas", "dateparser", "price_parser")
+
+
+def _loaded_after(code: str, env: dict[str, str]) -> list[str]:
+    """The HEAVY modules a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()
+
+
+def test_opening_a_new_database_migrates_it(tmp_path: Path) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'new.db'}")
+    with database.transaction() as session:
+        assert session.scalar(text("SELECT count(*) FROM runs")) == 0
+    assert at_head(f"sqlite:///{tmp_path / 'new.db'}")
+    database.dispose()
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_serve_worker_loads_neither_pandas_nor_alembic() -> None:
+    # every kind of work a `serve` process claims or tidies up after, and the database opened
+    code = ("import core.worker as w\nfrom core.platform.database import open_database\n"
+            "open_database().dispose()\n[w.work_kind(k) for k in w.KINDS]")
+    assert _loaded_after(code, os.environ.copy()) == []
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_run_worker_loads_the_transform_libraries_only_when_a_transform_needs_them() -> None:
+    assert _loaded_after("import core.scraping.runner", os.environ.copy()) == []
+    code = ("from core.scrape.transforms import Transform, apply_transform\n"
+            "assert apply_transform(Transform('price'), '$1,299.00', '') == 1299.0")
+    assert _loaded_after(code, os.environ.copy()) == ["price_parser"]
+
+
+@pytest.mark.usefixtures("app_env", "local_fetching")
+def test_a_warm_serve_round_executes_a_queued_run(db, analyst, make_job,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXECUTOR", "queue")
+    get_settings.cache_clear()
+    assert claim_and_execute(db, "warm-worker") is False  # nothing queued
+    job_id = make_job(analyst)
+    with db.transaction() as session:
+        run_id = runs.start_run(session, analyst, job_id).id
+    assert claim_and_execute(db, "warm-worker") is True
+    with db.transaction() as session:
+        run = session.get_one(Run, run_id)
+        assert run.status == "completed" and run.worker_id == "warm-worker"
+        assert run.pages_fetched > 0 and run.items_extracted > 0
+    assert claim_and_execute(db, "warm-worker") is False

@@ -1,0 +1,307 @@
+"""A hostile web site on 127.0.0.1, an internal service on 127.0.0.2 it tries to reach through
+ScrapeDeck, and a way to run a real worker process and measure its peak memory.
+
+    with HostileSite() as site, InternalService() as internal:
+        site.url("/br-bomb")       # "http://127.0.0.1:PORT/br-bomb"
+        internal.requests          # every path the internal service was asked for
+
+The tests allow exactly the hostile site's address (``ALLOWED_PRIVATE_NETWORKS=127.0.0.1``) and
+nothing else, so the site plays a public web site and 127.0.0.2 plays the server's private
+network (Linux answers on all of 127.0.0.0/8).
+
+Routes (every request is counted in ``site.hits`` by path):
+
+    /page                    three products (div.product: h2 name, span.price)
+    /drip                    a header, then one byte every 0.1 s for a minute
+    /huge                    50 MB of HTML, no Content-Length
+    /gzip-bomb, /br-bomb     ~250 KB of gzip / ~1.5 KB of brotli that expand to 256 MB / 1 GB
+    /loop/a, /loop/b         redirect to each other
+    /bad-encoding            invalid UTF-8 bytes in a page that says it is UTF-8
+    /bogus-charset           a charset nobody knows
+    /malformed               unclosed and stray tags, unquoted attributes, a NUL
+    /busy?k=KEY              503 with Retry-After: 1 the first time per KEY, then /page
+    /ratelimited?k=KEY       429 with Retry-After: 1 the first time per KEY, then /page
+    /deep?n=N                a product nested N <div> deep, and one at the top
+    /backtrack               a product whose name is 34 "a"s and a "!" (for ^((a+)+)$)
+    /redirect?to=URL         302 to URL
+    /schema/ref.json         a JSON Schema; /schema/not-json: HTML
+    /bomb/v1/chat/completions   the brotli bomb, as a model provider's answer
+    /render/reach?internal=BASE   a page whose script reaches BASE by fetch(), XHR, WebSocket,
+                             an iframe and a script that redirect there, and a stylesheet
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fixtures.httpserver import LocalServer, QuietHandler
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTS_HTML = (b"<html><head><title>Shop</title></head><body>"
+                 b"<div class='product'><h2>Lamp</h2><span class='price'>$10</span></div>"
+                 b"<div class='product'><h2>Chair</h2><span class='price'>$25</span></div>"
+                 b"<div class='product'><h2>Desk</h2><span class='price'>$99</span></div>"
+                 b"</body></html>")
+PRODUCTS = {"version": 1, "container": "div.product",
+            "fields": {"name": {"selector": "h2", "required": True},
+                       "price": {"selector": ".price", "transforms": ["price"]}}}
+MB = 1 << 20
+
+
+class HostileSite(LocalServer):
+    def __init__(self) -> None:
+        super().__init__(_Hostile, name="hostile-site", poll_interval=0.1)
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> HostileSite:
+        gzip_bomb(), brotli_bomb()  # made once (a few seconds), before any request waits
+        return super().__enter__()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+class InternalService(LocalServer):
+    """Something on the server's private network: it only records who asked for what."""
+
+    def __init__(self) -> None:
+        super().__init__(_Internal, name="internal-service", poll_interval=0.1, host="127.0.0.2")
+        self.requests: list[str] = []
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+class _Internal(QuietHandler):
+    server: InternalService
+
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path)
+        self.respond(200, b"<html><body><p class='secret'>internal secret</p></body></html>")
+
+    do_POST = do_GET
+
+
+class _Hostile(QuietHandler):
+    server: HostileSite
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        key = f"{parts.path}?{query.get('k', '')}"
+        with self.server.lock:
+            self.server.hits[parts.path] += 1
+            if key != parts.path + "?":
+                self.server.hits[key] += 1
+            hits = self.server.hits[key if key != parts.path + "?" else parts.path]
+        route = _ROUTES.get(parts.path)
+        if route is None:
+            self.respond(404, b"<html><body>not here</body></html>")
+        else:
+            route(self, query, hits)
+
+    do_POST = do_GET  # a model endpoint is asked with POST; counted all the same
+
+    def stream(self, headers: dict[str, str], chunks: Any, pause: float = 0.0) -> None:
+        """An answer without Content-Length, closed at the end, sent chunk by chunk."""
+        self.close_connection = True
+        self.send_response(200)
+        for name, value in {"Content-Type": "text/html; charset=utf-8", **headers}.items():
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                if pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+
+def _page(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, PRODUCTS_HTML)
+
+
+def _drip(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.stream({}, (b"<" if i == 0 else b" " for i in range(600)), pause=0.1)
+
+
+def _huge(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    block = b"<p>" + b"x" * (MB - 8) + b"</p>\n"
+    h.stream({}, (block for _ in range(50)))
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(MB)
+    body = [compressor.compress(b"<html><body>")]
+    body += [compressor.compress(zeros) for _ in range(256)]
+    return b"".join(body) + compressor.flush()
+
+
+@functools.cache
+def brotli_bomb() -> bytes:
+    import brotli
+
+    compressor = brotli.Compressor(quality=5)
+    zeros = bytes(MB)
+    body = [compressor.process(b"<html><body>")]
+    body += [compressor.process(zeros) for _ in range(1024)]
+    return b"".join(body) + compressor.finish()
+
+
+def _gzip_bomb(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, gzip_bomb(), headers={"Content-Encoding": "gzip"})
+
+
+def _br_bomb(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, brotli_bomb(), headers={"Content-Encoding": "br"})
+
+
+def _loop(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    target = "/loop/b" if h.path.startswith("/loop/a") else "/loop/a"
+    h.respond(302, content_type=None, headers={"Location": target})
+
+
+def _bad_encoding(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, PRODUCTS_HTML.replace(b"Lamp", b"L\xffa\xfe\xc3mp"))
+
+
+def _bogus_charset(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, PRODUCTS_HTML, content_type="text/html; charset=x-no-such-charset")
+
+
+def _malformed(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, b"</div></span><html><body><div class=product><h2>Lamp<span class=price>$10"
+                   b"<div class='product'><h2>Chair</h2><span class=price>$25</b></i></div>"
+                   b"<div class=\"product\"><h2>Desk\x00</h2><span class=price>$99</span>"
+                   b"<p><table><tr><td><div></table></p></body><!-- unclosed")
+
+
+def _busy(h: _Hostile, _q: dict[str, str], n: int) -> None:
+    if n == 1:
+        h.respond(503, b"busy", headers={"Retry-After": "1"})
+    else:
+        h.respond(200, PRODUCTS_HTML)
+
+
+def _ratelimited(h: _Hostile, _q: dict[str, str], n: int) -> None:
+    if n == 1:
+        h.respond(429, b"slow down", headers={"Retry-After": "1"})
+    else:
+        h.respond(200, PRODUCTS_HTML)
+
+
+def _deep(h: _Hostile, q: dict[str, str], _n: int) -> None:
+    depth = int(q.get("n", "150000"))
+    product = b"<div class='product'><h2>Deep</h2><span class='price'>$1</span></div>"
+    top = b"<div class='product'><h2>Top</h2><span class='price'>$2</span></div>"
+    h.respond(200, b"<html><head><title>Deep</title></head><body>" + top + b"<div>" * depth
+              + product + b"</div>" * depth + b"</body></html>")
+
+
+def _backtrack(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, b"<html><body><div class='product'><h2>" + b"a" * 34 + b"!</h2>"
+                   b"<span class='price'>$5</span></div></body></html>")
+
+
+def _redirect(h: _Hostile, q: dict[str, str], _n: int) -> None:
+    h.respond(302, content_type=None, headers={"Location": q.get("to", "/")})
+
+
+def _schema(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, b'{"type": "string"}', content_type="application/json")
+
+
+def _not_json(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, b"<html><body>this is not JSON</body></html>")
+
+
+def _reach(h: _Hostile, q: dict[str, str], _n: int) -> None:
+    internal = q.get("internal", "")
+    ws = internal.replace("http://", "ws://")
+    here = f"http://{h.server.server_address[0]}:{h.server.server_address[1]}"
+    body = f"""<html><head><title>Reach</title>
+<link rel="stylesheet" href="{internal}/style.css">
+<script src="{here}/redirect?to={internal}/script.js"></script>
+</head><body>
+<iframe src="{here}/redirect?to={internal}/iframe"></iframe>
+<iframe src="{internal}/direct-iframe"></iframe>
+<div id="out"></div>
+<script>
+  fetch("{internal}/fetch").catch(() => null);
+  fetch("{here}/redirect?to={internal}/fetch-redirected").catch(() => null);
+  const x = new XMLHttpRequest(); x.open("GET", "{internal}/xhr"); x.send();
+  try {{ new WebSocket("{ws}/websocket"); }} catch (e) {{}}
+  navigator.sendBeacon("{internal}/beacon", "x");
+  document.getElementById("out").innerHTML =
+    "<div class='product'><h2>Rendered</h2><span class='price'>$7</span></div>";
+</script></body></html>"""
+    h.respond(200, body.encode())
+
+
+_ROUTES = {
+    "/page": _page, "/drip": _drip, "/huge": _huge, "/gzip-bomb": _gzip_bomb,
+    "/br-bomb": _br_bomb, "/loop/a": _loop, "/loop/b": _loop, "/bad-encoding": _bad_encoding,
+    "/bogus-charset": _bogus_charset, "/malformed": _malformed, "/busy": _busy,
+    "/ratelimited": _ratelimited, "/deep": _deep, "/backtrack": _backtrack,
+    "/redirect": _redirect, "/schema/ref.json": _schema, "/schema/not-json": _not_json,
+    "/render/reach": _reach, "/bomb/v1/chat/completions": _br_bomb,
+}
+
+
+# --- Running a real worker ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkerOutcome:
+    returncode: int | None  # None: it was still working at the deadline (and was killed)
+    peak_rss_mb: float  # the process's peak resident memory (ru_maxrss), its children aside
+    seconds: float
+    stderr: str
+
+
+def run_worker(args: list[str], *, env: dict[str, str], timeout: float) -> WorkerOutcome:
+    """``python -m core.worker ARGS`` (or ``core`` when args start with "core"), waited for
+    with ``os.wait4`` so that its own peak RSS is known; killed at ``timeout``."""
+    module = ["-m", "core.worker", *args] if args[0] != "core" else ["-m", *args]
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, *module], cwd=PROJECT_ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    returncode: int | None = None
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            returncode = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() - started > timeout:
+            process.send_signal(signal.SIGKILL)
+            pid, status, usage = os.wait4(process.pid, 0)
+            break
+        time.sleep(0.05)
+    process.returncode = returncode if returncode is not None else -9  # reaped above
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.stderr:
+        process.stderr.close()
+    return WorkerOutcome(returncode, usage.ru_maxrss / 1024, time.monotonic() - started, stderr)
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The test's environment (settings the fixtures set) for a worker process."""
+    return {**os.environ, **extra}

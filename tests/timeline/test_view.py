@@ -1,0 +1,197 @@
+"""The workflow view (``core.timeline.view``) by example: a real run's graph with counts and cost
+shares, its timeline bars, its log in sentences; a build's feedback loop drawn once or unrolled;
+two runs compared."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from core import ledger, timeline
+from core.platform.errors import NotFound
+from core.platform.settings import get_settings
+from core.scraping import runs
+from core.scraping.runner import claim, execute_run
+from core.timeline import (Completion, Failure, Handoff, HandoffTarget, PageFetched, Retry,
+                           StateTransition, ValidationResult, WorkflowRef)
+from core.timeline.view import (EventType, Outcome, compare, log_page, place, sentence,
+                                workflow_view)
+from db.models import Build
+from db.types import utcnow
+
+
+@pytest.fixture(autouse=True)
+def queue_only(monkeypatch: pytest.MonkeyPatch, local_fetching) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("EXECUTOR", "queue")
+    get_settings.cache_clear()
+
+
+def a_finished_run(db, analyst, make_job, job_id=None) -> uuid.UUID:
+    with db.transaction() as session:
+        run = runs.start_run(session, analyst, job_id or make_job(analyst))
+        assert claim(session, run.id, "pytest-worker")
+    assert execute_run(db, run.id) == "completed"
+    return run.id
+
+
+def test_a_finished_runs_graph_has_counts_states_and_cost_shares(db, analyst, make_job) -> None:
+    run_id = a_finished_run(db, analyst, make_job)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, WorkflowRef.run(run_id))
+    fetch, render, extract = view.node("fetch"), view.node("render"), view.node("extract")
+    assert not view.active
+    assert (fetch.state.value, render.state.value, extract.state.value) == (
+        "completed", "idle", "completed")
+    assert fetch.counts["pages"] == 3  # the catalog's three pages
+    assert extract.counts["items"] > 0  # the items found are shown on the extract step
+    assert [s.kind for s in fetch.spend] == [ledger.CostKind.BYTES_FETCHED,
+                                             ledger.CostKind.REQUESTS]
+    assert fetch.share == 1.0  # every credit of this run went to requests
+    dot = view.dot()
+    assert '"render" [label="Render\\nidle"' in dot and 'fontcolor="#868e96"' in dot
+    assert "3 pages" in dot and "100% of cost" in dot
+    # One bar per node activation: fetch worked from the claim to the end.
+    bars = {b.node: b for b in view.bars}
+    assert bars["fetch"].outcome == "completed" and bars["fetch"].end >= bars["fetch"].start
+    assert "render" not in bars
+
+
+def test_the_log_reads_as_sentences_filtered_by_node_type_and_outcome(
+        db, analyst, make_job) -> None:
+    run_id = a_finished_run(db, analyst, make_job)
+    ref = WorkflowRef.run(run_id)
+    with db.transaction() as session:
+        everything = log_page(session, analyst, ref)
+        fetch_only = log_page(session, analyst, ref, node="fetch")
+        statuses = log_page(session, analyst, ref, types=[EventType.STATE_TRANSITION])
+        failed = log_page(session, analyst, ref, outcomes=[Outcome.FAILED])
+    assert everything[0].sentence == "Ended: completed"
+    assert everything[-1].sentence == "Status → queued (manual)"
+    assert everything[-1].offset_s == 0.0 and everything[0].offset_s > 0
+    assert all(line.node == "Fetch" for line in fetch_only) and len(fetch_only) == 3
+    assert fetch_only[0].sentence.startswith(f"Fetched {fetch_only[0].payload['url']} (200, ")
+    assert [line.sentence for line in statuses] == ["Status → queued (manual)"]
+    assert failed == []
+    with db.transaction() as session, pytest.raises(NotFound):
+        log_page(session, analyst, WorkflowRef.run(uuid.uuid4()))
+
+
+def test_sentences_name_what_happened() -> None:
+    labels = {"fetch": "Fetch"}
+    assert sentence(PageFetched(node="fetch", url="https://a.test/x", status=200, bytes=14_336,
+                                seconds=0.083, items=4)) == \
+        "Fetched https://a.test/x (200, 14 KB, 83 ms): 4 items"
+    assert sentence(Retry(node="fetch", url="https://a.test/x", retries=1,
+                          extra={"status": 503, "max_retries": 3})) == \
+        "Retried https://a.test/x after 503, attempt 2 of 4"
+    assert sentence(ValidationResult(url="https://a.test/x", violations=["price: not a number",
+                                                                         "name: missing"])) == \
+        "An item from https://a.test/x broke the schema: price: not a number (+1 more)"
+    assert sentence(Failure(node="fetch", error="timed out"), labels) == "Fetch failed: timed out"
+    assert sentence(Failure(to="failed", error="worker died")) == \
+        "The workflow went to failed: worker died"
+    assert sentence(Completion(to="completed_errors")) == "Ended: completed with errors"
+    assert sentence(Completion(to="stopped_budget")) == "Ended: stopped: budget reached"
+    assert sentence(Handoff(target=HandoffTarget.WORKER, request="cancel", by="a@b.test")) == \
+        "Cancel requested by a@b.test"
+
+
+def a_build_in_its_second_round(db, analyst) -> uuid.UUID:
+    start = utcnow() - timedelta(minutes=10)
+    with db.transaction() as session:
+        build = Build(user_id=analyst.id, user_objective="products", status="pending_analysis")
+        session.add(build)
+        session.flush()
+        steps = [StateTransition(to="pending_analysis"), Handoff(target=HandoffTarget.WORKER),
+                 StateTransition(to="generating_samples"),
+                 Failure(node="propose", error="the model answered no JSON"),
+                 StateTransition(to="pending_user_feedback", iteration=1),
+                 StateTransition(to="processing_feedback"), Handoff(target=HandoffTarget.WORKER),
+                 StateTransition(to="pending_user_feedback", iteration=2)]
+        timeline.record_many(session, WorkflowRef.build(build.id), [
+            type(e)(**{**e.__dict__, "at": start + timedelta(minutes=i)})
+            for i, e in enumerate(steps)])
+        return build.id
+
+
+def test_a_builds_loop_is_drawn_once_with_its_counter_or_unrolled(db, analyst) -> None:
+    build_id = a_build_in_its_second_round(db, analyst)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, WorkflowRef.build(build_id))
+    assert view.active and view.loop_iterations == 2
+    once = view.dot()
+    assert '"feedback" -> "sample" [label="feedback ↻ 2"' in once
+    assert "✖ the model answered no JSON" in once  # a failed call, with its error
+    unrolled = view.dot(unroll=True)
+    assert '"sample#1"' in unrolled and '"feedback#2"' in unrolled
+    assert '"feedback#1" -> "sample#2" [label="feedback"];' in unrolled
+    assert '"propose" -> "sample#1";' in unrolled and "↻" not in unrolled
+    # The timeline: the feedback step waited for the user, worked on the answer, and waits
+    # again in round 2 (still open: it ends now).
+    feedback = [b for b in view.bars if b.node == "feedback"]
+    assert [(b.outcome, b.iteration) for b in feedback] == [
+        ("waiting", 1), ("completed", 1), ("waiting", 2)]
+    assert feedback[-1].text == "waiting now"
+
+
+def test_idle_gaps_compress_and_completed_bars_hide(db, analyst) -> None:
+    build_id = a_build_in_its_second_round(db, analyst)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, WorkflowRef.build(build_id))
+    full = place(view.bars)
+    squeezed = place(view.bars, compress=True, gap=2.0)
+    assert max(e for _, _, e in squeezed.bars) <= max(e for _, _, e in full.bars)
+    hidden = place(view.bars, hide_completed=True)
+    assert all(b.outcome != "completed" for b, _, _ in hidden.bars)
+    only = place(view.bars, node="feedback")
+    assert {b.node for b, _, _ in only.bars} == {"feedback"}
+
+
+def test_two_runs_of_a_job_compare_node_by_node(db, analyst, make_job) -> None:
+    job_id = make_job(analyst)
+    first = a_finished_run(db, analyst, make_job, job_id)
+    second = a_finished_run(db, analyst, make_job, job_id)
+    with db.transaction() as session:
+        rows = compare(session, analyst, WorkflowRef.run(first), WorkflowRef.run(second))
+    fetch = next(r for r in rows if r.node == "fetch")
+    assert fetch.state == ("completed", "completed")
+    assert fetch.counts[0] == fetch.counts[1] == "3 pages"
+    assert not fetch.differs["counts"] and not fetch.differs["state"]
+
+
+def test_a_crawls_and_an_audits_graph_from_the_cli(cli, db, analyst, viewer) -> None:
+    from core.seo import crawls, reports
+
+    with db.transaction() as session:
+        crawl = crawls.start_crawl(session, analyst, "https://shop.example/", 5, {})
+        report = reports.request_audit(session, analyst, "https://shop.example/lamp")
+    status, out, err = cli("--user", analyst.email, "seo", "crawl-graph", str(crawl.id))
+    assert status == 0, err
+    assert [(n["id"], n["state"]) for n in json.loads(out)["nodes"]][0] == ("fetch", "waiting")
+    status, out, _ = cli("--user", analyst.email, "seo", "audit-graph", str(report.id),
+                         "--format", "dot")
+    assert status == 0 and out.startswith(f'digraph "audit {report.id}"')
+    status, out, err = cli("--user", viewer.email, "seo", "crawl-graph", str(crawl.id))
+    assert status == 2 and "Crawl not found." in err  # another user's crawl
+    status, _, err = cli("--user", analyst.email, "seo", "crawl-graph", "nope")
+    assert status == 2 and "not found" in err and "Traceback" not in err
+
+
+def test_a_selected_steps_events_are_bars_on_the_logs_axis(db, analyst, make_job) -> None:
+    from core.timeline.view import node_bars
+
+    run_id = a_finished_run(db, analyst, make_job)
+    ref = WorkflowRef.run(run_id)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, ref)
+        pages = node_bars(session, analyst, ref, "fetch")
+        log = log_page(session, analyst, ref, node="fetch", origin=view.started)
+    assert len(pages) == 3 and all(b.outcome == Outcome.OK for b in pages)
+    assert all(b.text.startswith("Fetched ") for b in pages)
+    axis = place([*view.bars, *pages], node="fetch", origin=view.started)
+    ends = sorted(round(end, 3) for bar, _, end in axis.bars if bar in pages)
+    assert ends == sorted(round(line.offset_s, 3) for line in log)  # bar ends = log offsets
+
