@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from browser_kit import AppServer, go_to, metric, screenshot, sign_in, wait_idle
+from browser_kit import AppServer, go_to, metric, press, screenshot, sign_in, wait_idle
 from tests.fixtures.server import FixtureServer
 from tests.seo.test_imports import GSC_DAILY
 
@@ -56,9 +56,8 @@ def test_audit_a_page_then_export_the_pdf(page: Page, scraping_app_server: AppSe
     screenshot(page, "seo_flow_01_empty")
 
     page.get_by_label("Page URL").fill(url)
-    page.get_by_role("button", name="Audit", exact=True).click()
-    expect(page.get_by_test_id("stAlert").filter(has_text=f"Audit of {url} started.")
-           ).to_be_visible()
+    press(page.get_by_role("button", name="Audit", exact=True),
+          page.get_by_test_id("stAlert").filter(has_text=f"Audit of {url} started."))
 
     # The page follows the worker by itself and shows the report when it is done.
     score = metric(page, "SEO score")
