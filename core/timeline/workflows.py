@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from db.models.advisor import MAX_ITERATION
 from db.models.events import WORKFLOW_COLUMNS, NodeState, NodeType, WorkflowKind
 
 A, W, C, F = NodeState.ACTIVE, NodeState.WAITING, NodeState.COMPLETED, NodeState.FAILED
@@ -48,6 +49,10 @@ class Workflow:
     on_status: Mapping[str, Mapping[str, NodeState]] = field(default_factory=dict)
     on_claim: Mapping[str, NodeState] = field(default_factory=dict)
     ends: Mapping[str, NodeState] = field(default_factory=dict)  # final status → outcome
+    # Statuses in which the workflow waits on a person, not on a worker: a view stops polling.
+    waits_on_person: frozenset[str] = frozenset()
+    # At most this many rounds of its loop ("refine ↻ 2/3"); None: as many as the user wants.
+    loop_bound: int | None = None
 
     @property
     def node_ids(self) -> tuple[str, ...]:
@@ -90,7 +95,8 @@ BUILD = Workflow(
                "pending_user_feedback": {"sample": C, "feedback": W},
                "processing_feedback": {"feedback": W},
                "confirmed": {"confirm": C}},
-    ends={"confirmed": C, "failed": F, "stopped_budget": C})
+    ends={"confirmed": C, "failed": F, "stopped_budget": C},
+    waits_on_person=frozenset({"pending_user_feedback"}))
 
 CRAWL = Workflow(
     WorkflowKind.CRAWL,
@@ -137,7 +143,8 @@ ADVISOR = Workflow(
                "validating": {"reducer": C, "validator": A},
                "optimizing": {"validator": C, "optimizer": A}},
     on_claim={"supervisor": A},
-    ends={"accepted": C, "stopped": F, "failed": F})
+    ends={"accepted": C, "stopped": F, "failed": F},
+    loop_bound=MAX_ITERATION)
 
 AGENT_JOB = Workflow(
     WorkflowKind.AGENT_JOB,
