@@ -35,6 +35,7 @@ from core.advisor.records import QueryView, RunView, explain
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import Conflict, NotFound, ValidationError
+from core.platform.outfiles import check_out_path, write_whole
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, spawn_after_commit
 from db.models.advisor import AdvisorPdf, ArchitectureQuery
@@ -147,15 +148,16 @@ def to_html(view: QueryView) -> str:
     return "\n".join(out + ["</body></html>"])
 
 
-def write(view: QueryView, fmt: str, path: str | Path) -> Path:
-    """The export as ``md`` or ``pdf`` (printed with Chromium, as SEO reports are) at ``path``."""
+def write(view: QueryView, fmt: str, path: str | Path, *, force: bool = False) -> Path:
+    """The export as ``md`` or ``pdf`` (printed with Chromium, as SEO reports are) at ``path``;
+    an existing file only with ``force`` (``core.platform.outfiles``)."""
     if fmt not in ("md", "pdf"):
         raise ValidationError(f"Export format must be md or pdf; got '{fmt[:20]}'.")
     target = Path(path)
+    check_out_path(target, force)
     try:
         if fmt == "md":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(to_markdown(view), encoding="utf-8")
+            write_whole(target, to_markdown(view))
         else:
             from core.seo.report_export import html_to_pdf
             html_to_pdf(to_html(view), target)

@@ -18,7 +18,7 @@ from core.platform.access import Actor
 from core.platform.commands import identifier, read_text_file, seconds
 from core.platform.database import Database
 from core.platform.errors import Unfinished
-from core.cli import command_help
+from core.cli import add_out_arguments, command_help
 
 MAX_CONSTRAINTS_BYTES = 65_536
 
@@ -91,7 +91,7 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
 
 def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     view = records.show(session, actor, args.id)
-    print(f"Wrote {write(view, args.format, args.out)}")
+    print(f"Wrote {write(view, args.format, args.out, force=args.force)}")
 
 
 def _cancel(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -123,7 +123,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = actions.add_parser("export", help="write the final designs with their evidence")
     p.add_argument("id", type=identifier)
     p.add_argument("--format", choices=["md", "pdf"], default="md")
-    p.add_argument("--out", required=True, metavar="FILE")
+    add_out_arguments(p)
     p.set_defaults(handler=_export)
     p = actions.add_parser("cancel", help="stop a provider run")
     p.add_argument("id", type=identifier)
