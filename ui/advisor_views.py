@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.advisor import export, records
 from core.advisor.export import to_markdown
+from core.advisor.records import Priority
 from core.platform.access import Actor
 from ui.messages import form_key, perform, renew_form, rerun_with
 from ui.pdf_views import pdf_buttons
@@ -20,6 +21,7 @@ from vocabularies import FileStatus
 OUTCOME_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:",
                  "warn": ":material/help:"}
 PROVIDERS = {"AWS and Azure": "both", "AWS": "aws", "Azure": "azure"}
+PRIORITY_WORDS = {Priority.COST: "cost", Priority.AVAILABILITY: "availability"}
 
 
 def ask_form(actor: Actor) -> None:
@@ -28,11 +30,16 @@ def ask_form(actor: Actor) -> None:
                             "per second with a PostgreSQL database, in the EU, 99.95 % "
                             "available, under $3,000 a month")
         scope = st.radio("Providers", list(PROVIDERS), horizontal=True)
+        priority = st.radio("Optimise for", list(Priority), horizontal=True,
+                            format_func=PRIORITY_WORDS.get,
+                            help="Among the designs that meet your constraints: the cheapest, or "
+                            "the most available (highest SLA, most zones), then the cheapest.")
         constraints = st.text_area("Constraints (JSON, optional)",
                                    placeholder='{"budget_usd_month": 3000, "residency": "eu"}')
         if not st.form_submit_button("Ask", type="primary", icon=":material/architecture:"):
             return
-    asked = perform(lambda s: records.ask(s, actor, text, PROVIDERS[scope], constraints))
+    asked = perform(lambda s: records.ask(s, actor, text, PROVIDERS[scope], constraints,
+                                          priority))
     if asked:
         renew_form("advisor_ask")
         rerun_with("Asked: the runs are on their way.", advisor_open=asked.query_id)
@@ -53,6 +60,7 @@ def choose(summaries: list[records.QuerySummary]) -> uuid.UUID | None:
 
 def show_query(actor: Actor, view: records.QueryView) -> None:
     st.text(view.text)
+    st.caption(f"Optimised for {PRIORITY_WORDS[view.priority]}.")
     columns = st.columns(len(view.runs))
     for column, run in zip(columns, view.runs):
         with column:

@@ -96,7 +96,8 @@ def _run(run: RunView) -> list[str]:
 
 def to_markdown(view: QueryView) -> str:
     lines = ["# Architecture advice", "", f"> {_text(view.text)}", "",
-             f"Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {view.scope}.", ""]
+             f"Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {view.scope}, optimised for "
+             f"{view.priority}.", ""]
     for run in view.runs:
         lines += _run(run)
     return "\n".join(lines).rstrip() + "\n"
@@ -111,7 +112,8 @@ def to_html(view: QueryView) -> str:
            "solid #999;margin:4px 0 8px 0;padding-left:8px}h2{margin-top:18px}"
            ".fail{color:#a00}.pass{color:#070}.warn{color:#a60}</style></head><body>",
            "<h1>Architecture advice</h1>", f"<blockquote>{e(view.text)}</blockquote>",
-           f"<p>Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {e(view.scope)}.</p>"]
+           f"<p>Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {e(view.scope)}, optimised for "
+           f"{e(view.priority)}.</p>"]
     for run in view.runs:
         out += [f"<h2>{e(run.provider.upper())}: {e(run.status)}</h2>",
                 f"<p>{e(explain(run.terminal_reason))}</p>"]

@@ -19,6 +19,7 @@ from core.platform.commands import identifier, read_text_file, seconds
 from core.platform.database import Database
 from core.platform.errors import Unfinished
 from core.cli import add_out_arguments, command_help
+from db.models.advisor import Priority
 
 MAX_CONSTRAINTS_BYTES = 65_536
 
@@ -37,7 +38,7 @@ def _doc(view: records.QueryView) -> dict[str, Any]:
 def _ask(session: Session, actor: Actor, args: argparse.Namespace) -> Callable[..., None] | None:
     constraints = (read_text_file(args.constraints, "The constraints file", MAX_CONSTRAINTS_BYTES)
                    if args.constraints else None)
-    asked = records.ask(session, actor, args.text, args.providers, constraints)
+    asked = records.ask(session, actor, args.text, args.providers, constraints, args.prefer)
     if not args.json:
         print(f"Query {asked.query_id} asked; runs: "
               + ", ".join(f"{p} {r}" for p, r in asked.run_ids.items()))
@@ -111,6 +112,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--constraints", metavar="FILE.json",
                    help="constraints as a JSON object (budget_usd_month, availability, "
                    "residency, rps, engine, latency_ms, compliance, multi_region, storage_gb)")
+    p.add_argument("--prefer", choices=[p.value for p in Priority], default=Priority.COST.value,
+                   help="what to optimise for among designs that meet the constraints "
+                   "(default cost)")
     p.add_argument("--wait", action="store_true", help="wait for the runs and print the result "
                    "(exit 1 unless every run is accepted)")
     p.add_argument("--json", action="store_true", help="print JSON")
