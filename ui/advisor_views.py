@@ -89,7 +89,7 @@ def _pdf(actor: Actor, query_id: uuid.UUID, polling: bool) -> None:
 def _run(actor: Actor, run: records.RunView) -> None:
     st.subheader(plain(run.provider.upper()))
     st.markdown(plain(f"{run.status} · iteration {run.iteration_count} of at most 3"))
-    st.caption(plain(records.explain(run.terminal_reason)))
+    st.caption(plain(records.explain(run.terminal_reason, run.status)))
     if run.error:
         st.text(run.error)
     graph = perform(lambda s: records.run_graph(s, actor, run.id))

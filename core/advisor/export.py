@@ -53,8 +53,8 @@ def _text(value: Any) -> str:
 
 
 def _run(run: RunView) -> list[str]:
-    lines = [f"## {run.provider.upper()}: {run.status}", "", _text(explain(run.terminal_reason)),
-             ""]
+    lines = [f"## {run.provider.upper()}: {run.status}", "",
+             _text(explain(run.terminal_reason, run.status)), ""]
     if run.error:
         lines += [f"Detail: {_text(run.error)}", ""]
     if not run.iterations:
@@ -116,7 +116,7 @@ def to_html(view: QueryView) -> str:
            f"{e(view.priority)}.</p>"]
     for run in view.runs:
         out += [f"<h2>{e(run.provider.upper())}: {e(run.status)}</h2>",
-                f"<p>{e(explain(run.terminal_reason))}</p>"]
+                f"<p>{e(explain(run.terminal_reason, run.status))}</p>"]
         if run.error:
             out.append(f"<p>Detail: {e(run.error)}</p>")
         if not run.iterations:

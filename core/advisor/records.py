@@ -375,8 +375,13 @@ REASONS = {
 }
 
 
-def explain(reason: str | None) -> str:
-    return REASONS.get(reason or "", "Still working." if not reason else reason)
+def explain(reason: str | None, status: str | None = None) -> str:
+    """What a run's end means, in words (``status`` tells a crash, which has no reason of the
+    seed's, from a run still working)."""
+    if not reason:
+        return ("Failed: an internal error stopped it; the detail says which."
+                if status == RunStatus.FAILED else "Still working.")
+    return REASONS.get(reason, reason)
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ class AdviceUnfinished(Unfinished):
 def _doc(view: records.QueryView) -> dict[str, Any]:
     doc = dataclasses.asdict(view)
     for run in doc["runs"]:
-        run["explanation"] = records.explain(run["terminal_reason"])
+        run["explanation"] = records.explain(run["terminal_reason"], run["status"])
     return doc
 
 
@@ -67,8 +67,9 @@ def _wait(database: Database, actor: Actor, query_id: uuid.UUID, args: argparse.
     else:
         print(to_markdown(view))
     if not all(r.accepted for r in view.runs):
-        raise AdviceUnfinished("; ".join(f"{r.provider}: {records.explain(r.terminal_reason)}"
-                                         for r in view.runs if not r.accepted))
+        raise AdviceUnfinished("; ".join(
+            f"{r.provider}: {records.explain(r.terminal_reason, r.status)}"
+            for r in view.runs if not r.accepted))
 
 
 def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:

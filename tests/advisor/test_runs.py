@@ -107,6 +107,21 @@ def test_a_budget_that_cannot_be_met_stops_at_the_iteration_limit_keeping_every_
             DomainTask.provider_run_id == run_id)) == 16
 
 
+def test_a_crash_fails_the_run_as_an_internal_error_not_a_domain_failure(
+        db, analyst, docs, monkeypatch) -> None:
+    from core.advisor import rules
+
+    def broken_reducer(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("zones")  # stands for a bug: nothing here can raise one on purpose
+
+    monkeypatch.setattr(rules, "reduce", broken_reducer)
+    run = execute(db, ask(db, analyst, scope="aws"))["aws"]
+    assert (run.status, run.terminal_reason) == ("failed", None)
+    assert run.error == "Unexpected KeyError: 'zones'"
+    assert records.explain(run.terminal_reason, run.status).startswith(
+        "Failed: an internal error stopped it")
+
+
 def test_an_engine_a_provider_does_not_offer_is_a_domain_failure(db, analyst, docs) -> None:
     run = execute(db, ask(db, analyst, "an API on MySQL in the EU", scope="azure"))["azure"]
     assert (run.status, run.terminal_reason) == ("failed", "domain_failure")
