@@ -137,6 +137,8 @@ def _iteration(it: records.IterationView) -> None:
                 st.caption(plain(f"{label}: {e.title} — {e.url} (retrieved "
                                  f"{e.retrieved_at:%Y-%m-%d %H:%M} UTC)"))
                 st.text(e.excerpt)
+                if e.url.startswith(("https://", "http://")):  # the documentation base's pages
+                    st.link_button("Open the cited page", e.url, icon=":material/open_in_new:")
     if it.feedback:
         st.caption(plain("Feedback to " + ", ".join(it.feedback["target_domains"]) + ": "
                          + it.feedback["instructions"]))
