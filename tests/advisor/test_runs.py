@@ -91,6 +91,15 @@ def test_a_documentation_page_that_is_down_stops_the_run_for_evidence(db, analys
     assert "MultiAZSingleStandby" in run.error
 
 
+def test_a_documentation_page_robots_txt_disallows_is_not_read(db, analyst, docs) -> None:
+    docs.robots_txt = "User-agent: *\nDisallow: /aws/AmazonRDS/latest/UserGuide/Concepts.MultiAZSingleStandby.html\n"
+    run = execute(db, ask(db, analyst, scope="aws"))["aws"]
+    assert (run.status, run.terminal_reason) == ("stopped", "evidence_unavailable")
+    missing = [e for f in run.iterations[0].findings for e in f.evidence if not e.available]
+    assert missing and "robots.txt" in missing[0].excerpt, missing[0].excerpt
+    assert not any(p.endswith("Concepts.MultiAZSingleStandby.html") for p in docs.requests)
+
+
 def test_a_budget_that_cannot_be_met_stops_at_the_iteration_limit_keeping_every_iteration(
         db, analyst, docs) -> None:
     asked = ask(db, analyst, scope="azure", constraints={"budget_usd_month": 900})
