@@ -152,7 +152,7 @@ def analyse(database: Database, plan: BuildPlan) -> BuildStatus:
         _set(session, plan, status=BuildStatus.GENERATING_SAMPLES,
              sample_pages=[{"url": p.url, "html": p.html} for p in pages])
         builds.record_event(session, plan.build_id, timeline.StateTransition(
-            to="generating_samples",
+            to=BuildStatus.GENERATING_SAMPLES,
             extra={"page_kinds": proposal.page_kinds, "fields": proposal.field_sources}))
     detail = _learn_detail_pages(database, plan, proposal, pages)
     report = _run_samples(proposal.package, pages)
@@ -606,7 +606,7 @@ class Model:
             if usage is not None:
                 llm.record_usage(session, self.plan.user_id, usage, build_id=self.plan.build_id)
             # The model helps propose fields in the analysis, and reads feedback after it.
-            node = "propose" if self.plan.status == "pending_analysis" else "feedback"
+            node = "propose" if self.plan.status == BuildStatus.PENDING_ANALYSIS else "feedback"
             details = {"asked": what,
                        "tokens": (usage.input_tokens + usage.output_tokens) if usage else 0}
             builds.record_event(session, self.plan.build_id, timeline.Failure(
@@ -751,7 +751,7 @@ def _new_iteration(database: Database, plan: BuildPlan, package: dict[str, Any],
              output_schema=schema, package_results=report, iteration=number,
              pending_feedback=None, error_message=None, worker_id=None)
         builds.record_event(session, plan.build_id, timeline.StateTransition(
-            to="pending_user_feedback", iteration=number,
+            to=BuildStatus.PENDING_USER_FEEDBACK, iteration=number,
             extra={"changes": changes, "flagged": flagged, "samples": len(pages)}))
 
 

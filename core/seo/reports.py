@@ -189,7 +189,7 @@ def request_audit(session: Session, actor: Actor, url: str, render: bool = False
     session.add(row)
     session.flush()
     timeline.record(session, timeline.WorkflowRef.audit(row.id),
-                    timeline.StateTransition(to="queued", by=actor.email))
+                    timeline.StateTransition(to=WorkStatus.QUEUED, by=actor.email))
     audit.record(session, actor, "seo_audit.request", "seo_report", row.id,
                  new={"url": row.url, "render": row.render})
     if spawn:
@@ -421,8 +421,8 @@ def run_audit(database: Database, report_id: uuid.UUID) -> str:
             save_keywords(session, owner, normalized, keywords, report_id)
         ledger.record(session, ledger.Owner(owner, report_id=report_id), charges)
         timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Completion(
-            to="completed") if values["status"] == "completed" else timeline.Failure(
-            to=values["status"], error=values.get("error")))
+            to=WorkStatus.COMPLETED) if values["status"] == WorkStatus.COMPLETED
+            else timeline.Failure(to=values["status"], error=values.get("error")))
     return values["status"]
 
 
@@ -513,7 +513,7 @@ def reap_stale_reports(session: Session, now: datetime | None = None) -> int:
     stale = fail_stale(session, SeoReport, now, not_checked=[NOT_FINISHED], error=message)
     for report_id in stale:
         timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Failure(
-            to="failed", reason="heartbeat lost", error=message))
+            to=WorkStatus.FAILED, reason="heartbeat lost", error=message))
     return len(stale)
 
 
