@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import CheckConstraint
 
 from core.platform.settings import PROJECT_ROOT
+from core.timeline.view import Outcome
 import vocabularies
 from db.models import Base, LoginAttempt, Run, User
 from vocabularies import AUDIT_STATUSES, BuildStatus, Role, WorkStatus
@@ -69,6 +70,7 @@ def test_rows_read_back_as_members_and_a_stray_string_is_refused(db) -> None:
     (vocabulary.PAGINATION_TYPE, vocabularies.PaginationType),
     (vocabulary.EXPORT_FORMAT, vocabularies.ExportFormat),
     (vocabulary.ROLE, vocabularies.Role),
+    (vocabulary.OUTCOME, Outcome),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_the_ui_has_a_word_and_an_icon_for_every_member(table, enum) -> None:
     assert list(table) == list(enum)
