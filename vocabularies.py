@@ -15,9 +15,9 @@ imports only the standard library: ``db`` may not import ``core``, and the engin
   command line alike) say them too.
 
 Sets that never reach a column live with their owner in ``core`` instead (field kinds in
-``core.analysis.types``, work kinds in ``core.platform.work``), except ``ReportFormat``, which
-the command line reads without loading the SEO report code. Run-event types and workflow node
-states belong to the timeline (``core/timeline``).
+``core.analysis.types``, work kinds in ``core.platform.work``), except ``ReportFormat`` and
+``GraphFormat``, which the command line reads without loading the SEO report or timeline code.
+Run-event types and workflow node states belong to the timeline (``core/timeline``).
 """
 
 from __future__ import annotations
@@ -171,6 +171,14 @@ class ConnectionStatus(StrEnum):
 AUDIT_STATUSES: frozenset[WorkStatus] = frozenset(WorkStatus) - {
     WorkStatus.CANCELED, WorkStatus.COMPLETED_WITH_ERRORS, WorkStatus.STOPPED_BUDGET,
     WorkStatus.STOPPED_CAP}
+
+
+class GraphFormat(StrEnum):
+    """What a workflow's graph is printed as (not stored; here, like ``ReportFormat``, so that
+    the command line offers the choice without loading the timeline's database code)."""
+
+    JSON = "json"
+    DOT = "dot"
 
 
 class ReportFormat(StrEnum):
