@@ -224,6 +224,18 @@ def test_an_seo_audit_of_a_page_nested_100000_deep_finishes(site, tmp_path) -> N
     assert worker.peak_rss_mb < MEMORY_BOUND_MB
 
 
+@pytest.mark.parametrize("bomb", ["/br-bomb", "/gzip-bomb"])
+def test_an_seo_audit_of_a_bomb_is_refused_in_bounded_memory(site, tmp_path, bomb: str) -> None:
+    worker = run_worker(["core", "seo", "audit", site.url(bomb)],
+                        env=worker_env(ALLOWED_PRIVATE_NETWORKS="127.0.0.1",
+                                       ALLOW_PRIVATE_ADDRESSES="0",
+                                       SCRAPEDECK_DATA_DIR=str(tmp_path)),
+                        timeout=60)
+    assert worker.returncode == 1, (worker.seconds, worker.stderr[-2000:])  # audited: failed
+    assert "The page could not be audited: response larger than" in worker.stderr
+    assert worker.peak_rss_mb < MEMORY_BOUND_MB
+
+
 def test_the_bombs_are_real_small_on_the_wire_and_huge_decoded() -> None:
     import zlib
 
