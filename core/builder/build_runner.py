@@ -28,10 +28,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from core import budgets, ledger, timeline
 from core.builder import builds, knowledge
-from core.analysis import (FieldKind, SamplePage, SampleReport, WantedField,
+from core.analysis import (FieldKind, Proposal, SamplePage, SampleReport, WantedField,
                            find_field_for_example, needs_javascript, propose, run_samples,
                            wanted_fields)
 from core.platform.database import Database
@@ -65,7 +66,7 @@ class BuildStopped(BuildFailed):
     """A budget was reached: the build stops where it is, keeping what it has."""
 
 
-def _spent(session: Any, plan: BuildPlan) -> None:
+def _spent(session: Session, plan: BuildPlan) -> None:
     """After the build's costs went into the ledger: note when a budget says to stop (the
     caller raises ``BuildStopped`` once its transaction is committed)."""
     if plan.stopped_by is None:
@@ -266,7 +267,7 @@ def _rendering(plan: BuildPlan, package: dict[str, Any], pages: list[SamplePage]
 MAX_DETAIL_SAMPLES = 3  # record pages fetched to learn the fields a listing does not show
 
 
-def _learn_detail_pages(database: Database, plan: BuildPlan, proposal: Any,
+def _learn_detail_pages(database: Database, plan: BuildPlan, proposal: Proposal,
                         pages: list[SamplePage]) -> dict[str, Any] | None:
     """Fields the objective asks for that the listing does not show ("SKU on the product
     page"): fetch the first records' own pages, learn those fields there, and add a ``detail``
@@ -755,14 +756,14 @@ def _new_iteration(database: Database, plan: BuildPlan, package: dict[str, Any],
             extra={"changes": changes, "flagged": flagged, "samples": len(pages)}))
 
 
-def _set(session: Any, plan: BuildPlan, **values: Any) -> None:
+def _set(session: Session, plan: BuildPlan, **values: Any) -> None:
     if "notes" not in values:
         values["notes"] = plan.notes
     session.execute(update(Build).where(Build.id == plan.build_id)
                     .values(heartbeat_at=utcnow(), updated_at=utcnow(), **values))
 
 
-def _beat(session: Any, build_id: uuid.UUID) -> None:
+def _beat(session: Session, build_id: uuid.UUID) -> None:
     session.execute(update(Build).where(Build.id == build_id).values(heartbeat_at=utcnow()))
 
 
