@@ -268,13 +268,6 @@ def list_builds(session: Session, actor: Actor, limit: int = 200) -> pd.DataFram
     return pd.DataFrame(rows, columns=BUILD_COLUMNS)
 
 
-def build_events(session: Session, actor: Actor, build_id: uuid.UUID | str,
-                 limit: int = 200) -> pd.DataFrame:
-    """The build's timeline, newest first."""
-    build = _load(session, actor, build_id)
-    return timeline.events_table(session, WorkflowRef.build(build.id), limit)
-
-
 def build_graph(session: Session, actor: Actor, build_id: uuid.UUID | str) -> timeline.Graph:
     """The build's workflow graph, with the feedback loop and its iteration."""
     build = _load(session, actor, build_id)
