@@ -9,9 +9,14 @@ of objects, NaN, a decimal column with a whole number in a CSV (``3`` and ``3.0`
 3.0) or one Arrow would print with an exponent — ``write_table`` returns None before writing
 anything, and the caller uses the general writers.
 
-Two passes over one database read, as the general writers do: the first spools each batch (its
-JSON text, URLs, confidences and times) while learning the columns and their types; the second
-parses the spool again with the learnt schema and writes.
+One database read, in batches, each batch's JSON parsed once:
+
+- CSV: a cell's text depends on its own value only, so each batch's cells are made as it is read
+  (while the columns are learnt) and spooled as text columns; once every column is known, each
+  batch's lines are joined in the columns' order and written from Arrow's buffers.
+- Parquet needs one type per column before the first row group: the first pass spools each batch
+  (its JSON text, URLs, confidences and times) while learning the columns and their types; the
+  second parses the spool again with the learnt schema and writes.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ import pyarrow.parquet as pq
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # exports.FORMULA_START
 NEEDS_QUOTES = ('"', ",", "\r", "\n")  # what makes the csv module (QUOTE_MINIMAL) quote a cell
+# The same as one regular expression each (RE2), every character written as \xNN
+FORMULA_REGEX = "^[" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_START) + "]"
+FETCHED_REGEX = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$"  # SQLite's text, PostgreSQL's to_char
+QUOTES_REGEX = "[" + "".join(f"\\x{ord(c):02x}" for c in NEEDS_QUOTES) + "]"
 
 
 class GiveUp(Exception):
@@ -52,14 +61,18 @@ class _Columns:
     leaves: dict[str, _Leaf] = field(default_factory=dict)  # output name → leaf, in order
     structs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # top-level → children
 
-    def learn(self, table: pa.Table, csv_numbers: bool) -> None:
+    def learn(self, table: pa.Table, csv_numbers: bool) -> dict[str, _Leaf]:
+        """Merge one parsed batch into what is known; return that batch's own leaves (their
+        kinds as this batch has them: a CSV cell's text depends only on its own value)."""
+        batch: dict[str, _Leaf] = {}
         for column_name, column in zip(table.column_names, table.columns):
             if "." in column_name:
                 raise GiveUp
-            self._learn(column_name, (column_name,), column.type, column, csv_numbers)
+            self._learn(column_name, (column_name,), column.type, column, csv_numbers, batch)
+        return batch
 
     def _learn(self, name: str, path: tuple[str, ...], kind: pa.DataType, column: Any,
-               csv_numbers: bool) -> None:
+               csv_numbers: bool, batch: dict[str, _Leaf]) -> None:
         if pa.types.is_struct(kind):
             if column.null_count or name in self.leaves:
                 raise GiveUp  # a missing or null object flattens differently
@@ -74,7 +87,7 @@ class _Columns:
                 if values.null_count:
                     raise GiveUp
                 self._learn(f"{name}.{child}", (*path, child), kind.field(i).type, values,
-                            csv_numbers)
+                            csv_numbers, batch)
             return
         if name in self.structs:
             raise GiveUp  # an object here, another value there
@@ -85,6 +98,7 @@ class _Columns:
         old = self.leaves.get(name)
         merged = new if old is None else _merge(old.kind, new, csv_numbers)
         self.leaves[name] = _Leaf(path, merged)
+        batch[name] = _Leaf(path, new)
 
     def arrow_schema(self) -> pa.Schema:
         """The schema the second pass parses with."""
@@ -176,18 +190,33 @@ def _fetched_at(texts: list[str]) -> pa.Array:
                    pa.timestamp("us", tz="UTC"))
 
 
-def _iso(times: pa.Array) -> pa.Array:
-    """datetime.isoformat() of UTC times: no fraction when it is zero, then +00:00."""
+def _iso(times: pa.Array, suffix: str) -> pa.Array:
+    """datetime.isoformat() of UTC times: no fraction when it is zero, then ``suffix``."""
     text = pc.strftime(times, format="%Y-%m-%dT%H:%M:%S", locale="C")
     text = pc.replace_substring_regex(text, r"\.000000$", "")
-    return pc.binary_join_element_wise(text, "+00:00", "")
+    return pc.binary_join_element_wise(text, suffix, "")
 
 
-def _decimal_text(values: pa.Array, leaf: _Leaf, blob: bytes, texts: list[bytes],
+def _iso_text(fetched: list[str], suffix: str) -> pa.Array:
+    """``_iso`` of the UTC times as the database gives them (see ``_fetched_at``), from their
+    text when it has the form both databases give (``2025-01-31 12:34:56.789012``): a "T" for the
+    space, no fraction when it is zero. Arrow's strftime would cost more than the rest of a CSV
+    line."""
+    text = pa.array(fetched, pa.string())
+    if not pc.all(pc.match_substring_regex(text, FETCHED_REGEX)).as_py():
+        return _iso(_fetched_at(fetched), suffix)
+    text = pc.binary_replace_slice(text, 10, 11, "T")
+    whole = pc.ends_with(text, ".000000")
+    if pc.any(whole).as_py():
+        text = pc.if_else(whole, pc.utf8_slice_codeunits(text, 0, 19), text)
+    return pc.binary_join_element_wise(text, suffix, "")
+
+
+def _decimal_text(values: pa.Array, leaf: _Leaf, texts: list[str],
                   parsed: dict[int, Any]) -> pa.Array:
     """A decimal column's CSV text: Arrow's where it equals Python's; for a whole number (int 3
     and float 3.0 both read as 3.0) and for magnitudes Arrow writes with an exponent, the row's
-    own value, read by json (``parsed`` keeps the rows read so far)."""
+    own value, read by json from the row's text (``parsed`` keeps the rows read so far)."""
     magnitude = pc.abs(values)
     odd = pc.fill_null(pc.or_(pc.equal(pc.floor(values), values), pc.or_(
         pc.greater_equal(magnitude, 1e9), pc.less(magnitude, 1e-4))), False)
@@ -196,8 +225,6 @@ def _decimal_text(values: pa.Array, leaf: _Leaf, blob: bytes, texts: list[bytes]
     if not rows:
         return text
     own = []
-    if not texts:  # JSON text has no raw line breaks: one line per row
-        texts.extend(blob.split(b"\n"))
     for row in rows:
         if row not in parsed:
             parsed[row] = json.loads(texts[row])
@@ -209,7 +236,8 @@ def _decimal_text(values: pa.Array, leaf: _Leaf, blob: bytes, texts: list[bytes]
 
 
 def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Array:
-    """A column as the csv module writes it: the cell text, empty for null, quoted if needed."""
+    """A column as the csv module writes it: the cell text, empty for null, quoted if needed.
+    Cells to change are looked for first, and the column rewritten only if there are any."""
     if kind == "null":
         return pa.array([""] * len(values), pa.string())
     if kind == "bool":
@@ -220,22 +248,19 @@ def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Arra
         text = _json_texts(values)
     else:
         text = pc.cast(values, pa.string())
-    if kind in ("string",) and not raw:
-        text = pc.if_else(_any(pc.starts_with, text, FORMULA_START),
-                          pc.binary_join_element_wise("'", text, ""), text)
-    text = pc.fill_null(text, "")
-    if kind in ("string",) or kind.startswith("list_"):
-        quoted = pc.binary_join_element_wise(
-            '"', pc.replace_substring(text, '"', '""'), '"', "")
-        text = pc.if_else(_any(pc.match_substring, text, NEEDS_QUOTES), quoted, text)
+    if kind == "string" and not raw:
+        formula = pc.match_substring_regex(text, FORMULA_REGEX)
+        if pc.any(formula).as_py():
+            text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
+    if text.null_count:
+        text = pc.fill_null(text, "")
+    if kind == "string" or kind.startswith("list_"):
+        quote = pc.match_substring_regex(text, QUOTES_REGEX)
+        if pc.any(quote).as_py():
+            quoted = pc.binary_join_element_wise(
+                '"', pc.replace_substring(text, '"', '""'), '"', "")
+            text = pc.if_else(quote, quoted, text)
     return text
-
-
-def _any(test: Any, text: pa.Array, patterns: tuple[str, ...]) -> pa.Array:
-    found = test(text, patterns[0])
-    for pattern in patterns[1:]:
-        found = pc.or_(found, test(text, pattern))
-    return found
 
 
 def _confidence_text(values: pa.Array) -> pa.Array:
@@ -254,44 +279,119 @@ def _csv_header(names: Iterable[str]) -> str:
 
 # --- Entry point ---------------------------------------------------------------------------------
 
+Row = tuple[str, str, float, str]
 Batch = tuple[bytes, list[str], list[float], list[str]]
 
 
-def write_table(rows: Iterable[tuple[str, str, float, str]], fmt: str, part: Path, spool: Path,
+def write_table(batches: Iterable[list[Row]], fmt: str, part: Path, spool: Path,
                 meta: dict[str, pa.DataType], rename: dict[str, str],
-                neutralise: Any, raw: bool, batch_rows: int) -> int | None:
-    """Write ``rows`` — (data as JSON text, source URL, confidence, fetched at as UTC text) in
-    fetch order — to ``part`` as CSV or Parquet; the row count, or None when the general writers
-    must do it (nothing written then). ``meta``: the metadata columns and their Parquet types;
-    ``rename``: data keys renamed because they are metadata names; ``neutralise``: the formula
-    rule for the header; ``batch_rows``: rows per batch (a Parquet row group each)."""
-    csv_out = fmt == "csv"
-    columns, count, batches = _Columns(), 0, 0
+                neutralise: Any, raw: bool) -> int | None:
+    """Write ``batches`` of rows — (data as JSON text, source URL, confidence, fetched at as UTC
+    text) in fetch order — to ``part`` as CSV or Parquet; the row count, or None when the general
+    writers must do it (nothing written then). ``meta``: the metadata columns and their Parquet
+    types; ``rename``: data keys renamed because they are metadata names; ``neutralise``: the
+    formula rule for the header. Each batch is a Parquet row group."""
+    if fmt == "csv":
+        return _csv_table(batches, part, spool, list(meta), rename, neutralise, raw)
+    columns, count, spooled = _Columns(), 0, 0
     try:
         with spool.open("wb") as out:
-            batch: list[tuple[str, str, float, str]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == batch_rows:
-                    count += _spool_batch(batch, columns, csv_out, out)
-                    batches, batch = batches + 1, []
-            if batch:
-                count += _spool_batch(batch, columns, csv_out, out)
-                batches += 1
+            for batch in batches:
+                count += _spool_batch(batch, columns, out)
+                spooled += 1
         names = [rename.get(name, name) for name in columns.leaves] + list(meta)
         if len(set(names)) != len(names):
             raise GiveUp
-    except (GiveUp, pa.ArrowInvalid):
-        return None
-    try:
-        _write(columns, batches, names, fmt, part, spool, meta, neutralise, raw)
+        _write(columns, spooled, names, part, spool, meta)
     except (GiveUp, pa.ArrowInvalid):
         return None
     return count
 
 
-def _write(columns: _Columns, batches: int, names: list[str], fmt: str, part: Path, spool: Path,
-           meta: dict[str, pa.DataType], neutralise: Any, raw: bool) -> None:
+def _parse(batch: list[Row]) -> tuple[list[str], bytes, pa.Table]:
+    """The batch's JSON texts, the same as one block of lines, and the table Arrow reads from
+    them (GiveUp when it could read them differently from json)."""
+    texts = [row[0] for row in batch]
+    blob = "\n".join(texts).encode("utf-8")
+    if b"{}" in blob or b"NaN" in blob or b"Infinity" in blob:
+        raise GiveUp  # an empty object (or the text "{}", "NaN"…: the general writers decide)
+    table = pj.read_json(io.BytesIO(blob))
+    if table.num_rows != len(batch):
+        raise GiveUp
+    return texts, blob, table
+
+
+# --- CSV: one read of the JSON ---------------------------------------------------------------------
+# A CSV cell's text depends on its own value only, so each batch's cells are made as the batch is
+# read, and spooled as text columns (Arrow IPC) under their column names. Once the columns are all
+# known, each batch's lines are joined in their order (a column a batch lacks is empty there) and
+# written from Arrow's buffer: no Python object per row or per cell.
+
+def _csv_table(batches: Iterable[list[Row]], part: Path, spool: Path, meta: list[str],
+               rename: dict[str, str], neutralise: Any, raw: bool) -> int | None:
+    columns, count, spooled = _Columns(), 0, 0
+    try:
+        with spool.open("wb") as out:
+            for batch in batches:
+                _spool_csv_batch(batch, columns, raw, out)
+                count, spooled = count + len(batch), spooled + 1
+        names = [rename.get(name, name) for name in columns.leaves] + meta
+        if len(set(names)) != len(names):
+            raise GiveUp
+    except (GiveUp, pa.ArrowInvalid):
+        return None
+    empty = pa.scalar("", pa.string())
+    with part.open("wb") as out, spool.open("rb") as cells_in:
+        out.write(_csv_header(names if raw else [neutralise(name) for name in names])
+                  .encode("utf-8"))
+        for _ in range(spooled):
+            size = int.from_bytes(cells_in.read(8), "little")
+            cells = pa.ipc.open_stream(cells_in.read(size)).read_next_batch()
+            own = dict(zip(cells.schema.names[len(meta):], cells.columns[len(meta):]))
+            line = pc.binary_join_element_wise(
+                *(own.get(name, empty) for name in columns.leaves), *cells.columns[:len(meta)],
+                ",")
+            _write_texts(out, line)
+    return count
+
+
+def _spool_csv_batch(batch: list[Row], columns: _Columns, raw: bool, out: Any) -> None:
+    texts, _, table = _parse(batch)
+    leaves = columns.learn(table, csv_numbers=True)
+    parsed: dict[int, Any] = {}  # rows read by json (for whole decimals), by position
+    cells = [_csv_text(pa.array([row[1] for row in batch], pa.string()), "string", raw),
+             _confidence_text(pa.array([row[2] for row in batch], pa.float64())),
+             _iso_text([row[3] for row in batch], "+00:00\r\n")]
+    names = ["", "", ""]
+    for name, leaf in leaves.items():
+        if leaf.kind == "null":
+            continue  # empty cells, as for a column the batch lacks
+        values = _values(table, leaf)
+        cells.append(_csv_text(values, leaf.kind, raw, lambda v=values, f=leaf: (
+            _decimal_text(v, f, texts, parsed))))
+        names.append(name)
+    record = pa.RecordBatch.from_arrays(cells, names=names)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, record.schema) as writer:
+        writer.write_batch(record)
+    buffer = sink.getvalue()
+    out.write(buffer.size.to_bytes(8, "little"))
+    out.write(buffer)
+
+
+def _write_texts(out: Any, texts: pa.Array) -> None:
+    """The texts one after another, straight from the array's data buffer."""
+    if texts.null_count:
+        raise ValueError("a CSV line is missing")  # every cell is filled: never expected
+    _, offsets, data = texts.buffers()
+    ends = memoryview(offsets).cast("i")  # int32 offsets of a string array, in the host's order
+    out.write(memoryview(data)[ends[texts.offset]:ends[texts.offset + len(texts)]])
+
+
+# --- Parquet: the schema of every batch first ------------------------------------------------------
+
+def _write(columns: _Columns, batches: int, names: list[str], part: Path, spool: Path,
+           meta: dict[str, pa.DataType]) -> None:
     schema = columns.arrow_schema()
     leaves = list(columns.leaves.values())
     with spool.open("rb") as spooled:
@@ -302,45 +402,15 @@ def _write(columns: _Columns, batches: int, names: list[str], fmt: str, part: Pa
                     explicit_schema=schema, unexpected_field_behavior="error"))
                 yield table, spooled_batch
 
-        if fmt == "csv":
-            _write_csv(parsed(), leaves, names, part, neutralise, raw)
-        else:
-            _write_parquet(parsed(), leaves, names, meta, part)
+        _write_parquet(parsed(), leaves, names, meta, part)
 
 
-def _spool_batch(batch: list[tuple[str, str, float, str]], columns: _Columns, csv_out: bool,
-                 out: Any) -> int:
-    blob = "\n".join(row[0] for row in batch).encode("utf-8")
-    if b"{}" in blob or b"NaN" in blob or b"Infinity" in blob:
-        raise GiveUp  # an empty object (or the text "{}", "NaN"…: the general writers decide)
-    table = pj.read_json(io.BytesIO(blob))
-    if table.num_rows != len(batch):
-        raise GiveUp
-    columns.learn(table, csv_out)
+def _spool_batch(batch: list[Row], columns: _Columns, out: Any) -> int:
+    _, blob, table = _parse(batch)
+    columns.learn(table, csv_numbers=False)
     marshal.dump((blob, [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]),
                  out)
     return len(batch)
-
-
-def _write_csv(parsed: Iterable[tuple[pa.Table, Batch]], leaves: list[_Leaf], names: list[str],
-               part: Path, neutralise: Any, raw: bool) -> None:
-    with part.open("wb") as out:
-        header = names if raw else [neutralise(name) for name in names]
-        out.write(_csv_header(header).encode("utf-8"))
-        for table, (blob, urls, confidences, fetched) in parsed:
-            rows: dict[int, Any] = {}
-            texts: list[bytes] = []  # the batch's JSON texts, split only if a decimal asks
-            cells = []
-            for leaf in leaves:
-                values = _values(table, leaf)
-                cells.append(_csv_text(values, leaf.kind, raw, lambda v=values, f=leaf: (
-                    _decimal_text(v, f, blob, texts, rows))))
-            cells.append(_csv_text(pa.array(urls, pa.string()), "string", raw))
-            cells.append(_confidence_text(pa.array(confidences, pa.float64())))
-            cells.append(_iso(_fetched_at(fetched)))
-            lines = pc.binary_join_element_wise(*cells, ",")
-            lines = pc.binary_join_element_wise(lines, "", "\r\n")
-            out.write("".join(lines.to_pylist()).encode("utf-8"))
 
 
 def _write_parquet(parsed: Iterable[tuple[pa.Table, Batch]], leaves: list[_Leaf],

@@ -483,8 +483,8 @@ def _arrow_table(database: Database, q: ResultQuery, fmt: ExportFormat, part: Pa
         with database.engine.connect() as connection:
             rows = connection.execution_options(yield_per=BATCH_SIZE).execute(query)
             return export_tables.write_table(
-                rows, fmt, part, spool, _meta_types(),
-                {key: column_name(key) for key in META_COLUMNS}, neutralise, raw, BATCH_SIZE)
+                (list(batch) for batch in rows.partitions()), fmt, part, spool, _meta_types(),
+                {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
     finally:
         spool.unlink(missing_ok=True)
 

@@ -119,6 +119,21 @@ def test_batches_are_parquet_row_groups(db, analyst, tmp_path, monkeypatch) -> N
     assert pq.read_table(fast).to_pylist() == pq.read_table(general).to_pylist()
 
 
+def test_csv_batches_that_differ_make_the_general_csv(db, analyst, tmp_path, monkeypatch) -> None:
+    # Each batch's cells are made as it is read: a key that is null or missing in a whole batch,
+    # appears only in a later one, or is an integer in one batch and a decimal in the next.
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    items = [{"n": 1, "note": None, "s": {"k": "a"}}, {"n": 2, "s": {"k": "b"}},
+             {"n": 2.5, "note": "=x", "s": {"k": "c"}}, {"n": 3.0, "s": {"k": "d,e"}},
+             {"n": 4, "brand": "Acme", "tags": ["x"], "s": {"k": "f"}}]
+    _, run_id = add_run(db, analyst, items)
+    fast, general, rows = written(db, run_id, "csv", tmp_path)
+    assert rows == 5
+    assert fast.read_bytes() == general.read_bytes()
+    header = fast.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert sorted(header[:5]) == ["brand", "n", "note", "s.k", "tags"]  # jsonb orders keys
+
+
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_filtered_sorted_export_by_arrow_holds_what_the_query_matches(db, analyst, tmp_path,
                                                                         fmt) -> None:
