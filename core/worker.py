@@ -32,6 +32,7 @@ import uuid
 from core.scraping import runs
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
+from core.platform.doorbell import Bell, Doorbell, folder, ring
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, worker_id
 from db.types import utcnow
@@ -75,7 +76,10 @@ def execute_one(database: Database, name: WorkName, item_id: uuid.UUID) -> int:
         if not claimed:
             log.warning("%s %s is not waiting for a worker (taken or canceled)", name, item_id)
             return 0
-    log.info("%s %s: %s", name, item_id, kind.execute(database, item_id))
+    try:
+        log.info("%s %s: %s", name, item_id, kind.execute(database, item_id))
+    finally:
+        ring(folder(Bell.WAITERS))  # `runs start --wait` learns at once that it ended
     return 0
 
 
@@ -99,7 +103,10 @@ def claim_and_execute(database: Database, worker: str) -> bool:
             item_id = kind.claim_next(session, worker)
         if item_id is not None:
             log.info("%s %s claimed by %s", kind.name, item_id, worker)
-            log.info("%s %s: %s", kind.name, item_id, kind.execute(database, item_id))
+            try:
+                log.info("%s %s: %s", kind.name, item_id, kind.execute(database, item_id))
+            finally:
+                ring(folder(Bell.WAITERS))  # `runs start --wait` learns at once that it ended
             return True
     return False
 
@@ -125,8 +132,15 @@ def _parent_gone(parent: int | None) -> bool:
 def serve(database: Database, max_runs: int | None, idle_exit: float | None,
           parent: int | None = None) -> int:
     """Look for queued work every ``CLAIM_POLL_SECONDS`` (one indexed query per kind, so a run
-    started from the app or `runs start --wait` is taken within a fraction of a second); tidy up
-    after dead workers and start due schedules every ``WORKER_POLL_SECONDS``."""
+    started from the app or `runs start --wait` is taken within a fraction of a second), and at
+    once when work queued on this machine rings the workers' doorbell; tidy up after dead workers
+    and start due schedules every ``WORKER_POLL_SECONDS``."""
+    with Doorbell(folder(Bell.WORKERS)) as doorbell:
+        return _serve(database, max_runs, idle_exit, parent, doorbell)
+
+
+def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
+           parent: int | None, doorbell: Doorbell) -> int:
     worker, done, idle_since = worker_id(), 0, time.monotonic()
     poll = get_settings().worker_poll_seconds
     next_round = time.monotonic()
@@ -140,7 +154,7 @@ def serve(database: Database, max_runs: int | None, idle_exit: float | None,
             continue
         if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
             break
-        time.sleep(min(poll, CLAIM_POLL_SECONDS))
+        doorbell.wait(min(poll, CLAIM_POLL_SECONDS))  # rung when work is queued here
     return 0
 
 

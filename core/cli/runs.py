@@ -15,6 +15,7 @@ from core.timeline import GraphFormat
 from core.platform.access import Actor
 from core.cli.output import print_json, print_table, work_cost
 from core.platform.database import Database
+from core.platform.doorbell import Bell, Doorbell, folder
 from core.platform.commands import count, seconds
 from core.platform.errors import Unfinished
 from core.cli import command_help
@@ -45,19 +46,21 @@ def _progress_line(run: runs.RunSummary) -> str:
 def _wait(database: Database, actor: Actor, run_id: uuid.UUID | str,
           interval: float) -> None:
     """Print progress every ``interval`` seconds (when it changed) until the run ends. The run is
-    looked at every ``WAIT_POLL_SECONDS``, so the command returns as soon as the run has ended,
-    not up to an interval later."""
+    looked at every ``WAIT_POLL_SECONDS``, and at once when a worker on this machine finishes
+    work (core/platform/doorbell.py), so the command returns as soon as the run has ended, not
+    up to an interval later."""
     last, printed = "", float("-inf")
-    while True:
-        with database.transaction() as session:
-            run = runs.get_run(session, actor, run_id)
-        line = _progress_line(run)
-        if line != last and (not run.active or time.monotonic() - printed >= interval):
-            print(line, flush=True)
-            last, printed = line, time.monotonic()
-        if not run.active:
-            break
-        time.sleep(min(interval, WAIT_POLL_SECONDS))
+    with Doorbell(folder(Bell.WAITERS)) as doorbell:  # rung by a worker that finished work
+        while True:
+            with database.transaction() as session:
+                run = runs.get_run(session, actor, run_id)
+            line = _progress_line(run)
+            if line != last and (not run.active or time.monotonic() - printed >= interval):
+                print(line, flush=True)
+                last, printed = line, time.monotonic()
+            if not run.active:
+                break
+            doorbell.wait(min(interval, WAIT_POLL_SECONDS))
     if run.status != runs.WorkStatus.COMPLETED:
         raise RunFailed(f"Run {run.status}: {run.error_message or 'see runs show'}")
 

@@ -7,7 +7,8 @@ heartbeat, and finishes. A module that does a kind of work describes it with a `
 
 - ``spawn_after_commit``: starting work only writes intent; once that transaction commits a
   worker (``python -m core.worker KIND ID``) is started on this machine, unless
-  ``EXECUTOR=queue`` and a ``serve`` process claims the kind from the queue;
+  ``EXECUTOR=queue`` and a ``serve`` process claims the kind from the queue (then the ``serve``
+  processes of this machine are woken: core/platform/doorbell.py);
 - ``claim_by_id`` / ``claim_oldest``: one conditional UPDATE decides which worker has a row, so
   a row is worked on once however many workers look (``FOR UPDATE SKIP LOCKED`` lets many
   ``serve`` processes poll one PostgreSQL without waiting on each other);
@@ -38,6 +39,7 @@ from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from core.platform.database import Database
+from core.platform.doorbell import Bell, folder, ring
 from core.platform.errors import Conflict
 from core.platform.processes import spawn_worker
 from core.platform.settings import get_settings
@@ -107,7 +109,9 @@ def spawn_after_commit(session: Session, kind: WorkName, row_id: uuid.UUID, *,
     ``queued``: a ``serve`` process also claims this kind, so with ``EXECUTOR=queue`` nothing is
     spawned here and the row waits for one. Kinds no ``serve`` claims always get a worker.
     """
-    if queued and get_settings().executor != "local":
+    if queued and get_settings().executor != "local":  # a waiting `serve` here takes it at once
+        event.listen(session, "after_commit", lambda _session: ring(folder(Bell.WORKERS)),
+                     once=True)
         return
     args = [WorkName(kind).value, str(row_id)]
     event.listen(session, "after_commit", lambda _session: spawn_worker(args), once=True)
