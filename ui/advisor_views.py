@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.advisor import export, records
 from core.advisor.export import to_markdown
+from core.advisor.records import Priority
 from core.platform.access import Actor
 from ui.messages import form_key, perform, renew_form, rerun_with
 from ui.pdf_views import pdf_buttons
@@ -20,6 +21,7 @@ from vocabularies import FileStatus
 OUTCOME_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:",
                  "warn": ":material/help:"}
 PROVIDERS = {"AWS and Azure": "both", "AWS": "aws", "Azure": "azure"}
+PRIORITY_WORDS = {Priority.COST: "cost", Priority.AVAILABILITY: "availability"}
 
 
 def ask_form(actor: Actor) -> None:
@@ -28,11 +30,16 @@ def ask_form(actor: Actor) -> None:
                             "per second with a PostgreSQL database, in the EU, 99.95 % "
                             "available, under $3,000 a month")
         scope = st.radio("Providers", list(PROVIDERS), horizontal=True)
+        priority = st.radio("Optimise for", list(Priority), horizontal=True,
+                            format_func=PRIORITY_WORDS.get,
+                            help="Among the designs that meet your constraints: the cheapest, or "
+                            "the most available (highest SLA, most zones), then the cheapest.")
         constraints = st.text_area("Constraints (JSON, optional)",
                                    placeholder='{"budget_usd_month": 3000, "residency": "eu"}')
         if not st.form_submit_button("Ask", type="primary", icon=":material/architecture:"):
             return
-    asked = perform(lambda s: records.ask(s, actor, text, PROVIDERS[scope], constraints))
+    asked = perform(lambda s: records.ask(s, actor, text, PROVIDERS[scope], constraints,
+                                          priority))
     if asked:
         renew_form("advisor_ask")
         rerun_with("Asked: the runs are on their way.", advisor_open=asked.query_id)
@@ -53,6 +60,7 @@ def choose(summaries: list[records.QuerySummary]) -> uuid.UUID | None:
 
 def show_query(actor: Actor, view: records.QueryView) -> None:
     st.text(view.text)
+    st.caption(f"Optimised for {PRIORITY_WORDS[view.priority]}.")
     columns = st.columns(len(view.runs))
     for column, run in zip(columns, view.runs):
         with column:
@@ -81,7 +89,7 @@ def _pdf(actor: Actor, query_id: uuid.UUID, polling: bool) -> None:
 def _run(actor: Actor, run: records.RunView) -> None:
     st.subheader(plain(run.provider.upper()))
     st.markdown(plain(f"{run.status} · iteration {run.iteration_count} of at most 3"))
-    st.caption(plain(records.explain(run.terminal_reason)))
+    st.caption(plain(records.explain(run.terminal_reason, run.status)))
     if run.error:
         st.text(run.error)
     graph = perform(lambda s: records.run_graph(s, actor, run.id))
@@ -129,6 +137,8 @@ def _iteration(it: records.IterationView) -> None:
                 st.caption(plain(f"{label}: {e.title} — {e.url} (retrieved "
                                  f"{e.retrieved_at:%Y-%m-%d %H:%M} UTC)"))
                 st.text(e.excerpt)
+                if e.url.startswith(("https://", "http://")):  # the documentation base's pages
+                    st.link_button("Open the cited page", e.url, icon=":material/open_in_new:")
     if it.feedback:
         st.caption(plain("Feedback to " + ", ".join(it.feedback["target_domains"]) + ": "
                          + it.feedback["instructions"]))

@@ -1,9 +1,9 @@
 """Evidence: an official page fetched through the engine and the passage of it that states the
 fact a finding relies on.
 
-Pages are fetched with ``core.scrape.fetch.Fetcher`` (the one URL policy, timeouts, size caps,
-retries; documentation pages are read as documents, so robots.txt is not asked, as for
-sitemaps). A page is read as text: HTML is flattened; Markdown (how the documentation sources
+Pages are fetched with ``core.scrape.fetch.Fetcher`` (the one URL policy, robots.txt, timeouts,
+size caps, retries; a page of any Content-Type, as documentation sources publish Markdown). A
+page is read as text: HTML is flattened; Markdown (how the documentation sources
 are published) has its escapes and anchors removed. The supporting passage is the first
 paragraph, list item or table row that holds every one of the catalogue's ``terms`` for the
 claim; a page that cannot be fetched, or that no longer states the fact, gives unavailable
@@ -67,7 +67,8 @@ def fetch_pages(urls: list[str], timeout: float | None = None) -> dict[str, Page
     async def run() -> dict[str, Page]:
         options = FetchOptions() if timeout is None else FetchOptions(timeout=timeout)
         async with Fetcher(options) as fetcher:
-            results = await asyncio.gather(*(fetcher.fetch_document(u) for u in urls))
+            results = await asyncio.gather(*(fetcher.fetch_document(u, ask_robots=True)
+                                             for u in urls))
         now = utcnow()
         return {u: Page(u, r.ok, page_text(r) if r.ok else "", r.error, r.status_code,
                         r.n_bytes, r.elapsed_s, now) for u, r in zip(urls, results)}

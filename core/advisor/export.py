@@ -35,6 +35,7 @@ from core.advisor.records import QueryView, RunView, explain
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import Conflict, NotFound, ValidationError
+from core.platform.outfiles import check_out_path, write_whole
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, spawn_after_commit
 from db.models.advisor import AdvisorPdf, ArchitectureQuery
@@ -52,8 +53,8 @@ def _text(value: Any) -> str:
 
 
 def _run(run: RunView) -> list[str]:
-    lines = [f"## {run.provider.upper()}: {run.status}", "", _text(explain(run.terminal_reason)),
-             ""]
+    lines = [f"## {run.provider.upper()}: {run.status}", "",
+             _text(explain(run.terminal_reason, run.status)), ""]
     if run.error:
         lines += [f"Detail: {_text(run.error)}", ""]
     if not run.iterations:
@@ -95,7 +96,8 @@ def _run(run: RunView) -> list[str]:
 
 def to_markdown(view: QueryView) -> str:
     lines = ["# Architecture advice", "", f"> {_text(view.text)}", "",
-             f"Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {view.scope}.", ""]
+             f"Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {view.scope}, optimised for "
+             f"{view.priority}.", ""]
     for run in view.runs:
         lines += _run(run)
     return "\n".join(lines).rstrip() + "\n"
@@ -110,10 +112,11 @@ def to_html(view: QueryView) -> str:
            "solid #999;margin:4px 0 8px 0;padding-left:8px}h2{margin-top:18px}"
            ".fail{color:#a00}.pass{color:#070}.warn{color:#a60}</style></head><body>",
            "<h1>Architecture advice</h1>", f"<blockquote>{e(view.text)}</blockquote>",
-           f"<p>Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {e(view.scope)}.</p>"]
+           f"<p>Asked {view.created_at:%Y-%m-%d %H:%M} UTC for {e(view.scope)}, optimised for "
+           f"{e(view.priority)}.</p>"]
     for run in view.runs:
         out += [f"<h2>{e(run.provider.upper())}: {e(run.status)}</h2>",
-                f"<p>{e(explain(run.terminal_reason))}</p>"]
+                f"<p>{e(explain(run.terminal_reason, run.status))}</p>"]
         if run.error:
             out.append(f"<p>Detail: {e(run.error)}</p>")
         if not run.iterations:
@@ -147,15 +150,16 @@ def to_html(view: QueryView) -> str:
     return "\n".join(out + ["</body></html>"])
 
 
-def write(view: QueryView, fmt: str, path: str | Path) -> Path:
-    """The export as ``md`` or ``pdf`` (printed with Chromium, as SEO reports are) at ``path``."""
+def write(view: QueryView, fmt: str, path: str | Path, *, force: bool = False) -> Path:
+    """The export as ``md`` or ``pdf`` (printed with Chromium, as SEO reports are) at ``path``;
+    an existing file only with ``force`` (``core.platform.outfiles``)."""
     if fmt not in ("md", "pdf"):
         raise ValidationError(f"Export format must be md or pdf; got '{fmt[:20]}'.")
     target = Path(path)
+    check_out_path(target, force)
     try:
         if fmt == "md":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(to_markdown(view), encoding="utf-8")
+            write_whole(target, to_markdown(view))
         else:
             from core.seo.report_export import html_to_pdf
             html_to_pdf(to_html(view), target)

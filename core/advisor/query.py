@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.platform.errors import ValidationError
-from db.models.advisor import Provider, ProviderScope
+from db.models.advisor import Priority, Provider, ProviderScope
 
 MAX_TEXT = 4000
 KNOWN_KEYS = {"rps", "engine", "residency", "availability", "budget_usd_month", "latency_ms",
@@ -49,6 +49,9 @@ class Constraints:
     multi_region: bool = False
     storage_gb: float | None = None
     unknown: dict[str, Any] = field(default_factory=dict)
+    # Not a constraint: the query's optimisation preference, carried here for the rules (it is
+    # stored apart, in ``optimization_preferences``).
+    priority: Priority = Priority.COST
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -59,6 +62,7 @@ class Constraints:
     def from_json(cls, data: dict[str, Any]) -> Constraints:
         data = dict(data)
         data["compliance"] = tuple(data.get("compliance") or ())
+        data["priority"] = Priority(data.get("priority") or Priority.COST)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 

@@ -28,13 +28,13 @@ from core import ledger, timeline
 from core.advisor import query as q
 from core.advisor.rules import Feedback, Finding, Proposal
 from core.platform.access import Actor, require_change, require_read
-from core.platform.errors import Conflict, NotFound, PermissionDenied
+from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.platform.settings import get_settings
 from core.platform.work import WorkName, spawn_after_commit
 from db.models.advisor import (
     ACTIVE_TASK_STATUSES, FINAL_STATUSES, MAX_ITERATION, ArchitectureProposal,
     ArchitectureQuery, Availability, Domain, DomainProposal, DomainTask, EvidenceReference,
-    Outcome, ProviderRun, RefinementFeedback, RunStatus, SynthesisStatus, TaskStatus,
+    Outcome, Priority, ProviderRun, RefinementFeedback, RunStatus, SynthesisStatus, TaskStatus,
     TerminalReason, ValidationFinding,
 )
 from db.types import utcnow
@@ -66,18 +66,19 @@ class Asked:
 
 def ask(session: Session, actor: Actor, text: str, scope: str,
         constraints_json: str | dict[str, Any] | None = None,
-        preferences: dict[str, Any] | None = None) -> Asked:
+        priority: str | None = None) -> Asked:
     """Record the query and one queued run per provider (a worker for each once committed)."""
     if not actor.can_write:
         raise PermissionDenied("Viewers have read-only access; ask an admin for the analyst role.")
     given = constraints_json if isinstance(constraints_json, dict) \
         else q.parse_constraints_json(constraints_json)
     provider_scope = q.parse_scope(scope)
+    preferences = {"priority": parse_priority(priority).value}
     constraints = q.build(text, given)
     row = ArchitectureQuery(owner_id=actor.id, raw_text=text.strip(),
                             provider_scope=provider_scope.value,
                             constraints={"given": given, "read": constraints.to_json()},
-                            optimization_preferences=preferences or {"priority": "cost"})
+                            optimization_preferences=preferences)
     session.add(row)
     session.flush()
     runs: dict[str, uuid.UUID] = {}
@@ -96,7 +97,21 @@ def ask(session: Session, actor: Actor, text: str, scope: str,
 
 
 def constraints_of(query_row: ArchitectureQuery) -> q.Constraints:
-    return q.Constraints.from_json((query_row.constraints or {})["read"])
+    """The constraints as read, with the query's optimisation preference for the rules."""
+    return q.Constraints.from_json({**(query_row.constraints or {})["read"],
+                                    "priority": priority_of(query_row)})
+
+
+def priority_of(query_row: ArchitectureQuery) -> Priority:
+    return Priority((query_row.optimization_preferences or {}).get("priority") or Priority.COST)
+
+
+def parse_priority(text: str | None) -> Priority:
+    try:
+        return Priority((text or Priority.COST).strip().lower())
+    except ValueError:
+        raise ValidationError(f"Optimise for {' or '.join(Priority)}; got '{str(text)[:20]}'."
+                              ) from None
 
 
 # --- transitions and guards --------------------------------------------------------------------
@@ -331,6 +346,7 @@ class QueryView:
     constraints: dict[str, Any]
     created_at: datetime
     runs: list[RunView]
+    priority: Priority = Priority.COST
 
     @property
     def active(self) -> bool:
@@ -359,8 +375,13 @@ REASONS = {
 }
 
 
-def explain(reason: str | None) -> str:
-    return REASONS.get(reason or "", "Still working." if not reason else reason)
+def explain(reason: str | None, status: str | None = None) -> str:
+    """What a run's end means, in words (``status`` tells a crash, which has no reason of the
+    seed's, from a run still working)."""
+    if not reason:
+        return ("Failed: an internal error stopped it; the detail says which."
+                if status == RunStatus.FAILED else "Still working.")
+    return REASONS.get(reason, reason)
 
 
 def _changes(before: dict[str, Any] | None, after: dict[str, Any]) -> str:
@@ -430,7 +451,7 @@ def view_of(session: Session, row: ArchitectureQuery) -> QueryView:
     runs = session.scalars(select(ProviderRun).where(ProviderRun.query_id == row.id)
                            .order_by(ProviderRun.provider))
     return QueryView(row.id, row.raw_text, row.provider_scope, dict(row.constraints or {}),
-                     row.created_at, [_run_view(session, r) for r in runs])
+                     row.created_at, [_run_view(session, r) for r in runs], priority_of(row))
 
 
 def recent(session: Session, actor: Actor, limit: int = 20) -> list[QuerySummary]:

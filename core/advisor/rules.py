@@ -3,9 +3,10 @@ optimizer, as pure functions over the catalogue.
 
 - A **generator** proposes, for its domain, the cheapest catalogue service that can carry the
   load where the data may live and meets the requirements feedback added (a higher SLA, zone
-  redundancy, a lower cost, another kind). It does not weigh the whole design: availability,
-  budget and cross-domain needs are the validator's, so a first proposal is cost-first and the
-  loop raises what needs raising.
+  redundancy, a lower cost, another kind); with the query's priority "availability", the one
+  with the highest SLA and most zones, then the cheapest. It does not weigh the whole design:
+  availability, budget and cross-domain needs are the validator's, so a first proposal follows
+  the priority and the loop raises what needs raising.
 - The **reducer** combines the four proposals and checks them against each other: a region that
   offers every chosen service in the required geography, the database inside the network it
   needs, serverless compute against the database's connection limit, the total monthly cost.
@@ -27,7 +28,7 @@ from typing import Any
 from core.advisor import catalogue
 from core.advisor.catalogue import DocRef
 from core.advisor.query import Constraints
-from db.models.advisor import Domain, FindingDomain, Outcome, Severity
+from db.models.advisor import Domain, FindingDomain, Outcome, Priority, Severity
 
 CRITICAL_PATH = (Domain.COMPUTE, Domain.NETWORK, Domain.DATABASE)  # requests pass through these
 
@@ -121,7 +122,8 @@ Option = tuple[dict[str, Any], int, float, list[str]]  # service, units, cost, w
 
 def options(provider: str, domain: Domain, c: Constraints,
             need: dict[str, Any]) -> tuple[list[Option], list[str]]:
-    """The services that can serve the domain (cheapest first among those missing least), and
+    """The services that can serve the domain, best first among those missing least (cheapest,
+    or with ``c.priority`` availability the highest SLA and most zones, then cheapest), and
     why the others were left out."""
     feasible: list[Option] = []
     excluded: list[str] = []
@@ -142,7 +144,10 @@ def options(provider: str, domain: Domain, c: Constraints,
         units = _units(svc, c)
         cost = monthly_cost(svc, units, c)
         feasible.append((svc, units, cost, _meets(svc, cost, need)))
-    feasible.sort(key=lambda f: (len(f[3]), f[2]))
+    if c.priority == Priority.AVAILABILITY:
+        feasible.sort(key=lambda f: (len(f[3]), -f[0]["sla"], -f[0].get("zones", 1), f[2]))
+    else:
+        feasible.sort(key=lambda f: (len(f[3]), f[2]))
     return feasible, excluded
 
 
@@ -171,8 +176,9 @@ def generate(provider: str, domain: Domain, c: Constraints, need: dict[str, Any]
         raise DomainFailure(f"No {provider} {domain} service in the catalogue can serve "
                             f"{what}" + (f" ({'; '.join(excluded)})" if excluded else "") + ".")
     svc = feasible[0][0]
-    why = (f"{svc['name']}: the cheapest option that serves {c.rps:,.0f} requests per second"
-           if domain == Domain.COMPUTE else f"{svc['name']}: the cheapest suitable option")
+    best = ("the most available" if c.priority == Priority.AVAILABILITY else "the cheapest")
+    why = (f"{svc['name']}: {best} option that serves {c.rps:,.0f} requests per second"
+           if domain == Domain.COMPUTE else f"{svc['name']}: {best} suitable option")
     return proposal_of(provider, domain, c, need, feasible[0], why, excluded)
 
 

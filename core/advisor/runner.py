@@ -31,7 +31,7 @@ from db.types import utcnow
 
 
 class _Stop(Exception):
-    def __init__(self, status: RunStatus, reason: TerminalReason, error: str,
+    def __init__(self, status: RunStatus, reason: TerminalReason | None, error: str,
                  node: str | None = None) -> None:
         super().__init__(error)
         self.status, self.reason, self.error, self.node = status, reason, error, node
@@ -279,7 +279,9 @@ def execute(database: Database, run_id: uuid.UUID) -> str:
         except _Stop as stop:
             _stop(database, run_id, stop)
         except Exception as exc:  # noqa: BLE001 - a run never dies without saying why
-            _stop(database, run_id, _Stop(RunStatus.FAILED, TerminalReason.DOMAIN_FAILURE,
+            # Not a reason of the seed's: a crash is no "domain failure" (which says that no
+            # service can serve a domain); the run fails with no reason and the error says why.
+            _stop(database, run_id, _Stop(RunStatus.FAILED, None,
                                           f"Unexpected {type(exc).__name__}: {str(exc)[:300]}"))
     with database.transaction() as session:
         return _locked(session, run_id).status

@@ -156,7 +156,7 @@ def _ask_advisor(job_input: dict[str, Any], context: CallContext) -> dict[str, A
         runs.append({
             "provider": run.provider, "status": run.status,
             "terminal_reason": run.terminal_reason, "iterations": run.iteration_count,
-            "explanation": records.explain(run.terminal_reason),
+            "explanation": records.explain(run.terminal_reason, run.status),
             "design": {d: p["content"]["name"] for d, p in last.proposals.items()} if last else {},
             "failing": [f.reason for f in last.findings if f.outcome == "fail"] if last else []})
     return {"query_id": str(view.id), "runs": runs}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.platform.errors import ValidationError
+from core.scrape.transforms import parse_number
 
 MAX_CRITERIA = 50
 MAX_LINE = 300
@@ -83,17 +84,21 @@ def parse_criteria(text: str) -> list[Criterion]:
     return [parse_line(line) for line in lines]
 
 
+# The signs people type for the operators (≥ on a phone, a Mac's ⌥>).
+_SIGNS = str.maketrans({"≥": ">=", "≤": "<=", "≠": "!="})
+
+
 def parse_line(line: str) -> Criterion:
     if len(line) > MAX_LINE:
         raise ValidationError(f"A criterion is longer than {MAX_LINE} characters.")
     for name, pattern in _PATTERNS:
-        match = pattern.match(line)
+        match = pattern.match(line.translate(_SIGNS))
         if match:
             return _criterion(name, line, match.groups())
     if _CHECK_START.match(line):
         raise ValidationError(
             f"Cannot read the criterion “{line}”. Write checks like “at least 20 items”, "
-            "“items >= 20”, “every price > 0”, “every sku is present”, “fill rate of sku >= 0.9” "
+            "“items ≥ 20”, “every price > 0”, “every sku is present”, “fill rate of sku >= 0.9” "
             "or “title contains Lamp”; any other sentence is judged by the model.")
     return Criterion(line, "free_text")
 
@@ -215,10 +220,14 @@ def _number(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value)
-    try:
-        return float(str(value).replace(",", "").strip())
-    except ValueError:
-        return None
+    match = _AMOUNT.match(str(value).strip())
+    number = parse_number(match[1]) if match else None
+    return None if number is None else float(number)
+
+
+# A number as a page writes an amount: "3.00", "1,299.50", "£51.77", "51,77 €", "USD 12"; not
+# "12 items in stock" (a number inside words is not the value).
+_AMOUNT = re.compile(r"^[^\d\-−]{0,4}([-−]?\d[\d.,\s]*?)\s*[^\d\s]{0,4}$")
 
 
 def _get(item: Any, path: str | None) -> Any:

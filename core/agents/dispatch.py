@@ -31,7 +31,7 @@ from core.accounts.users import actor_of
 from core.ledger import prices
 from core.platform.access import Actor
 from core.platform.database import Database
-from core.platform.errors import ScrapeDeckError
+from core.platform.errors import NotFound, PermissionDenied, ScrapeDeckError, ValidationError
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, heartbeat
 from core.timeline import (Completion, Event, Failure, PageFetched, Retry, StateTransition,
@@ -164,7 +164,7 @@ def _call(database: Database, plan: _Plan, reasons: list[str]) -> Answer:
     problems = violations(_input_schema(plan), plan.input)
     if problems:
         return Answer(None, None, "the input does not match the agent's input schema: "
-                      + "; ".join(str(p) for p in problems[:5]), 0.0)
+                      + "; ".join(str(p) for p in problems[:5]), 0.0, final=True)
     if plan.builtin:
         return _call_builtin(database, plan)
     feedback = {"X-ScrapeDeck-Feedback": json.dumps(reasons[:MAX_REASONS])} if reasons else None
@@ -180,10 +180,12 @@ def _input_schema(plan: _Plan) -> dict[str, Any]:
 def _call_builtin(database: Database, plan: _Plan) -> Answer:
     started = time.monotonic()
     if plan.actor is None:
-        return Answer(None, None, "the job's creator no longer exists", 0.0)
+        return Answer(None, None, "the job's creator no longer exists", 0.0, final=True)
     context = CallContext(database, plan.actor)
     try:
         body = BUILTINS[plan.builtin or ""].call(plan.input, context)
+    except (ValidationError, NotFound, PermissionDenied) as exc:  # the same input fails again
+        return Answer(None, None, str(exc), _ms(started), final=True)
     except ScrapeDeckError as exc:
         return Answer(None, None, str(exc), _ms(started))
     except Exception as exc:  # noqa: BLE001 - a built-in's failure is this call's outcome

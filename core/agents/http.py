@@ -28,9 +28,12 @@ class Answer:
     latency_ms: float
     retry_after: float | None = None
     spent: list[Any] = field(default_factory=list)  # ledger charges a built-in's fetching made
+    final: bool = False  # no retry can change it (the input breaks the schema, say)
 
     @property
     def retryable(self) -> bool:
+        if self.final:
+            return False
         return self.status_code is None or self.status_code == 429 or self.status_code >= 500
 
 

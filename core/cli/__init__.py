@@ -61,6 +61,16 @@ def command_help(name: str) -> str:
     return COMMANDS[name][1]
 
 
+def add_out_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--out PATH`` and ``--force``, as every command that writes a file takes them (the rule
+    itself: ``core.platform.outfiles``)."""
+    parser.add_argument("--out", required=True, metavar="PATH",
+                        help="file to write; its folder must exist")
+    parser.add_argument("--force", action="store_true",
+                        help="replace PATH if it is an existing file (never a folder, device or "
+                        "link)")
+
+
 def chosen_command(argv: list[str]) -> str | None:
     """The command named on the command line (after ``--user EMAIL``), or None: none given,
     an unknown one, or ``--help`` before any."""

@@ -18,7 +18,8 @@ from core.platform.access import Actor
 from core.platform.commands import identifier, read_text_file, seconds
 from core.platform.database import Database
 from core.platform.errors import Unfinished
-from core.cli import command_help
+from core.cli import add_out_arguments, command_help
+from db.models.advisor import Priority
 
 MAX_CONSTRAINTS_BYTES = 65_536
 
@@ -30,14 +31,14 @@ class AdviceUnfinished(Unfinished):
 def _doc(view: records.QueryView) -> dict[str, Any]:
     doc = dataclasses.asdict(view)
     for run in doc["runs"]:
-        run["explanation"] = records.explain(run["terminal_reason"])
+        run["explanation"] = records.explain(run["terminal_reason"], run["status"])
     return doc
 
 
 def _ask(session: Session, actor: Actor, args: argparse.Namespace) -> Callable[..., None] | None:
     constraints = (read_text_file(args.constraints, "The constraints file", MAX_CONSTRAINTS_BYTES)
                    if args.constraints else None)
-    asked = records.ask(session, actor, args.text, args.providers, constraints)
+    asked = records.ask(session, actor, args.text, args.providers, constraints, args.prefer)
     if not args.json:
         print(f"Query {asked.query_id} asked; runs: "
               + ", ".join(f"{p} {r}" for p, r in asked.run_ids.items()))
@@ -66,8 +67,9 @@ def _wait(database: Database, actor: Actor, query_id: uuid.UUID, args: argparse.
     else:
         print(to_markdown(view))
     if not all(r.accepted for r in view.runs):
-        raise AdviceUnfinished("; ".join(f"{r.provider}: {records.explain(r.terminal_reason)}"
-                                         for r in view.runs if not r.accepted))
+        raise AdviceUnfinished("; ".join(
+            f"{r.provider}: {records.explain(r.terminal_reason, r.status)}"
+            for r in view.runs if not r.accepted))
 
 
 def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -91,7 +93,7 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
 
 def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     view = records.show(session, actor, args.id)
-    print(f"Wrote {write(view, args.format, args.out)}")
+    print(f"Wrote {write(view, args.format, args.out, force=args.force)}")
 
 
 def _cancel(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -111,6 +113,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--constraints", metavar="FILE.json",
                    help="constraints as a JSON object (budget_usd_month, availability, "
                    "residency, rps, engine, latency_ms, compliance, multi_region, storage_gb)")
+    p.add_argument("--prefer", choices=[p.value for p in Priority], default=Priority.COST.value,
+                   help="what to optimise for among designs that meet the constraints "
+                   "(default cost)")
     p.add_argument("--wait", action="store_true", help="wait for the runs and print the result "
                    "(exit 1 unless every run is accepted)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -123,7 +128,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = actions.add_parser("export", help="write the final designs with their evidence")
     p.add_argument("id", type=identifier)
     p.add_argument("--format", choices=["md", "pdf"], default="md")
-    p.add_argument("--out", required=True, metavar="FILE")
+    add_out_arguments(p)
     p.set_defaults(handler=_export)
     p = actions.add_parser("cancel", help="stop a provider run")
     p.add_argument("id", type=identifier)

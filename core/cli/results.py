@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.scraping import exports
 from core.platform.access import Actor
 from core.platform.database import Database
-from core.cli import command_help
+from core.cli import add_out_arguments, command_help
 from db.engine import make_session_factory
 
 
@@ -36,10 +36,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("run_id", help="run id")
     p.add_argument("--format", required=True, choices=[f.value for f in exports.ExportFormat],
                    help="file format")
-    p.add_argument("--out", required=True, metavar="PATH",
-                   help="file to write; its folder must exist")
-    p.add_argument("--force", action="store_true",
-                   help="replace PATH if it is an existing file (never a folder, device or link)")
+    add_out_arguments(p)
     p.add_argument("--raw", action="store_true",
                    help="CSV: write cells exactly as scraped; by default a cell starting with =, "
                    "+, -, @, tab or CR gets a leading ' so spreadsheets do not run it as a formula")

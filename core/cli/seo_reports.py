@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from core.cli import add_out_arguments
 from vocabularies import ReportFormat
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def _report(session: Session, actor: Actor, args: argparse.Namespace) -> Any:
     def write(database: Any, actor: Actor) -> None:
         from core.seo.report_export import export_report
 
-        path = export_report(database, actor, args.report_id, args.format, args.out)
+        path = export_report(database, actor, args.report_id, args.format, args.out,
+                             force=args.force)
         print(f"Wrote {path} ({path.stat().st_size:,} bytes).")
 
     return write
@@ -42,5 +44,5 @@ def add_report(actions: SubParsers) -> None:
     p.add_argument("report_id", metavar="ID", help="the report's id")
     p.add_argument("--format", choices=[f.value for f in ReportFormat],
                    default=ReportFormat.PDF.value)
-    p.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    add_out_arguments(p)
     p.set_defaults(handler=_report)

@@ -17,7 +17,8 @@ from typing import Any
 
 from collections.abc import Iterator
 
-from jsonschema import Draft202012Validator
+import regex
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError as SchemaViolation
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
@@ -207,6 +208,49 @@ _TYPE_CHECKS: dict[str, Any] = {
 Check = Any  # Callable[[Any], bool]
 
 
+# A ``pattern`` is the schema author's and the text a website's: together they can backtrack
+# for ever ("^(a+)+$" on 30 a's). The ``regex`` package (re's syntax) stops a search after a
+# time limit, so one item fails its check instead of holding a worker and its heartbeat.
+PATTERN_TIMEOUT_SECONDS = 1.0
+
+
+def _pattern_found(pattern: str, text: str) -> bool | None:
+    """Whether ``pattern`` matches somewhere in ``text``; None when it ran out of time."""
+    try:
+        return _search(pattern)(text, timeout=PATTERN_TIMEOUT_SECONDS) is not None
+    except TimeoutError:
+        return None
+
+
+_searches: dict[str, Any] = {}
+
+
+def _search(pattern: str) -> Any:
+    if (search := _searches.get(pattern)) is None:
+        search = _searches[pattern] = regex.compile(pattern, regex.VERSION0).search
+    return search
+
+
+def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """jsonschema's ``pattern`` keyword, with the time limit."""
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        found = _pattern_found(pattern, instance)
+    except (regex.error, TypeError):
+        yield SchemaViolation(f"{pattern!r} is not a regular expression")
+        return
+    if found is None:
+        yield SchemaViolation(f"{instance[:60]!r} could not be checked against {pattern!r} "
+                              f"within {PATTERN_TIMEOUT_SECONDS:g} s (the pattern backtracks "
+                              "too much)")
+    elif not found:
+        yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
+
+
+_BoundedValidator = validators.extend(Draft202012Validator, {"pattern": _bounded_pattern})
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -247,10 +291,12 @@ def _property_check(spec: Any) -> Check | None:
             checks.append(lambda v, b=bound, ok=holds: not _is_number(v) or ok(v, b))
     if "pattern" in spec:
         try:
-            search = re.compile(spec["pattern"]).search
-        except (re.error, TypeError):
+            re.compile(spec["pattern"])  # the syntax jsonschema accepts
+            _search(spec["pattern"])
+        except (re.error, regex.error, TypeError):
             return None
-        checks.append(lambda v, s=search: not isinstance(v, str) or s(v) is not None)
+        checks.append(lambda v, p=spec["pattern"]: not isinstance(v, str)
+                      or _pattern_found(p, v) is True)
     if "format" in spec:
         if not isinstance(spec["format"], str):
             return None
@@ -320,7 +366,7 @@ class InstanceValidator:
     ``iter_errors`` words the violations."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self._validator = Draft202012Validator(
+        self._validator = _BoundedValidator(
             schema, format_checker=Draft202012Validator.FORMAT_CHECKER,
             registry=_registry(schema))
         problems = reference_problems(schema)

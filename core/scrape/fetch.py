@@ -154,11 +154,13 @@ class Fetcher:
             return await asyncio.to_thread(trace.result, current, response, error)
         return trace.result(current, response, error)
 
-    async def fetch_document(self, url: str) -> FetchResult:
-        """GET a file of any Content-Type (robots.txt, sitemap.xml) with the same checks, caps
-        and redirect handling as ``fetch``; robots.txt is not asked (these files are for
-        crawlers to read)."""
-        return await self._fetch(url, html_only=False, robots=False)
+    async def fetch_document(self, url: str, *, ask_robots: bool = False) -> FetchResult:
+        """GET a file of any Content-Type with the same checks, caps and redirect handling as
+        ``fetch``. robots.txt is asked only with ``ask_robots`` (and ``respect_robots``): files
+        such as robots.txt and sitemap.xml are for crawlers to read; a page read as a document
+        (the advisor's cited documentation) is not."""
+        return await self._fetch(url, html_only=False,
+                                 robots=ask_robots and self.options.respect_robots)
 
     async def _fetch_robots_txt(self, url: str) -> FetchResult:
         return await self._fetch(url, html_only=False, robots=False)

@@ -52,7 +52,6 @@ import logging
 import marshal
 import os
 import re
-import stat
 import uuid
 from collections.abc import Callable, Iterator
 from itertools import islice
@@ -69,6 +68,7 @@ from core.platform import audit
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
+from core.platform.outfiles import check_out_path
 from core.scraping.results import (CONFIDENCE, FETCHED_AT, SOURCE_URL, ResultQuery, column_name,
                                    load_run, query_document, query_from_document, readable_query,
                                    selection)
@@ -320,33 +320,12 @@ def export_run_to_path(database: Database, actor: Actor, run_id: uuid.UUID | str
     with database.transaction() as session:
         run_uuid = load_run(session, actor, run_id).id
     path = Path(out_path)
-    _check_out_path(path, force)
+    check_out_path(path, force)
     try:
         rows, size = _write(database, _query(run_uuid, None), checked, path, raw_values)
     except OSError as exc:
         raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     return ExportSummary(path=path, row_count=rows, size_bytes=size)
-
-
-def _check_out_path(path: Path, force: bool) -> None:
-    if not path.name or path.name in (".", ".."):
-        raise ValidationError(f"Cannot write {path}: give a file name, not a folder.")
-    if not path.parent.is_dir():
-        raise ValidationError(f"Cannot write {path}: the folder {path.parent} does not exist "
-                              "(create it first).")
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    if not stat.S_ISREG(mode):
-        kind = ("a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode)
-                else "not a regular file")
-        raise ValidationError(f"Cannot write {path}: it exists and is {kind}; it is never "
-                              "replaced. Choose another path.")
-    if not force:
-        raise ValidationError(f"{path} already exists: add --force to replace it.")
 
 
 def _part(path: Path) -> Path:

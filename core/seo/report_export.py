@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
+from core.platform.outfiles import check_out_path, write_whole
 from core.seo.lighthouse import KNOWN_DIFFERENCES, LIGHTHOUSE_VERSION
 from core.seo.reports import (ReportSummary, ReportView, build_view, get_report,
                               ignored_for_report, require_report, summary_of)
@@ -188,17 +189,18 @@ def pdf_file(session: Session, actor: Actor,
 # --- Straight to a path (the CLI) ---------------------------------------------------------------
 
 def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, fmt: str,
-                  out_path: str | Path) -> Path:
-    """Write the report as ``fmt`` (html or pdf) to ``out_path`` now, in this process."""
+                  out_path: str | Path, *, force: bool = False) -> Path:
+    """Write the report as ``fmt`` (html or pdf) to ``out_path`` now, in this process; an
+    existing file only with ``force`` (``core.platform.outfiles``)."""
     if fmt not in tuple(ReportFormat):
         raise ValidationError(f"Report format must be {' or '.join(ReportFormat)}; got '{fmt}'.")
     with database.transaction() as session:
         html = report_html(session, actor, report_id)
     path = Path(out_path)
+    check_out_path(path, force)
     try:
         if fmt == ReportFormat.HTML:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(html, encoding="utf-8")
+            write_whole(path, html)
         else:
             html_to_pdf(html, path)
     except OSError as exc:

@@ -105,6 +105,14 @@ class Severity(enum.StrEnum):
     LOW = "low"
 
 
+class Priority(enum.StrEnum):
+    """What a query's designs are optimised for, among the services that meet its constraints
+    (``optimization_preferences["priority"]``)."""
+
+    COST = "cost"  # the cheapest service that meets the constraints
+    AVAILABILITY = "availability"  # the highest SLA, then the most zones, then the cheapest
+
+
 class SourceType(enum.StrEnum):
     OFFICIAL_DOC = "official_doc"
 

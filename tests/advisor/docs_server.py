@@ -30,6 +30,7 @@ class DocsServer(LocalServer):
         super().__init__(_Handler, name="cloud-docs", poll_interval=0.05)
         self.pages = _pages()
         self.down: set[str] = set()
+        self.robots_txt: str | None = None  # served at /robots.txt when set; else a 404
         self.requests: list[str] = []
 
     def base(self, provider: str) -> str:
@@ -41,6 +42,9 @@ class _Handler(QuietHandler):
 
     def do_GET(self) -> None:
         self.server.requests.append(self.path)
+        if self.path == "/robots.txt" and self.server.robots_txt is not None:
+            self.respond(200, self.server.robots_txt.encode(), "text/plain")
+            return
         page = self.server.pages.get(self.path)
         if page is None or any(self.path.endswith(d) for d in self.server.down):
             self.respond(404, b"not found", "text/plain")

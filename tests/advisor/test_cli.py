@@ -44,6 +44,7 @@ def test_ask_refuses_bad_input_with_a_message_and_exit_2(cli, analyst, docs, tmp
         (["an API", "--providers", "gcp"], "Unknown provider gcp"),
         (["an API", "--constraints", str(bad)], "multi-region"),
         (["an API", "--constraints", str(tmp_path / "missing.json")], "Cannot read"),
+        (["an API", "--prefer", "speed"], "invalid choice: 'speed'"),
     ]
     for args, message in cases:
         status, _out, err = cli("--user", analyst.email, "advisor", "ask", *args)
@@ -68,3 +69,12 @@ def test_ask_without_wait_queues_and_cancel_stops_a_queued_run(cli, analyst, doc
     assert "canceled by a person" in run["explanation"]
     status, _out, err = cli("--user", analyst.email, "advisor", "cancel", run_id)
     assert status == 2 and "already stopped" in err
+
+
+def test_the_optimisation_preference_is_kept_and_shown(cli, analyst, docs) -> None:
+    status, out, _err = cli("--user", analyst.email, "advisor", "ask", SCENARIO,
+                            "--providers", "aws", "--prefer", "availability", "--json")
+    assert status == 0
+    doc = json.loads(cli("--user", analyst.email, "advisor", "show",
+                         json.loads(out)["query_id"], "--json")[1])
+    assert doc["priority"] == "availability"

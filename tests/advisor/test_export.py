@@ -53,6 +53,11 @@ def test_export_writes_markdown_and_a_pdf_printed_by_chromium(cli, analyst, db, 
     status, _out, err = cli("--user", analyst.email, "advisor", "export", run_id, "--out",
                             str(tmp_path))  # a directory
     assert status == 2 and "Cannot write" in err
+    status, _out, err = cli("--user", analyst.email, "advisor", "export", run_id, "--out",
+                            str(tmp_path / "a.md"))  # written above
+    assert status == 2 and "already exists: add --force to replace it." in err
+    assert cli("--user", analyst.email, "advisor", "export", run_id, "--out",
+               str(tmp_path / "a.md"), "--force")[0] == 0
 
 
 def test_the_page_asks_a_worker_for_the_pdf_and_offers_the_file(db, analyst, viewer, docs,

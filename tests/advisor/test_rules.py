@@ -3,11 +3,13 @@ cross-domain checks, what the validator reports as unchecked, and finding a pass
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from core.advisor import evidence, query, rules
 from core.platform.errors import ValidationError
-from db.models.advisor import Domain, Outcome
+from db.models.advisor import Domain, Outcome, Priority
 from tests.advisor.conftest import SCENARIO
 
 
@@ -79,3 +81,21 @@ def test_a_passage_must_hold_every_term_and_is_cut_to_an_excerpt() -> None:
     long = "word " * 400 + "needle " + "word " * 400
     cut = evidence.passage(long, ("needle",))
     assert cut is not None and "needle" in cut and len(cut) <= evidence.EXCERPT_CHARS + 2
+
+
+@pytest.mark.parametrize("provider", ["aws", "azure"])
+def test_availability_first_picks_the_highest_sla_where_cost_first_picks_the_cheapest(
+        provider: str) -> None:
+    cost_first = query.build(SCENARIO, None)
+    available_first = dataclasses.replace(cost_first, priority=Priority.AVAILABILITY)
+    picked = {c.priority: {d: rules.generate(provider, d, c, {}) for d in Domain}
+              for c in (cost_first, available_first)}
+    for domain in Domain:
+        cheap = picked[Priority.COST][domain].content
+        available = picked[Priority.AVAILABILITY][domain].content
+        options, _ = rules.options(provider, domain, cost_first, {})
+        assert cheap["monthly_usd"] == round(min(o[2] for o in options if not o[3]), 2)
+        assert available["sla"] == max(o[0]["sla"] for o in options if not o[3])
+    assert any(picked[Priority.COST][d].content["service"]
+               != picked[Priority.AVAILABILITY][d].content["service"] for d in Domain)
+    assert "the most available" in picked[Priority.AVAILABILITY][Domain.DATABASE].rationale

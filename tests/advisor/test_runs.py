@@ -91,6 +91,15 @@ def test_a_documentation_page_that_is_down_stops_the_run_for_evidence(db, analys
     assert "MultiAZSingleStandby" in run.error
 
 
+def test_a_documentation_page_robots_txt_disallows_is_not_read(db, analyst, docs) -> None:
+    docs.robots_txt = "User-agent: *\nDisallow: /aws/AmazonRDS/latest/UserGuide/Concepts.MultiAZSingleStandby.html\n"
+    run = execute(db, ask(db, analyst, scope="aws"))["aws"]
+    assert (run.status, run.terminal_reason) == ("stopped", "evidence_unavailable")
+    missing = [e for f in run.iterations[0].findings for e in f.evidence if not e.available]
+    assert missing and "robots.txt" in missing[0].excerpt, missing[0].excerpt
+    assert not any(p.endswith("Concepts.MultiAZSingleStandby.html") for p in docs.requests)
+
+
 def test_a_budget_that_cannot_be_met_stops_at_the_iteration_limit_keeping_every_iteration(
         db, analyst, docs) -> None:
     asked = ask(db, analyst, scope="azure", constraints={"budget_usd_month": 900})
@@ -105,6 +114,21 @@ def test_a_budget_that_cannot_be_met_stops_at_the_iteration_limit_keeping_every_
             RefinementFeedback.provider_run_id == run_id)) == 3
         assert session.scalar(select(func.count()).select_from(DomainTask).where(
             DomainTask.provider_run_id == run_id)) == 16
+
+
+def test_a_crash_fails_the_run_as_an_internal_error_not_a_domain_failure(
+        db, analyst, docs, monkeypatch) -> None:
+    from core.advisor import rules
+
+    def broken_reducer(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("zones")  # stands for a bug: nothing here can raise one on purpose
+
+    monkeypatch.setattr(rules, "reduce", broken_reducer)
+    run = execute(db, ask(db, analyst, scope="aws"))["aws"]
+    assert (run.status, run.terminal_reason) == ("failed", None)
+    assert run.error == "Unexpected KeyError: 'zones'"
+    assert records.explain(run.terminal_reason, run.status).startswith(
+        "Failed: an internal error stopped it")
 
 
 def test_an_engine_a_provider_does_not_offer_is_a_domain_failure(db, analyst, docs) -> None:

@@ -23,6 +23,20 @@ def test_every_compares_numbers_even_when_written_as_text() -> None:
     assert outcomes("every price > 5") == [("missed", "1 of 3 items do not (item 2)")]
 
 
+def test_amounts_read_as_a_page_writes_them_and_words_are_not_numbers() -> None:
+    prices = {"items": [{"price": "£51.77"}, {"price": "1.299,50 €"}, {"price": "USD 12"}]}
+    assert outcomes("every price > 10", prices) == [("met", "all 3 items")]
+    assert outcomes("every price > 10", {"items": [{"price": "12 left in stock"}]}) == [
+        ("missed", "1 of 1 items do not (item 1)")]
+
+
+def test_the_signs_people_type_for_operators() -> None:
+    assert outcomes("items ≥ 3\nfill rate of sku ≥ 0.6\nitems ≤ 2\nevery sku ≠ A1") == [
+        ("met", "3 items"), ("met", "sku filled on 2 of 3 items (67%)"), ("missed", "3 items"),
+        ("missed", "2 of 3 items do not (item 1, 2)")]  # item 2 has no sku
+    assert [c.text for c in parse_criteria("items ≥ 3")] == ["items ≥ 3"]  # as written
+
+
 def test_fill_rate_as_a_fraction_or_a_percentage() -> None:
     assert outcomes("fill rate of sku >= 0.6")[0][0] == "met"
     assert outcomes("fill rate of sku >= 90%") == [

@@ -194,6 +194,18 @@ def test_the_builtin_job_runner_runs_a_scraping_job_and_returns_its_items(
     assert done.result["status"] == "completed" and len(done.result["items"]) == 12
 
 
+def test_a_failure_no_retry_can_change_is_not_retried(analyst, dispatch, make_user, make_job):
+    someone_elses = make_job(make_user("analyst"))  # not this analyst's to run
+    done = dispatch(analyst, {
+        "name": "run a job", "agent": "run-job",
+        "input": {"job_id": str(someone_elses), "max_minutes": 1},
+        "acceptance_criteria": "at least 1 item"})
+    assert done.status is AgentJobStatus.RESUBMISSION_REQUIRED
+    assert statuses(done) == [f"{n}:failure" for n in range(1, len(done.logs) + 1)]
+    assert len(done.logs) == done.max_attempts  # one call per attempt: no retries
+    assert "not found" in done.logs[0].reasons[0].lower(), done.logs[0].reasons
+
+
 def test_the_builtin_crawler_reports_a_sites_findings(app_env, analyst, db, seo_site,
                                                      monkeypatch):
     done = _dispatch_with_workers(db, analyst, {

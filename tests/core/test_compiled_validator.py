@@ -84,3 +84,15 @@ def test_failing_items_are_worded_by_jsonschema() -> None:
     assert not checker.is_valid(item)
     assert sorted(e.message for e in checker.iter_errors(item)) == [
         "'' should be non-empty", "9 is greater than the maximum of 5"]
+
+
+def test_a_pattern_that_backtracks_for_ever_fails_the_item_within_its_time_limit() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string", "pattern": "^(a|a)*$"}}}
+    checker = InstanceValidator(schema)
+    item = {"name": "a" * 40 + "!"}  # ~2^40 steps for a backtracking engine
+    assert checker.compiled and not checker.is_valid(item)
+    [violation] = checker.iter_errors(item)
+    assert "could not be checked against '^(a|a)*$' within 1 s" in violation.message
+    assert checker.is_valid({"name": "aaaa"})
+    assert [e.message for e in checker.iter_errors({"name": "b"})] == [
+        "'b' does not match '^(a|a)*$'"]

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from core.platform.settings import get_settings
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
-from core.scraping import jobs, runs
+from core.scraping import jobs, runs, schemas
 from core.scraping.jobs import JobInput
-from db.models import Result, Run, RunResult
+from db.models import Result, Run, RunEvent, RunResult
 from db.types import utcnow
 from tests.hostile.hostile_site import (PRODUCTS, HostileSite, WorkerOutcome, run_worker,
                                         worker_env)
@@ -185,6 +185,35 @@ def test_a_catastrophic_regex_fails_its_page_and_the_worker_goes_on(db, analyst,
     assert longest_gap < 10, f"heartbeat stopped for {longest_gap:.1f} s"
 
 
+@SQLITE_ONLY
+@pytest.mark.usefixtures("hostile_env")
+def test_a_catastrophic_schema_pattern_fails_its_item_and_the_worker_goes_on(db, analyst,
+                                                                               site) -> None:
+    with db.transaction() as session:
+        schema = schemas.create_schema(session, analyst, schemas.SchemaInput(
+            name=f"backtracking-{uuid.uuid4().hex[:6]}", definition={
+                "type": "object", "required": ["name"],
+                "properties": {"name": {"type": "string", "pattern": "^(a|a)*$"}}}))
+        job = jobs.create_job(session, analyst, JobInput(
+            name=f"hostile-{uuid.uuid4().hex[:6]}", extractor_schema_id=schema.id,
+            target_urls=[site.url("/backtrack"), site.url("/page")], config_package=PRODUCTS,
+            options={"respect_robots": False, "concurrency": 4, "max_pages": 20}))
+    with db.transaction() as session:
+        run_id = runs.start_run(session, analyst, job.id).id
+    worker, longest_gap = watched_run(db, run_id, timeout=90)
+    run, pages, items = outcome_of(db, run_id)
+    assert worker.returncode == 0, f"worker still matching after {worker.seconds:.0f} s"
+    assert not any(pages.values())  # both pages were read; items failed their check
+    with db.transaction() as session:
+        rejected = [payload["violations"] for payload in session.scalars(
+            select(RunEvent.payload).where(RunEvent.run_id == run_id,
+                                           RunEvent.event_type == "validation_result"))]
+    assert any("could not be checked against '^(a|a)*$' within 1 s" in violation
+               for violations in rejected for violation in violations), rejected
+    assert items == [] and run.meta["items_invalid"] >= 1
+    assert longest_gap < 10, f"heartbeat stopped for {longest_gap:.1f} s"
+
+
 def test_an_seo_audit_of_a_page_nested_100000_deep_finishes(site, tmp_path) -> None:
     worker = run_worker(["core", "seo", "audit", site.url("/deep?n=100000")],
                         env=worker_env(ALLOWED_PRIVATE_NETWORKS="127.0.0.1",
@@ -192,6 +221,18 @@ def test_an_seo_audit_of_a_page_nested_100000_deep_finishes(site, tmp_path) -> N
                                        SCRAPEDECK_DATA_DIR=str(tmp_path)),
                         timeout=30)
     assert worker.returncode == 0, (worker.seconds, worker.stderr[-2000:])
+    assert worker.peak_rss_mb < MEMORY_BOUND_MB
+
+
+@pytest.mark.parametrize("bomb", ["/br-bomb", "/gzip-bomb"])
+def test_an_seo_audit_of_a_bomb_is_refused_in_bounded_memory(site, tmp_path, bomb: str) -> None:
+    worker = run_worker(["core", "seo", "audit", site.url(bomb)],
+                        env=worker_env(ALLOWED_PRIVATE_NETWORKS="127.0.0.1",
+                                       ALLOW_PRIVATE_ADDRESSES="0",
+                                       SCRAPEDECK_DATA_DIR=str(tmp_path)),
+                        timeout=60)
+    assert worker.returncode == 1, (worker.seconds, worker.stderr[-2000:])  # audited: failed
+    assert "The page could not be audited: response larger than" in worker.stderr
     assert worker.peak_rss_mb < MEMORY_BOUND_MB
 
 

@@ -47,3 +47,6 @@ def test_a_finished_question_shows_both_runs_with_evidence(app, analyst, db, doc
                for t in at.text)
     assert len(at.get("graphviz_chart")) == 2
     assert at.get("download_button")
+    cited = {b.proto.url for b in at.get("link_button")}
+    assert cited and all(url.startswith((docs.base("aws"), docs.base("azure"))) for url in cited)
+    assert "Optimised for cost." in captions

@@ -30,3 +30,24 @@ def test_unknown_or_foreign_report_is_a_clear_error(cli, make_user, report_id, t
                              "--out", str(tmp_path / "x.html"))
         assert status == 2 and "Report not found" in err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_out_replaces_a_file_only_with_force_and_never_a_fifo(cli, analyst, report_id,
+                                                               tmp_path) -> None:
+    import os
+
+    def report(out, *extra):  # type: ignore[no-untyped-def]
+        return cli("--user", analyst.email, "seo", "report", report_id, "--format", "html",
+                   "--out", str(out), *extra)
+
+    kept = tmp_path / "kept.html"
+    kept.write_text("keep me")
+    status, _, err = report(kept)
+    assert status == 2 and f"{kept} already exists: add --force to replace it." in err
+    assert kept.read_text() == "keep me"
+    assert report(kept, "--force")[0] == 0 and "SEO score" in kept.read_text()
+    os.mkfifo(fifo := tmp_path / "fifo")
+    status, _, err = report(fifo, "--force")
+    assert status == 2 and "it exists and is not a regular file" in err
+    status, _, err = report(tmp_path / "missing" / "r.html")
+    assert status == 2 and "does not exist (create it first)" in err
