@@ -51,7 +51,11 @@ class Offload:
         for _ in self._threads:
             self._inbox.put(_STOP)
         # A thread may be finishing a piece of work: wait for it off the loop.
-        await asyncio.to_thread(lambda: [thread.join() for thread in self._threads])
+        await asyncio.to_thread(self._join)
+
+    def _join(self) -> None:
+        for thread in self._threads:
+            thread.join()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         assert self._loop is not None, "use Offload as an async context manager"
