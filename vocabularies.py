@@ -10,12 +10,14 @@ imports only the standard library: ``db`` may not import ``core``, and the engin
   migrations write the same lists (``tests/test_migrations.py`` compares them);
 - ``core``: each capability re-exports the enums it owns (``core.scraping.runs.WorkStatus``,
   ``core.builder.builds.BuildStatus`` …), checks input and builds CLI choices from them;
-- ``ui/vocabulary.py``: one icon-and-words table per enum, keyed by its members.
+- ``ui/vocabulary.py``: one icon-and-words table per enum, keyed by its members; a workflow
+  status's words (``label``) are the enum's own, because the timeline's sentences (pages and
+  command line alike) say them too.
 
 Sets that never reach a column live with their owner in ``core`` instead (field kinds in
-``core.analysis.types``, work kinds in ``core.platform.work``), except ``ReportFormat``, which
-the command line reads without loading the SEO report code. Run-event types and workflow node
-states belong to the timeline (``core/timeline``).
+``core.analysis.types``, work kinds in ``core.platform.work``), except ``ReportFormat`` and
+``GraphFormat``, which the command line reads without loading the SEO report or timeline code.
+Run-event types and workflow node states belong to the timeline (``core/timeline``).
 """
 
 from __future__ import annotations
@@ -48,9 +50,20 @@ class WorkStatus(StrEnum):
     ACTIVE: ClassVar[frozenset[WorkStatus]]  # waiting for or held by a worker
     FINISHED: ClassVar[frozenset[WorkStatus]]  # will not change again
 
+    @property
+    def label(self) -> str:
+        """The status in words, as the pages and the command line say it."""
+        return _WORK_STATUS_LABELS[self]
+
 
 WorkStatus.ACTIVE = frozenset({WorkStatus.QUEUED, WorkStatus.RUNNING})
 WorkStatus.FINISHED = frozenset(WorkStatus) - WorkStatus.ACTIVE
+_WORK_STATUS_LABELS = {
+    WorkStatus.QUEUED: "Queued", WorkStatus.RUNNING: "Running",
+    WorkStatus.COMPLETED: "Completed", WorkStatus.COMPLETED_WITH_ERRORS: "Completed with errors",
+    WorkStatus.FAILED: "Failed", WorkStatus.CANCELED: "Canceled",
+    WorkStatus.STOPPED_BUDGET: "Stopped: budget reached",
+    WorkStatus.STOPPED_CAP: "Stopped: job cap reached"}
 
 
 class FileStatus(StrEnum):
@@ -124,9 +137,20 @@ class BuildStatus(StrEnum):
     WORKING: ClassVar[frozenset[BuildStatus]]  # a worker has (or is about to have) it
     CLAIMABLE: ClassVar[frozenset[BuildStatus]]  # waiting for a worker
 
+    @property
+    def label(self) -> str:
+        """The status in words, as the pages and the command line say it."""
+        return _BUILD_STATUS_LABELS[self]
+
 
 BuildStatus.CLAIMABLE = frozenset({BuildStatus.PENDING_ANALYSIS, BuildStatus.PROCESSING_FEEDBACK})
 BuildStatus.WORKING = BuildStatus.CLAIMABLE | {BuildStatus.GENERATING_SAMPLES}
+_BUILD_STATUS_LABELS = {
+    BuildStatus.PENDING_ANALYSIS: "Pending analysis",
+    BuildStatus.GENERATING_SAMPLES: "Generating samples",
+    BuildStatus.PENDING_USER_FEEDBACK: "Pending user feedback",
+    BuildStatus.PROCESSING_FEEDBACK: "Processing feedback", BuildStatus.CONFIRMED: "Confirmed",
+    BuildStatus.FAILED: "Failed", BuildStatus.STOPPED_BUDGET: "Stopped: budget reached"}
 
 
 # --- llm ---------------------------------------------------------------------------------------
@@ -147,6 +171,14 @@ class ConnectionStatus(StrEnum):
 AUDIT_STATUSES: frozenset[WorkStatus] = frozenset(WorkStatus) - {
     WorkStatus.CANCELED, WorkStatus.COMPLETED_WITH_ERRORS, WorkStatus.STOPPED_BUDGET,
     WorkStatus.STOPPED_CAP}
+
+
+class GraphFormat(StrEnum):
+    """What a workflow's graph is printed as (not stored; here, like ``ReportFormat``, so that
+    the command line offers the choice without loading the timeline's database code)."""
+
+    JSON = "json"
+    DOT = "dot"
 
 
 class ReportFormat(StrEnum):

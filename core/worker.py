@@ -92,11 +92,13 @@ def freeze_start_up(names: Iterable[WorkName]) -> None:
     gc.freeze()
 
 
-def serve_once(database: Database, worker: str) -> bool:
-    """One round: tidy up, schedule, claim and execute one piece of queued work (the first kind
-    that has some). True when something was executed."""
-    _housekeeping(database)
-    _start_due_schedules(database)
+def serve_once(database: Database, worker: str, tidy: bool = True) -> bool:
+    """One round of ``serve``: with ``tidy``, tidy up after dead workers and start due
+    schedules; then claim and execute one piece of queued work (the first kind that has some).
+    True when something was executed."""
+    if tidy:
+        _housekeeping(database)
+        _start_due_schedules(database)
     return claim_and_execute(database, worker)
 
 
@@ -143,11 +145,10 @@ def serve(database: Database, max_runs: int | None, idle_exit: float | None,
     next_round = time.monotonic()
     log.info("worker %s serving", worker)
     while (max_runs is None or done < max_runs) and not _parent_gone(parent):
-        if time.monotonic() >= next_round:
-            _housekeeping(database)
-            _start_due_schedules(database)
+        tidy = time.monotonic() >= next_round
+        if tidy:
             next_round = time.monotonic() + poll
-        if claim_and_execute(database, worker):
+        if serve_once(database, worker, tidy):
             done, idle_since = done + 1, time.monotonic()
             continue
         if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:

@@ -84,9 +84,13 @@ def chromium_or_skip() -> Iterator[None]:
     try:
         yield
     except ScrapeDeckError as exc:
-        if os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() in {"1", "true", "yes"}:
+        if browser_tests_required():
             raise
         pytest.skip(str(exc))
+
+
+def browser_tests_required() -> bool:
+    return os.environ.get("REQUIRE_BROWSER_TESTS", "").strip().lower() in {"1", "true", "yes"}
 
 
 def _empty_tables(database: Database) -> None:

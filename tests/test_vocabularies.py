@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import CheckConstraint
 
 from core.platform.settings import PROJECT_ROOT
+from core.timeline.view import Outcome
 import vocabularies
 from db.models import Base, LoginAttempt, Run, User
 from vocabularies import AUDIT_STATUSES, BuildStatus, Role, WorkStatus
 from ui import vocabulary
 
-STORED = [v for v in vars(vocabularies).values()  # ReportFormat is here but never stored
+STORED = [v for v in vars(vocabularies).values()  # the formats are here but never stored
           if isinstance(v, type) and issubclass(v, StrEnum)
-          and v not in (StrEnum, vocabularies.ReportFormat)]
+          and v not in (StrEnum, vocabularies.ReportFormat, vocabularies.GraphFormat)]
 
 
 def test_a_member_is_its_stored_string() -> None:
@@ -69,6 +70,7 @@ def test_rows_read_back_as_members_and_a_stray_string_is_refused(db) -> None:
     (vocabulary.PAGINATION_TYPE, vocabularies.PaginationType),
     (vocabulary.EXPORT_FORMAT, vocabularies.ExportFormat),
     (vocabulary.ROLE, vocabularies.Role),
+    (vocabulary.OUTCOME, Outcome),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_the_ui_has_a_word_and_an_icon_for_every_member(table, enum) -> None:
     assert list(table) == list(enum)

@@ -43,12 +43,6 @@ def new_build_form(key: str) -> BuildInput | None:
                       wait_for=wait_for or None)
 
 
-def status_label(status: str) -> str:
-    """'pending_user_feedback' → 'Pending user feedback' (event and step names, which have no
-    table of words)."""
-    return status.replace("_", " ").capitalize()
-
-
 def builds_table(table: pd.DataFrame) -> None:
     shown = table.drop(columns="id").assign(
         status=table.status.map(lambda status: BUILD_STATUS[status].label))
@@ -276,13 +270,3 @@ def next_steps(actor: Actor, build: BuildDetail) -> None:
             st.page_link("pages/runs.py", label="Watch it on the Runs page",
                          icon=":material/directions_run:")
     st.page_link("pages/jobs.py", label="Edit the job on the Jobs page", icon=":material/work:")
-
-
-def timeline(actor: Actor, build: BuildDetail) -> None:
-    events = perform(lambda s: builds.build_events(s, actor, build.id))
-    if events is not None:
-        events = events.assign(event=events.event.map(status_label),
-                               node=events.node.fillna("").map(status_label))
-        st.dataframe(events, hide_index=True, width="stretch", column_config={
-            "at": st.column_config.DatetimeColumn("At", format="HH:mm:ss.SSS"), "event": "Event",
-            "node": "Step", "payload": st.column_config.JsonColumn("Details", width="large")})

@@ -1,6 +1,7 @@
 """The words and icons the app shows for each closed vocabulary: one table per enum, keyed by its
-members (``tests/pages/test_vocabulary.py`` checks every table names every member, so a new
-status cannot reach a page without its word and icon).
+members (``tests/test_vocabularies.py`` checks every table names every member, so a new
+status cannot reach a page without its word and icon). A workflow status's words are its enum's
+own ``label`` (``vocabularies.py``): the timeline's sentences say them too, outside the UI.
 
 Icons are Material Symbols: Streamlit ships that font, so they render where no emoji font is
 installed."""
@@ -16,6 +17,7 @@ from core.scraping.exports import ExportFormat, FileStatus
 from core.scraping.jobs import PaginationType
 from core.scraping.runs import WorkStatus
 from core.seo.findings import Severity
+from core.timeline.view import Outcome
 
 
 class Term(NamedTuple):
@@ -24,42 +26,48 @@ class Term(NamedTuple):
     text: str = ""  # a sentence for the status line, where one helps
 
 
+def _status(status: WorkStatus | BuildStatus, icon: str, text: str = "") -> Term:
+    """A workflow status: its words are the enum's own (``label``)."""
+    return Term(status.label, icon, text)
+
+
 WORK_STATUS: dict[WorkStatus, Term] = {
-    WorkStatus.QUEUED: Term("Queued", ":material/schedule:"),
-    WorkStatus.RUNNING: Term("Running", ":material/sync:"),
-    WorkStatus.COMPLETED: Term("Completed", ":material/check_circle:"),
-    WorkStatus.COMPLETED_WITH_ERRORS: Term("Completed with errors", ":material/warning:"),
-    WorkStatus.FAILED: Term("Failed", ":material/error:"),
-    WorkStatus.CANCELED: Term("Canceled", ":material/stop_circle:"),
-    WorkStatus.STOPPED_BUDGET: Term(
-        "Stopped: budget reached", ":material/savings:",
+    WorkStatus.QUEUED: _status(WorkStatus.QUEUED, ":material/schedule:"),
+    WorkStatus.RUNNING: _status(WorkStatus.RUNNING, ":material/sync:"),
+    WorkStatus.COMPLETED: _status(WorkStatus.COMPLETED, ":material/check_circle:"),
+    WorkStatus.COMPLETED_WITH_ERRORS: _status(WorkStatus.COMPLETED_WITH_ERRORS,
+                                              ":material/warning:"),
+    WorkStatus.FAILED: _status(WorkStatus.FAILED, ":material/error:"),
+    WorkStatus.CANCELED: _status(WorkStatus.CANCELED, ":material/stop_circle:"),
+    WorkStatus.STOPPED_BUDGET: _status(
+        WorkStatus.STOPPED_BUDGET, ":material/savings:",
         "Stopped: a spending limit was reached (your budget, or your plan's credits or longest "
         "run). What was found until then is kept. Raise the limit on the Costs page, or wait "
         "for the next period."),
-    WorkStatus.STOPPED_CAP: Term(
-        "Stopped: job cap reached", ":material/block:",
+    WorkStatus.STOPPED_CAP: _status(
+        WorkStatus.STOPPED_CAP, ":material/block:",
         "Stopped: the job's cap on one run (max charge or max items) was reached. What was "
         "found until then is kept. Raise the cap on the job to go further."),
 }
 
 BUILD_STATUS: dict[BuildStatus, Term] = {
-    BuildStatus.PENDING_ANALYSIS: Term(
-        "Pending analysis", ":material/travel_explore:",
+    BuildStatus.PENDING_ANALYSIS: _status(
+        BuildStatus.PENDING_ANALYSIS, ":material/travel_explore:",
         "Fetching the samples and analysing them…"),
-    BuildStatus.GENERATING_SAMPLES: Term(
-        "Generating samples", ":material/science:",
+    BuildStatus.GENERATING_SAMPLES: _status(
+        BuildStatus.GENERATING_SAMPLES, ":material/science:",
         "Running the proposed package on every sample…"),
-    BuildStatus.PENDING_USER_FEEDBACK: Term(
-        "Pending user feedback", ":material/rate_review:",
+    BuildStatus.PENDING_USER_FEEDBACK: _status(
+        BuildStatus.PENDING_USER_FEEDBACK, ":material/rate_review:",
         "Check the samples below: correct what is wrong, or confirm."),
-    BuildStatus.PROCESSING_FEEDBACK: Term(
-        "Processing feedback", ":material/sync:", "Applying your corrections…"),
-    BuildStatus.CONFIRMED: Term(
-        "Confirmed", ":material/verified:",
+    BuildStatus.PROCESSING_FEEDBACK: _status(
+        BuildStatus.PROCESSING_FEEDBACK, ":material/sync:", "Applying your corrections…"),
+    BuildStatus.CONFIRMED: _status(
+        BuildStatus.CONFIRMED, ":material/verified:",
         "Confirmed: the package is final and remembered in the knowledge base."),
-    BuildStatus.FAILED: Term("Failed", ":material/error:", "The build failed."),
-    BuildStatus.STOPPED_BUDGET: Term(
-        "Stopped: budget reached", ":material/savings:",
+    BuildStatus.FAILED: _status(BuildStatus.FAILED, ":material/error:", "The build failed."),
+    BuildStatus.STOPPED_BUDGET: _status(
+        BuildStatus.STOPPED_BUDGET, ":material/savings:",
         "Stopped: your budget was reached. The samples and the last iteration are kept. Raise "
         "the budget on the Costs page (or wait for the next period) and start a new build."),
 }
@@ -101,4 +109,15 @@ ROLE: dict[Role, Term] = {
     Role.ADMIN: Term("Admin", ":material/shield_person:"),
     Role.ANALYST: Term("Analyst", ":material/person:"),
     Role.VIEWER: Term("Viewer", ":material/visibility:"),
+}
+
+# What a timeline bar or a log line came to (the legend and the log's column).
+OUTCOME: dict[Outcome, Term] = {
+    Outcome.OK: Term("ok"),
+    Outcome.RETRY: Term("retry"),
+    Outcome.FAILED: Term("failed"),
+    Outcome.INVALID: Term("invalid"),
+    Outcome.COMPLETED: Term("done"),
+    Outcome.ACTIVE: Term("at work"),
+    Outcome.WAITING: Term("waiting"),
 }

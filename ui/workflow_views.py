@@ -22,9 +22,7 @@ from core.timeline import WorkflowRef
 from core.timeline import view as wf
 from ui.messages import perform
 from ui.text import plain
-
-OUTCOME_NAMES = {"completed": "done", "waiting": "waiting", "active": "at work",
-                 "failed": "failed", "retry": "retry", "ok": "ok", "invalid": "invalid"}
+from ui.vocabulary import OUTCOME
 
 
 def live_workflow_panel(actor: Actor, ref: WorkflowRef, key: str,
@@ -96,7 +94,7 @@ def timeline_chart(view: wf.WorkflowView, node: str | None, compress: bool, hide
         figure.add_bar(
             y=[b.label for b, _, _ in chosen], base=[s for _, s, _ in chosen],
             x=[max(e - s, 0.05) for _, s, e in chosen], orientation="h",
-            name=OUTCOME_NAMES.get(outcome, outcome),
+            name=OUTCOME[outcome].label,
             marker_color=wf.OUTCOME_COLOURS.get(outcome, "#868e96"),
             customdata=[[b.text, b.start.strftime("%H:%M:%S")] for b, _, _ in chosen],
             hovertemplate="%{y}: %{customdata[0]}<br>from %{customdata[1]}, %{x:.1f} s"
@@ -124,7 +122,7 @@ def event_log(actor: Actor, ref: WorkflowRef, view: wf.WorkflowView, node: str |
         st.caption("No events match." if lines is not None else "")
         return
     table = pd.DataFrame([(round(x.offset_s, 2), x.at, x.node, x.type.value.replace("_", " "),
-                           x.outcome, x.sentence) for x in lines],
+                           x.outcome.value, x.sentence) for x in lines],
                          columns=["offset", "at", "step", "event", "outcome", "what"])
     picked = st.dataframe(
         table, hide_index=True, width="stretch", key=f"{key}_log", on_select="rerun",

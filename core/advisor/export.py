@@ -38,7 +38,7 @@ from core.platform.errors import Conflict, NotFound, ValidationError
 from core.platform.outfiles import check_out_path, write_whole
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, spawn_after_commit
-from db.models.advisor import AdvisorPdf, ArchitectureQuery
+from db.models.advisor import AdvisorPdf, ArchitectureQuery, Outcome
 from db.types import utcnow
 from vocabularies import FileStatus
 
@@ -87,7 +87,7 @@ def _run(run: RunView) -> list[str]:
     if len(run.iterations) > 1:
         lines += ["### Iterations", ""]
         for it in run.iterations:
-            fails = sum(f.outcome == "fail" for f in it.findings)
+            fails = sum(f.outcome == Outcome.FAIL for f in it.findings)
             lines.append(f"- {it.iteration}: {fails} failing check(s); " + "; ".join(
                 f"{d}: {_text(v)}" for d, v in it.changed.items()))
         lines.append("")

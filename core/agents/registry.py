@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.agents.builtin import BUILTINS
 from core.agents.http import get_json
 from core.agents.schemas import check_agent_schema
-from core.platform.access import Actor, can_read, require_change, require_writer
+from core.platform.access import Actor, can_read, require_writer
 from core.platform.errors import NotFound, ValidationError
 from core.platform.records import parse_id
 from core.scrape.urls import AddressPolicy, check_target_url
@@ -167,14 +167,6 @@ def load_agent(session: Session, actor: Actor, agent_id: uuid.UUID | str) -> Age
 
 def get_agent(session: Session, actor: Actor, agent_id: uuid.UUID | str) -> AgentView:
     return _view(session, load_agent(session, actor, agent_id))
-
-
-def delete_agent(session: Session, actor: Actor, agent_id: uuid.UUID | str) -> None:
-    agent = load_agent(session, actor, agent_id)
-    if agent.builtin or agent.owner_id is None:
-        raise ValidationError("Built-in agents cannot be removed.")
-    require_change(actor, agent.owner_id, "agent")
-    session.delete(agent)
 
 
 def _view(session: Session, agent: Agent) -> AgentView:

@@ -66,7 +66,6 @@ LABELS: dict[str, tuple[str, ...]] = {
     "format": ("format", "binding", "einband", "reliure", "formato"),
 }
 _CODE_NAMES = re.compile(r"isbn|gtin|ean|upc|barcode")
-_PUNCT = " \t\r\n:：-–—|·•"
 _VALUE_REGEX = r"^[\s:：\-–—|·•]*(.*?)[\s:：\-–—|·•]*$"  # a value without the punctuation around it
 _PREFIX_WORDS = ("by", "von", "par", "de", "por", "door", "di", "av", "af", "przez", "autor",
                  "author", "authors", "written by")

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from core.analysis.selectors import css_string, first_is, stable_classes
+from vocabularies import PaginationType
 
 _NEXT_WORDS = ("next", "next page", "more results", "weiter", "nächste", "nächste seite",
                "vor", "suivant", "page suivante", "siguiente", "successivo", "avanti",
@@ -52,10 +53,11 @@ def detect_pagination(html: str, url: str) -> PaginationFound:
     if found:
         return found
     if _button_load_more(tree):
-        return PaginationFound({"type": "none"}, None,
+        return PaginationFound({"type": PaginationType.NONE}, None,
                                "A 'load more' button asks a script for the next records; it has "
                                "no link to follow, so only the records shown at first are read.")
-    return PaginationFound({"type": "none"}, None, "No link to a next page was found.")
+    return PaginationFound({"type": PaginationType.NONE}, None,
+                           "No link to a next page was found.")
 
 
 def _base(tree: LexborHTMLParser, url: str) -> str:
@@ -71,11 +73,15 @@ def _href(node: LexborNode, base: str) -> str | None:
     return target if urlsplit(target).scheme in ("http", "https") and target != base else None
 
 
+def _next_button(query: str) -> dict[str, object]:
+    return {"type": PaginationType.NEXT_BUTTON, "selector": query}
+
+
 def _rel_next(tree: LexborHTMLParser, base: str) -> PaginationFound | None:
     for query in ('a[rel~="next"]', 'link[rel~="next"]'):
         node = tree.css_first(query)
         if node is not None and _href(node, base):
-            return PaginationFound({"type": "next_button", "selector": query}, _href(node, base),
+            return PaginationFound(_next_button(query), _href(node, base),
                                    f"Next page: the rel=next link ({_href(node, base)}).")
     return None
 
@@ -101,7 +107,7 @@ def _next_text(tree: LexborHTMLParser, base: str) -> PaginationFound | None:
         query = _link_selector(body, link)
         if query is None:
             continue
-        return PaginationFound({"type": "next_button", "selector": query}, target,
+        return PaginationFound(_next_button(query), target,
                                f"Next page: the '{_text(link) or said[1] or classes}' link "
                                f"({target}).")
     return None
@@ -146,8 +152,8 @@ def _numbered(tree: LexborHTMLParser, base: str) -> PaginationFound | None:
     last = max(seen)
     first = current if current >= 1 else min(min(seen), 1)
     next_url = pattern.replace("{page}", str(current + 1 if current + 1 in seen else later[0]))
-    return PaginationFound({"type": "url_pattern", "pattern": pattern, "first_page": first,
-                            "last_page": last}, next_url,
+    return PaginationFound({"type": PaginationType.URL_PATTERN, "pattern": pattern,
+                            "first_page": first, "last_page": last}, next_url,
                            f"Pages {first} to {last} by a URL pattern: {pattern} (the highest "
                            "page number the list shows; a job can set its own last page).")
 
@@ -169,7 +175,7 @@ def _load_more(tree: LexborHTMLParser, base: str) -> PaginationFound | None:
         if target and _MORE_WORDS.search(_text(link)):
             query = _link_selector(body, link)
             if query:
-                return PaginationFound({"type": "next_button", "selector": query}, target,
+                return PaginationFound(_next_button(query), target,
                                        f"A '{_text(link)}' link leads to more records "
                                        f"({target}); it is followed like a next page.")
     return None

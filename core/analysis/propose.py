@@ -22,6 +22,7 @@ from core.analysis.types import Proposal, SamplePage, WantedField
 from core.platform.errors import ValidationError
 from core.scrape.dom import css_problem
 from core.scrape.package import PACKAGE_VERSION, parse_package
+from vocabularies import PaginationType
 
 DEFAULT_FIELDS = {
     "list": [WantedField("name", "string"), WantedField("price", "price"),
@@ -93,7 +94,7 @@ def propose(objective: str, pages: Sequence[SamplePage], *, start_from: dict | N
         else:
             notes.append(f"Could not find '{field.name}' on the samples: paste a value you see "
                          "on the page to add it, or rename it to what the page calls it.")
-    pagination, next_page = {"type": "none"}, None
+    pagination, next_page = {"type": PaginationType.NONE}, None
     if kind == "list" and container:
         found = detect_pagination(pages[0].html, pages[0].url)
         pagination, next_page = found.pagination, found.next_url

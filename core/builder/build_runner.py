@@ -28,10 +28,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from core import budgets, ledger, timeline
 from core.builder import builds, knowledge
-from core.analysis import (FieldKind, SamplePage, SampleReport, WantedField,
+from core.analysis import (FieldKind, Proposal, SamplePage, SampleReport, WantedField,
                            find_field_for_example, needs_javascript, propose, run_samples,
                            wanted_fields)
 from core.platform.database import Database
@@ -65,7 +66,7 @@ class BuildStopped(BuildFailed):
     """A budget was reached: the build stops where it is, keeping what it has."""
 
 
-def _spent(session: Any, plan: BuildPlan) -> None:
+def _spent(session: Session, plan: BuildPlan) -> None:
     """After the build's costs went into the ledger: note when a budget says to stop (the
     caller raises ``BuildStopped`` once its transaction is committed)."""
     if plan.stopped_by is None:
@@ -152,7 +153,7 @@ def analyse(database: Database, plan: BuildPlan) -> BuildStatus:
         _set(session, plan, status=BuildStatus.GENERATING_SAMPLES,
              sample_pages=[{"url": p.url, "html": p.html} for p in pages])
         builds.record_event(session, plan.build_id, timeline.StateTransition(
-            to="generating_samples",
+            to=BuildStatus.GENERATING_SAMPLES,
             extra={"page_kinds": proposal.page_kinds, "fields": proposal.field_sources}))
     detail = _learn_detail_pages(database, plan, proposal, pages)
     report = _run_samples(proposal.package, pages)
@@ -266,7 +267,7 @@ def _rendering(plan: BuildPlan, package: dict[str, Any], pages: list[SamplePage]
 MAX_DETAIL_SAMPLES = 3  # record pages fetched to learn the fields a listing does not show
 
 
-def _learn_detail_pages(database: Database, plan: BuildPlan, proposal: Any,
+def _learn_detail_pages(database: Database, plan: BuildPlan, proposal: Proposal,
                         pages: list[SamplePage]) -> dict[str, Any] | None:
     """Fields the objective asks for that the listing does not show ("SKU on the product
     page"): fetch the first records' own pages, learn those fields there, and add a ``detail``
@@ -606,7 +607,7 @@ class Model:
             if usage is not None:
                 llm.record_usage(session, self.plan.user_id, usage, build_id=self.plan.build_id)
             # The model helps propose fields in the analysis, and reads feedback after it.
-            node = "propose" if self.plan.status == "pending_analysis" else "feedback"
+            node = "propose" if self.plan.status == BuildStatus.PENDING_ANALYSIS else "feedback"
             details = {"asked": what,
                        "tokens": (usage.input_tokens + usage.output_tokens) if usage else 0}
             builds.record_event(session, self.plan.build_id, timeline.Failure(
@@ -751,18 +752,18 @@ def _new_iteration(database: Database, plan: BuildPlan, package: dict[str, Any],
              output_schema=schema, package_results=report, iteration=number,
              pending_feedback=None, error_message=None, worker_id=None)
         builds.record_event(session, plan.build_id, timeline.StateTransition(
-            to="pending_user_feedback", iteration=number,
+            to=BuildStatus.PENDING_USER_FEEDBACK, iteration=number,
             extra={"changes": changes, "flagged": flagged, "samples": len(pages)}))
 
 
-def _set(session: Any, plan: BuildPlan, **values: Any) -> None:
+def _set(session: Session, plan: BuildPlan, **values: Any) -> None:
     if "notes" not in values:
         values["notes"] = plan.notes
     session.execute(update(Build).where(Build.id == plan.build_id)
                     .values(heartbeat_at=utcnow(), updated_at=utcnow(), **values))
 
 
-def _beat(session: Any, build_id: uuid.UUID) -> None:
+def _beat(session: Session, build_id: uuid.UUID) -> None:
     session.execute(update(Build).where(Build.id == build_id).values(heartbeat_at=utcnow()))
 
 

@@ -200,7 +200,7 @@ def create_build(session: Session, actor: Actor, data: BuildInput) -> BuildDetai
     session.add(build)
     session.flush()
     record_event(session, build.id, timeline.StateTransition(
-        to="pending_analysis", extra={"urls": len(urls), "uploads": len(uploads)}))
+        to=BuildStatus.PENDING_ANALYSIS, extra={"urls": len(urls), "uploads": len(uploads)}))
     audit.record(session, actor, "build.create", "build", build.id, new={
         "objective": objective, "urls": urls, "uploads": [u["name"] for u in uploads],
         "render": build.render_javascript})
@@ -266,13 +266,6 @@ def list_builds(session: Session, actor: Actor, limit: int = 200) -> pd.DataFram
              len((b.temporary_config_package or {}).get("fields", {})), b.iteration, b.created_at)
             for b in session.scalars(query)]
     return pd.DataFrame(rows, columns=BUILD_COLUMNS)
-
-
-def build_events(session: Session, actor: Actor, build_id: uuid.UUID | str,
-                 limit: int = 200) -> pd.DataFrame:
-    """The build's timeline, newest first."""
-    build = _load(session, actor, build_id)
-    return timeline.events_table(session, WorkflowRef.build(build.id), limit)
 
 
 def build_graph(session: Session, actor: Actor, build_id: uuid.UUID | str) -> timeline.Graph:
@@ -452,7 +445,7 @@ def submit_feedback(session: Session, actor: Actor, build_id: uuid.UUID | str,
     build.pending_feedback = {"operations": operations, "by": actor.email}
     build.status, build.error_message = BuildStatus.PROCESSING_FEEDBACK, None
     record_event(session, build.id, timeline.StateTransition(
-        to="processing_feedback", by=actor.email, iteration=build.iteration,
+        to=BuildStatus.PROCESSING_FEEDBACK, by=actor.email, iteration=build.iteration,
         extra={"operations": [op.get("op") for op in operations]}))
     spawn_after_commit(session, WorkName.BUILD, build.id)
     return _detail(session, actor, build)
@@ -501,7 +494,7 @@ def confirm_build(session: Session, actor: Actor, build_id: uuid.UUID | str) -> 
     build.final_config_package = build.temporary_config_package
     build.status, build.confirmed_at, build.error_message = BuildStatus.CONFIRMED, utcnow(), None
     entry = knowledge.remember(session, build)
-    record_event(session, build.id, timeline.Completion(to="confirmed", extra={
+    record_event(session, build.id, timeline.Completion(to=BuildStatus.CONFIRMED, extra={
         "knowledge_base_entry": str(entry.id), "sites": entry.platform_identifiers}))
     return _detail(session, actor, build)
 
@@ -553,7 +546,7 @@ def run_build(session: Session, actor: Actor, build_id: uuid.UUID | str,
 
     build = _load(session, actor, build_id)
     require_change(actor, build.user_id, "build")
-    if build.status != "confirmed":
+    if build.status != BuildStatus.CONFIRMED:
         raise Conflict("Confirm the build first; then it can run on other pages.")
     targets = _check_urls(urls)
     if not targets:

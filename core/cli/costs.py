@@ -25,15 +25,15 @@ def _money(value: Decimal | None) -> str:
 
 def _summary(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     found = costs.report(session, actor, args.period, everyone=args.all)
-    lines = {"kind": found.by_kind, "job": found.by_job, "model": found.by_model,
-             "user": found.by_user}[args.by]
+    by = costs.Breakdown(args.by)
+    lines = found.lines(by)
     if args.json:
         print(json.dumps({
             "period": found.period.value, "since": found.since.isoformat(),
             "until": found.until.isoformat(), "total_usd": str(found.total_usd),
             "unpriced_rows": found.unpriced_rows, "by": args.by,
             "lines": [{"group": line.group, "cost_usd": str(line.cost_usd),
-                       "quantity": str(line.quantity) if args.by == "kind" else None,
+                       "quantity": str(line.quantity) if by is costs.Breakdown.KIND else None,
                        "unpriced_rows": line.unpriced} for line in lines],
             "forecast": None if found.forecast is None else {
                 "month_end_usd": str(found.forecast.month_end_usd),
@@ -141,7 +141,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     actions = grp.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("summary", help="totals over a period")
     p.add_argument("--period", default="month", choices=[x.value for x in costs.Period])
-    p.add_argument("--by", default="kind", choices=["kind", "job", "model", "user"])
+    p.add_argument("--by", default=costs.Breakdown.KIND.value,
+                   choices=[b.value for b in costs.Breakdown])
     p.add_argument("--all", action="store_true", help="every user's costs (admins)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_summary)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.cli.output import print_json, work_cost
 from core.platform.commands import count, seconds
 from core.platform.errors import Unfinished
+from vocabularies import GraphFormat
 
 if TYPE_CHECKING:  # the database layer loads only when a crawl command runs
     from sqlalchemy.orm import Session
@@ -144,6 +145,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         p = actions.add_parser(f"{what}-graph", help=f"the {what}'s workflow graph with each "
                                "step's state")
         p.add_argument("workflow_id", metavar=f"{what.upper()}_ID")
-        p.add_argument("--format", choices=["json", "dot"], default="json",
+        p.add_argument("--format", choices=[f.value for f in GraphFormat],
+                       default=GraphFormat.JSON.value,
                        help="json (default) or dot (Graphviz)")
         p.set_defaults(handler=_graph, command_kind=what)

@@ -8,7 +8,8 @@ The PDF is printed by Chromium in this process (the CLI may wait; the app uses a
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.cli import add_out_arguments
 from vocabularies import ReportFormat
@@ -17,16 +18,18 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from core.platform.access import Actor
+    from core.platform.database import Database
 
 SubParsers = argparse._SubParsersAction
 
 
-def _report(session: Session, actor: Actor, args: argparse.Namespace) -> Any:
+def _report(session: Session, actor: Actor,
+            args: argparse.Namespace) -> Callable[[Database, Actor], None]:
     from core.seo.reports import get_report
 
     get_report(session, actor, args.report_id)  # an unknown id fails before Chromium starts
 
-    def write(database: Any, actor: Actor) -> None:
+    def write(database: Database, actor: Actor) -> None:
         from core.seo.report_export import export_report
 
         path = export_report(database, actor, args.report_id, args.format, args.out,

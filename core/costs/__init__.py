@@ -48,6 +48,15 @@ class Period(enum.StrEnum):
     DAYS_30 = "30d"
 
 
+class Breakdown(enum.StrEnum):
+    """How a cost report's lines are grouped (``CostReport.lines``; ``costs summary --by``)."""
+
+    KIND = "kind"
+    JOB = "job"
+    MODEL = "model"
+    USER = "user"  # admins' everyone-report only
+
+
 def period_bounds(period: Period, today: date) -> tuple[date, date]:
     if period is Period.DAYS_30:
         return today - timedelta(days=29), today + timedelta(days=1)
@@ -90,6 +99,10 @@ class CostReport:
     forecast: Forecast | None = None
     valid_items: int = 0  # items the runs stored: new, and valid when the schema is strict
     runs_usd: Decimal = Decimal(0)  # what runs (jobs) spent; builds, SEO and tests left out
+
+    def lines(self, by: Breakdown) -> list[Line]:
+        return {Breakdown.KIND: self.by_kind, Breakdown.JOB: self.by_job,
+                Breakdown.MODEL: self.by_model, Breakdown.USER: self.by_user}[by]
 
     def per(self, count: int) -> Decimal | None:
         """What runs spent per run / page / item (None: none in the period)."""

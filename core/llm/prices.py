@@ -8,17 +8,15 @@ and ``reset_default_prices`` puts them back.
 
 A model's price is the row whose ``model_pattern`` (case-insensitive shell pattern: ``*`` any
 text) matches its name; when several match, the longest pattern wins, so ``gpt-4o-mini*``
-beats ``gpt-4o*`` for ``gpt-4o-mini-2024-07-18``. No match: the tokens are still recorded,
-with no cost.
+beats ``gpt-4o*`` for ``gpt-4o-mini-2024-07-18`` (the ledger matches a call against the prices
+in force: ``core.ledger.prices.match``). No match: the tokens are still recorded, with no cost.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +31,6 @@ from db.models import ModelPrice, User
 if TYPE_CHECKING:  # pandas is imported where a table is built, not by every process that
     import pandas as pd  # imports this module (workers and most commands never build one)
 
-MILLION = Decimal(1_000_000)
 MAX_PRICE = Decimal(100_000)  # USD per 1M tokens; anything above is a typo
 CENTS_OF_A_CENT = Decimal("0.000001")  # cost_events.cost_usd has 6 decimals
 
@@ -61,35 +58,6 @@ DEFAULT_PRICES: list[tuple[str, str, str, str]] = [
 PRICE_COLUMNS = ["provider", "model_pattern", "input_per_million", "output_per_million",
                  "currency", "updated_at", "updated_by"]
 EDITABLE_COLUMNS = ["provider", "model_pattern", "input_per_million", "output_per_million"]
-
-
-@dataclass(frozen=True)
-class Price:
-    model_pattern: str
-    input_per_million: Decimal
-    output_per_million: Decimal
-
-    def cost(self, input_tokens: int, output_tokens: int) -> tuple[Decimal, Decimal]:
-        """USD for that many input and output tokens (6 decimals, like the ledger)."""
-        return (_usd(input_tokens * self.input_per_million / MILLION),
-                _usd(output_tokens * self.output_per_million / MILLION))
-
-
-def _usd(amount: Decimal) -> Decimal:
-    return amount.quantize(CENTS_OF_A_CENT)
-
-
-def price_for(session: Session, model: str) -> Price | None:
-    """The price of ``model`` (longest matching pattern), or None when no row matches."""
-    name = model.strip().lower()
-    rows = session.execute(select(ModelPrice.model_pattern, ModelPrice.input_per_million,
-                                  ModelPrice.output_per_million)).all()
-    matching = [row for row in rows if fnmatch.fnmatchcase(name, row.model_pattern.lower())]
-    if not matching:
-        return None
-    best = max(matching, key=lambda row: len(row.model_pattern))
-    return Price(best.model_pattern, Decimal(best.input_per_million),
-                 Decimal(best.output_per_million))
 
 
 def price_table(session: Session, actor: Actor) -> pd.DataFrame:

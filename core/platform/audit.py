@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.platform.access import Actor, require_admin
 from db.models import (AuditLog, Build, Export, ExtractorSchema, LLMProvider, Run, ScrapingJob,
@@ -126,18 +126,21 @@ def _schemas(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
     return names
 
 
-def _column(model: Any, column: Any) -> Callable[[Session, list[uuid.UUID]], dict[uuid.UUID, str]]:
+def _column(key: InstrumentedAttribute[uuid.UUID], column: InstrumentedAttribute[str]
+            ) -> Callable[[Session, list[uuid.UUID]], dict[uuid.UUID, str]]:
+    """The names of a table's rows: ``column`` by ``key`` (its primary key)."""
     def names(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-        return dict(session.execute(select(model.id, column).where(model.id.in_(ids))).all())
+        return {k: name for k, name in session.execute(select(key, column).where(key.in_(ids)))}
     return names
 
 
 _NAMES: dict[str, Callable[[Session, list[uuid.UUID]], dict[uuid.UUID, str]]] = {
-    "user": _column(User, User.email), "cost_budgets": _column(User, User.email),
-    "scraping_job": _column(ScrapingJob, ScrapingJob.name), "extractor_schema": _schemas,
-    "run": _runs, "export": _exports, "build": _column(Build, Build.user_objective),
-    "seo_crawl": _column(SeoCrawl, SeoCrawl.start_url), "seo_report": _column(SeoReport, SeoReport.url),
-    "llm_provider": _column(LLMProvider, LLMProvider.name),
+    "user": _column(User.id, User.email), "cost_budgets": _column(User.id, User.email),
+    "scraping_job": _column(ScrapingJob.id, ScrapingJob.name), "extractor_schema": _schemas,
+    "run": _runs, "export": _exports, "build": _column(Build.id, Build.user_objective),
+    "seo_crawl": _column(SeoCrawl.id, SeoCrawl.start_url),
+    "seo_report": _column(SeoReport.id, SeoReport.url),
+    "llm_provider": _column(LLMProvider.id, LLMProvider.name),
 }
 _NAME_KEYS = ("name", "email", "job", "url", "objective", "start_url")
 

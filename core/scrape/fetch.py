@@ -56,8 +56,8 @@ from core.platform.errors import ValidationError
 from core.scrape.decode import ACCEPT_ENCODING, Decoder, DecodingError
 from core.scrape.dom import cap_nesting
 from core.scrape.options import FetchOptions, Viewport
-from core.scrape.result import (FetchResult, content_type_problem, retry_after_seconds,
-                                status_problem, too_large_problem)
+from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem,
+                                retry_after_seconds, status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
 from core.scrape.urls import AddressPolicy, check_redirect_url, check_target_url
 
@@ -69,6 +69,10 @@ ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 PUBLIC_HOST_TTL = 10.0  # seconds; aiohttp's connector caches DNS answers as long
 LARGE_BODY_BYTES = 262_144  # bodies above this are decoded in a thread
 MAX_HEADER_BYTES = 65_536  # one header line; aiohttp's default (8 KiB) refuses real sites' cookies
+# Headers of a browser's request that this client sets itself (or that describe the hop, not
+# the request): the encodings it can decode within the cap, the body's length, the connection.
+_NOT_FORWARDED = frozenset({"host", "accept-encoding", "content-length", "connection",
+                            "transfer-encoding", "keep-alive", "upgrade", "te"})
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
@@ -161,6 +165,34 @@ class Fetcher:
         (the advisor's cited documentation) is not."""
         return await self._fetch(url, html_only=False,
                                  robots=ask_robots and self.options.respect_robots)
+
+    async def send_for_browser(self, method: str, url: str, headers: Mapping[str, str],
+                               body: bytes | None) -> BrowserAnswer | str:
+        """Send one request a rendered page made, with this fetcher's client: the body is
+        decoded within ``max_bytes`` here, so a bomb never expands in the browser or in
+        Playwright (whose own ``route.fetch`` reads and decodes a body whole). No redirect is
+        followed (the renderer checks each hop). Returns the answer, or why there is none."""
+        assert self._session is not None, "use Fetcher as an async context manager"
+        tls = _ssl_context() if url[:6].lower() == "https:" else True
+        sent = {name: value for name, value in headers.items()
+                if name.lower() not in _NOT_FORWARDED and not name.startswith(":")}
+        try:
+            async with asyncio.timeout(self.options.timeout):
+                async with self._session.request(method, url, headers=sent, data=body,
+                                                 allow_redirects=False, ssl=tls) as response:
+                    result = _Response(response.status, _lower_case(response.headers))
+                    declared = result.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > self.options.max_bytes:
+                        return too_large_problem(self.options.max_bytes)
+                    await self._read_capped(response, result)
+        except TimeoutError:
+            return f"timed out after {self.options.timeout:g} s"
+        except (aiohttp.ClientError, ValueError) as exc:
+            return f"request failed: {_describe(exc)}"
+        if result.error:
+            return result.error
+        assert result.status_code is not None
+        return BrowserAnswer(result.status_code, result.headers, result.body)
 
     async def _fetch_robots_txt(self, url: str) -> FetchResult:
         return await self._fetch(url, html_only=False, robots=False)
@@ -322,7 +354,7 @@ class Fetcher:
 
         async with self._renderer_lock:
             if self._renderer is None:
-                self._renderer = await Renderer(self.options).start()
+                self._renderer = await Renderer(self.options, send=self.send_for_browser).start()
         return self._renderer
 
 

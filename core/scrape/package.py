@@ -546,9 +546,9 @@ def _field_to_dict(field: FieldSpec) -> dict[str, Any]:
 def _pagination_to_dict(pagination: Pagination) -> dict[str, Any]:
     match pagination:
         case NextButton(selector):
-            return {"type": "next_button", "selector": selector.query,
+            return {"type": PaginationType.NEXT_BUTTON, "selector": selector.query,
                     "selector_type": selector.type}
         case UrlPattern(pattern, first_page, last_page):
-            return {"type": "url_pattern", "pattern": pattern, "first_page": first_page,
-                    "last_page": last_page}
-    return {"type": "none"}
+            return {"type": PaginationType.URL_PATTERN, "pattern": pattern,
+                    "first_page": first_page, "last_page": last_page}
+    return {"type": PaginationType.NONE}

@@ -10,11 +10,14 @@ Every request Chromium makes is under the URL policy (``core.scrape.urls``), as 
   a page's bytes and rendering time;
 * unless private addresses are allowed, every request (the page, its frames, scripts, styles,
   ``fetch()``/XHR, beacons) passes ``_route``: its URL is checked with DNS, and the request is
-  then sent by Playwright (``route.fetch``) *without* following redirects, so that each hop's
-  ``Location`` is checked too before it is followed (Chromium follows redirects on its own, and
-  a routed request's later hops never reach a route handler). A subresource's hops are followed
-  here and the final answer handed to the page; a main-document redirect is followed by
-  navigating to the checked target, so the page keeps its real URL;
+  then sent by the fetcher's own client (``send``, ``Fetcher.send_for_browser``) *without*
+  following redirects, so that each hop's ``Location`` is checked too before it is followed
+  (Chromium follows redirects on its own, and a routed request's later hops never reach a route
+  handler). That client decodes each body within ``max_bytes``, so a compression bomb never
+  expands (Playwright's ``route.fetch`` reads and decodes a body whole: 1.6 KB of brotli took a
+  rendered audit to 4.7 GB). A subresource's hops are followed here and the final answer handed
+  to the page; a main-document redirect is followed by navigating to the checked target, so the
+  page keeps its real URL;
 * WebSockets pass ``_route_web_socket``: checked, then connected, or closed with code 1008;
 * service workers are blocked (their requests would bypass routing), and WebRTC may not use
   UDP outside a proxy, DNS prefetching is off.
@@ -35,21 +38,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import (APIResponse, Browser, Page, Playwright, Request, Response,
-                                  Route, WebSocketRoute)
+from playwright.async_api import (Browser, Page, Playwright, Request, Response, Route,
+                                  WebSocketRoute)
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 from playwright.async_api import async_playwright
 
 from core.platform.errors import ScrapeDeckError, ValidationError
 from core.scrape.options import FetchOptions, Viewport
-from core.scrape.result import (FetchResult, content_type_problem, status_problem,
-                                too_large_problem)
+from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem,
+                                status_problem, too_large_problem)
 from core.platform.settings import get_settings
 from core.scrape.dom import cap_nesting
 from core.scrape.urls import check_redirect_url, check_target_url
@@ -69,13 +73,21 @@ CHROMIUM_ARGS = (
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 SKIPPED_RESOURCES = frozenset({"image", "media", "font"})
+# Answer headers that described the body on the wire, not the decoded body handed to the page.
+WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding",
+                          "connection", "keep-alive"})
+
+# (method, url, headers, body) → the answer, or why there is none (``Fetcher.send_for_browser``)
+Send = Callable[[str, str, Mapping[str, str], bytes | None], Awaitable[BrowserAnswer | str]]
 
 
 class Renderer:
     """One Chromium for many pages. ``async with Renderer(options) as renderer: ...``"""
 
-    def __init__(self, options: FetchOptions, *, chromium_path: str | None = None) -> None:
+    def __init__(self, options: FetchOptions, *, send: Send,
+                 chromium_path: str | None = None) -> None:
         self.options = options
+        self._send = send
         self._chromium_path = chromium_path or get_settings().chromium_path
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
@@ -233,13 +245,11 @@ class Renderer:
                 navigation.refused = problem
             await route.abort("blockedbyclient")
             return
-        try:
-            response = await self._send_following(route, main, navigation)
-        except PlaywrightError:
-            await route.abort("failed")
-            return
-        if response is not None:
-            await route.fulfill(response=response)
+        answer = await self._send_following(route, main, navigation)
+        if answer is not None:
+            await route.fulfill(status=answer.status, body=answer.body, headers={
+                name: value for name, value in answer.headers.items()
+                if name not in WIRE_HEADERS})
         elif main and navigation.redirect_to and not navigation.refused:
             # An empty page ends this navigation cleanly; ``_goto`` then opens the target.
             await route.fulfill(status=200, body="", content_type="text/html")
@@ -247,15 +257,17 @@ class Renderer:
             await route.abort("blockedbyclient")
 
     async def _send_following(self, route: Route, main: bool,
-                              navigation: _Navigation) -> APIResponse | None:
+                              navigation: _Navigation) -> BrowserAnswer | None:
         """The request's answer, each redirect's target checked before it is requested; None
-        when a hop is refused. A main document's redirect is left to ``_goto``."""
+        when a hop is refused or has no answer (a main document's says why). A main document's
+        redirect is left to ``_goto``."""
         request, url = route.request, route.request.url
         method, body = request.method, request.post_data_buffer
-        timeout_ms = self.options.timeout * 1000
+        headers = await request.all_headers()
         for _ in range(self.options.max_redirects + 1):
-            response = await route.fetch(url=url, method=method, post_data=body,
-                                         max_redirects=0, timeout=timeout_ms)
+            response = await self._send(method, url, headers, body)
+            if isinstance(response, str):
+                return self._refuse(main, navigation, response)
             location = response.headers.get("location")
             if response.status not in REDIRECTS or not location:
                 return response

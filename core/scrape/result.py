@@ -46,6 +46,16 @@ class FetchResult:
         return max(0, self.attempts - 1 - len(self.redirects))
 
 
+@dataclass(frozen=True, slots=True)
+class BrowserAnswer:
+    """One request a browser made, answered by the fetcher's own client (``Fetcher.send_for
+    _browser``): no redirect followed, the body decoded within ``max_bytes``."""
+
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
 def status_problem(status: int, reason: str = "") -> str | None:
     """``"HTTP 404 Not Found"`` for anything but a 2xx answer, else None."""
     if 200 <= status < 300:

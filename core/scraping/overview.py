@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.platform.access import Actor
@@ -118,7 +117,8 @@ class Recent:
 def recent_work(session: Session, actor: Actor, limit: int = RECENT) -> Recent:
     """The actor's latest runs (with their job's name), builds (their objective) and SEO crawls
     (their start URL), newest first. Everyone's own: the Overview is about one's own work."""
-    def latest(query: Any, model: Any) -> tuple[RecentWork, ...]:
+    def latest(query: Select[uuid.UUID, str, str, datetime],
+               model: type[Run] | type[Build] | type[SeoCrawl]) -> tuple[RecentWork, ...]:
         rows = session.execute(query.where(model.user_id == actor.id)
                                .order_by(model.created_at.desc()).limit(limit))
         return tuple(RecentWork(*row) for row in rows)

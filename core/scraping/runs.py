@@ -212,7 +212,7 @@ def enqueue(session: Session, job: ScrapingJob, idempotency_key: str, trigger: s
             raise
         return existing
     timeline.record(session, WorkflowRef.run(run.id),
-                    timeline.StateTransition(to="queued", trigger=trigger))
+                    timeline.StateTransition(to=WorkStatus.QUEUED, trigger=trigger))
     if spawn:
         spawn_after_commit(session, WorkName.RUN, run.id)
     return run
@@ -252,7 +252,7 @@ def cancel_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSu
     if run.status in WorkStatus.ACTIVE and not run.cancel_requested:
         run.meta = {**(run.meta or {}), "canceled_by": actor.email}
     if request_cancel(run, "run"):
-        event: timeline.Event = timeline.StateTransition(to="canceled", by=actor.email)
+        event: timeline.Event = timeline.StateTransition(to=WorkStatus.CANCELED, by=actor.email)
     else:
         event = timeline.Handoff(target=timeline.HandoffTarget.WORKER, request="cancel",
                                  by=actor.email)
@@ -345,7 +345,7 @@ def reap_stale_runs(session: Session, now: datetime | None = None) -> int:
     stale = fail_stale(session, Run, now, error_message=message)
     for run_id in stale:
         timeline.record(session, WorkflowRef.run(run_id), timeline.Failure(
-            to="failed", reason="heartbeat lost", error=message))
+            to=WorkStatus.FAILED, reason="heartbeat lost", error=message))
         credits.settle_run(session, run_id)
     return len(stale)
 

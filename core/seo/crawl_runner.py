@@ -174,9 +174,9 @@ def store_outcome(session: Session, crawl_id: uuid.UUID, outcome: CrawlOutcome,
         errors_count=sum(bool(p.error) and not p.blocked_by_robots for p in outcome.pages),
         findings_count=len(findings), summary=summarise(outcome, findings)))
     event: timeline.Event
-    if status == "completed":
+    if status == WorkStatus.COMPLETED:
         event = timeline.Completion(to=status)
-    elif status == "failed":
+    elif status == WorkStatus.FAILED:
         event = timeline.Failure(to=status, error=error)
     else:
         event = timeline.StateTransition(to=status)
@@ -188,7 +188,7 @@ def fail(database: Database, crawl_id: uuid.UUID, error: str) -> None:
         session.execute(update(SeoCrawl).where(SeoCrawl.id == crawl_id).values(
             status=WorkStatus.FAILED, finished_at=utcnow(), error_message=error))
         timeline.record(session, timeline.WorkflowRef.crawl(crawl_id),
-                        timeline.Failure(to="failed", error=error))
+                        timeline.Failure(to=WorkStatus.FAILED, error=error))
 
 
 def charge(session: Session, user_id: uuid.UUID, crawl_id: uuid.UUID,

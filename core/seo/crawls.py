@@ -148,7 +148,7 @@ def start_crawl(session: Session, actor: Actor, url: str, max_pages: int,
     session.add(crawl)
     session.flush()
     timeline.record(session, timeline.WorkflowRef.crawl(crawl.id),
-                    timeline.StateTransition(to="queued", by=actor.email))
+                    timeline.StateTransition(to=WorkStatus.QUEUED, by=actor.email))
     audit.record(session, actor, "seo_crawl.start", "seo_crawl", crawl.id,
                  new={"url": start, "max_pages": max_pages, **chosen})
     spawn_after_commit(session, WorkName.SEO_CRAWL, crawl.id)
@@ -165,7 +165,7 @@ def cancel_crawl(session: Session, actor: Actor, crawl_id: uuid.UUID | str) -> C
                      old={"status": crawl.status}, new={"cancel_requested": True})
     event: timeline.Event
     if request_cancel(crawl, "crawl"):
-        event = timeline.StateTransition(to="canceled", by=actor.email)
+        event = timeline.StateTransition(to=WorkStatus.CANCELED, by=actor.email)
     else:
         event = timeline.Handoff(target=timeline.HandoffTarget.WORKER, request="cancel",
                                  by=actor.email)
@@ -179,7 +179,7 @@ def reap_stale_crawls(session: Session, now: datetime | None = None) -> int:
     stale = fail_stale(session, SeoCrawl, now, error_message=message)
     for crawl_id in stale:
         timeline.record(session, timeline.WorkflowRef.crawl(crawl_id), timeline.Failure(
-            to="failed", reason="heartbeat lost", error=message))
+            to=WorkStatus.FAILED, reason="heartbeat lost", error=message))
     return len(stale)
 
 

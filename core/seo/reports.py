@@ -152,14 +152,6 @@ class ReportDiff:
     ignored: set[tuple[str, str]] = field(default_factory=set)
 
 
-# --- URLs ---------------------------------------------------------------------------------------
-
-def normalize_url(url: str) -> str:
-    """The form under which a URL's reports and ignored findings are kept: the URL policy's
-    normal form (``core.scrape.urls.require_url``)."""
-    return require_url(url)
-
-
 # --- Requesting and reading ---------------------------------------------------------------------
 
 def summary_of(row: SeoReport) -> ReportSummary:
@@ -181,7 +173,7 @@ def request_audit(session: Session, actor: Actor, url: str, render: bool = False
     here, or with ``EXECUTOR=queue`` a ``serve`` process; ``spawn=False``: the caller runs
     ``execute_audit`` itself)."""
     require_writer(actor)
-    normalized = normalize_url(url)
+    normalized = require_url(url)
     # The URL policy as written (no DNS); the fetcher checks resolved names before fetching.
     check_target_url(url, allow_private=AddressPolicy.from_settings(), resolve=False)
     row = SeoReport(user_id=actor.id, url=url.strip(), normalized_url=normalized,
@@ -189,7 +181,7 @@ def request_audit(session: Session, actor: Actor, url: str, render: bool = False
     session.add(row)
     session.flush()
     timeline.record(session, timeline.WorkflowRef.audit(row.id),
-                    timeline.StateTransition(to="queued", by=actor.email))
+                    timeline.StateTransition(to=WorkStatus.QUEUED, by=actor.email))
     audit.record(session, actor, "seo_audit.request", "seo_report", row.id,
                  new={"url": row.url, "render": row.render})
     if spawn:
@@ -219,7 +211,7 @@ def list_reports(session: Session, actor: Actor, url: str | None = None,
     if not actor.is_admin:
         query = query.where(SeoReport.user_id == actor.id)
     if url:
-        query = query.where(SeoReport.normalized_url == normalize_url(url))
+        query = query.where(SeoReport.normalized_url == require_url(url))
     rows = [(r.id, r.url, r.status, r.score, r.failing_count, r.render, r.created_at, r.error)
             for r in session.scalars(query)]
     return pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -293,7 +285,7 @@ def trend(session: Session, actor: Actor, url: str) -> pd.DataFrame:
     """Score and issue counts of the URL's completed reports, oldest first (for a chart)."""
     import pandas as pd
 
-    normalized = normalize_url(url)
+    normalized = require_url(url)
     query = (select(SeoReport).where(SeoReport.normalized_url == normalized,
                                      SeoReport.status == WorkStatus.COMPLETED)
              .order_by(SeoReport.created_at))
@@ -421,8 +413,8 @@ def run_audit(database: Database, report_id: uuid.UUID) -> str:
             save_keywords(session, owner, normalized, keywords, report_id)
         ledger.record(session, ledger.Owner(owner, report_id=report_id), charges)
         timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Completion(
-            to="completed") if values["status"] == "completed" else timeline.Failure(
-            to=values["status"], error=values.get("error")))
+            to=WorkStatus.COMPLETED) if values["status"] == WorkStatus.COMPLETED
+            else timeline.Failure(to=values["status"], error=values.get("error")))
     return values["status"]
 
 
@@ -513,7 +505,7 @@ def reap_stale_reports(session: Session, now: datetime | None = None) -> int:
     stale = fail_stale(session, SeoReport, now, not_checked=[NOT_FINISHED], error=message)
     for report_id in stale:
         timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Failure(
-            to="failed", reason="heartbeat lost", error=message))
+            to=WorkStatus.FAILED, reason="heartbeat lost", error=message))
     return len(stale)
 
 

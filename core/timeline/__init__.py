@@ -14,7 +14,7 @@ here and nowhere else. In order:
 
     from core import timeline
     timeline.record(session, timeline.WorkflowRef.run(run.id),
-                    timeline.StateTransition(to="queued", trigger="manual"))
+                    timeline.StateTransition(to=WorkStatus.QUEUED, trigger="manual"))
 """
 
 from core.timeline.events import (

@@ -7,7 +7,6 @@ iteration its target is at ("feedback ↻ 2").
 
 from __future__ import annotations
 
-import enum
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,11 +17,7 @@ from sqlalchemy.orm import Session
 from core.timeline.reader import NodeStatus, node_states
 from core.timeline.workflows import Edge, WorkflowRef
 from db.models.events import NodeState, WorkflowKind
-
-
-class GraphFormat(enum.StrEnum):
-    JSON = "json"
-    DOT = "dot"
+from vocabularies import GraphFormat
 
 
 # Fill and border per state (Graphviz colour names that read on light and dark backgrounds).

@@ -13,6 +13,7 @@ cost, or — while prices are missing — of the credits its quantities are wort
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -36,19 +37,23 @@ from core.timeline.writer import _advance
 from db.models.costs import COST_UNITS, CostKind
 from db.models.events import EventType, NodeState, NodeType, RunEvent, WorkflowKind
 from db.types import utcnow
+from vocabularies import BuildStatus, WorkStatus
 
 AT_WORK = (NodeState.ACTIVE, NodeState.WAITING)
 LOG_PAGE = 100
 MAX_MARKS = 300  # retry and failure bars drawn at most (the newest)
 
 
-class Outcome:
-    """What an event or a bar came to (the log's and the timeline's colours)."""
+class Outcome(enum.StrEnum):
+    """What an event or a bar came to (the log's and the timeline's colours). An event is ok,
+    a retry, a failure or an invalid item (``OUTCOMES``, the log's filter); a node's bar on the
+    timeline is completed, failed, or — still open — active or waiting."""
 
     OK = "ok"
     RETRY = "retry"
     FAILED = "failed"
     INVALID = "invalid"
+    COMPLETED = "completed"
     ACTIVE = "active"
     WAITING = "waiting"
 
@@ -58,9 +63,10 @@ OUTCOME_TYPES = {Outcome.OK: (EventType.PAGE_FETCHED, EventType.STATE_TRANSITION
                               EventType.HANDOFF, EventType.COMPLETION),
                  Outcome.RETRY: (EventType.RETRY,), Outcome.FAILED: (EventType.FAILURE,),
                  Outcome.INVALID: (EventType.VALIDATION_RESULT,)}
-OUTCOME_COLOURS = {Outcome.OK: "#2f9e44", "completed": "#2f9e44", Outcome.RETRY: "#f08c00",
-                   Outcome.FAILED: "#e03131", Outcome.INVALID: "#ae3ec9",
-                   Outcome.ACTIVE: "#1c7ed6", Outcome.WAITING: "#fab005"}
+OUTCOME_COLOURS = {Outcome.OK: "#2f9e44", Outcome.COMPLETED: "#2f9e44",
+                   Outcome.RETRY: "#f08c00", Outcome.FAILED: "#e03131",
+                   Outcome.INVALID: "#ae3ec9", Outcome.ACTIVE: "#1c7ed6",
+                   Outcome.WAITING: "#fab005"}
 
 # Which node each kind of cost is spent at (the first node of that type in the workflow).
 COST_NODE_TYPES = {CostKind.REQUESTS: (NodeType.FETCH, NodeType.EXTRACT),
@@ -147,7 +153,7 @@ class Bar:
     label: str
     start: datetime
     end: datetime
-    outcome: str
+    outcome: Outcome
     text: str = ""
     iteration: int | None = None
 
@@ -158,7 +164,7 @@ class LogLine:
     offset_s: float  # since the workflow's first event: the timeline's axis
     node: str  # the node's label ("" for the workflow)
     type: EventType
-    outcome: str
+    outcome: Outcome
     sentence: str
     payload: dict[str, Any]
 
@@ -306,7 +312,7 @@ def _bars(session: Session, ref: WorkflowRef, now: datetime, statuses: list[Node
             if state in AT_WORK:
                 open_since[node_id] = (at, state.value, iteration)
     for node_id, (start, was, it) in open_since.items():
-        bars.append(Bar(node_id, labels[node_id], start, max(now, start), was,
+        bars.append(Bar(node_id, labels[node_id], start, max(now, start), Outcome(was),
                         f"{was} now", it))
     started = min((at for at, _ in moves), default=None)  # the first event: the log's zero
     marks = session.execute(
@@ -344,12 +350,12 @@ def node_bars(session: Session, actor: Actor, ref: WorkflowRef, node: str,
     return found
 
 
-def _bar_outcome(was: str, now_state: NodeState) -> str:
+def _bar_outcome(was: str, now_state: NodeState) -> Outcome:
     if now_state is NodeState.FAILED:
         return Outcome.FAILED
     if now_state is NodeState.COMPLETED or now_state in AT_WORK:
-        return "completed" if was == NodeState.ACTIVE else Outcome.WAITING
-    return "completed"
+        return Outcome.COMPLETED if was == NodeState.ACTIVE else Outcome.WAITING
+    return Outcome.COMPLETED
 
 
 def _bar_text(was: str, now_state: NodeState, iteration: int | None) -> str:
@@ -378,7 +384,7 @@ def place(bars: Sequence[Bar], *, compress: bool = False, hide_completed: bool =
     default: the first bar); with ``compress`` every stretch where no bar runs longer than
     ``gap`` seconds is cut to ``gap``."""
     chosen = [b for b in bars if (node is None or b.node == node)
-              and not (hide_completed and b.outcome == "completed")]
+              and not (hide_completed and b.outcome is Outcome.COMPLETED)]
     if not chosen:
         return Axis([])
     origin = origin or min(b.start for b in chosen)
@@ -401,7 +407,7 @@ def place(bars: Sequence[Bar], *, compress: bool = False, hide_completed: bool =
 # --- The log ---------------------------------------------------------------------------------------
 
 def log_page(session: Session, actor: Actor, ref: WorkflowRef, *, node: str | None = None,
-             types: Sequence[EventType] = (), outcomes: Sequence[str] = (), page: int = 0,
+             types: Sequence[EventType] = (), outcomes: Sequence[Outcome] = (), page: int = 0,
              origin: datetime | None = None) -> list[LogLine]:
     readable(session, actor, ref)
     return log_lines(session, ref, node=node, types=types, outcomes=outcomes, page=page,
@@ -409,7 +415,7 @@ def log_page(session: Session, actor: Actor, ref: WorkflowRef, *, node: str | No
 
 
 def log_lines(session: Session, ref: WorkflowRef, *, node: str | None = None,
-              types: Sequence[EventType] = (), outcomes: Sequence[str] = (), page: int = 0,
+              types: Sequence[EventType] = (), outcomes: Sequence[Outcome] = (), page: int = 0,
               origin: datetime | None = None) -> list[LogLine]:
     """One page of the log (newest first) as sentences with names, filtered by node, event
     type and outcome."""
@@ -436,7 +442,7 @@ def log_lines(session: Session, ref: WorkflowRef, *, node: str | None = None,
     return lines
 
 
-def outcome_of(event: Event) -> str:
+def outcome_of(event: Event) -> Outcome:
     for outcome, kinds in OUTCOME_TYPES.items():
         if event.type in kinds:
             return outcome
@@ -517,15 +523,17 @@ def sentence(event: Event, labels: dict[str, str] | None = None) -> str:
     return f"{t.value} {p}"
 
 
-# Stored status values whose words are not the value with spaces for underscores.
-_STATUS_WORDS = {"completed_errors": "completed with errors",
-                 "stopped_budget": "stopped: budget reached",
-                 "stopped_cap": "stopped: job cap reached"}
+# The words of the statuses that have them (a run's, a crawl's, an audit's, a build's): the
+# enums' own labels, the same the pages show.
+_STATUS_WORDS = {status.value: status.label for vocabulary in (WorkStatus, BuildStatus)
+                 for status in vocabulary}
 
 
 def status_words(status: str) -> str:
-    """A workflow's stored status as words: "completed_errors" → "completed with errors"."""
-    return _STATUS_WORDS.get(status, status.replace("_", " "))
+    """A workflow's stored status as words: "completed_errors" → "completed with errors" (the
+    status's label, in a sentence); a status without a label: the value with spaces."""
+    words = _STATUS_WORDS.get(status)
+    return words[:1].lower() + words[1:] if words else status.replace("_", " ")
 
 
 # --- DOT ---------------------------------------------------------------------------------------

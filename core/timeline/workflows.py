@@ -20,7 +20,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from db.models.advisor import RunStatus as AdvisorStatus
 from db.models.events import WORKFLOW_COLUMNS, NodeState, NodeType, WorkflowKind
+from vocabularies import AgentJobStatus, BuildStatus, WorkStatus
 
 A, W, C, F = NodeState.ACTIVE, NodeState.WAITING, NodeState.COMPLETED, NodeState.FAILED
 
@@ -61,8 +63,9 @@ def _chain(*ids: str) -> tuple[Edge, ...]:
     return tuple(Edge(a, b) for a, b in zip(ids, ids[1:]))
 
 
-_FINISHED = {"completed": C, "completed_errors": C, "canceled": C, "failed": F,
-             "stopped_budget": C, "stopped_cap": C}
+_FINISHED: dict[str, NodeState] = {WorkStatus.COMPLETED: C, WorkStatus.COMPLETED_WITH_ERRORS: C,
+             WorkStatus.CANCELED: C, WorkStatus.FAILED: F, WorkStatus.STOPPED_BUDGET: C,
+             WorkStatus.STOPPED_CAP: C}
 
 RUN = Workflow(
     WorkflowKind.RUN,
@@ -70,7 +73,7 @@ RUN = Workflow(
            Node("extract", NodeType.EXTRACT, "Extract"),
            Node("validate", NodeType.VALIDATE, "Validate"), Node("store", NodeType.STORE, "Store")),
     edges=_chain("fetch", "render", "extract", "validate", "store"),
-    on_status={"queued": {"fetch": W}},
+    on_status={WorkStatus.QUEUED: {"fetch": W}},
     # The pipeline streams: once a worker has the run, every step works on some page. Render
     # becomes active with its first rendered page (a run without JavaScript never renders).
     on_claim={"fetch": A, "extract": A, "validate": A, "store": A},
@@ -85,12 +88,12 @@ BUILD = Workflow(
            Node("confirm", NodeType.STORE, "Confirm")),
     edges=(*_chain("analyse", "propose", "sample", "feedback", "confirm"),
            Edge("feedback", "sample", loop=True, label="feedback")),
-    on_status={"pending_analysis": {"analyse": W},
-               "generating_samples": {"analyse": C, "propose": C, "sample": A},
-               "pending_user_feedback": {"sample": C, "feedback": W},
-               "processing_feedback": {"feedback": W},
-               "confirmed": {"confirm": C}},
-    ends={"confirmed": C, "failed": F, "stopped_budget": C})
+    on_status={BuildStatus.PENDING_ANALYSIS: {"analyse": W},
+               BuildStatus.GENERATING_SAMPLES: {"analyse": C, "propose": C, "sample": A},
+               BuildStatus.PENDING_USER_FEEDBACK: {"sample": C, "feedback": W},
+               BuildStatus.PROCESSING_FEEDBACK: {"feedback": W},
+               BuildStatus.CONFIRMED: {"confirm": C}},
+    ends={BuildStatus.CONFIRMED: C, BuildStatus.FAILED: F, BuildStatus.STOPPED_BUDGET: C})
 
 CRAWL = Workflow(
     WorkflowKind.CRAWL,
@@ -99,9 +102,10 @@ CRAWL = Workflow(
            Node("findings", NodeType.ANALYSE, "Site-wide findings"),
            Node("store", NodeType.STORE, "Store")),
     edges=_chain("fetch", "check", "findings", "store"),
-    on_status={"queued": {"fetch": W}, "completed": {"findings": C, "store": C},
-               "canceled": {"findings": C, "store": C},
-               "stopped_budget": {"findings": C, "store": C}},
+    on_status={WorkStatus.QUEUED: {"fetch": W},
+               WorkStatus.COMPLETED: {"findings": C, "store": C},
+               WorkStatus.CANCELED: {"findings": C, "store": C},
+               WorkStatus.STOPPED_BUDGET: {"findings": C, "store": C}},
     on_claim={"fetch": A, "check": A},
     ends=_FINISHED)
 
@@ -112,9 +116,10 @@ AUDIT = Workflow(
            Node("score", NodeType.ANALYSE, "Score"),
            Node("store", NodeType.STORE, "Store the report")),
     edges=_chain("fetch", "check", "score", "store"),
-    on_status={"queued": {"fetch": W}, "completed": {"score": C, "store": C}},
+    on_status={WorkStatus.QUEUED: {"fetch": W},
+               WorkStatus.COMPLETED: {"score": C, "store": C}},
     on_claim={"fetch": A, "check": A},
-    ends={"completed": C, "failed": F})
+    ends={WorkStatus.COMPLETED: C, WorkStatus.FAILED: F})
 
 _GENERATORS = ("compute", "storage", "network", "database")
 
@@ -132,12 +137,12 @@ ADVISOR = Workflow(
            *(Edge(d, "reducer") for d in _GENERATORS),
            Edge("reducer", "validator"), Edge("validator", "optimizer"),
            *(Edge("optimizer", d, loop=True, label="feedback") for d in _GENERATORS)),
-    on_status={"queued": {"supervisor": W},
-               "generating": {"supervisor": C, **{d: A for d in _GENERATORS}},
-               "validating": {"reducer": C, "validator": A},
-               "optimizing": {"validator": C, "optimizer": A}},
+    on_status={AdvisorStatus.QUEUED: {"supervisor": W},
+               AdvisorStatus.GENERATING: {"supervisor": C, **{d: A for d in _GENERATORS}},
+               AdvisorStatus.VALIDATING: {"reducer": C, "validator": A},
+               AdvisorStatus.OPTIMIZING: {"validator": C, "optimizer": A}},
     on_claim={"supervisor": A},
-    ends={"accepted": C, "stopped": F, "failed": F})
+    ends={AdvisorStatus.ACCEPTED: C, AdvisorStatus.STOPPED: F, AdvisorStatus.FAILED: F})
 
 AGENT_JOB = Workflow(
     WorkflowKind.AGENT_JOB,
@@ -147,12 +152,14 @@ AGENT_JOB = Workflow(
            Node("resubmit", NodeType.ANALYSE, "Re-submit")),
     edges=(*_chain("dispatch", "call", "validate", "accept"), Edge("validate", "resubmit"),
            Edge("resubmit", "call", loop=True, label="re-submit")),
-    on_status={"pending": {"dispatch": W}, "assigned": {"dispatch": C, "call": W},
-               "in_progress": {"call": A}, "completed": {"validate": C, "accept": C},
-               "resubmission_required": {"resubmit": F}},
+    on_status={AgentJobStatus.PENDING: {"dispatch": W},
+               AgentJobStatus.ASSIGNED: {"dispatch": C, "call": W},
+               AgentJobStatus.IN_PROGRESS: {"call": A},
+               AgentJobStatus.COMPLETED: {"validate": C, "accept": C},
+               AgentJobStatus.RESUBMISSION_REQUIRED: {"resubmit": F}},
     on_claim={"call": A},
     # Not accepted: the calls and checks did their part; the re-submit step is what failed.
-    ends={"completed": C, "resubmission_required": C})
+    ends={AgentJobStatus.COMPLETED: C, AgentJobStatus.RESUBMISSION_REQUIRED: C})
 
 WORKFLOWS: dict[WorkflowKind, Workflow] = {
     w.kind: w for w in (RUN, BUILD, CRAWL, AUDIT, ADVISOR, AGENT_JOB)}

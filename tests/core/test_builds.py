@@ -9,11 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from core import ledger
+from core import ledger, timeline
 from core.builder import builds
 
 from core.scraping import runs
 from core.platform.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.timeline import WorkflowRef
 from core.worker import serve_once
 from db.models import Build, CostKind, KnowledgeBaseEntry, Result
 from db.types import utcnow
@@ -54,7 +55,8 @@ def feedback(db, actor, build_id, *operations) -> builds.BuildDetail:
 
 def events(db, actor, build_id) -> list[tuple[str, dict]]:
     with db.transaction() as session:
-        table = builds.build_events(session, actor, build_id)
+        build = builds.get_build(session, actor, build_id)
+        table = timeline.events_table(session, WorkflowRef.build(build.id))
     return list(zip(table.event, table.payload))[::-1]  # oldest first
 
 

@@ -302,6 +302,26 @@ def run_worker(args: list[str], *, env: dict[str, str], timeout: float) -> Worke
     return WorkerOutcome(returncode, usage.ru_maxrss / 1024, time.monotonic() - started, stderr)
 
 
+# Runs a command and prints its exit code, the largest peak RSS of any process in its tree (MB:
+# RUSAGE_CHILDREN counts every descendant that was waited for) and its stderr.
+_TREE_WRAPPER = """import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+sys.stdout.write(done.stderr)"""
+
+
+def run_core_tree(args: list[str], *, env: dict[str, str],
+                  timeout: float) -> tuple[int, int, str]:
+    """``python -m core ARGS`` in a wrapper process: (exit code, the largest peak RSS in MB of
+    any process it started — a browser's, Playwright's driver's — and its stderr)."""
+    done = subprocess.run([sys.executable, "-c", _TREE_WRAPPER, sys.executable, "-m", "core",
+                           *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    first, _, stderr = done.stdout.partition("\n")
+    code, largest = (int(n) for n in first.split())
+    return code, largest, stderr
+
+
 def worker_env(**extra: str) -> dict[str, str]:
     """The test's environment (settings the fixtures set) for a worker process."""
     return {**os.environ, **extra}

@@ -11,9 +11,12 @@ from core.platform import audit
 from core.platform.errors import PermissionDenied, ValidationError
 from core.llm import prices
 from core.llm.client import Usage
-from core.ledger import recent_model_calls
+from core.ledger import prices as ledger_prices, recent_model_calls
+from core.ledger.prices import PriceRow
 from core.llm.usage import record_usage
 from db.models import Build, CostEvent, ModelPrice
+from db.models.costs import PriceKind
+from db.types import utcnow
 
 
 @pytest.fixture
@@ -35,21 +38,32 @@ def test_the_migration_seeds_the_default_prices(fresh_database_url) -> None:
     assert {row.currency for row in rows} == {"USD"}
 
 
-@pytest.mark.parametrize(("model", "pattern"), [
-    ("gpt-4o", "gpt-4o*"), ("gpt-4o-2024-08-06", "gpt-4o*"),
-    ("gpt-4o-mini", "gpt-4o-mini*"), ("GPT-4o-mini-2024-07-18", "gpt-4o-mini*"),
-    ("gpt-4.1-mini", "gpt-4.1-mini*"), ("claude-3-5-sonnet-latest", "claude-*sonnet*"),
-    ("openai/gpt-4o-mini", "openai/gpt-4o-mini*"),
-    ("meta-llama/llama-3.3-70b-instruct", "meta-llama/llama-3.3-70b-instruct*"),
+def price_for(session, provider: str, model: str,  # type: ignore[no-untyped-def]
+              kind: PriceKind = PriceKind.LLM_OUTPUT_TOKENS) -> PriceRow | None:
+    """The price a call's tokens of ``kind`` are charged at now: the ledger's own match (the
+    price table's edits reach it), as ``record_usage`` prices a call."""
+    in_force = ledger_prices.prices_in_force(session, [kind], utcnow())
+    return ledger_prices.match(in_force, kind, provider, model)[0]
+
+
+@pytest.mark.parametrize(("provider", "model", "pattern"), [
+    ("OpenAI", "gpt-4o", "gpt-4o*"), ("OpenAI", "gpt-4o-2024-08-06", "gpt-4o*"),
+    ("OpenAI", "gpt-4o-mini", "gpt-4o-mini*"),
+    ("OpenAI", "GPT-4o-mini-2024-07-18", "gpt-4o-mini*"),
+    ("OpenAI", "gpt-4.1-mini", "gpt-4.1-mini*"),
+    ("Anthropic", "claude-3-5-sonnet-latest", "claude-*sonnet*"),
+    ("OpenRouter", "openai/gpt-4o-mini", "openai/gpt-4o-mini*"),
+    ("OpenRouter", "meta-llama/llama-3.3-70b-instruct", "meta-llama/llama-3.3-70b-instruct*"),
 ])
-def test_the_longest_matching_pattern_prices_a_model(db, priced, model, pattern) -> None:
+def test_the_longest_matching_pattern_prices_a_model(db, priced, provider, model,
+                                                     pattern) -> None:
     with db.transaction() as session:
-        assert prices.price_for(session, model).model_pattern == pattern
+        assert price_for(session, provider, model).model_pattern == pattern
 
 
 def test_an_unknown_model_has_no_price(db, priced) -> None:
     with db.transaction() as session:
-        assert prices.price_for(session, "my-local-llama") is None
+        assert price_for(session, "OpenAI", "my-local-llama") is None
 
 
 def test_a_call_becomes_two_ledger_rows_with_their_cost(db, priced, analyst) -> None:
@@ -119,9 +133,9 @@ def test_admins_edit_the_price_table(db, priced, admin) -> None:
     with db.transaction() as session:
         assert prices.save_prices(session, admin, rows) == 3
     with db.transaction() as session:
-        assert prices.price_for(session, "gpt-4o").output_per_million == Decimal("12.5")
-        assert prices.price_for(session, "o3-mini") is None
-        assert prices.price_for(session, "llama3:8b").input_per_million == 0
+        assert price_for(session, "OpenAI", "gpt-4o").usd == Decimal("12.5")  # per million
+        assert price_for(session, "OpenAI", "o3-mini") is None
+        assert price_for(session, "Local", "llama3:8b", PriceKind.LLM_INPUT_TOKENS).usd == 0
         table = prices.price_table(session, admin)
         entry = audit.list_entries(session, admin).iloc[0]
     assert table.set_index("model_pattern").loc["gpt-4o*", "updated_by"] == admin.email

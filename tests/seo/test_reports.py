@@ -18,6 +18,7 @@ from sqlalchemy import select
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import NotFound, PermissionDenied, ValidationError
+from core.scrape.urls import require_url
 from core.seo import reports
 from core.seo.diff import diff_issues, evidence_key, issues_of_audit
 from db.models import SeoIgnoredFinding, SeoReport
@@ -79,11 +80,12 @@ def store(db):  # type: ignore[no-untyped-def]
 
 
 def test_urls_are_normalised_for_history() -> None:
-    assert reports.normalize_url(URL) == "https://example.com/shop?x=1"
-    assert reports.normalize_url("HTTP://a.example:8080") == "http://a.example:8080/"
+    # A URL's reports and ignored findings are kept under the URL policy's normal form.
+    assert require_url(URL) == "https://example.com/shop?x=1"
+    assert require_url("HTTP://a.example:8080") == "http://a.example:8080/"
     for bad in ("example.com", "ftp://example.com/", "https://", "http://a:port/"):
         with pytest.raises(ValidationError):
-            reports.normalize_url(bad)
+            require_url(bad)
 
 
 def test_request_audit_queues_a_report_and_refuses_viewers(db, analyst, viewer) -> None:
