@@ -125,7 +125,7 @@ class RunSummary:
 class RunDetail:
     run: RunSummary
     url_errors: pd.DataFrame  # target_url, status_code, error, timestamp
-    events: pd.DataFrame  # occurred_at, event_type, node_id, payload
+    events: pd.DataFrame | None  # at, event, node, payload (None: not asked for)
 
 
 def _earlier_runs(session: Session, run: Run) -> tuple[EarlierRun, ...]:
@@ -230,17 +230,24 @@ def start_run(session: Session, actor: Actor, job_id: uuid.UUID | str,
     key = idempotency_key or f"manual:{job.id}:{uuid.uuid4()}"
     replay = session.scalar(select(Run).where(Run.idempotency_key == key))
     if replay is None:
-        active = session.scalar(select(Run.id).where(Run.job_id == job.id,
-                                                     Run.status.in_(WorkStatus.ACTIVE)).limit(1))
-        if active is not None:
-            raise Conflict(f"'{job.name}' already has a run in progress; wait for it or cancel it.")
-        budgets.check_start(session, job.user_id, "run")
-        credits.check_start(session, job.user_id)
+        check_start(session, job)
     run = enqueue(session, job, key, "manual")
     if replay is None:  # a replayed key started nothing new
         audit.record(session, actor, "run.start", "run", run.id,
                      new={"job": job.name, "trigger": "manual"})
     return _summary(run, job.name)
+
+
+def check_start(session: Session, job: ScrapingJob) -> None:
+    """Refuse a new run of ``job`` while one is queued or running (runs of a job never
+    overlap), or when its owner's budget or credits say no; every way a person starts a run
+    asks here."""
+    active = session.scalar(select(Run.id).where(Run.job_id == job.id,
+                                                 Run.status.in_(WorkStatus.ACTIVE)).limit(1))
+    if active is not None:
+        raise Conflict(f"'{job.name}' already has a run in progress; wait for it or cancel it.")
+    budgets.check_start(session, job.user_id, "run")
+    credits.check_start(session, job.user_id)
 
 
 def cancel_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSummary:
@@ -313,7 +320,9 @@ def get_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSumma
 
 
 def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
-               events_limit: int = 200) -> RunDetail:
+               events_limit: int | None = None) -> RunDetail:
+    """The run with its URL errors; its newest ``events_limit`` events only when asked (``runs
+    show``: the Runs page draws the workflow view instead, and refreshes this every second)."""
     reap_stale_runs(session)
     run = _load_run(session, actor, run_id)
     errors = session.execute(
@@ -325,8 +334,8 @@ def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
     return RunDetail(
         run=_summary(run, _job_name(session, run.job_id), session),
         url_errors=pd.DataFrame(errors, columns=["url", "status_code", "error", "at"]),
-        events=timeline.events_table(session, WorkflowRef.run(run.id),
-                                     max(1, min(events_limit, MAX_LIST))))
+        events=None if events_limit is None else timeline.events_table(
+            session, WorkflowRef.run(run.id), max(1, min(events_limit, MAX_LIST))))
 
 
 def run_graph(session: Session, actor: Actor, run_id: uuid.UUID | str) -> timeline.Graph:
