@@ -77,7 +77,7 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
                 "finished_at": run.finished_at, "credits_charged": run.credits_charged,
                 "cost": work_cost(session, actor, run_id=run.id),
                 "url_errors": detail.url_errors.to_dict("records"),
-                "events": detail.events.to_dict("records")})
+                "events": [] if detail.events is None else detail.events.to_dict("records")})
 
 
 def _graph(session: Session, actor: Actor, args: argparse.Namespace) -> None:

@@ -143,6 +143,7 @@ class Pending:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     events: list[timeline.Event] = field(default_factory=list)  # stamped when they happened
     hashes: set[str] = field(default_factory=set)  # of ``results``, to drop repeats within a batch
+    invalid: int = 0  # items that broke the schema (the validate step's count: not all have events)
     bytes_fetched: int = 0
     requests: int = 0
     renders: int = 0
@@ -429,6 +430,7 @@ class RunExecution:
 
     def _reject(self, data: dict[str, Any], url: str, errors: list[Any]) -> None:
         self.progress.items_invalid += 1
+        self.pending.invalid += 1
         if self.progress.items_invalid <= MAX_INVALID_ITEM_EVENTS:
             self._event(timeline.ValidationResult(
                 node="validate", url=url, data=data, at=utcnow(),
@@ -477,7 +479,8 @@ class RunExecution:
             if batch.outcomes:
                 session.execute(cast(Table, RunResult.__table__).insert(), batch.outcomes)
             # one executemany each, not an ORM object per page
-            timeline.record_many(session, WorkflowRef.run(plan.run_id), batch.events)
+            timeline.record_many(session, WorkflowRef.run(plan.run_id),
+                                 [*batch.events, *step_results(batch, stored)])
             record_reads(session, plan.job_id, plan.user_id, plan.package, batch.reads, utcnow())
             ledger.record(session, ledger.Owner(plan.user_id, run_id=plan.run_id,
                                                 job_id=plan.job_id),
@@ -513,6 +516,26 @@ _SQLITE_INSERT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
                   f"({', '.join('?' * len(_RESULT_COLUMNS))}) "
                   "ON CONFLICT (job_id, content_hash) DO NOTHING")
 _POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}) FROM STDIN"
+
+
+def step_results(batch: Pending, stored: int) -> list[timeline.Event]:
+    """The extract, validate and store steps' events for one flush: the items found on the
+    list pages fetched since the last one, the items that broke the schema (all of them: past
+    ``MAX_INVALID_ITEM_EVENTS`` they have no event each), and what this write stored (read off
+    the batch, so the page loop does no extra work)."""
+    pages = [e for e in batch.events
+             if isinstance(e, timeline.PageFetched) and e.items is not None]
+    found: list[timeline.Event] = []
+    if pages:
+        found.append(timeline.StepResult(
+            node="extract", pages=len(pages), items=sum(e.items or 0 for e in pages),
+            at=max((e.at for e in pages if e.at is not None), default=None)))
+    if batch.invalid:
+        found.append(timeline.StepResult(node="validate", invalid=batch.invalid))
+    if batch.results:
+        found.append(timeline.StepResult(node="store", stored=stored,
+                                         repeated=len(batch.results) - stored))
+    return found
 
 
 def _insert_new_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:

@@ -125,7 +125,7 @@ class RunSummary:
 class RunDetail:
     run: RunSummary
     url_errors: pd.DataFrame  # target_url, status_code, error, timestamp
-    events: pd.DataFrame  # occurred_at, event_type, node_id, payload
+    events: pd.DataFrame | None  # at, event, node, payload (None: not asked for)
 
 
 def _earlier_runs(session: Session, run: Run) -> tuple[EarlierRun, ...]:
@@ -313,7 +313,9 @@ def get_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSumma
 
 
 def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
-               events_limit: int = 200) -> RunDetail:
+               events_limit: int | None = None) -> RunDetail:
+    """The run with its URL errors; its newest ``events_limit`` events only when asked (``runs
+    show``: the Runs page draws the workflow view instead, and refreshes this every second)."""
     reap_stale_runs(session)
     run = _load_run(session, actor, run_id)
     errors = session.execute(
@@ -325,8 +327,8 @@ def run_detail(session: Session, actor: Actor, run_id: uuid.UUID | str,
     return RunDetail(
         run=_summary(run, _job_name(session, run.job_id), session),
         url_errors=pd.DataFrame(errors, columns=["url", "status_code", "error", "at"]),
-        events=timeline.events_table(session, WorkflowRef.run(run.id),
-                                     max(1, min(events_limit, MAX_LIST))))
+        events=None if events_limit is None else timeline.events_table(
+            session, WorkflowRef.run(run.id), max(1, min(events_limit, MAX_LIST))))
 
 
 def run_graph(session: Session, actor: Actor, run_id: uuid.UUID | str) -> timeline.Graph:

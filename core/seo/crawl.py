@@ -101,6 +101,14 @@ class SiteCrawler:
         self._sitemap_urls: set[str] = set()
         self._last_level: list[CrawledPage] = []
         self._robots_txt: str | None = None
+        # Pages recorded since the caller last took them (``take_recorded``): the crawl runner
+        # writes their events at each heartbeat, so a crawl's graph fills in as it goes.
+        self._recorded: list[CrawledPage] = []
+
+    def take_recorded(self) -> list[CrawledPage]:
+        """The pages recorded since the last call (call it on the crawl's event loop)."""
+        taken, self._recorded = self._recorded, []
+        return taken
 
     def in_site(self, url: str) -> bool:
         return site_key(url) == self.site
@@ -136,6 +144,7 @@ class SiteCrawler:
         page = CrawledPage(self.start_url, 0, final_url=self.start_url,
                            error=f"the site is unreachable: {sitemap.unreachable}")
         self.pages.append(page)
+        self._recorded.append(page)
         self.progress.pages_crawled = self.progress.errors = 1
         return CrawlOutcome(self.start_url, self.pages, sitemap, stopped="site unreachable",
                             not_checked=[f"nothing could be checked: {page.error}"],
@@ -233,6 +242,7 @@ class SiteCrawler:
             self.progress.pages_crawled += 1
             if page.error and not page.blocked_by_robots:
                 self.progress.errors += 1
+        self._recorded.extend(pages)
         return pages
 
     def _page(self, url: str, depth: int | None, result: FetchResult, **common: Any) -> CrawledPage:

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -94,17 +95,20 @@ class CrawlExecution:
     async def _heartbeat(self, seconds: float) -> None:
         while True:
             await asyncio.sleep(seconds)
-            if await asyncio.to_thread(self._beat):
+            if await asyncio.to_thread(self._beat, self.crawler.take_recorded()):
                 if self.stopped_by is not None:  # the summary says so, not "canceled"
                     self.crawler.stop(budgets.STOPPED_BY_BUDGET)
                 else:
                     self.crawler.cancel.set()
 
-    def _beat(self) -> bool:
-        """Write the counters, heartbeat and costs; return whether the crawl must stop (a
-        cancel was requested, or a budget is reached)."""
+    def _beat(self, pages: list[CrawledPage]) -> bool:
+        """Write the counters, heartbeat, costs and the events of ``pages`` (those recorded
+        since the last beat); return whether the crawl must stop (a cancel was requested, or a
+        budget is reached)."""
         progress = self.crawler.progress
         with self.database.transaction() as session:
+            timeline.record_many(session, timeline.WorkflowRef.crawl(self.crawl_id),
+                                 page_events(pages))
             self.charge(session)
             if self.user_id is not None and self.stopped_by is None:
                 self.stopped_by = budgets.after_charge(session, self.user_id)
@@ -115,6 +119,28 @@ class CrawlExecution:
                 errors_count=progress.errors, heartbeat_at=utcnow()))
             return bool(session.scalar(select(SeoCrawl.cancel_requested)
                                        .where(SeoCrawl.id == self.crawl_id)))
+
+
+def page_events(pages: Sequence[CrawledPage]) -> list[timeline.Event]:
+    """The fetch step's events for these pages (one each: fetched, or failed with its error;
+    a URL robots.txt disallows was not fetched) and one check-step event for those read."""
+    now = utcnow()
+    found: list[timeline.Event] = []
+    for page in pages:
+        if page.blocked_by_robots:
+            continue
+        seconds = page.response_time_ms / 1000 if page.response_time_ms is not None else None
+        if page.error:
+            found.append(timeline.Failure(node="fetch", url=page.url, status=page.status_code,
+                                          error=page.error, at=now))
+        else:
+            found.append(timeline.PageFetched(node="fetch", url=page.url,
+                                              status=page.status_code, bytes=page.page_bytes,
+                                              seconds=seconds, at=now))
+    checked = sum(page.facts is not None for page in pages)
+    if checked:
+        found.append(timeline.StepResult(node="check", pages=checked, at=now))
+    return found
 
 
 def page_row(crawl_id: uuid.UUID, page: CrawledPage) -> dict[str, Any]:
@@ -159,7 +185,10 @@ def summarise(outcome: CrawlOutcome, findings: list[Finding]) -> dict[str, Any]:
 
 
 def store_outcome(session: Session, crawl_id: uuid.UUID, outcome: CrawlOutcome,
-                  findings: list[Finding], status: WorkStatus, error: str | None) -> None:
+                  findings: list[Finding], status: WorkStatus, error: str | None,
+                  recorded: Sequence[CrawledPage] = ()) -> None:
+    """Write the crawl's pages, findings, summary and status, with the events of the pages
+    ``recorded`` since the last heartbeat, the findings and the store."""
     if outcome.pages:  # Core executemany: a 5,000-page crawl is one statement, not 5,000 objects
         session.execute(cast(Table, SeoCrawlPage.__table__).insert(),
                         [page_row(crawl_id, p) for p in outcome.pages])
@@ -180,7 +209,13 @@ def store_outcome(session: Session, crawl_id: uuid.UUID, outcome: CrawlOutcome,
         event = timeline.Failure(to=status, error=error)
     else:
         event = timeline.StateTransition(to=status)
-    timeline.record(session, timeline.WorkflowRef.crawl(crawl_id), event)
+    steps: list[timeline.Event] = []
+    if outcome.pages and status != WorkStatus.FAILED:
+        steps = [timeline.StepResult(node="findings", findings=len(findings)),
+                 timeline.StepResult(node="store", pages=len(outcome.pages),
+                                     findings=len(findings))]
+    timeline.record_many(session, timeline.WorkflowRef.crawl(crawl_id),
+                         [*page_events(recorded), *steps, event])
 
 
 def fail(database: Database, crawl_id: uuid.UUID, error: str) -> None:
@@ -222,7 +257,8 @@ def execute_crawl(database: Database, crawl_id: uuid.UUID) -> str:
         status = WorkStatus.FAILED
         error = outcome.pages[0].error if outcome.pages else "Nothing could be fetched."
     with database.transaction() as session:
-        store_outcome(session, crawl_id, outcome, findings, status, error)
+        store_outcome(session, crawl_id, outcome, findings, status, error,
+                      execution.crawler.take_recorded())
         charge(session, user_id, crawl_id, execution)
     return status
 

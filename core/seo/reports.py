@@ -397,10 +397,12 @@ def run_audit(database: Database, report_id: uuid.UUID) -> str:
         url, render, owner, normalized = row.url, row.render, row.user_id, row.normalized_url
     keywords: list[Keyword] = []
     charges: list[ledger.Charge] = []
+    internal = False
     try:
         with heartbeat(database, SeoReport, report_id, SeoReport.status == WorkStatus.RUNNING):
             values, keywords, charges = _outcome(url, render)
     except Exception as exc:  # noqa: BLE001 - a background job records every failure
+        internal = True
         log.exception("seo audit %s failed", report_id)
         values = dict(status=WorkStatus.FAILED, error=f"The audit stopped on an internal error "
                       f"({type(exc).__name__}: {exc}); the worker log has the details.",
@@ -411,10 +413,31 @@ def run_audit(database: Database, report_id: uuid.UUID) -> str:
         if keywords:
             save_keywords(session, owner, normalized, keywords, report_id)
         ledger.record(session, ledger.Owner(owner, report_id=report_id), charges)
-        timeline.record(session, timeline.WorkflowRef.audit(report_id), timeline.Completion(
-            to=WorkStatus.COMPLETED) if values["status"] == WorkStatus.COMPLETED
-            else timeline.Failure(to=values["status"], error=values.get("error")))
+        timeline.record_many(session, timeline.WorkflowRef.audit(report_id),
+                             audit_events(url, values, internal))
     return values["status"]
+
+
+def audit_events(url: str, values: dict[str, Any], internal: bool) -> list[timeline.Event]:
+    """The audit's steps as events, from the report's columns: the page fetched, the checks
+    that failed, the score, the report stored; or the failure, at the fetch when the page could
+    not be read (``internal``: the audit itself broke, at no step in particular)."""
+    technical = values.get("technical_seo") or {}
+    performance = values.get("performance") or {}
+    final_url = technical.get("final_url") or url
+    status = technical.get("status_code")
+    if values["status"] != WorkStatus.COMPLETED:
+        return [timeline.Failure(node=None if internal else "fetch", to=values["status"],
+                                 url=None if internal else url, status=status,
+                                 error=values.get("error"))]
+    millis = performance.get("response_time_ms")
+    return [timeline.PageFetched(node="fetch", url=final_url, status=status,
+                                 bytes=performance.get("page_bytes"),
+                                 seconds=millis / 1000 if millis is not None else None),
+            timeline.StepResult(node="check", failing=values.get("failing_count") or 0),
+            timeline.StepResult(node="score", score=values.get("score")),
+            timeline.StepResult(node="store", url=final_url, stored=1),
+            timeline.Completion(to=WorkStatus.COMPLETED)]
 
 
 def _outcome(url: str, render: bool

@@ -19,7 +19,7 @@ here and nowhere else. In order:
 
 from core.timeline.events import (
     EVENTS, Completion, Event, Failure, Handoff, HandoffTarget, PageFetched, Retry,
-    StateTransition, ValidationResult, from_row,
+    StateTransition, StepResult, ValidationResult, from_row,
 )
 from core.timeline.graph import Graph, GraphFormat, graph
 from core.timeline.reader import NodeStatus, events, events_table, node_states
@@ -29,7 +29,7 @@ from db.models.events import EventType, NodeState, NodeType, WorkflowKind
 
 __all__ = [
     "EVENTS", "Event", "StateTransition", "Handoff", "HandoffTarget", "PageFetched", "Retry",
-    "ValidationResult", "Failure", "Completion", "from_row", "NodeStatus", "events",
+    "StepResult", "ValidationResult", "Failure", "Completion", "from_row", "NodeStatus", "events",
     "events_table", "node_states", "WORKFLOWS", "Workflow", "Node", "Edge", "WorkflowRef",
     "record", "record_many", "Graph", "GraphFormat", "graph", "EventType", "NodeState", "NodeType", "WorkflowKind",
 ]

@@ -127,8 +127,30 @@ class Completion(Event):
     error: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class StepResult(Event):
+    """What a step made of its input, in counts (only those that apply): a run's extraction of
+    the pages since the last write (``pages``, ``items``) and what that write stored
+    (``stored``, ``repeated``: already stored by an earlier run), the items that broke the
+    schema (``invalid``: each has its own event only up to a cap); a crawl's pages checked, its
+    site-wide ``findings``; an audit's ``failing`` checks and ``score``. Written per batch, not
+    per page, so a step's events stay readable without multiplying the rows of a large run."""
+
+    type: ClassVar[EventType] = EventType.STEP_RESULT
+    url: str | None = None
+    pages: int | None = None
+    items: int | None = None
+    stored: int | None = None
+    repeated: int | None = None
+    invalid: int | None = None
+    findings: int | None = None
+    failing: int | None = None
+    score: int | None = None
+
+
 EVENTS: dict[EventType, type[Event]] = {cls.type: cls for cls in (
-    StateTransition, Handoff, PageFetched, Retry, ValidationResult, Failure, Completion)}
+    StateTransition, Handoff, PageFetched, Retry, ValidationResult, Failure, Completion,
+    StepResult)}
 
 
 def status_of(event: Event) -> str | None:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.timeline.reader import NodeStatus, node_states
-from core.timeline.workflows import Edge, WorkflowRef
+from core.timeline.workflows import WORKFLOWS, Edge, WorkflowRef
 from db.models.events import NodeState, WorkflowKind
 from vocabularies import GraphFormat
 
@@ -41,8 +41,7 @@ class Graph:
     def edge_label(self, edge: Edge) -> str:
         if not edge.loop:
             return edge.label
-        iteration = self.iteration_of(edge.target)
-        return f"{edge.label} ↻ {iteration}" if iteration else f"{edge.label} ↻"
+        return loop_label(edge, self.iteration_of(edge.target), WORKFLOWS[self.kind].loop_bound)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +83,12 @@ class Graph:
         if GraphFormat(fmt) is GraphFormat.DOT:
             return self.to_dot()
         return json.dumps(self.to_json(), indent=2)
+
+
+def loop_label(edge: Edge, iteration: int | None, bound: int | None) -> str:
+    """A loop edge's label: "feedback ↻ 2", or with its bound "feedback ↻ 2/3"."""
+    counter = f"{iteration or 0}/{bound}" if bound else (str(iteration) if iteration else "")
+    return f"{edge.label} ↻ {counter}".rstrip()
 
 
 def _quote(text: str) -> str:

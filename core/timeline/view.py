@@ -22,7 +22,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import ledger
@@ -30,7 +30,7 @@ from core.platform.access import Actor
 from core.platform.errors import NotFound, ValidationError
 from core.platform.records import get_readable, parse_id
 from core.timeline.events import Event, from_row, status_of
-from core.timeline.graph import STATE_STYLE, Graph, _quote, graph
+from core.timeline.graph import STATE_STYLE, Graph, _quote, graph, loop_label
 from core.timeline.reader import NodeStatus, node_states
 from core.timeline.workflows import Edge, WorkflowRef
 from core.timeline.writer import _advance
@@ -60,7 +60,7 @@ class Outcome(enum.StrEnum):
 
 OUTCOMES = (Outcome.OK, Outcome.RETRY, Outcome.FAILED, Outcome.INVALID)
 OUTCOME_TYPES = {Outcome.OK: (EventType.PAGE_FETCHED, EventType.STATE_TRANSITION,
-                              EventType.HANDOFF, EventType.COMPLETION),
+                              EventType.HANDOFF, EventType.COMPLETION, EventType.STEP_RESULT),
                  Outcome.RETRY: (EventType.RETRY,), Outcome.FAILED: (EventType.FAILURE,),
                  Outcome.INVALID: (EventType.VALIDATION_RESULT,)}
 OUTCOME_COLOURS = {Outcome.OK: "#2f9e44", Outcome.COMPLETED: "#2f9e44",
@@ -82,7 +82,6 @@ COST_NODE_OVERRIDES = {(WorkflowKind.BUILD, CostKind.LLM_INPUT_TOKENS): "propose
                        (WorkflowKind.BUILD, CostKind.BYTES_FETCHED): "sample",
                        (WorkflowKind.BUILD, CostKind.RENDERS): "sample",
                        (WorkflowKind.BUILD, CostKind.BROWSER_SECONDS): "sample"}
-LOOP_BOUNDS = {WorkflowKind.BUILD: None}  # a build's feedback rounds have no fixed bound
 
 
 def _models() -> dict[WorkflowKind, Any]:
@@ -97,7 +96,9 @@ def readable(session: Session, actor: Actor, ref: WorkflowRef) -> Any:
     have no owner of their own (an advisor's provider run) are read through their own module."""
     model = _models().get(ref.kind)
     if model is None:
-        raise NotFound(f"A {ref.kind.value} workflow has no view here yet.")
+        name = ref.kind.value.replace("_", " ")
+        article = "An" if name[0] in "aeiou" else "A"
+        raise NotFound(f"{article} {name} workflow has no view here yet.")
     return get_readable(session, model, ref.id, actor, ref.kind.value.capitalize())
 
 
@@ -133,7 +134,7 @@ class NodeView:
     events: int
     failures: int
     error: str | None
-    counts: dict[str, int]  # "pages", "items", "invalid", "retries": only those seen
+    counts: dict[str, int]  # "pages", "items", "invalid", "retries"…: only those seen
     seconds: float | None  # first active to last change
     spend: tuple[Spend, ...] = ()
     share: float | None = None  # of the workflow's cost (priced) or credits (while unpriced)
@@ -141,7 +142,9 @@ class NodeView:
     def count_text(self) -> str:
         names = {"pages": ("page", "pages"), "items": ("item", "items"),
                  "invalid": ("invalid", "invalid"), "retries": ("retry", "retries"),
-                 "failed": ("failed", "failed")}
+                 "failed": ("failed", "failed"), "stored": ("stored", "stored"),
+                 "repeated": ("already stored", "already stored"),
+                 "findings": ("finding", "findings"), "failing": ("failing", "failing")}
         return " · ".join(f"{n:,} {names[k][n != 1]}" for k, n in self.counts.items() if n)
 
 
@@ -201,22 +204,7 @@ def build_view(session: Session, ref: WorkflowRef, now: datetime | None = None) 
     now = now or utcnow()
     column = getattr(RunEvent, ref.column)
     workflow = ref.workflow
-    counts: dict[str, dict[str, int]] = {n.id: {} for n in workflow.nodes}
-    extract = next((n.id for n in workflow.nodes if n.type is NodeType.EXTRACT), None)
-    items = func.sum(RunEvent.payload["items"].as_integer())
-    for node, kind, n, found in session.execute(
-            select(RunEvent.node_id, RunEvent.event_type, func.count(), items)
-            .where(column == ref.id, RunEvent.node_id.is_not(None))
-            .group_by(RunEvent.node_id, RunEvent.event_type)):
-        if node not in counts:
-            continue
-        key = {EventType.PAGE_FETCHED: "pages", EventType.RETRY: "retries",
-               EventType.VALIDATION_RESULT: "invalid", EventType.FAILURE: "failed"}.get(kind)
-        if key:
-            counts[node][key] = counts[node].get(key, 0) + n
-        if kind == EventType.PAGE_FETCHED and found:
-            target = extract if extract is not None else node
-            counts[target]["items"] = counts[target].get("items", 0) + int(found)
+    counts = _counts(session, ref)
     spend, total, unpriced = _spend(session, ref)
     credit_total = sum((ledger.credits_for({s.kind: s.quantity for s in sp})
                         for sp in spend.values()), Decimal(0))
@@ -230,17 +218,93 @@ def build_view(session: Session, ref: WorkflowRef, now: datetime | None = None) 
         elif credit_total:
             share = float(ledger.credits_for({s.kind: s.quantity for s in node_spend})
                           / credit_total)
-        seconds = ((status.updated_at - status.started_at).total_seconds()
-                   if status.started_at and status.updated_at else None)
+        # A step at work has been at it until now, not until its last change.
+        until = now if status.state is NodeState.ACTIVE else status.updated_at
+        seconds = ((until - status.started_at).total_seconds()
+                   if status.started_at and until else None)
         nodes.append(NodeView(status.node.id, status.node.label, status.node.type, status.state,
                               status.active_iteration, status.events, status.failures,
                               status.last_error, counts[status.node.id], seconds, node_spend,
                               share))
-    bars, started = _bars(session, ref, now, statuses)
+    bars, started, now_status = _bars(session, ref, now, statuses)
     loops = max((n.iteration or 0 for n in nodes
                  if any(e.loop and e.target == n.id for e in workflow.edges)), default=0)
-    return WorkflowView(ref, any(n.state in AT_WORK for n in nodes), nodes, workflow.edges, bars,
-                        started, total if total else None, unpriced, loops)
+    # A workflow waiting on a person (a build's feedback) is not at work: nothing changes until
+    # they act, and their action reruns the page anyway. Waiting for a worker is at work.
+    active = any(n.state is NodeState.ACTIVE for n in nodes) or (
+        any(n.state is NodeState.WAITING for n in nodes)
+        and now_status not in workflow.waits_on_person)
+    return WorkflowView(ref, active, nodes, workflow.edges, bars, started,
+                        total if total else None, unpriced, loops)
+
+
+# What each type of event at a node counts, and in which of its payload's numbers.
+_COUNTED = {EventType.PAGE_FETCHED: (("pages", None),),
+            EventType.RETRY: (("retries", "retries"),),
+            EventType.VALIDATION_RESULT: (("invalid events", None),),
+            EventType.FAILURE: (("failed", None),),
+            EventType.STEP_RESULT: tuple((k, k) for k in (
+                "pages", "items", "stored", "repeated", "invalid", "findings", "failing"))}
+
+
+def _counts(session: Session, ref: WorkflowRef) -> dict[str, dict[str, int]]:
+    """Per node, what its events count: pages fetched, items, invalid items, retries (each
+    retry event says how many it was), failures; a step's results (items, rows stored,
+    findings)."""
+    workflow = ref.workflow
+    column = getattr(RunEvent, ref.column)
+    counts: dict[str, dict[str, int]] = {n.id: {} for n in workflow.nodes}
+    # Only the types that carry a number have it read (the JSON of every other row is left).
+    type_ = RunEvent.event_type
+    steps = type_ == EventType.STEP_RESULT.value
+    numbers = {k: func.sum(case((steps, RunEvent.payload[k].as_integer())))
+               for k in ("pages", "stored", "repeated", "invalid", "findings", "failing")}
+    numbers["items"] = func.sum(case((type_.in_([EventType.STEP_RESULT.value,
+                                                EventType.PAGE_FETCHED.value]),
+                                      RunEvent.payload["items"].as_integer())))
+    retries = func.sum(case((type_ == EventType.RETRY.value,
+                             func.coalesce(RunEvent.payload["retries"].as_integer(), 1))))
+    fetched_items: dict[str, int] = {}
+    for row in session.execute(
+            select(RunEvent.node_id, RunEvent.event_type, func.count().label("n"),
+                   retries.label("retries"), *(v.label(k) for k, v in numbers.items()))
+            .where(column == ref.id, RunEvent.node_id.is_not(None))
+            .group_by(RunEvent.node_id, RunEvent.event_type)):
+        got = row._mapping
+        node, kind = got["node_id"], EventType(got["event_type"])
+        if node not in counts:
+            continue
+        for key, number in _COUNTED.get(kind, ()):
+            value = int(got["n"] if number is None else got[number] or 0)
+            if value:
+                counts[node][key] = counts[node].get(key, 0) + value
+        if kind is EventType.PAGE_FETCHED and got["items"]:
+            fetched_items[node] = fetched_items.get(node, 0) + int(got["items"])
+    # Items found on fetched pages are the extract step's, unless it says so itself (a run
+    # recorded before the extract step wrote its own results).
+    extract = next((n.id for n in workflow.nodes if n.type is NodeType.EXTRACT), None)
+    for node, items in fetched_items.items():
+        target = extract if extract is not None else node
+        if "items" not in counts[target]:
+            counts[target]["items"] = items
+        elif target == node:
+            counts[target]["items"] += items
+    # Invalid items: a step's own count says them all; one event each stops at a cap
+    # (MAX_INVALID_ITEM_EVENTS), so the events count only where there is nothing better — a
+    # run recorded before its validate step wrote its counts, whose total is in its meta.
+    for node_counts in counts.values():
+        events = node_counts.pop("invalid events", 0)
+        if events and "invalid" not in node_counts:
+            node_counts["invalid"] = events
+    if ref.kind is WorkflowKind.RUN:
+        from db.models import Run
+
+        meta = session.scalar(select(Run.meta).where(Run.id == ref.id)) or {}
+        validate = next((n.id for n in workflow.nodes if n.type is NodeType.VALIDATE), None)
+        if validate is not None and int(meta.get("items_invalid") or 0) > \
+                counts[validate].get("invalid", 0):
+            counts[validate]["invalid"] = int(meta["items_invalid"])
+    return counts
 
 
 def _spend(session: Session, ref: WorkflowRef
@@ -271,9 +335,10 @@ class _Row(SimpleNamespace):
 
 
 def _bars(session: Session, ref: WorkflowRef, now: datetime, statuses: list[NodeStatus]
-          ) -> tuple[list[Bar], datetime | None]:
+          ) -> tuple[list[Bar], datetime | None, str | None]:
     """Replay the events through the writer's rules: a bar each time a node is at work (active
-    or waiting) until it leaves that state, plus the newest retries and failures."""
+    or waiting) until it leaves that state, plus the newest retries and failures; also the
+    workflow's status now (the last one an event moved it to)."""
     workflow = ref.workflow
     column = getattr(RunEvent, ref.column)
     labels = {n.id: n.label for n in workflow.nodes}
@@ -298,7 +363,9 @@ def _bars(session: Session, ref: WorkflowRef, now: datetime, statuses: list[Node
     moves = sorted(moves + firsts, key=lambda m: m[0])  # stable: a status first at a tie
     bars: list[Bar] = []
     open_since: dict[str, tuple[datetime, str, int | None]] = {}
+    status: str | None = None
     for at, event in moves:
+        status = status_of(event) or status
         before = {k: (r.state, r.active_iteration) for k, r in rows.items()}
         _advance(workflow, rows, event, at)  # type: ignore[arg-type]
         for node_id, row in rows.items():
@@ -327,7 +394,7 @@ def _bars(session: Session, ref: WorkflowRef, now: datetime, statuses: list[Node
         outcome = Outcome.RETRY if kind == EventType.RETRY else Outcome.FAILED
         bars.append(Bar(node, labels[node], at - timedelta(milliseconds=300), at, outcome,
                         sentence(event, labels)))
-    return bars, started
+    return bars, started, status
 
 
 def node_bars(session: Session, actor: Actor, ref: WorkflowRef, node: str,
@@ -520,7 +587,39 @@ def sentence(event: Event, labels: dict[str, str] | None = None) -> str:
             f" at {where}" if where else "")
     if t is EventType.COMPLETION:
         return f"Ended: {status_words(str(p.get('to', '')))}"
+    if t is EventType.STEP_RESULT:
+        return _step_sentence(p, where)
     return f"{t.value} {p}"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
+def _step_sentence(p: dict[str, Any], where: str) -> str:
+    """A step's result in words: "Extract: 37 items from 12 pages", "Store: 35 stored,
+    2 already stored", "Run the checks: 4 failing", "Score: 87/100"."""
+    parts = []
+    if p.get("items") is not None and p.get("pages") is not None:
+        parts.append(f"{_count(p['items'], 'item')} from {_count(p['pages'], 'page')}")
+    elif p.get("pages") is not None:
+        parts.append(_count(p["pages"], "page"))
+    elif p.get("items") is not None:
+        parts.append(_count(p["items"], "item"))
+    if p.get("stored") is not None:
+        parts.append(f"{p['stored']:,} stored")
+    if p.get("repeated"):
+        parts.append(f"{p['repeated']:,} already stored")
+    if p.get("invalid") is not None:
+        parts.append(f"{_count(p['invalid'], 'item')} broke the schema")
+    if p.get("findings") is not None:
+        parts.append(_count(p["findings"], "finding"))
+    if p.get("failing") is not None:
+        parts.append(f"{p['failing']:,} failing")
+    if p.get("score") is not None:
+        parts.append(f"{p['score']}/100")
+    text = f"{where or 'A step'}: {', '.join(parts) or 'done'}"
+    return text + (f" ({p['url']})" if p.get("url") else "")
 
 
 # The words of the statuses that have them (a run's, a crawl's, an audit's, a build's): the
@@ -595,11 +694,10 @@ def to_dot(view: WorkflowView, *, unroll: bool = False, selected: str | None = N
                     lines.append(f"  {_quote(f'{e.source}#{i}')} -> "
                                  f"{_quote(f'{e.target}#{i + 1}')} [label={_quote(e.label)}];")
                 continue
-            iteration = view.node(e.target).iteration
-            bound = LOOP_BOUNDS.get(view.ref.kind)
-            counter = f"{iteration}/{bound}" if iteration and bound else (iteration or "")
+            counter = loop_label(e, view.node(e.target).iteration,
+                                 view.ref.workflow.loop_bound)
             lines.append(f"  {_quote(e.source)} -> {_quote(e.target)} [label="
-                         f"{_quote(f'{e.label} ↻ {counter}'.strip())}, constraint=false, "
+                         f"{_quote(counter)}, constraint=false, "
                          'style=dashed, color="#7048e8", fontcolor="#7048e8"];')
             continue
         sources = [f"{e.source}#{i}" for i in range(1, rounds + 1)][-1:] \

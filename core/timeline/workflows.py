@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from db.models.advisor import MAX_ITERATION
 from db.models.advisor import RunStatus as AdvisorStatus
 from db.models.events import WORKFLOW_COLUMNS, NodeState, NodeType, WorkflowKind
 from vocabularies import AgentJobStatus, BuildStatus, WorkStatus
@@ -50,6 +51,10 @@ class Workflow:
     on_status: Mapping[str, Mapping[str, NodeState]] = field(default_factory=dict)
     on_claim: Mapping[str, NodeState] = field(default_factory=dict)
     ends: Mapping[str, NodeState] = field(default_factory=dict)  # final status → outcome
+    # Statuses in which the workflow waits on a person, not on a worker: a view stops polling.
+    waits_on_person: frozenset[str] = frozenset()
+    # At most this many rounds of its loop ("refine ↻ 2/3"); None: as many as the user wants.
+    loop_bound: int | None = None
 
     @property
     def node_ids(self) -> tuple[str, ...]:
@@ -93,7 +98,8 @@ BUILD = Workflow(
                BuildStatus.PENDING_USER_FEEDBACK: {"sample": C, "feedback": W},
                BuildStatus.PROCESSING_FEEDBACK: {"feedback": W},
                BuildStatus.CONFIRMED: {"confirm": C}},
-    ends={BuildStatus.CONFIRMED: C, BuildStatus.FAILED: F, BuildStatus.STOPPED_BUDGET: C})
+    ends={BuildStatus.CONFIRMED: C, BuildStatus.FAILED: F, BuildStatus.STOPPED_BUDGET: C},
+    waits_on_person=frozenset({BuildStatus.PENDING_USER_FEEDBACK}))
 
 CRAWL = Workflow(
     WorkflowKind.CRAWL,
@@ -142,7 +148,8 @@ ADVISOR = Workflow(
                AdvisorStatus.VALIDATING: {"reducer": C, "validator": A},
                AdvisorStatus.OPTIMIZING: {"validator": C, "optimizer": A}},
     on_claim={"supervisor": A},
-    ends={AdvisorStatus.ACCEPTED: C, AdvisorStatus.STOPPED: F, AdvisorStatus.FAILED: F})
+    ends={AdvisorStatus.ACCEPTED: C, AdvisorStatus.STOPPED: F, AdvisorStatus.FAILED: F},
+    loop_bound=MAX_ITERATION)
 
 AGENT_JOB = Workflow(
     WorkflowKind.AGENT_JOB,

@@ -32,6 +32,7 @@ class EventType(enum.StrEnum):
     VALIDATION_RESULT = "validation_result"
     FAILURE = "failure"
     COMPLETION = "completion"
+    STEP_RESULT = "step_result"  # what a step made of its input: items extracted, rows stored…
 
 
 class WorkflowKind(enum.StrEnum):

@@ -1,5 +1,5 @@
-"""The workflow views in a real browser: a run's graph while it works and once done, one step's
-events, two runs compared, a build's feedback loop (once and unrolled), a site crawl and a page
+"""The workflow views in a real browser: a run's graph while it works and once done, the extract
+step's events, two runs compared, a build's feedback loop (once and unrolled), a site crawl and a page
 audit. Each view is saved as a screenshot (tests/artifacts/screenshots/workflow_*.png)."""
 
 from __future__ import annotations
@@ -127,9 +127,14 @@ def test_workflow_views(page: Page, app_server, seeded) -> None:  # type: ignore
     expect(page.get_by_text("Ended: completed").first).to_be_attached(timeout=10_000)
     shot(page, "run_completed")
 
-    choose(page, "Step", "Fetch")
+    # The user clicks the extract step and reads only its events (the items per batch of
+    # pages), as the issue's "Done when" says.
+    choose(page, "Step", "Extract")
     settle(page)
-    shot(page, "run_fetch_only")
+    expect(page.get_by_text("No events match.")).to_have_count(0)
+    expect(page.get_by_text(" items from ").first).to_be_attached(timeout=10_000)
+    expect(page.get_by_text("Claimed by worker worker-2")).to_have_count(0)
+    shot(page, "run_extract_only")
 
     page.get_by_text("Compare with another").click()
     choose(page, "Compare with", "run of")

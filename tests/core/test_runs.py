@@ -192,10 +192,15 @@ class TestPipeline:
         assert execute(db, run.id) == "completed_errors"
         with db.transaction() as session:
             detail = runs.run_detail(session, analyst, run.id)
+            asked = runs.run_detail(session, analyst, run.id, events_limit=2)
         errors = dict(zip(detail.url_errors.url, detail.url_errors.error))
         assert "redirect loop" in errors[site + "/loop/a"]
         assert "not an HTML page" in errors[site + "/data.json"]
         assert detail.run.pages_fetched == 3
+        # The events table is built only when asked for (`runs show`), not on each refresh
+        # of the Runs page, which draws the workflow view instead.
+        assert detail.events is None
+        assert list(asked.events.event) == ["completion", "step_result"]
 
     def test_a_run_where_nothing_can_be_fetched_fails_with_a_reason(self, db, analyst,
                                                                     make_job) -> None:

@@ -15,6 +15,8 @@ from core.platform.errors import Conflict, NotFound, PermissionDenied, Validatio
 from core.seo import crawls
 from core.platform.settings import get_settings
 from core.worker import execute_one, serve_once
+from sqlalchemy import select
+
 from db.models import SeoCrawl, SeoCrawlPage
 from db.types import utcnow
 
@@ -64,6 +66,39 @@ def test_a_crawl_runs_in_the_worker_and_stores_pages_findings_and_summary(
     assert summary["findings"] == {"error": 4, "warning": 13, "notice": 1}
     assert summary["sitemap_urls"] == 13 and summary["stopped"] is None
     assert any("disallowed by robots.txt" in note for note in summary["not_checked"])
+
+
+def test_a_crawls_steps_have_their_events_and_counts(db, analyst, seo_site, crawl_env) -> None:
+    """Each page fetched or failed is an event at the fetch step; the checks, the findings and
+    the store say what they did: the graph's nodes carry counts and each step can be read."""
+    from core.timeline import WorkflowRef
+    from core.timeline.view import log_page, workflow_view
+
+    crawl = start(db, analyst, seo_site.base_url + "/")
+    execute_one(db, "seo-crawl", crawl.id)
+    ref = WorkflowRef.crawl(crawl.id)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, ref)
+        fetched = log_page(session, analyst, ref, node="fetch")
+        findings = log_page(session, analyst, ref, node="findings")
+        stored = log_page(session, analyst, ref, node="store")
+        pages = session.scalars(select(SeoCrawlPage).where(SeoCrawlPage.crawl_id == crawl.id)).all()
+    fetch_counts = view.node("fetch").counts
+    not_fetched = [p for p in pages if p.error and "robots.txt" in p.error]
+    assert not_fetched  # a URL robots.txt disallows is no fetch event
+    failed = [p for p in pages if p.error and p not in not_fetched]
+    assert fetch_counts["pages"] == len(pages) - len(failed) - len(not_fetched)
+    assert fetch_counts["failed"] == len(failed) > 0
+    assert view.node("fetch").error  # the last failed page's error, on the node
+    assert {line.payload["url"] for line in fetched} == {
+        p.url for p in pages if p not in not_fetched}
+    assert any(line.sentence.startswith(f"Fetched {seo_site.base_url}/ (200, ")
+               for line in fetched)
+    assert view.node("check").counts["pages"] == sum(p.audit is not None for p in pages) > 0
+    assert view.node("findings").counts["findings"] == 18
+    assert [line.sentence for line in findings] == ["Site-wide findings: 18 findings"]
+    assert [line.sentence for line in stored] == ["Store: 38 pages, 18 findings"]
+    assert "18 findings" in view.dot()
 
 
 def test_serve_claims_a_queued_crawl(db, analyst, seo_site, crawl_env) -> None:

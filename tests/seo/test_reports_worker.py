@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.seo import keywords, reports
+from core.timeline import WorkflowRef
+from core.timeline.view import log_page, workflow_view
 from core.worker import execute_one
 from db.models import SeoReport
 from tests.fixtures.server import FixtureServer
@@ -68,6 +70,7 @@ def test_requested_audit_runs_in_a_worker_process(db, analyst, env, pages) -> No
     done = wait_finished(db, analyst, queued.id)
     assert done.status == "completed", done.error
     assert 0 <= done.score < 100
+    ref = WorkflowRef.audit(queued.id)
     with db.transaction() as session:
         view = reports.report_view(session, analyst, done.id)
     failing = {a.id: a for a in view.failing}
@@ -76,6 +79,16 @@ def test_requested_audit_runs_in_a_worker_process(db, analyst, env, pages) -> No
     assert view.failing[0].points_recoverable >= view.failing[-1].points_recoverable
     assert "document-title" in {a.id for a in view.passed}
     assert view.status_code == 200 and view.page_bytes
+    with db.transaction() as session:  # each step of the audit says what it did
+        steps = {n: [line.sentence for line in log_page(session, analyst, ref, node=n)]
+                 for n in ("fetch", "check", "score", "store")}
+        graph = workflow_view(session, analyst, ref)
+    assert steps["fetch"][0].startswith(f"Fetched {base}/lamps/index.html (200, ")
+    assert steps["check"] == [f"Run the checks: {done.failing_count} failing"]
+    assert steps["score"] == [f"Score: {done.score}/100"]
+    assert steps["store"] == [f"Store the report: 1 stored ({base}/lamps/index.html)"]
+    assert graph.node("fetch").counts == {"pages": 1}
+    assert graph.node("check").counts == {"failing": done.failing_count}
     with db.transaction() as session:  # the same page's keywords, from the same fetch
         found = keywords.keyword_table(session, analyst, queued.url)
     assert found.keyword.iloc[0] == "lamps" and found.in_title.iloc[0]
@@ -118,6 +131,11 @@ def test_a_page_that_cannot_be_audited_gives_a_failed_report(db, analyst, env, p
     assert view.summary.score is None and reason in view.summary.error
     assert view.not_checked  # and what could not be checked, audit by audit
     assert view.failing == []
+    with db.transaction() as session:  # the fetch step failed, with why, on the graph
+        graph = workflow_view(session, analyst, WorkflowRef.audit(report_id))
+        fetch = log_page(session, analyst, WorkflowRef.audit(report_id), node="fetch")
+    assert graph.node("fetch").state.value == "failed" and reason in graph.node("fetch").error
+    assert [line.payload["url"] for line in fetch] == [base + path]
 
 
 def test_an_unreachable_host_gives_a_failed_report(db, analyst, env) -> None:

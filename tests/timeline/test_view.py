@@ -1,6 +1,6 @@
 """The workflow view (``core.timeline.view``) by example: a real run's graph with counts and cost
-shares, its timeline bars, its log in sentences; a build's feedback loop drawn once or unrolled;
-two runs compared."""
+shares, its timeline bars, its log in sentences, every step's own events; a build's feedback loop
+drawn once or unrolled; two runs compared; when a view keeps polling."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def test_a_builds_loop_is_drawn_once_with_its_counter_or_unrolled(db, analyst) -
     build_id = a_build_in_its_second_round(db, analyst)
     with db.transaction() as session:
         view = workflow_view(session, analyst, WorkflowRef.build(build_id))
-    assert view.active and view.loop_iterations == 2
+    assert view.loop_iterations == 2
+    assert not view.active  # it waits on the user's feedback: nothing to poll for
     once = view.dot()
     assert '"feedback" -> "sample" [label="feedback ↻ 2"' in once
     assert "✖ the model answered no JSON" in once  # a failed call, with its error
@@ -195,3 +196,123 @@ def test_a_selected_steps_events_are_bars_on_the_logs_axis(db, analyst, make_job
     ends = sorted(round(end, 3) for bar, _, end in axis.bars if bar in pages)
     assert ends == sorted(round(line.offset_s, 3) for line in log)  # bar ends = log offsets
 
+
+
+def test_every_step_of_a_run_has_events_to_read(db, analyst, make_job) -> None:
+    """Picking Extract or Store shows what that step did, not "No events match"."""
+    run_id = a_finished_run(db, analyst, make_job)
+    ref = WorkflowRef.run(run_id)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, ref)
+        extract = log_page(session, analyst, ref, node="extract")
+        store = log_page(session, analyst, ref, node="store")
+        summary = runs.get_run(session, analyst, run_id)
+    assert extract and all(line.node == "Extract" for line in extract)
+    assert sum(line.payload["pages"] for line in extract) == 3
+    assert sum(line.payload["items"] for line in extract) == summary.items_found > 0
+    assert extract[-1].sentence.startswith("Extract: ") and " items from " in extract[-1].sentence
+    assert sum(line.payload["stored"] for line in store) == summary.items_extracted > 0
+    assert store[0].sentence.startswith("Store: ") and " stored" in store[0].sentence
+    # The counts on the nodes are the steps' own, and agree with the run's counters.
+    assert view.node("extract").counts["items"] == summary.items_found
+    assert view.node("store").counts["stored"] == summary.items_extracted
+    # A second run of the job finds the same items: its store step says they were kept already.
+    again = a_finished_run(db, analyst, make_job, summary.job_id)
+    with db.transaction() as session:
+        store = workflow_view(session, analyst, WorkflowRef.run(again)).node("store")
+    assert store.counts == {"repeated": summary.items_extracted}
+    assert f"{summary.items_extracted} already stored" in store.count_text()
+
+
+def test_invalid_items_and_retries_are_counted_past_the_event_caps(
+        db, analyst, make_job, monkeypatch) -> None:
+    """The runner writes one event per invalid item only up to MAX_INVALID_ITEM_EVENTS (here
+    1), and one retry event per page however many retries it took: the counts say them all."""
+    from core.scraping import runner
+    from db.models import ExtractorSchema
+
+    monkeypatch.setattr(runner, "MAX_INVALID_ITEM_EVENTS", 1)
+    with db.transaction() as session:
+        schema = ExtractorSchema(
+            user_id=analyst.id, family_id=uuid.uuid4(), version=1, name="cheap",
+            schema_definition={"type": "object",
+                               "properties": {"price": {"type": "number", "maximum": 100}}},
+            strict_validation=True, allow_extra_fields=True)
+        session.add(schema)
+        session.flush()
+        schema_id = schema.id
+    run_id = a_finished_run(db, analyst, make_job, make_job(analyst, schema_id=schema_id))
+    ref = WorkflowRef.run(run_id)
+    with db.transaction() as session:
+        invalid = runs.get_run(session, analyst, run_id).meta["items_invalid"]
+        timeline.record_many(session, ref, [
+            Retry(node="fetch", url="https://a.test/1", retries=3),
+            Retry(node="fetch", url="https://a.test/2", retries=1)])
+        view = workflow_view(session, analyst, ref)
+        one_each = log_page(session, analyst, ref, node="validate",
+                            types=[EventType.VALIDATION_RESULT])
+    assert invalid > 1 and len(one_each) == 1
+    assert view.node("validate").counts["invalid"] == invalid
+    assert f"{invalid} invalid" in view.dot()
+    assert view.node("fetch").counts["retries"] == 4
+
+
+def a_run_claimed_seconds_ago(db, analyst, make_job, seconds: float) -> uuid.UUID:
+    with db.transaction() as session:
+        run = runs.start_run(session, analyst, make_job(analyst))
+        timeline.record(session, WorkflowRef.run(run.id), Handoff(
+            target=HandoffTarget.WORKER, worker="w1", at=utcnow() - timedelta(seconds=seconds)))
+        return run.id
+
+
+def test_an_active_steps_time_runs_until_now(db, analyst, make_job) -> None:
+    run_id = a_run_claimed_seconds_ago(db, analyst, make_job, 3)
+    with db.transaction() as session:
+        view = workflow_view(session, analyst, WorkflowRef.run(run_id))
+    fetch = view.node("fetch")
+    assert fetch.state.value == "active" and fetch.seconds is not None and fetch.seconds >= 3
+    assert "active · 3." in view.dot()  # not "active · 0.0 s" under a 3 s bar
+
+
+def test_a_view_polls_while_work_goes_on_not_while_a_person_is_awaited(
+        db, analyst, make_job) -> None:
+    build_id = a_build_in_its_second_round(db, analyst)  # waits on the user's feedback
+    with db.transaction() as session:
+        assert not workflow_view(session, analyst, WorkflowRef.build(build_id)).active
+        run = runs.start_run(session, analyst, make_job(analyst))  # waits for a worker: polls
+        timeline.record(session, WorkflowRef.build(build_id),
+                        StateTransition(to="processing_feedback", iteration=2))
+    with db.transaction() as session:
+        assert workflow_view(session, analyst, WorkflowRef.run(run.id)).active
+        # The user answered: the feedback waits for a worker now, and the view polls again.
+        assert workflow_view(session, analyst, WorkflowRef.build(build_id)).active
+
+
+def test_a_kind_without_a_view_is_named_with_its_article(db, analyst) -> None:
+    with db.transaction() as session, pytest.raises(NotFound) as advisor:
+        workflow_view(session, analyst, WorkflowRef.advisor(uuid.uuid4()))
+    assert str(advisor.value) == "An advisor workflow has no view here yet."
+
+
+def test_the_advisors_loop_shows_its_bound_in_both_drawings(db, analyst) -> None:
+    """The advisor refines at most MAX_ITERATION times: its loop reads "feedback ↻ 1/3" in the
+    CLI's and the advisor page's drawing (``Graph.to_dot``) and in the pages' (``to_dot``)."""
+    from core.timeline.graph import Graph
+    from core.timeline.reader import NodeStatus
+    from core.timeline.view import build_view, to_dot
+    from db.models.advisor import MAX_ITERATION
+
+    ref = WorkflowRef.advisor(uuid.uuid4())
+    refining = Graph(ref.kind, ref.id, [NodeStatus(n, timeline.NodeState.ACTIVE,
+                                                   active_iteration=1)
+                                        for n in ref.workflow.nodes], ref.workflow.edges)
+    assert MAX_ITERATION == 3
+    assert '[label="feedback ↻ 1/3", constraint=false]' in refining.to_dot()
+    with db.transaction() as session:  # not started yet: no refinement of three
+        assert 'label="feedback ↻ 0/3", constraint=false' in to_dot(build_view(session, ref))
+        assert '[label="feedback ↻ 0/3", constraint=false]' in timeline.graph(
+            session, ref).to_dot()
+    build = a_build_in_its_second_round(db, analyst)
+    with db.transaction() as session:  # a build's rounds have no bound
+        view = workflow_view(session, analyst, WorkflowRef.build(build))
+        assert 'label="feedback ↻ 2", constraint=false' in to_dot(view)
