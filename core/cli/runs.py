@@ -70,7 +70,9 @@ def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     detail = runs.run_detail(session, actor, args.run_id, events_limit=args.events)
     run = detail.run
     print_json({"id": run.id, "job": run.job_name, "status": run.status,
-                "progress_percent": run.progress_percent, "pages_fetched": run.pages_fetched,
+                # what the Runs page's bar says: a canceled run is never 100 %
+                "progress_percent": round(100 * run.done_share),
+                "progress": run.progress_words(), "pages_fetched": run.pages_fetched,
                 "items_found": run.items_found, "items_stored": run.items_extracted,
                 "errors": run.errors_count, "error_message": run.error_message,
                 "created_at": run.created_at, "started_at": run.started_at,
