@@ -128,7 +128,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = actions.add_parser("export", help="write the final designs with their evidence")
     p.add_argument("id", type=identifier)
     p.add_argument("--format", choices=[f.value for f in AdviceFormat],
-                   default=AdviceFormat.MARKDOWN.value)
+                   default=AdviceFormat.MARKDOWN.value, help="md (Markdown, default) or pdf")
     add_out_arguments(p)
     p.set_defaults(handler=_export)
     p = actions.add_parser("cancel", help="stop a provider run")
