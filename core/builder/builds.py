@@ -443,6 +443,8 @@ def submit_feedback(session: Session, actor: Actor, build_id: uuid.UUID | str,
         raise ValidationError("This feedback cannot be applied.", problems)
     budgets.check_start(session, build.user_id, "build step")
     build.pending_feedback = {"operations": operations, "by": actor.email}
+    audit.record(session, actor, "build.feedback", "build", build.id,
+                 new={"operations": [op.get("op") for op in operations]})
     build.status, build.error_message = BuildStatus.PROCESSING_FEEDBACK, None
     record_event(session, build.id, timeline.StateTransition(
         to=BuildStatus.PROCESSING_FEEDBACK, by=actor.email, iteration=build.iteration,
@@ -494,6 +496,8 @@ def confirm_build(session: Session, actor: Actor, build_id: uuid.UUID | str) -> 
     build.final_config_package = build.temporary_config_package
     build.status, build.confirmed_at, build.error_message = BuildStatus.CONFIRMED, utcnow(), None
     entry = knowledge.remember(session, build)
+    audit.record(session, actor, "build.confirm", "build", build.id,
+                 new={"knowledge_base_entry": str(entry.id)})
     record_event(session, build.id, timeline.Completion(to=BuildStatus.CONFIRMED, extra={
         "knowledge_base_entry": str(entry.id), "sites": entry.platform_identifiers}))
     return _detail(session, actor, build)
@@ -542,7 +546,7 @@ def run_build(session: Session, actor: Actor, build_id: uuid.UUID | str,
     by ``create_schema_and_job``) with its own target URLs; the run keeps the build's id
     (``runs.build_id``). Returns the run's ``core.scraping.runs.RunSummary``."""
     from core.scraping import runs
-    from db.models import Run, ScrapingJob
+    from db.models import ScrapingJob
 
     build = _load(session, actor, build_id)
     require_change(actor, build.user_id, "build")
@@ -556,13 +560,12 @@ def run_build(session: Session, actor: Actor, build_id: uuid.UUID | str,
     job = session.get(ScrapingJob, build.job_id)
     if job is None:
         raise Conflict("The job made from this build was deleted; confirm a new build.")
-    busy = session.scalar(select(Run.id).where(Run.job_id == job.id,
-                                               Run.status.in_(runs.WorkStatus.ACTIVE)).limit(1))
-    if busy is not None:
-        raise Conflict(f"'{job.name}' already has a run in progress; wait for it or cancel it.")
+    runs.check_start(session, job)
     run = runs.enqueue(session, job, f"build:{build.id}:{uuid.uuid4()}", "build")
     run.target_urls = targets
     run.build_id = build.id
+    audit.record(session, actor, "run.start", "run", run.id,
+                 new={"job": job.name, "trigger": "build", "urls": len(targets)})
     record_event(session, build.id, timeline.Handoff(
         target=timeline.HandoffTarget.RUN, by=actor.email,
         extra={"run": str(run.id), "urls": len(targets)}))

@@ -325,6 +325,10 @@ def export_run_to_path(database: Database, actor: Actor, run_id: uuid.UUID | str
         rows, size = _write(database, _query(run_uuid, None), checked, path, raw_values)
     except OSError as exc:
         raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    with database.transaction() as session:
+        audit.record(session, actor, "export.file", "run", run_uuid,
+                     new={"format": checked.value, "path": str(path.resolve()), "rows": rows,
+                          "raw_values": raw_values})
     return ExportSummary(path=path, row_count=rows, size_bytes=size)
 
 

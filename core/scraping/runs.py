@@ -230,17 +230,24 @@ def start_run(session: Session, actor: Actor, job_id: uuid.UUID | str,
     key = idempotency_key or f"manual:{job.id}:{uuid.uuid4()}"
     replay = session.scalar(select(Run).where(Run.idempotency_key == key))
     if replay is None:
-        active = session.scalar(select(Run.id).where(Run.job_id == job.id,
-                                                     Run.status.in_(WorkStatus.ACTIVE)).limit(1))
-        if active is not None:
-            raise Conflict(f"'{job.name}' already has a run in progress; wait for it or cancel it.")
-        budgets.check_start(session, job.user_id, "run")
-        credits.check_start(session, job.user_id)
+        check_start(session, job)
     run = enqueue(session, job, key, "manual")
     if replay is None:  # a replayed key started nothing new
         audit.record(session, actor, "run.start", "run", run.id,
                      new={"job": job.name, "trigger": "manual"})
     return _summary(run, job.name)
+
+
+def check_start(session: Session, job: ScrapingJob) -> None:
+    """Refuse a new run of ``job`` while one is queued or running (runs of a job never
+    overlap), or when its owner's budget or credits say no; every way a person starts a run
+    asks here."""
+    active = session.scalar(select(Run.id).where(Run.job_id == job.id,
+                                                 Run.status.in_(WorkStatus.ACTIVE)).limit(1))
+    if active is not None:
+        raise Conflict(f"'{job.name}' already has a run in progress; wait for it or cancel it.")
+    budgets.check_start(session, job.user_id, "run")
+    credits.check_start(session, job.user_id)
 
 
 def cancel_run(session: Session, actor: Actor, run_id: uuid.UUID | str) -> RunSummary:

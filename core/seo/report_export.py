@@ -31,6 +31,7 @@ import jinja2
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from core.platform import audit
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.errors import Conflict, NotFound, ScrapeDeckError, ValidationError
@@ -131,6 +132,8 @@ def request_pdf(session: Session, actor: Actor, report_id: uuid.UUID | str) -> R
     if row.pdf_status != FileStatus.PROCESSING or stuck:
         row.pdf_status, row.pdf_error, row.pdf_url = FileStatus.PROCESSING, None, None
         session.flush()
+        audit.record(session, actor, "seo_report.pdf", "seo_report", row.id,
+                     new={"url": row.url})
         spawn_after_commit(session, WorkName.SEO_REPORT_PDF, row.id, queued=False)
     return summary_of(row)
 
@@ -198,6 +201,14 @@ def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, 
         html = report_html(session, actor, report_id)
     path = Path(out_path)
     check_out_path(path, force)
+    _write_out(fmt, html, path)
+    with database.transaction() as session:
+        audit.record(session, actor, "seo_report.file", "seo_report", report_id,
+                     new={"format": fmt, "path": str(path.resolve())})
+    return path
+
+
+def _write_out(fmt: str, html: str, path: Path) -> None:
     try:
         if fmt == ReportFormat.HTML:
             write_whole(path, html)
@@ -205,7 +216,6 @@ def export_report(database: Database, actor: Actor, report_id: uuid.UUID | str, 
             html_to_pdf(html, path)
     except OSError as exc:
         raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    return path
 
 
 WORK = WorkKind(WorkName.SEO_REPORT_PDF, execute=perform_pdf)  # spawned per request; never queued

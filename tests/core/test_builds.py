@@ -239,6 +239,34 @@ def test_confirm_remembers_the_package_and_makes_a_job_that_runs(
     assert "Aurora Desk Lamp" in names and len(names) >= 8  # page 1 and 2 (and paging on)
 
 
+def test_a_confirmed_build_run_is_audited_and_holds_to_the_budget(db, analyst, admin, proposed,
+                                                                  site) -> None:
+    from core import budgets
+    from core.budgets import BudgetReached
+    from core.ledger import Charge, Owner, prices
+    from core.platform import audit
+
+    with db.transaction() as session:
+        builds.confirm_build(session, analyst, proposed.id)
+        run = builds.run_build(session, analyst, proposed.id, catalog(site, 1))
+    with db.transaction() as session:
+        runs.cancel_run(session, analyst, run.id)
+        prices.seed_starting_prices(session)
+        prices.set_price(session, admin, prices.read_new_price("requests", "1"))
+        budgets.set_budget(session, analyst, monthly="5")
+    with db.transaction() as session:
+        ledger.record(session, Owner(analyst.id), [Charge(CostKind.REQUESTS, 5)])
+    with pytest.raises(BudgetReached, match="monthly budget"), db.transaction() as session:
+        builds.run_build(session, analyst, proposed.id, catalog(site, 1))
+    with db.transaction() as session:
+        log = audit.list_entries(session, admin, audit.AuditFilter())
+    assert [a for a in log.action.tolist() if a.startswith(("build", "run"))] == [
+        "run.cancel", "run.start", "build.confirm", "build.create"]
+    start = log[log.action == "run.start"].iloc[0]
+    assert [str(c) for c in start.changes] == [
+        f"job: {run.job_name}", "trigger: build", "urls: 1"]
+
+
 def test_a_second_build_on_the_same_site_starts_from_the_knowledge_base(
         db, analyst, proposed, site) -> None:
     with db.transaction() as session:

@@ -4,6 +4,7 @@ import csv
 
 import pytest
 
+from core.platform import audit
 from tests.core.test_results import add_run
 
 ITEMS = [{"name": "Desk lamp", "specs": {"bulb": "LED"}}, {"name": "Chair", "price": 120}]
@@ -14,7 +15,7 @@ def run_id(cli, db, analyst):  # type: ignore[no-untyped-def]
     return str(add_run(db, analyst, ITEMS)[1])
 
 
-def test_export_writes_the_file_and_says_so(cli, analyst, run_id, tmp_path) -> None:
+def test_export_writes_the_file_and_says_so(cli, db, admin, analyst, run_id, tmp_path) -> None:
     out = tmp_path / "lamps.csv"
     status, stdout, _ = cli("--user", analyst.email, "results", "export", run_id,
                             "--format", "csv", "--out", str(out))
@@ -28,6 +29,10 @@ def test_export_writes_the_file_and_says_so(cli, analyst, run_id, tmp_path) -> N
             {"name": "Chair", "specs.bulb": "", "price": "120",
              "_source_url": "https://shop.example/page/1", "_confidence": "1.0",
              "_fetched_at": "2025-03-01T12:00:01+00:00"}]
+    with db.transaction() as session:  # the audit log says who wrote which file
+        [entry] = audit.list_entries(session, admin, audit.AuditFilter()).itertuples()
+    assert (entry.action, entry.who, entry.entity_id) == ("export.file", analyst.email, run_id)
+    assert f"path: {out}" in [str(c) for c in entry.changes]
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "xlsx", "parquet"])

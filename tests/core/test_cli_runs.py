@@ -48,6 +48,9 @@ def test_list_show_and_cancel(cli, analyst, make_job, monkeypatch) -> None:
     assert cli("--user", analyst.email, "runs", "cancel", run_id)[1].strip().endswith("canceled")
     status, _, err = cli("--user", analyst.email, "runs", "cancel", run_id)
     assert status == 2 and "already canceled" in err
+    shown = json.loads(cli("--user", analyst.email, "runs", "show", run_id)[1])
+    assert (shown["progress_percent"], shown["progress"]) == (
+        0, f"Stopped after 0 pages of at most 50: canceled by {analyst.email}.")  # it pages
 
 
 def test_serve_executes_queued_runs(cli, analyst, make_job, monkeypatch) -> None:

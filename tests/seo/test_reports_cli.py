@@ -12,7 +12,7 @@ def report_id(db, cli, analyst):  # type: ignore[no-untyped-def]
     return str(store_report(db, analyst, FIRST, url="https://example.com/"))
 
 
-def test_report_writes_html_and_pdf(cli, analyst, report_id, tmp_path) -> None:
+def test_report_writes_html_and_pdf(cli, db, admin, analyst, report_id, tmp_path) -> None:
     status, out, err = cli("--user", analyst.email, "seo", "report", report_id,
                            "--format", "html", "--out", str(tmp_path / "r.html"))
     assert status == 0, err
@@ -21,6 +21,11 @@ def test_report_writes_html_and_pdf(cli, analyst, report_id, tmp_path) -> None:
                            "--out", str(tmp_path / "r.pdf"))  # PDF is the default
     assert status == 0, err
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+    from core.platform import audit
+    with db.transaction() as session:
+        log = audit.list_entries(session, admin, audit.AuditFilter(action="seo_report.file"))
+    assert [str(c) for row in log.changes for c in row if c.field == "format"] == [
+        "format: pdf", "format: html"]
 
 
 def test_unknown_or_foreign_report_is_a_clear_error(cli, make_user, report_id, tmp_path) -> None:
