@@ -22,12 +22,14 @@ so each piece of work executes exactly once.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 
 from core.scraping import runs
 from core.platform.commands import count, identifier, run_command, seconds
@@ -77,6 +79,17 @@ def execute_one(database: Database, name: WorkName, item_id: uuid.UUID) -> int:
             return 0
     log.info("%s %s: %s", name, item_id, kind.execute(database, item_id))
     return 0
+
+
+def freeze_start_up(names: Iterable[WorkName]) -> None:
+    """Import the modules of these kinds of work, then move what start-up made (modules,
+    classes, the mapped models: most of the heap, alive as long as the process) out of the
+    garbage collector's generations, so that the collections during the work do not walk it
+    again and again. For a worker process's entry point only (frozen objects are never
+    collected)."""
+    for name in names:
+        work_kind(name)
+    gc.freeze()
 
 
 def serve_once(database: Database, worker: str, tidy: bool = True) -> bool:
@@ -169,11 +182,18 @@ def main(argv: list[str] | None = None) -> int:
         database = open_database()
         try:
             if args.command == "serve":
+                freeze_start_up(KINDS)
                 return serve(database, args.max_runs, args.idle_exit, args.parent)
+            freeze_start_up([WorkName(args.command)])
             return execute_one(database, WorkName(args.command), args.id)
         finally:
             database.dispose()
-    return run_command(command)
+    status = run_command(command)
+    if args.command != "serve":
+        # The process exits now: what the work made is frozen too, so the interpreter's last
+        # collection does not walk it (~0.15 s of CPU at the end of a run worker).
+        gc.freeze()
+    return status
 
 
 if __name__ == "__main__":

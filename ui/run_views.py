@@ -39,28 +39,29 @@ def runs_table(table: pd.DataFrame) -> None:
     shown = table.assign(status=table.status.map(lambda status: WORK_STATUS[status].label),
                          duration=table.duration.map(duration_text),
                          results=[f"results?run={run_id}" for run_id in ids])
-    # Every column fits the page's width: times first, counts narrow, nothing cut off.
+    # Every column fits the page's width (1400 px screens with the sidebar open): widths in
+    # pixels, a long job name is cut (its full name heads the run below), counts narrow.
     event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
                          selection_mode="single-row", column_order=[
                              "job", "status", "progress", "started_at", "finished_at",
                              "duration", "results", "pages", "items_found", "items_stored",
                              "errors"], column_config={
-        "job": st.column_config.TextColumn("Job"),
-        "status": st.column_config.TextColumn("Status"),
+        "job": st.column_config.TextColumn("Job", width=180),
+        "status": st.column_config.TextColumn("Status", width=130),
         "progress": st.column_config.ProgressColumn(
-            "Progress", format="%d%%", min_value=0, max_value=100, width="small",
+            "Progress", format="%d%%", min_value=0, max_value=100, width=80,
             help="Pages done of the most the run can do; 100 % only when it completed."),
-        "started_at": st.column_config.DatetimeColumn("Started", format="MM-DD HH:mm:ss"),
-        "finished_at": st.column_config.DatetimeColumn("Finished", format="MM-DD HH:mm:ss"),
-        "duration": st.column_config.TextColumn("Duration", width="small"),
-        "results": st.column_config.LinkColumn("Results", display_text="Open",
-                                               width="small"),
-        "pages": st.column_config.NumberColumn("Pages", width="small"),
-        "items_found": st.column_config.NumberColumn("Found", width="small",
-                                                     help="Items found"),
-        "items_stored": st.column_config.NumberColumn("Stored", width="small",
+        "started_at": st.column_config.DatetimeColumn("Started", format="MM-DD HH:mm",
+                                                      width=88),
+        "finished_at": st.column_config.DatetimeColumn("Finished", format="MM-DD HH:mm",
+                                                       width=88),
+        "duration": st.column_config.TextColumn("Duration", width=64),
+        "results": st.column_config.LinkColumn("Results", display_text="Open", width=56),
+        "pages": st.column_config.NumberColumn("Pages", width=50),
+        "items_found": st.column_config.NumberColumn("Found", width=54, help="Items found"),
+        "items_stored": st.column_config.NumberColumn("Stored", width=54,
                                                       help="Items stored"),
-        "errors": st.column_config.NumberColumn("Errors", width="small"),
+        "errors": st.column_config.NumberColumn("Errors", width=50),
     })
     st.caption("Tick a row (its box on the left) to open that run.")
     rows = [row for row in event.selection.rows if row < len(ids)]

@@ -11,10 +11,14 @@ from core.platform.settings import get_settings
 from core.accounts.users import FirstAdmin, ensure_first_admin
 
 
-def initialise(url: str | None = None) -> tuple[Database, FirstAdmin | None]:
-    """Migrate and make sure an admin exists. Safe to call on every start."""
+def initialise(url: str | None = None, *,
+               create_admin: bool = True) -> tuple[Database, FirstAdmin | None]:
+    """Migrate and (unless told not to) make sure an admin exists. Safe to call on every
+    start."""
     settings = get_settings()
     database = open_database(url)
+    if not create_admin:
+        return database, None
     with database.transaction() as session:
         admin = ensure_first_admin(session, settings.admin_email, settings.admin_password)
     return database, admin

@@ -106,13 +106,20 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _acting_user(session: Session, email: str | None) -> Actor:
+    from sqlalchemy import func, select
+
     from core.accounts.users import get_active_actor
 
     if not email:
         raise ValidationError("Say who you act as: python -m core --user EMAIL …")
     actor = get_active_actor(session, email)
     if actor is None:
-        raise NotFound(f"No active user with email {email}.")
+        from db.models import User
+
+        empty = session.scalar(select(func.count()).select_from(User)) == 0
+        raise NotFound(f"No active user with email {email}."
+                       + (" The database has no users yet: python -m core init makes the first "
+                          "admin." if empty else ""))
     return actor
 
 
@@ -168,7 +175,13 @@ def _run(args: argparse.Namespace) -> int:
     if needs_user and not args.user:  # before anything is created: no admin made for nothing
         raise ValidationError("Say who you act as: python -m core --user EMAIL … (the first "
                               "admin is made by: python -m core init)")
-    database, admin = initialise()
+    # The first admin is made by `init`, by `worker serve`, or by a command that acts as the
+    # configured admin; acting as anyone else on an empty database makes nobody (and prints no
+    # password beside the error that follows).
+    from core.platform.settings import get_settings
+
+    acts_as_admin = (args.user or "").strip().lower() == get_settings().admin_email.lower()
+    database, admin = initialise(create_admin=not needs_user or acts_as_admin)
     message = announce(admin)
     if message:
         print(message, file=sys.stderr)

@@ -127,7 +127,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=_show)
     p = actions.add_parser("export", help="write the final designs with their evidence")
     p.add_argument("id", type=identifier)
-    p.add_argument("--format", choices=["md", "pdf"], default="md")
+    p.add_argument("--format", choices=["md", "pdf"], default="md",
+                   help="md (Markdown, default) or pdf")
     add_out_arguments(p)
     p.set_defaults(handler=_export)
     p = actions.add_parser("cancel", help="stop a provider run")

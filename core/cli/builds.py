@@ -199,7 +199,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("build_id")
     p.set_defaults(handler=_show)
     p = actions.add_parser("list", help="your builds, newest first")
-    p.add_argument("--limit", type=count(), default=50)
+    p.add_argument("--limit", type=count(), default=50,
+                   help="show at most this many builds (default 50)")
     p.set_defaults(handler=_list)
     p = actions.add_parser("graph", help="the build's workflow graph with each step's state "
                            "and the feedback loop's iteration")

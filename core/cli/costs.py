@@ -140,45 +140,54 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                               description="What was spent, budgets, and the price table.")
     actions = grp.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = actions.add_parser("summary", help="totals over a period")
-    p.add_argument("--period", default="month", choices=[x.value for x in costs.Period])
+    p.add_argument("--period", default="month", choices=[x.value for x in costs.Period],
+                   help="today, this week, this month (default) or the last 30 days (UTC)")
     p.add_argument("--by", default=costs.Breakdown.KIND.value,
-                   choices=[b.value for b in costs.Breakdown])
+                   choices=[b.value for b in costs.Breakdown],
+                   help="one line per kind of cost (default), job, model or user (user: "
+                   "with --all)")
     p.add_argument("--all", action="store_true", help="every user's costs (admins)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON")
     p.set_defaults(handler=_summary)
     budget = actions.add_parser("budget", help="show or set a budget")
     steps = budget.add_subparsers(dest="step", required=True, metavar="STEP")
-    p = steps.add_parser("show")
+    p = steps.add_parser("show", help="limits, what was spent this day, week and month, "
+                         "alert thresholds and auto-stop")
     p.add_argument("--for", dest="for_user", metavar="EMAIL", help="another user (admins)")
     p.set_defaults(handler=_budget_show)
     p = steps.add_parser("set", help="set daily/weekly/monthly limits in USD (omit: no limit)")
-    p.add_argument("--daily")
-    p.add_argument("--weekly")
-    p.add_argument("--monthly")
+    p.add_argument("--daily", metavar="USD", help="limit per day, UTC (omit: none)")
+    p.add_argument("--weekly", metavar="USD",
+                   help="limit per week, Monday to Sunday, UTC (omit: none)")
+    p.add_argument("--monthly", metavar="USD", help="limit per calendar month, UTC (omit: none)")
     p.add_argument("--alerts", default="50,80,100", help="thresholds in %% (default 50,80,100)")
     p.add_argument("--no-stop", action="store_true", help="alert only; never stop work")
     p.add_argument("--for", dest="for_user", metavar="EMAIL", help="another user (admins)")
     p.set_defaults(handler=_budget_set)
     price = actions.add_parser("prices", help="list or set prices")
     steps = price.add_subparsers(dest="step", required=True, metavar="STEP")
-    p = steps.add_parser("list")
+    p = steps.add_parser("list", help="the prices in force now (--history: every row)")
     p.add_argument("--history", action="store_true", help="every row, not only those in force")
     p.set_defaults(handler=_prices_list)
     p = steps.add_parser("set", help="a new price from a date (admins)")
     p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
     p.add_argument("usd", help="USD per --per units")
     p.add_argument("--per", default="1", help="units the price is for (default 1)")
-    p.add_argument("--provider", default="")
+    p.add_argument("--provider", default="",
+                   help="model provider (model kinds; default: every provider)")
     p.add_argument("--model", default="", help="model-name pattern (model kinds)")
     p.add_argument("--from", dest="start", type=_date, default=None, help="default: now")
-    p.add_argument("--source", default="")
+    p.add_argument("--source", default="",
+                   help="where the price comes from (default: set by you)")
     p.set_defaults(handler=_prices_set)
     p = steps.add_parser("preview", help="what a period would cost at a price; changes nothing "
                          "(admins)")
     p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
     p.add_argument("usd", help="USD per --per units")
     p.add_argument("--per", default="1", help="units the price is for (default 1)")
-    p.add_argument("--provider", default="")
+    p.add_argument("--provider", default="",
+                   help="model provider (model kinds; default: every provider)")
     p.add_argument("--model", default="", help="model-name pattern (model kinds)")
     p.add_argument("--since", type=_date, default=None, help="default: the 1st of this month")
     p.add_argument("--until", type=_date, default=None, help="end, excluded (default: now)")
@@ -186,7 +195,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p = steps.add_parser("reprice", help="charge a past period the prices now in force for it, "
                          "on the record (admins)")
     p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
-    p.add_argument("--since", type=_date, required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--since", type=_date, required=True, metavar="YYYY-MM-DD",
+                   help="start (UTC)")
     p.add_argument("--until", type=_date, required=True, metavar="YYYY-MM-DD",
                    help="end, excluded")
     p.add_argument("--provider", default="", help="only this provider's rows")

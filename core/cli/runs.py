@@ -111,7 +111,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=_start)
     p = actions.add_parser("list", help="runs, newest first")
     p.add_argument("--job", default=None, help="only this job's runs")
-    p.add_argument("--limit", type=count(), default=50)
+    p.add_argument("--limit", type=count(), default=50,
+                   help="show at most this many runs (default 50)")
     p.set_defaults(handler=_list)
     p = actions.add_parser("show", help="one run as JSON, with its errors and events")
     p.add_argument("run_id")
@@ -132,6 +133,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                                  "as `python -m core.worker serve`).")
     w_actions = worker.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = w_actions.add_parser("serve", help="claim queued work and start due schedules")
-    p.add_argument("--max-runs", type=count(), default=None)
-    p.add_argument("--idle-exit", type=seconds(), default=None, metavar="SECONDS")
+    p.add_argument("--max-runs", type=count(), default=None,
+                   help="exit after this many pieces of work (runs, builds, crawls, audits)")
+    p.add_argument("--idle-exit", type=seconds(), default=None, metavar="SECONDS",
+                   help="exit after this long with nothing to do")
     p.set_defaults(handler=_serve, no_user=True)

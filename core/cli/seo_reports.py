@@ -46,6 +46,7 @@ def add_report(actions: SubParsers) -> None:
         "HTML page or a PDF printed by Chromium.")
     p.add_argument("report_id", metavar="ID", help="the report's id")
     p.add_argument("--format", choices=[f.value for f in ReportFormat],
-                   default=ReportFormat.PDF.value)
+                   default=ReportFormat.PDF.value,
+                   help="html (a self-contained page) or pdf (default)")
     add_out_arguments(p)
     p.set_defaults(handler=_report)

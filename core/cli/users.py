@@ -34,6 +34,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("email")
     p.add_argument("--name", default="", help="display name (default: the part before @)")
     p.add_argument("--role", default=users.Role.ANALYST.value,
-                   choices=[role.value for role in users.Role])
+                   choices=[role.value for role in users.Role],
+                   help="admin manages users, analyst creates and runs, viewer reads "
+                   "(default analyst)")
     p.add_argument("--password", default="", help="default: generate one and print it once")
     p.set_defaults(handler=_create)

@@ -82,7 +82,11 @@ _MARKUP = re.compile(
 def cap_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
     """``html`` with no element nested deeper than ``max_depth`` (see above); linear in the
     page's size."""
-    if html.count("<") <= max_depth:
+    # An element can only open at a "<" that starts neither an end tag ("</") nor a comment or
+    # doctype ("<!"): a page with no more of those than the limit cannot go deeper, and is
+    # returned without the scan (three counts in C instead of a regex and a loop over its tags).
+    if html.count("<") <= max_depth or \
+            html.count("<") - html.count("</") - html.count("<!") <= max_depth:
         return html
     middle = max_depth // 2
     stack: list[tuple[str, int, int]] = []  # open elements: (name, start tag's span)

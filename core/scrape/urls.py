@@ -322,6 +322,55 @@ def site_key(url: str) -> str:
     return host if port in (None, DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
 
 
+def join(base: str, href: str) -> str:
+    """``urljoin(base, href)``, the same string, without parsing either URL for the forms most
+    links take against an http(s) base: a path from the site's root ("/product/12.html?p=2")
+    becomes the base's scheme and host as written followed by the path; a path relative to the
+    base's folder ("item/12.html") follows that folder; an http(s) URL in plain form comes back
+    as it is. Anything else (dot segments, "//", ";" parameters, a scheme, an empty query or
+    fragment, control characters, an unusual host…) is joined by urljoin itself."""
+    if (prefixes := _join_prefixes(base)) is not None:
+        origin, folder = prefixes
+        if href[:1] == "/":
+            if href[1:2] != "/" and _plain_tail(href):
+                return origin + href
+        elif (plain := _PLAIN_HTTP_URL.match(href)) is not None:
+            if _plain_tail(href[plain.end():]):
+                return href
+        elif href[:1] > " " and href[0] not in "?#" and ":" not in href \
+                and "//" not in href and _plain_tail("/" + href):
+            return folder + href
+    return urljoin(base, href)
+
+
+# scheme (lower case, as urlsplit writes it back), host name or IPv4 address, optional port
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?")
+
+
+def _plain_tail(path: str) -> bool:
+    """Whether urljoin writes this path (with its query and fragment) back as it is: no dot
+    segment to resolve, no parameters, no empty "?" or "#" that it would drop, nothing that
+    urlsplit removes."""
+    return ((not path or path[:1] == "/") and "/." not in path and ".." not in path
+            and "\\" not in path and ";" not in path and not path.endswith(("?", "#"))
+            and "?#" not in path and path.isprintable())
+
+
+@lru_cache(maxsize=256)
+def _join_prefixes(base: str) -> tuple[str, str] | None:
+    """What urljoin writes before a root path ("scheme://host[:port]") and before a relative
+    one (that and the base's folder) joined to ``base``, an http(s) URL with a host; else
+    None."""
+    try:
+        parts = urlsplit(base)
+        if parts.scheme not in DEFAULT_PORTS or not parts.netloc:
+            return None
+        folder = urljoin(base, "x")
+    except ValueError:  # urljoin raises it again, for the caller
+        return None
+    return f"{parts.scheme}://{parts.netloc}", folder[:-1]
+
+
 def resolve(href: str, base: str) -> str | None:
     """``href`` made absolute against ``base`` and normalised as a browser does (scheme and host
     lower-cased, default port dropped, "/" for an empty path: "HTTPS://Example.com" →

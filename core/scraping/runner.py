@@ -59,6 +59,7 @@ from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
 from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, extract_records
 from core.scrape.fetch import Fetcher
+from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
 from core.scrape.package import ConfigPackage
 from core.scrape.paginate import Paginator
@@ -242,8 +243,8 @@ class RunExecution:
         self._flusher = asyncio.create_task(
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
-            async with Fetcher(self.plan.options) as fetcher:
-                await self._crawl(fetcher)
+            async with Fetcher(self.plan.options) as fetcher, Offload(name="parse") as offload:
+                await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then
             # land after the final flush's), then write what is left.
@@ -260,11 +261,11 @@ class RunExecution:
         if self.stopped is None:
             self.stopped = (status, why)
 
-    async def _crawl(self, fetcher: Fetcher) -> None:
+    async def _crawl(self, fetcher: Fetcher, offload: Offload) -> None:
         for target in self.plan.target_urls:
             pages = Paginator(self.plan.package.pagination, target, max_pages=self.plan.max_pages)
             self._enqueue(pages.first_urls(), pages)
-        workers = [asyncio.create_task(self._work(fetcher))
+        workers = [asyncio.create_task(self._work(fetcher, offload))
                    for _ in range(self.plan.options.concurrency)]
         # Wait for the last page, or for a cancel, whichever comes first: a cancel (read by the
         # flusher at every heartbeat) stops requests in flight too, however long they would hang.
@@ -280,7 +281,7 @@ class RunExecution:
             self.queue.put_nowait((url, pages))
             self.progress.urls_pending += 1
 
-    async def _work(self, fetcher: Fetcher) -> None:
+    async def _work(self, fetcher: Fetcher, offload: Offload) -> None:
         while True:
             await self._room()
             url, pages = await self.queue.get()
@@ -294,8 +295,9 @@ class RunExecution:
                                   if self.plan.render else fetcher.fetch(url))
                     # Parsing and transforms are CPU work: off the event loop, so that the
                     # heartbeat and the cancel check go on whatever a page holds. (Parsing small
-                    # pages on the loop instead was measured slower: bench/books_site.py.)
-                    page, records = await asyncio.to_thread(self._parse, page, pages is None)
+                    # pages on the loop instead was measured slower: bench/books_site.py; one
+                    # to_thread per page cost a tenth of the crawl's CPU: core.scrape.offload.)
+                    page, records = await offload.run(self._parse, page, pages is None)
                     if pages is None:
                         self._record_detail(url, page, records)
                     else:

@@ -68,8 +68,8 @@ def test_the_real_entry_point_prints_help_and_fails_cleanly(app_env) -> None:
     done = subprocess.run([sys.executable, "-m", "core", "--user", "nobody@example.com", "schemas",
                            "list"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=60)
-    assert done.returncode == 2 and done.stderr.strip().endswith(
-        "error: No active user with email nobody@example.com.")
+    assert done.returncode == 2 and done.stderr.startswith(
+        "error: No active user with email nobody@example.com.") and "Traceback" not in done.stderr
 
 
 def test_a_command_without_user_on_a_new_database_creates_nothing_and_shows_no_password(
@@ -83,6 +83,23 @@ def test_a_command_without_user_on_a_new_database_creates_nothing_and_shows_no_p
     _, err = capsys.readouterr()
     assert status == 2 and "Say who you act as" in err and "python -m core init" in err
     assert "password" not in err.lower()
+    database = open_database(app_env, migrate=False)
+    with database.transaction() as session:
+        assert session.query(User).count() == 0
+    database.dispose()
+
+
+def test_someone_else_on_a_new_database_makes_no_admin_and_shows_no_password(
+        app_env, capsys, monkeypatch) -> None:
+    from core.cli import main
+    from core.platform.database import open_database
+    from db.models import User
+
+    monkeypatch.delenv("ADMIN_PASSWORD")
+    status = main(["--user", "nobody@example.com", "runs", "list"])
+    _, err = capsys.readouterr()
+    assert status == 2 and "No active user with email nobody@example.com" in err
+    assert "python -m core init" in err and "password" not in err.lower()
     database = open_database(app_env, migrate=False)
     with database.transaction() as session:
         assert session.query(User).count() == 0

@@ -26,6 +26,15 @@ def test_a_deep_page_is_flattened_and_keeps_its_innermost_and_outermost_structur
     assert [n.text() for n in document.root.css("body > p")] == ["t", "a"]
 
 
+def test_one_element_over_the_limit_is_flattened_however_many_end_tags_and_comments() -> None:
+    # cap_nesting answers without scanning when the start tags alone cannot reach the limit
+    within = "<div>" * MAX_NESTING + "</div>" * MAX_NESTING + "<!-- <p> -->" * 600
+    assert cap_nesting(within) is within
+    over = "<div>" * (MAX_NESTING + 1) + "x" + "</div>" * (MAX_NESTING + 1) + "<!-- -->" * 600
+    flat = cap_nesting(over)
+    assert flat.count("<div") == MAX_NESTING and "x" in flat
+
+
 def test_markup_inside_scripts_and_comments_does_not_count() -> None:
     page = "<script>" + "'<div>'" * 1_000 + "</script><!--" + "<div>" * 1_000 + "-->"
     assert cap_nesting(page) is page

@@ -1,12 +1,14 @@
 """Which URLs the engine may fetch: http(s) only, and no private addresses unless allowed."""
 
+import random
 import re
+from urllib.parse import urljoin
 
 import pytest
 
 from core.platform.errors import ValidationError
 from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url, host_address,
-                              normalize_url, parse_networks, require_url)
+                              join, normalize_url, parse_networks, require_url)
 
 PUBLIC = "http://93.184.216.34/catalog?page=2"  # an IP literal: no DNS needed
 
@@ -118,3 +120,40 @@ def test_one_normal_form_for_stored_and_compared_urls(url: str, expected: str) -
 def test_a_typed_url_that_is_not_a_full_address_says_so() -> None:
     with pytest.raises(ValidationError, match="Enter a full http:// or https:// address"):
         require_url("shop.example/lamps")
+
+
+JOIN_BASES = ["http://127.0.0.1:8080/list/3.html", "https://shop.example/a/b/", "http://h",
+              "https://u:p@Shop.Example:443/a?q#f", "https://a.b/c;p?q", "http://a.b/x/../y/z",
+              "http://a.b//x//y", "HTTPS://A.B/c", "http://[::1]:80/a", "http://[::1/a",
+              "ftp://x/y", "mailto:a@b", "http:/x", ""]
+JOIN_PIECES = [*"abXY09/.-_?#;:=&%@[]\\ \t~!$'()*+,", "..", "./", "//", "é", "\x01", "\u00a0",
+               "http://", "https://", "HTTP://"]
+
+
+@pytest.mark.parametrize(("base", "href", "expected"), [
+    ("http://127.0.0.1:8080/list/3.html", "/product/12.html?p=2#top",
+     "http://127.0.0.1:8080/product/12.html?p=2#top"),
+    ("https://shop.example/catalogue/page-2.html", "item_7/index.html",
+     "https://shop.example/catalogue/item_7/index.html"),
+    ("https://shop.example/a/", "https://cdn.example/img/1.jpg", "https://cdn.example/img/1.jpg"),
+    ("https://shop.example/a/b", "../c/./d", "https://shop.example/c/d"),  # the full way
+    ("https://shop.example/a/b", "/x?", "https://shop.example/x"),
+])
+def test_join_is_urljoin(base: str, href: str, expected: str) -> None:
+    assert join(base, href) == urljoin(base, href) == expected
+
+
+def test_join_gives_urljoins_answer_or_error_for_any_link_and_base() -> None:
+    # the short cuts (root paths, folder paths, plain URLs) must never differ from urljoin
+    rng = random.Random(20261205)
+    for _ in range(20_000):
+        href = "".join(rng.choice(JOIN_PIECES) for _ in range(rng.randint(0, 10)))
+        href = rng.choice(["", "/", "http://a.b", "https://A.b:80", "http://a.b:"]) + href
+        base = rng.choice(JOIN_BASES)
+        outcomes = []
+        for joined in (join, urljoin):
+            try:
+                outcomes.append(joined(base, href))
+            except ValueError as exc:
+                outcomes.append(type(exc))
+        assert outcomes[0] == outcomes[1], (base, href)
