@@ -92,6 +92,7 @@ def test_every_command_and_option_has_help(command: Command) -> None:
     missing = [a.option_strings[-1] for a in command.options(documented_only=True)
                if not (a.help and a.help.strip())]
     assert not missing, f"`{command.path}`: no help for {', '.join(missing)}"
+    command.parser.format_help()  # renders: a lone % in a help text breaks --help
 
 
 def _rows(path: str) -> list[str]:

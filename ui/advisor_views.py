@@ -70,8 +70,8 @@ def show_query(actor: Actor, view: records.QueryView) -> None:
                    "printed by Chromium in the background (the button turns into a download).")
         md_col, pdf_col = st.columns(2)
         md_col.download_button("Download Markdown", to_markdown(view),
-                               export.file_name(view, "md"), "text/markdown",
-                               on_click="ignore", icon=":material/download:",
+                               export.file_name(view, export.AdviceFormat.MARKDOWN),
+                               "text/markdown", on_click="ignore", icon=":material/download:",
                                key="advisor_download_md")
         with pdf_col:
             state = perform(lambda s: export.pdf_state(s, actor, view.id))

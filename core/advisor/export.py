@@ -19,6 +19,7 @@ links only to the cited URL, written out as text in angle brackets.
 
 from __future__ import annotations
 
+import enum
 import html
 import re
 import uuid
@@ -150,15 +151,23 @@ def to_html(view: QueryView) -> str:
     return "\n".join(out + ["</body></html>"])
 
 
+class AdviceFormat(enum.StrEnum):
+    """What the advice is exported as (the CLI's ``--format``)."""
+
+    MARKDOWN = "md"
+    PDF = "pdf"
+
+
 def write(view: QueryView, fmt: str, path: str | Path, *, force: bool = False) -> Path:
     """The export as ``md`` or ``pdf`` (printed with Chromium, as SEO reports are) at ``path``;
     an existing file only with ``force`` (``core.platform.outfiles``)."""
-    if fmt not in ("md", "pdf"):
-        raise ValidationError(f"Export format must be md or pdf; got '{fmt[:20]}'.")
+    if fmt not in set(AdviceFormat):
+        raise ValidationError(f"Export format must be {' or '.join(AdviceFormat)}; "
+                              f"got '{fmt[:20]}'.")
     target = Path(path)
     check_out_path(target, force)
     try:
-        if fmt == "md":
+        if fmt == AdviceFormat.MARKDOWN:
             write_whole(target, to_markdown(view))
         else:
             from core.seo.report_export import html_to_pdf

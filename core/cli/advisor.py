@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.advisor import records
-from core.advisor.export import to_markdown, write
+from core.advisor.export import AdviceFormat, to_markdown, write
 from core.cli.output import print_json
 from core.platform.access import Actor
 from core.platform.commands import identifier, read_text_file, seconds
@@ -127,8 +127,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.set_defaults(handler=_show)
     p = actions.add_parser("export", help="write the final designs with their evidence")
     p.add_argument("id", type=identifier)
-    p.add_argument("--format", choices=["md", "pdf"], default="md",
-                   help="md (Markdown, default) or pdf")
+    p.add_argument("--format", choices=[f.value for f in AdviceFormat],
+                   default=AdviceFormat.MARKDOWN.value, help="md (Markdown, default) or pdf")
     add_out_arguments(p)
     p.set_defaults(handler=_export)
     p = actions.add_parser("cancel", help="stop a provider run")

@@ -26,7 +26,7 @@ from core.cli.output import print_json, print_table
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.commands import count, seconds
-from core.platform.errors import ScrapeDeckError, Unfinished, ValidationError
+from core.platform.errors import Unfinished, ValidationError
 from core.cli import command_help
 
 MAX_FILE_BYTES = 1_000_000

@@ -12,10 +12,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from core import budgets, costs, ledger
-from core.accounts import users
 from core.ledger import prices
 from core.platform.access import Actor
-from core.platform.errors import NotFound, ValidationError
+from core.platform.errors import ValidationError
 from core.cli import command_help, user_id_of
 
 

@@ -9,9 +9,7 @@ import json
 from sqlalchemy.orm import Session
 
 from core import credits
-from core.accounts import users
 from core.platform.access import Actor
-from core.platform.errors import NotFound
 from core.cli import command_help, user_id_of
 
 

@@ -107,8 +107,6 @@ def _report(session: Session, actor: Actor, crawl_id: uuid.UUID | str, *,
 
 
 def _show(session: Session, actor: Actor, args: argparse.Namespace) -> None:
-    from core.seo import crawls
-
     _report(session, actor, args.crawl_id, as_json=True)
 
 

@@ -22,11 +22,10 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from core.seo.audits.crawlability import CRAWLERS, blocking_directives, header_directives
 from core.seo.audits.international import hreflang_links
-from core.scrape.urls import normalize_url, site_key
+from core.scrape.urls import normalize_url
 from core.seo.page import Page
 
 if TYPE_CHECKING:  # numpy loads with the first page hashed, not in every process that

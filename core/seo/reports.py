@@ -25,7 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session

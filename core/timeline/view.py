@@ -29,7 +29,7 @@ from core import ledger
 from core.platform.access import Actor
 from core.platform.errors import NotFound, ValidationError
 from core.platform.records import get_readable, parse_id
-from core.timeline.events import Event, Failure, from_row, status_of
+from core.timeline.events import Event, from_row, status_of
 from core.timeline.graph import STATE_STYLE, Graph, _quote, graph, loop_label
 from core.timeline.reader import NodeStatus, node_states
 from core.timeline.workflows import Edge, WorkflowRef
