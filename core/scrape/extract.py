@@ -65,8 +65,14 @@ def confidence(record: ExtractedRecord, required_fields: Collection[str],
 
 def content_hash(data: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the record's canonical JSON: sorted keys, no whitespace, UTF-8."""
+    return canonical_and_hash(data)[1]
+
+
+def canonical_and_hash(data: Mapping[str, Any]) -> tuple[str, str]:
+    """The record's canonical JSON text and its ``content_hash``: a store that keeps the JSON
+    as a parsed document (PostgreSQL's jsonb) can write this text rather than dump it again."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class _StructuredData:

@@ -304,9 +304,9 @@ def _conditions(session: Session, q: ResultQuery,
     conditions = []
     term = q.search.strip()
     if term:
-        conditions.append(or_(*(_contains(session, cast(Result.data, Text), form)
-                                for form in _search_forms(term)),
-                              _contains(session, Result.source_url, term)))
+        conditions.append(_any_match(session, [
+            *((cast(Result.data, Text), form) for form in _search_forms(term)),
+            (Result.source_url, term)]))
     for flt in q.filters:
         field = _JsonField(session, flt.field)
         if flt.exact and flt.field in indexed and _plain(flt.value):
@@ -336,8 +336,26 @@ def _document_contains(session: Session, value: str) -> ColumnElement[bool] | No
     postgres = session.get_bind().dialect.name == "postgresql"
     if not value.isalpha() or len(value) < (3 if postgres else 2) or value.lower() in "inf":
         return None
-    return or_(*(_contains(session, cast(Result.data, Text), form)
-                 for form in _search_forms(value)))
+    return _any_match(session, [(cast(Result.data, Text), form)
+                                for form in _search_forms(value)])
+
+
+def _any_match(session: Session,
+               tests: list[tuple[ColumnElement[str] | QueryableAttribute[str], str]]
+               ) -> ColumnElement[bool]:
+    """Whether any (column, text) test holds: the column contains the text, case-insensitively
+    (the JSON text or the source URL). On PostgreSQL the trigram indexes hold the rows that are
+    not ``search_pending`` (migration 0026): each test is asked of those as its own arm, which
+    its index answers, and all of them of the pending rows, which ix_results_search_pending
+    finds. The pending rows' tests read ``column || ''`` (the same text): spelled alike, a test
+    found in every arm would be factored out of the OR by the planner, and no index would then
+    serve it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return or_(*(_contains(session, column, text) for column, text in tests))
+    pending = Result.search_pending  # spelled as the indexes' predicates, which it must imply
+    return or_(*(and_(~pending, _contains(session, column, text)) for column, text in tests),
+               and_(pending, or_(*(_contains(session, column.concat(""), text)
+                                   for column, text in tests))))
 
 
 def _indexed_fields(session: Session, scope: ColumnElement[bool],

@@ -22,6 +22,13 @@ is written through the driver itself: one ``executemany`` of tuples on SQLite, `
 PostgreSQL (after one indexed look-up of the batch's hashes the job already has; a unique
 violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
 NOTHING``). Other rows go through one Core ``executemany`` per table.
+
+On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the
+database more than the rest of the row: ``search_pending`` (migration 0026). The run puts them
+in (``index_for_search``) after a flush the heartbeat woke (the crawl is not filling the buffer)
+and once it is finished; search finds pending rows meanwhile (core/scraping/results.py). A run
+that stopped on an internal error leaves its pending rows so: found all the same, by a scan of
+them.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from core.platform.jsondoc import InstanceValidator, effective_schema, instance_
 from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
-from core.scrape.extract import ExtractedRecord, confidence, content_hash, extract_records
+from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, extract_records
 from core.scrape.fetch import Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
@@ -71,6 +78,11 @@ MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each
 # stays bounded even when the database writes slower than the crawl finds items).
 FLUSH_AT_RESULTS = 2_000
 MAX_PENDING_RESULTS = 10_000
+# PostgreSQL: rows a flush wrote outside the search indexes (``search_pending``) that one idle
+# heartbeat indexes (about 0.3 s of the database's CPU), and that each transaction of the run's
+# final indexing does.
+SEARCH_INDEX_IDLE_ROWS = 5_000
+SEARCH_INDEX_FINAL_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -223,6 +235,9 @@ class RunExecution:
         self._flusher: asyncio.Task[None] | None = None
         self._result_ids = _ResultIds()
         self._required = [f.name for f in plan.package.fields if f.required]
+        self._postgres = database.engine.dialect.name == "postgresql"
+        # PostgreSQL: rows this run wrote outside the search indexes, not indexed yet (at most)
+        self.unindexed = 0
 
     async def execute(self) -> WorkStatus:
         self._flusher = asyncio.create_task(
@@ -419,14 +434,16 @@ class RunExecution:
         if errors and self.plan.strict:
             self._reject(record.data, source_url, errors)
             return
-        digest = content_hash(record.data)
+        canonical, digest = canonical_and_hash(record.data)
         if digest in self.pending.hashes:
             return
         self.pending.hashes.add(digest)
-        # json.dumps as SQLAlchemy's JSON type would write it (the stored text is unchanged)
+        # PostgreSQL parses the text into jsonb: the hash's canonical text does (one dump per
+        # item). SQLite keeps the text: json.dumps as SQLAlchemy's JSON type would write it, so
+        # the keys keep the extractor's order.
         self.pending.results.append((
-            self._result_ids.next_hex(), json.dumps(record.data), source_url, digest,
-            round(confidence(record, self._required, errors), 4), utcnow()))
+            self._result_ids.next_hex(), canonical if self._postgres else json.dumps(record.data),
+            source_url, digest, round(confidence(record, self._required, errors), 4), utcnow()))
         if len(self.pending.results) >= FLUSH_AT_RESULTS:
             self._wake_flusher.set()
 
@@ -460,14 +477,32 @@ class RunExecution:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(seconds):
                         await self._wake_flusher.wait()
+                idle = not self._wake_flusher.is_set()  # the heartbeat, not a full buffer
                 self._wake_flusher.clear()
                 if self._stopping:
                     break
                 if await asyncio.to_thread(self._flush, *self._take()):
                     self.cancel.set()
                 self._flushed.set()
+                if idle and self.unindexed:
+                    await asyncio.to_thread(self.index_for_search, SEARCH_INDEX_IDLE_ROWS)
         finally:
             self._flushed.set()  # nobody waits for a flusher that stopped
+
+    def index_for_search(self, rows: int | None = None) -> int:
+        """Put up to ``rows`` (None: all) of the rows this run wrote outside the search indexes
+        into them, ``SEARCH_INDEX_FINAL_ROWS`` per transaction; how many it did. PostgreSQL:
+        on SQLite no row is ever pending. The flusher calls it when idle; ``execute_run``, once the
+        run is finished."""
+        done = 0
+        while self.unindexed and (rows is None or done < rows):
+            chunk = SEARCH_INDEX_FINAL_ROWS if rows is None else min(rows - done,
+                                                                    SEARCH_INDEX_FINAL_ROWS)
+            with self.database.transaction() as session:
+                indexed = _index_for_search(session, self.plan.run_id, chunk)
+            done += indexed
+            self.unindexed = 0 if indexed < chunk else max(0, self.unindexed - indexed)
+        return done
 
     def _flush(self, batch: Pending, progress: Progress) -> bool:
         """Write one batch and the counters; return whether a cancel was requested."""
@@ -475,6 +510,8 @@ class RunExecution:
         with self.database.transaction() as session:
             stored = _insert_new_results(session, plan, batch.results)
             self.items_stored += stored
+            if self._postgres:
+                self.unindexed += stored  # the COPY's rows; the rare INSERT's are indexed
             if stored < len(batch.results):
                 _note_already_stored(session, plan.run_id, plan.job_id,
                                      [row[3] for row in batch.results])
@@ -517,7 +554,8 @@ _RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash
 _SQLITE_INSERT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
                   f"({', '.join('?' * len(_RESULT_COLUMNS))}) "
                   "ON CONFLICT (job_id, content_hash) DO NOTHING")
-_POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}) FROM STDIN"
+# PostgreSQL: the rows go in outside the search indexes (search_pending, migration 0026)
+_POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}, search_pending) FROM STDIN"
 
 
 def step_results(batch: Pending, stored: int) -> list[timeline.Event]:
@@ -577,7 +615,8 @@ def _copy_new_results(session: Session, driver: Any, plan: RunPlan,
         try:
             with cursor.copy(_POSTGRES_COPY) as copy:
                 for row_id, data, url, digest, score, created in new:
-                    copy.write_row((row_id, run_id, job_id, data, url, digest, score, created))
+                    copy.write_row((row_id, run_id, job_id, data, url, digest, score, created,
+                                    True))
         except Exception as exc:
             if getattr(exc, "sqlstate", None) != "23505":  # unique_violation
                 raise
@@ -585,6 +624,17 @@ def _copy_new_results(session: Session, driver: Any, plan: RunPlan,
             return _upsert_results(session, plan, new)
         cursor.execute("RELEASE SAVEPOINT results_copy")
     return len(new)
+
+
+def _index_for_search(session: Session, run_id: uuid.UUID, rows: int) -> int:
+    """PostgreSQL: up to ``rows`` of the run's rows outside the search indexes go into them
+    (through ix_results_search_pending); how many."""
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute("UPDATE results SET search_pending = false WHERE id IN (SELECT id FROM "
+                       "results WHERE run_id = %s AND search_pending LIMIT %s)",
+                       (str(run_id), rows))
+        return int(cursor.rowcount)
 
 
 def _upsert_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
@@ -688,6 +738,9 @@ def execute_run(database: Database, run_id: uuid.UUID) -> str:
                  else "The one item found until then is kept." if stored == 1
                  else f"The {stored:,} items found until then are kept."))
     finish(database, run_id, status, error, progress.items_invalid)
+    # Once the run is finished (its results all stored, and found by search already): the rest
+    # of its rows into the search indexes, so that the run's time does not include it.
+    execution.index_for_search()
     return status
 
 

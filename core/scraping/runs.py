@@ -31,7 +31,7 @@ from core.platform.errors import Conflict, NotFound
 from core.platform.records import get_readable
 from core.platform.schedule import next_run_utc
 from core.platform.work import WorkName, fail_stale, request_cancel, spawn_after_commit
-from core import budgets, credits, ledger, timeline
+from core import budgets, credits, timeline
 from core.timeline import WorkflowRef
 from db.models import Run, RunResult, ScrapingJob
 from db.types import utcnow

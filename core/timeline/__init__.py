@@ -10,7 +10,9 @@ here and nowhere else. In order:
 - ``writer``: ``record`` / ``record_many``, the only code that inserts events or changes node
   states;
 - ``reader``: ``events`` (typed), ``events_table`` (for a page), ``node_states``;
-- ``graph``: a workflow instance's topology with its node states, as JSON or Graphviz DOT.
+- ``graph``: a workflow instance's topology with its node states, as JSON or Graphviz DOT
+  (``view.graph`` builds it: one DOT renderer for the CLI and the pages);
+- ``view``: what a workflow panel shows (graph, timeline, log in sentences).
 
     from core import timeline
     timeline.record(session, timeline.WorkflowRef.run(run.id),
@@ -21,10 +23,11 @@ from core.timeline.events import (
     EVENTS, Completion, Event, Failure, Handoff, HandoffTarget, PageFetched, Retry,
     StateTransition, StepResult, ValidationResult, from_row,
 )
-from core.timeline.graph import Graph, GraphFormat, graph
+from core.timeline.graph import Graph, GraphFormat
 from core.timeline.reader import NodeStatus, events, events_table, node_states
 from core.timeline.workflows import WORKFLOWS, Edge, Node, Workflow, WorkflowRef
 from core.timeline.writer import record, record_many
+from core.timeline.view import graph
 from db.models.events import EventType, NodeState, NodeType, WorkflowKind
 
 __all__ = [

@@ -1,5 +1,6 @@
 """A workflow instance as a graph: its declared nodes and edges with each node's state now, as
-JSON (for scripts and views) or Graphviz DOT (``st.graphviz_chart`` and ``dot`` draw it).
+JSON (for scripts and views) or Graphviz DOT (``st.graphviz_chart`` and ``dot`` draw it; one
+renderer, ``core.timeline.view.to_dot``, for the CLI and the pages).
 
 A node not reached yet is drawn as planned (grey, dashed); a loop edge is drawn once, with the
 iteration its target is at ("feedback ↻ 2").
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from core.timeline.reader import NodeStatus, node_states
-from core.timeline.workflows import WORKFLOWS, Edge, WorkflowRef
+from core.timeline.reader import NodeStatus
+from core.timeline.workflows import WORKFLOWS, Edge
 from db.models.events import NodeState, WorkflowKind
 from vocabularies import GraphFormat
 
@@ -34,6 +34,8 @@ class Graph:
     id: uuid.UUID
     nodes: list[NodeStatus]
     edges: tuple[Edge, ...]
+    drawing: str  # DOT, by the one renderer (``core.timeline.view.graph`` builds a Graph)
+    counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # per node
 
     def iteration_of(self, node_id: str) -> int | None:
         return next((n.active_iteration for n in self.nodes if n.node.id == node_id), None)
@@ -50,34 +52,17 @@ class Graph:
                        "state": n.state.value, "active_iteration": n.active_iteration,
                        "events": n.events, "failures": n.failures, "last_error": n.last_error,
                        "started_at": n.started_at.isoformat() if n.started_at else None,
-                       "updated_at": n.updated_at.isoformat() if n.updated_at else None}
+                       "updated_at": n.updated_at.isoformat() if n.updated_at else None,
+                       "counts": dict(self.counts.get(n.node.id, {}))}
                       for n in self.nodes],
             "edges": [{"source": e.source, "target": e.target, "loop": e.loop,
                        "label": self.edge_label(e)} for e in self.edges]}
 
     def to_dot(self) -> str:
-        lines = [f"digraph {_quote(f'{self.kind.value} {self.id}')} {{", "  rankdir=LR;",
-                 '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
-                 '  edge [fontname="Helvetica"];']
-        for status in self.nodes:
-            fill, border, line = STATE_STYLE[status.state]
-            label = f"{status.node.label}\n{status.state.value}"
-            if status.events:
-                label += f" · {status.events} events"
-            if status.failures:
-                label += f" · {status.failures} failed"
-            lines.append(f"  {_quote(status.node.id)} [label={_quote(label)}, "
-                         f"fillcolor={_quote(fill)}, color={_quote(border)}, "
-                         f"style={_quote('rounded,filled,' + line)}];")
-        for edge in self.edges:
-            attributes = [f"label={_quote(self.edge_label(edge))}"] if self.edge_label(edge) \
-                else []
-            if edge.loop:
-                attributes.append("constraint=false")
-            lines.append(f"  {_quote(edge.source)} -> {_quote(edge.target)}"
-                         + (f" [{', '.join(attributes)}]" if attributes else "") + ";")
-        lines.append("}")
-        return "\n".join(lines)
+        """Graphviz DOT, drawn as the pages draw it (``core.timeline.view.to_dot``: each
+        node's state, time, counts, cost and error; a loop once, with its counter and bound):
+        the CLI, the advisor and the agent jobs show the same picture as the workflow panel."""
+        return self.drawing
 
     def render(self, fmt: GraphFormat | str) -> str:
         if GraphFormat(fmt) is GraphFormat.DOT:
@@ -94,9 +79,3 @@ def loop_label(edge: Edge, iteration: int | None, bound: int | None) -> str:
 def _quote(text: str) -> str:
     """A DOT string: double-quoted, with quotes, backslashes and new lines escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def graph(session: Session, ref: WorkflowRef) -> Graph:
-    """The workflow's declared topology with its node states now (check access first: this
-    reads any workflow it is given)."""
-    return Graph(ref.kind, ref.id, node_states(session, ref), ref.workflow.edges)

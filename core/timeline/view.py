@@ -30,7 +30,7 @@ from core.platform.access import Actor
 from core.platform.errors import NotFound, ValidationError
 from core.platform.records import get_readable, parse_id
 from core.timeline.events import Event, from_row, status_of
-from core.timeline.graph import STATE_STYLE, Graph, _quote, graph, loop_label
+from core.timeline.graph import STATE_STYLE, Graph, _quote, loop_label
 from core.timeline.reader import NodeStatus, node_states
 from core.timeline.workflows import Edge, WorkflowRef
 from core.timeline.writer import _advance
@@ -218,17 +218,9 @@ def build_view(session: Session, ref: WorkflowRef, now: datetime | None = None) 
         elif credit_total:
             share = float(ledger.credits_for({s.kind: s.quantity for s in node_spend})
                           / credit_total)
-        # A step at work has been at it until now, not until its last change.
-        until = now if status.state is NodeState.ACTIVE else status.updated_at
-        seconds = ((until - status.started_at).total_seconds()
-                   if status.started_at and until else None)
-        nodes.append(NodeView(status.node.id, status.node.label, status.node.type, status.state,
-                              status.active_iteration, status.events, status.failures,
-                              status.last_error, counts[status.node.id], seconds, node_spend,
-                              share))
+        nodes.append(_node_view(status, counts[status.node.id], now, node_spend, share))
     bars, started, now_status = _bars(session, ref, now, statuses)
-    loops = max((n.iteration or 0 for n in nodes
-                 if any(e.loop and e.target == n.id for e in workflow.edges)), default=0)
+    loops = _loop_iterations(workflow.edges, nodes)
     # A workflow waiting on a person (a build's feedback) is not at work: nothing changes until
     # they act, and their action reruns the page anyway. Waiting for a worker is at work.
     active = any(n.state is NodeState.ACTIVE for n in nodes) or (
@@ -236,6 +228,31 @@ def build_view(session: Session, ref: WorkflowRef, now: datetime | None = None) 
         and now_status not in workflow.waits_on_person)
     return WorkflowView(ref, active, nodes, workflow.edges, bars, started,
                         total if total else None, unpriced, loops)
+
+
+def _node_view(status: NodeStatus, counts: dict[str, int], now: datetime,
+               spend: tuple[Spend, ...] = (), share: float | None = None) -> NodeView:
+    # A step at work has been at it until now, not until its last change.
+    until = now if status.state is NodeState.ACTIVE else status.updated_at
+    seconds = ((until - status.started_at).total_seconds()
+               if status.started_at and until else None)
+    return NodeView(status.node.id, status.node.label, status.node.type, status.state,
+                    status.active_iteration, status.events, status.failures, status.last_error,
+                    counts, seconds, spend, share)
+
+
+def _loop_iterations(edges: Sequence[Edge], nodes: Sequence[NodeView]) -> int:
+    return max((n.iteration or 0 for n in nodes
+                if any(e.loop and e.target == n.id for e in edges)), default=0)
+
+
+def graph(session: Session, ref: WorkflowRef) -> Graph:
+    """The workflow's declared topology with its node states now, its counts, and its DOT
+    drawn as the workflow panel draws it (check access first: this reads any workflow it is
+    given)."""
+    view = build_view(session, ref)
+    return Graph(ref.kind, ref.id, node_states(session, ref), ref.workflow.edges, view.dot(),
+                 {n.id: n.counts for n in view.nodes})
 
 
 # What each type of event at a node counts, and in which of its payload's numbers.

@@ -134,17 +134,26 @@ class Result(UUIDPrimaryKey, Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     confidence_score: Mapped[float] = mapped_column(Float, default=1.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # PostgreSQL: a row a run wrote that the search indexes below do not hold yet. A run's flush
+    # writes its rows so (the trigram indexes cost more than the rest of the write) and indexes
+    # them when the flusher is idle and at the run's end; search finds them meanwhile through
+    # ix_results_search_pending (core/scraping/results.py). Always false on SQLite.
+    search_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-
-# PostgreSQL only (pg_trgm, migration 0024): the Results search, a case-insensitive substring of
-# the item's JSON text or of its source URL, reads these instead of every document.
-Index("ix_results_data_trgm", cast(Result.__table__.c.data, Text).label("data_text"),
+# PostgreSQL only (pg_trgm, migrations 0024 and 0026): the Results search, a case-insensitive
+# substring of the item's JSON text or of its source URL, reads these instead of every document;
+# rows not indexed yet (search_pending) through the last one.
+_results = Result.__table__.c
+Index("ix_results_data_trgm", cast(_results.data, Text).label("data_text"),
       postgresql_using="gin", postgresql_ops={"data_text": "gin_trgm_ops"},
-      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
-Index("ix_results_source_url_trgm", Result.__table__.c.source_url, postgresql_using="gin",
-      postgresql_ops={"source_url": "gin_trgm_ops"}, info={"only_on": "postgresql"}
+      postgresql_where=~_results.search_pending, info={"only_on": "postgresql"}
       ).ddl_if(dialect="postgresql")
+Index("ix_results_source_url_trgm", _results.source_url, postgresql_using="gin",
+      postgresql_ops={"source_url": "gin_trgm_ops"}, postgresql_where=~_results.search_pending,
+      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+Index("ix_results_search_pending", _results.run_id, postgresql_where=_results.search_pending,
+      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
 
 class Export(UUIDPrimaryKey, Base):
     __tablename__ = "exports"

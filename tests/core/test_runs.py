@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from core.scraping import runner, runs
+from core.scraping import results, runner, runs
 from core.platform.errors import Conflict, NotFound, PermissionDenied
+from core.scraping.results import ResultQuery
 from core.scraping.runner import claim, execute_run
 from core.platform.settings import PROJECT_ROOT, get_settings
 from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
@@ -117,6 +118,29 @@ class TestPipeline:
             summary = runs.get_run(session, analyst, run.id)
         assert summary.items_extracted == summary.items_found == count(db, Result) >= 10
         assert count(db, CostEvent, run_id=run.id, kind="bytes_fetched") >= 2  # the last, and earlier
+
+    @pytest.mark.backends("postgresql")
+    def test_results_are_written_outside_the_search_indexes_and_found_until_indexed(
+            self, db, analyst, make_job, monkeypatch) -> None:
+        """The flush writes rows outside the trigram indexes (search_pending, migration 0026);
+        search finds them all the same."""
+        monkeypatch.setattr(runner.RunExecution, "index_for_search", lambda self, rows=None: 0)
+        run = start(db, analyst, make_job(analyst))
+        assert execute(db, run.id) == "completed"
+        assert count(db, Result, run_id=run.id, search_pending=True) == count(
+            db, Result, run_id=run.id) >= 10
+        with db.transaction() as session:
+            page = results.query_results(session, analyst, ResultQuery(
+                run_id=run.id, search="aurora desk"))
+        assert list(page.frame["name"]) == ["Aurora Desk Lamp"]
+
+    @pytest.mark.backends("postgresql")
+    def test_a_run_puts_its_results_into_the_search_indexes_by_its_end(
+            self, db, analyst, make_job) -> None:
+        run = start(db, analyst, make_job(analyst))
+        assert execute(db, run.id) == "completed"
+        assert count(db, Result, run_id=run.id) >= 10
+        assert count(db, Result, search_pending=True) == 0
 
     def test_items_seen_by_an_earlier_run_of_the_job_are_not_stored_again(
             self, db, analyst, make_job) -> None:

@@ -54,9 +54,27 @@ def test_a_builds_graph_as_dot_shows_the_feedback_loop_once_with_its_iteration(
                            "--format", "dot")
     assert status == 0, err
     assert dot.startswith(f'digraph "build {build.id}" {{')
-    assert '"feedback" -> "sample" [label="feedback ↻ 2", constraint=false];' in dot
+    assert '"feedback" -> "sample" [label="feedback ↻ 2", constraint=false' in dot
     assert dot.count("->") == 5  # four steps forward, one loop back
     assert '"confirm" [label="Confirm\\nidle"' in dot and "dashed" in dot  # planned, greyed
+
+
+def test_the_cli_draws_a_run_as_the_runs_page_does(cli, db, analyst, make_job) -> None:
+    """One DOT renderer: ``runs graph --format dot`` is the workflow panel's drawing, with its
+    counts and times (not a second, plainer picture)."""
+    from core.timeline.view import workflow_view
+
+    run_id = cli("--user", analyst.email, "runs", "start", str(make_job(analyst)))[1].split()[1]
+    with pytest.raises(SystemExit):
+        cli("worker", "serve", "--max-runs", "1")
+    status, dot, err = cli("--user", analyst.email, "runs", "graph", run_id, "--format", "dot")
+    assert status == 0, err
+    with db.transaction() as session:
+        drawn = workflow_view(session, analyst, WorkflowRef.run(uuid.UUID(run_id))).dot()
+    assert dot.rstrip("\n") == drawn
+    assert "3 pages" in dot and "items" in dot  # the counts, as on the Runs page
+    done = json.loads(cli("--user", analyst.email, "runs", "graph", run_id)[1])
+    assert next(n for n in done["nodes"] if n["id"] == "fetch")["counts"] == {"pages": 3}
 
 
 def test_someone_elses_or_a_missing_graph_is_a_message(cli, analyst, make_user) -> None:

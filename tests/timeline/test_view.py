@@ -295,23 +295,21 @@ def test_a_kind_without_a_view_is_named_with_its_article(db, analyst) -> None:
 
 
 def test_the_advisors_loop_shows_its_bound_in_both_drawings(db, analyst) -> None:
-    """The advisor refines at most MAX_ITERATION times: its loop reads "feedback ↻ 1/3" in the
-    CLI's and the advisor page's drawing (``Graph.to_dot``) and in the pages' (``to_dot``)."""
-    from core.timeline.graph import Graph
-    from core.timeline.reader import NodeStatus
+    """The advisor refines at most MAX_ITERATION times: its loop reads "feedback ↻ 1/3", the
+    same in the CLI's and the advisor page's drawing (``timeline.graph``) as in the panel's."""
+    from dataclasses import replace
+
     from core.timeline.view import build_view, to_dot
     from db.models.advisor import MAX_ITERATION
 
     ref = WorkflowRef.advisor(uuid.uuid4())
-    refining = Graph(ref.kind, ref.id, [NodeStatus(n, timeline.NodeState.ACTIVE,
-                                                   active_iteration=1)
-                                        for n in ref.workflow.nodes], ref.workflow.edges)
-    assert MAX_ITERATION == 3
-    assert '[label="feedback ↻ 1/3", constraint=false]' in refining.to_dot()
     with db.transaction() as session:  # not started yet: no refinement of three
-        assert 'label="feedback ↻ 0/3", constraint=false' in to_dot(build_view(session, ref))
-        assert '[label="feedback ↻ 0/3", constraint=false]' in timeline.graph(
-            session, ref).to_dot()
+        view = build_view(session, ref)
+        assert 'label="feedback ↻ 0/3", constraint=false' in to_dot(view)
+        assert timeline.graph(session, ref).to_dot() == to_dot(view)
+    refining = replace(view, nodes=[replace(n, iteration=1) for n in view.nodes])
+    assert MAX_ITERATION == 3
+    assert 'label="feedback ↻ 1/3", constraint=false' in to_dot(refining)
     build = a_build_in_its_second_round(db, analyst)
     with db.transaction() as session:  # a build's rounds have no bound
         view = workflow_view(session, analyst, WorkflowRef.build(build))
