@@ -125,5 +125,8 @@ def test_an_seo_audit_and_a_crawl_are_billed_and_on_the_timeline(app_env, db, an
     assert audit_spent[CostKind.REQUESTS] >= 1 and audit_spent[CostKind.BYTES_FETCHED] > 1_000
     assert crawl_spent[CostKind.REQUESTS] == 3
     assert set(audit_nodes.values()) == {"completed"}
-    assert [type(e).__name__ for e in crawl_events] == [
-        "StateTransition", "Handoff", "Completion"]
+    # each page fetched (the catalog's item links answer 404), then the crawl's later steps
+    assert [(type(e).__name__, getattr(e, "node", None)) for e in crawl_events] == [
+        ("StateTransition", None), ("Handoff", None), ("PageFetched", "fetch"),
+        ("Failure", "fetch"), ("Failure", "fetch"), ("StepResult", "check"),
+        ("StepResult", "findings"), ("StepResult", "store"), ("Completion", None)]
