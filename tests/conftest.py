@@ -34,7 +34,7 @@ from core.platform.settings import get_settings
 from core.accounts.users import actor_of
 from core.accounts.passwords import hash_password
 from db.migrate import upgrade
-from db.models import Base, ScrapingJob, User
+from db.models import Base, ExtractorSchema, ScrapingJob, User
 from tests.fixtures.agent_server import AgentServer
 from tests.fixtures.seo_server import SeoSiteServer
 from tests.fixtures.server import FixtureServer
@@ -266,6 +266,20 @@ def slow_pages_job(session, owner, site: str, *, name: str = "slow pages",
     session.add(job)
     session.flush()
     return job.id
+
+
+def prices_at_most_100_schema(db: Database, owner: Actor) -> uuid.UUID:
+    """A strict extractor schema whose ``price`` may be at most 100: the fixture catalog has
+    dearer lamps, so some items of every run fail it."""
+    with db.transaction() as session:
+        schema = ExtractorSchema(
+            user_id=owner.id, family_id=uuid.uuid4(), version=1, name="cheap",
+            schema_definition={"type": "object",
+                               "properties": {"price": {"type": "number", "maximum": 100}}},
+            strict_validation=True, allow_extra_fields=True)
+        session.add(schema)
+        session.flush()
+        return schema.id
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -54,7 +54,8 @@ def progress(actor: Actor, crawl: CrawlSummary) -> None:
     look = WORK_STATUS[crawl.status]
     st.subheader(f"{look.icon} {plain(crawl.start_url)} — {plain(look.label.lower())}")
     st.progress(crawl.progress_percent / 100,
-                text=f"{crawl.pages_crawled} of at most {crawl.max_pages} pages")
+                text=f"{crawl.pages_crawled} pages · at most {crawl.max_pages} requests (a "
+                "redirect and the page it leads to count as two pages, one request)")
     pages, errors, findings, score = st.columns(4)
     pages.metric("Pages crawled", crawl.pages_crawled)
     errors.metric("Errors", crawl.errors_count)

@@ -8,8 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -20,8 +18,8 @@ from core.platform.errors import Conflict, NotFound, PermissionDenied
 from core.scraping.results import ResultQuery
 from core.scraping.runner import claim, execute_run
 from core.platform.settings import PROJECT_ROOT, get_settings
-from db.models import CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult, ScrapingJob
-from tests.conftest import PRODUCTS
+from db.models import CostEvent, Result, Run, RunEvent, RunResult, ScrapingJob
+from tests.conftest import prices_at_most_100_schema
 
 def start(db, actor, job_id, key=None):  # type: ignore[no-untyped-def]
     with db.transaction() as session:
@@ -186,15 +184,7 @@ class TestPipeline:
 
     def test_strict_schemas_keep_invalid_items_out_and_record_why(self, db, analyst,
                                                                   make_job) -> None:
-        with db.transaction() as session:
-            schema = ExtractorSchema(
-                user_id=analyst.id, family_id=uuid.uuid4(), version=1, name="cheap",
-                schema_definition={"type": "object",
-                                   "properties": {"price": {"type": "number", "maximum": 100}}},
-                strict_validation=True, allow_extra_fields=True)
-            session.add(schema)
-            session.flush()
-            schema_id = schema.id
+        schema_id = prices_at_most_100_schema(db, analyst)
         run = start(db, analyst, make_job(analyst, schema_id=schema_id))
         execute(db, run.id)
         with db.transaction() as session:

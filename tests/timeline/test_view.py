@@ -21,6 +21,7 @@ from core.timeline.view import (EventType, Outcome, compare, log_page, place, se
                                 workflow_view)
 from db.models import Build
 from db.types import utcnow
+from tests.conftest import prices_at_most_100_schema
 
 
 @pytest.fixture(autouse=True)
@@ -229,18 +230,9 @@ def test_invalid_items_and_retries_are_counted_past_the_event_caps(
     """The runner writes one event per invalid item only up to MAX_INVALID_ITEM_EVENTS (here
     1), and one retry event per page however many retries it took: the counts say them all."""
     from core.scraping import runner
-    from db.models import ExtractorSchema
 
     monkeypatch.setattr(runner, "MAX_INVALID_ITEM_EVENTS", 1)
-    with db.transaction() as session:
-        schema = ExtractorSchema(
-            user_id=analyst.id, family_id=uuid.uuid4(), version=1, name="cheap",
-            schema_definition={"type": "object",
-                               "properties": {"price": {"type": "number", "maximum": 100}}},
-            strict_validation=True, allow_extra_fields=True)
-        session.add(schema)
-        session.flush()
-        schema_id = schema.id
+    schema_id = prices_at_most_100_schema(db, analyst)
     run_id = a_finished_run(db, analyst, make_job, make_job(analyst, schema_id=schema_id))
     ref = WorkflowRef.run(run_id)
     with db.transaction() as session:
