@@ -33,8 +33,8 @@ Routes (every request is counted in ``site.hits`` by path):
 from __future__ import annotations
 
 import functools
+import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -272,54 +272,38 @@ _ROUTES = {
 @dataclass(frozen=True)
 class WorkerOutcome:
     returncode: int | None  # None: it was still working at the deadline (and was killed)
-    peak_rss_mb: float  # the process's peak resident memory (ru_maxrss), its children aside
+    peak_rss_mb: float  # the largest peak resident memory of any process it started, itself too
     seconds: float
     stderr: str
 
 
+# Started by the test, it starts the command, waits (killing it at the deadline) and prints its
+# exit code and RUSAGE_CHILDREN's ru_maxrss: the largest peak of any descendant it waited for.
+# A child's ru_maxrss counts its parent's memory at the spawn (the address space it came from),
+# so a command started straight from a big pytest worker would read that worker's size; this
+# launcher is a few MB.
+_LAUNCHER = """import json, resource, subprocess, sys
+command = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+try:
+    code = command.wait(float(sys.argv[1]))
+except subprocess.TimeoutExpired:
+    command.kill()
+    command.wait()
+    code = None
+print(json.dumps([code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"""
+
+
 def run_worker(args: list[str], *, env: dict[str, str], timeout: float) -> WorkerOutcome:
-    """``python -m core.worker ARGS`` (or ``core`` when args start with "core"), waited for
-    with ``os.wait4`` so that its own peak RSS is known; killed at ``timeout``."""
+    """``python -m core.worker ARGS`` (or ``core`` when args start with "core"), killed at
+    ``timeout``; its outcome with the largest peak RSS of any process in its tree (a browser's,
+    Playwright's driver's, its own)."""
     module = ["-m", "core.worker", *args] if args[0] != "core" else ["-m", *args]
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, *module], cwd=PROJECT_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    returncode: int | None = None
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            returncode = os.waitstatus_to_exitcode(status)
-            break
-        if time.monotonic() - started > timeout:
-            process.send_signal(signal.SIGKILL)
-            pid, status, usage = os.wait4(process.pid, 0)
-            break
-        time.sleep(0.05)
-    process.returncode = returncode if returncode is not None else -9  # reaped above
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    return WorkerOutcome(returncode, usage.ru_maxrss / 1024, time.monotonic() - started, stderr)
-
-
-# Runs a command and prints its exit code, the largest peak RSS of any process in its tree (MB:
-# RUSAGE_CHILDREN counts every descendant that was waited for) and its stderr.
-_TREE_WRAPPER = """import resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
-sys.stdout.write(done.stderr)"""
-
-
-def run_core_tree(args: list[str], *, env: dict[str, str],
-                  timeout: float) -> tuple[int, int, str]:
-    """``python -m core ARGS`` in a wrapper process: (exit code, the largest peak RSS in MB of
-    any process it started — a browser's, Playwright's driver's — and its stderr)."""
-    done = subprocess.run([sys.executable, "-c", _TREE_WRAPPER, sys.executable, "-m", "core",
-                           *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    first, _, stderr = done.stdout.partition("\n")
-    code, largest = (int(n) for n in first.split())
-    return code, largest, stderr
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, str(timeout), sys.executable,
+                           *module], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout + 60)
+    code, peak_kb = json.loads(done.stdout.strip().splitlines()[-1])
+    return WorkerOutcome(code, peak_kb / 1024, time.monotonic() - started, done.stderr)
 
 
 def worker_env(**extra: str) -> dict[str, str]:
