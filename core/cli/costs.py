@@ -134,6 +134,16 @@ def _prices_reprice(session: Session, actor: Actor, args: argparse.Namespace) ->
           f"{args.until:%Y-%m-%d %H:%M} UTC at the prices in force then (see the audit log).")
 
 
+def _price_arguments(p: argparse.ArgumentParser) -> None:
+    """The price a ``set`` or a ``preview`` is about (read by ``_new_price``)."""
+    p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
+    p.add_argument("usd", help="USD per --per units")
+    p.add_argument("--per", default="1", help="units the price is for (default 1)")
+    p.add_argument("--provider", default="",
+                   help="model provider (model kinds; default: every provider)")
+    p.add_argument("--model", default="", help="model-name pattern (model kinds)")
+
+
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     grp = commands.add_parser("costs", help=command_help("costs"),
                               description="What was spent, budgets, and the price table.")
@@ -170,24 +180,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--history", action="store_true", help="every row, not only those in force")
     p.set_defaults(handler=_prices_list)
     p = steps.add_parser("set", help="a new price from a date (admins)")
-    p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
-    p.add_argument("usd", help="USD per --per units")
-    p.add_argument("--per", default="1", help="units the price is for (default 1)")
-    p.add_argument("--provider", default="",
-                   help="model provider (model kinds; default: every provider)")
-    p.add_argument("--model", default="", help="model-name pattern (model kinds)")
+    _price_arguments(p)
     p.add_argument("--from", dest="start", type=_date, default=None, help="default: now")
     p.add_argument("--source", default="",
                    help="where the price comes from (default: set by you)")
     p.set_defaults(handler=_prices_set)
     p = steps.add_parser("preview", help="what a period would cost at a price; changes nothing "
                          "(admins)")
-    p.add_argument("kind", choices=[k.value for k in prices.PriceKind])
-    p.add_argument("usd", help="USD per --per units")
-    p.add_argument("--per", default="1", help="units the price is for (default 1)")
-    p.add_argument("--provider", default="",
-                   help="model provider (model kinds; default: every provider)")
-    p.add_argument("--model", default="", help="model-name pattern (model kinds)")
+    _price_arguments(p)
     p.add_argument("--since", type=_date, default=None, help="default: the 1st of this month")
     p.add_argument("--until", type=_date, default=None, help="end, excluded (default: now)")
     p.set_defaults(handler=_prices_preview)

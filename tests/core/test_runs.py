@@ -21,6 +21,17 @@ from core.platform.settings import PROJECT_ROOT, get_settings
 from db.models import CostEvent, Result, Run, RunEvent, RunResult, ScrapingJob
 from tests.conftest import prices_at_most_100_schema
 
+def two_runs_of_one_job(db, analyst, make_job):  # type: ignore[no-untyped-def]
+    """Two runs of one job, one after the other, both finished: the second finds what the
+    first stored."""
+    job = make_job(analyst)
+    first = start(db, analyst, job)
+    execute(db, first.id)
+    second = start(db, analyst, job)
+    execute(db, second.id)
+    return first, second
+
+
 def start(db, actor, job_id, key=None):  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         return runs.start_run(session, actor, job_id, key)
@@ -142,11 +153,7 @@ class TestPipeline:
 
     def test_items_seen_by_an_earlier_run_of_the_job_are_not_stored_again(
             self, db, analyst, make_job) -> None:
-        job = make_job(analyst)
-        first = start(db, analyst, job)
-        execute(db, first.id)
-        second = start(db, analyst, job)
-        execute(db, second.id)
+        first, second = two_runs_of_one_job(db, analyst, make_job)
         with db.transaction() as session:
             again = runs.get_run(session, analyst, second.id)
         assert again.items_found > 0 and again.items_extracted == 0
@@ -170,11 +177,7 @@ class TestPipeline:
 
     def test_a_rerun_names_the_run_that_already_stored_its_items(
             self, db, analyst, make_job) -> None:
-        job = make_job(analyst)
-        first = start(db, analyst, job)
-        execute(db, first.id)
-        second = start(db, analyst, job)
-        execute(db, second.id)
+        first, second = two_runs_of_one_job(db, analyst, make_job)
         with db.transaction() as session:
             again = runs.get_run(session, analyst, second.id)
         stored = count(db, Result, run_id=first.id)
