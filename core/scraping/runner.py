@@ -52,6 +52,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.platform.database import Database
+from core.platform.doorbell import Bell, folder, ring
 from core.scraping.jobspec import JobOptions, job_package
 from core.platform.jsondoc import InstanceValidator, effective_schema, instance_validator
 from core import budgets, credits, ledger, timeline
@@ -702,6 +703,7 @@ def finish(database: Database, run_id: uuid.UUID, status: WorkStatus, error: str
             event = timeline.StateTransition(to=status)
         timeline.record(session, WorkflowRef.run(run_id), event)
         credits.settle_run(session, run_id)
+    ring(folder(Bell.WAITERS))  # `runs start --wait` returns now, not after the search indexing
 
 
 def execute_run(database: Database, run_id: uuid.UUID) -> str:
