@@ -31,6 +31,8 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from sqlalchemy.orm import configure_mappers
+
 from core.scraping import runs
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
@@ -93,6 +95,7 @@ def freeze_start_up(names: Iterable[WorkName]) -> None:
     collected)."""
     for name in names:
         work_kind(name)
+    configure_mappers()  # what SQLAlchemy would make at the first query: frozen with the rest
     gc.freeze()
 
 

@@ -151,7 +151,6 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
         return exc.code if isinstance(exc.code, int) else 2
-    _collect_again()
     return run_command(lambda: _run(args))
 
 
@@ -159,8 +158,16 @@ def _collect_again() -> None:
     """``python -m core`` holds the cyclic garbage collector off while it loads (see
     core/__main__.py). The command's modules are loaded now: freeze what exists (never walked
     again) and collect as usual from here on, for `worker serve` and `--wait` as for the rest.
-    Called in-process (tests), where the collector is on, this does nothing."""
+    Called in-process (tests), where the collector is on, this does nothing.
+
+    The models' mappers are configured first (SQLAlchemy would do it at the first query, with
+    the collector on, making some 12,000 objects that live as long as the process), so that
+    they are frozen with the rest."""
     if not gc.isenabled():
+        if "sqlalchemy.orm" in sys.modules:  # a command that reads the database
+            from sqlalchemy.orm import configure_mappers
+
+            configure_mappers()
         gc.freeze()
         gc.enable()
 
@@ -173,6 +180,7 @@ def _worker_main(args: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    _collect_again()
     if getattr(args, "no_database", False):  # `extract`: no database, no user
         args.handler(args)
         return 0
