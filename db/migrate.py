@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where alembic.ini and migrations/ are
 VERSIONS = PROJECT_ROOT / "migrations" / "versions"
@@ -50,19 +51,21 @@ def head_revision() -> str:
     return max(p.name[:4] for p in VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
-def at_head(url: str) -> bool:
-    """Whether the database at ``url`` is already at the head revision (one query)."""
+def at_head(database: str | Engine) -> bool:
+    """Whether the database (a URL, or an engine of the caller's, whose connection then serves
+    its next query) is already at the head revision (one query)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine(url)
+    engine = create_engine(database) if isinstance(database, str) else database
     try:
         with engine.connect() as connection:
             found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     except SQLAlchemyError:  # no database yet, or no alembic_version table
         return False
     finally:
-        engine.dispose()
+        if engine is not database:
+            engine.dispose()
     return [row[0] for row in found] == [head_revision()]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.platform.settings import get_settings
 from db.engine import make_engine, make_session_factory, transaction
-from db.migrate import upgrade
+from db.migrate import at_head, upgrade
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Database:
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """Connect to ``url`` (default: the configured one), bring the schema to head if asked."""
     url = url or get_settings().resolved_database_url
-    if migrate:
-        upgrade(url)
     engine = make_engine(url)
+    if migrate and not at_head(engine):  # nearly always there: one query, on the connection
+        upgrade(url)                      # the first transaction then takes from the pool
     return Database(engine=engine, sessions=make_session_factory(engine))
