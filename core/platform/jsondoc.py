@@ -235,6 +235,48 @@ def _search(pattern: str) -> Any:
     return search
 
 
+# Most patterns of extractor schemas cannot backtrack for long ("^https?://", "^SKU-[0-9]+$"):
+# for those the fast check searches without the time limit, whose clock costs ten times the
+# search itself. A pattern is taken as such only when it is a plain sequence of single-character
+# atoms (literals, escapes, classes, ".") each with at most one greedy quantifier: no group,
+# alternative or reference; at most one unbounded quantifier, and then only after a leading "^"
+# (one start position); the bounded ones with at most 64 ways to match together ("a?b?" has 4).
+# The search then takes at most that many steps per character. Any other pattern keeps the limit.
+_ATOM = re.compile(r"""\\(?:[dDwWsSntrfv]|[^A-Za-z0-9])   # a class or an escaped character
+                     | \[\^?\]?(?:\\.|[^\\\[\]])*\]   # a class, nothing nested in it
+                     | [^\\\[\](){}|^$*+?]             # a literal, or "."
+                     """, re.VERBOSE)
+_QUANTIFIER = re.compile(r"[?*+]|\{(\d+)(,(\d*))?\}")
+_MAX_WAYS = 64
+
+
+def _is_linear(pattern: str) -> bool:
+    """Whether searching ``pattern`` takes time linear in the text (see above)."""
+    anchored = pattern.startswith("^")
+    at = 1 if anchored else 0
+    end = len(pattern) - 1 if pattern.endswith("$") and not pattern.endswith("\\$") \
+        else len(pattern)
+    unbounded, ways = 0, 1
+    while at < end:
+        if (atom := _ATOM.match(pattern, at, end)) is None:
+            return False
+        at = atom.end()
+        if (quantifier := _QUANTIFIER.match(pattern, at, end)) is None:
+            continue
+        at = quantifier.end()
+        if at < end and pattern[at] in "?+":  # lazy or possessive: not in this subset
+            return False
+        if quantifier.group() in ("*", "+") or (quantifier[2] and not quantifier[3]):
+            unbounded += 1
+        elif quantifier.group() == "?":
+            ways *= 2
+        elif quantifier[2]:
+            ways *= max(1, int(quantifier[3]) - int(quantifier[1]) + 1)
+        if ways > _MAX_WAYS:
+            return False
+    return unbounded <= (1 if anchored else 0)
+
+
 def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
     """jsonschema's ``pattern`` keyword, with the time limit."""
     if not validator.is_type(instance, "string"):
@@ -299,8 +341,12 @@ def _property_check(spec: Any) -> Check | None:
             _search(spec["pattern"])
         except (re.error, regex.error, TypeError):
             return None
-        checks.append(lambda v, p=spec["pattern"]: not isinstance(v, str)
-                      or _pattern_found(p, v) is True)
+        if _is_linear(spec["pattern"]):
+            checks.append(lambda v, search=_search(spec["pattern"]): not isinstance(v, str)
+                          or search(v) is not None)
+        else:
+            checks.append(lambda v, p=spec["pattern"]: not isinstance(v, str)
+                          or _pattern_found(p, v) is True)
     if "format" in spec:
         if not isinstance(spec["format"], str):
             return None

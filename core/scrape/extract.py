@@ -71,8 +71,14 @@ def content_hash(data: Mapping[str, Any]) -> str:
 def canonical_and_hash(data: Mapping[str, Any]) -> tuple[str, str]:
     """The record's canonical JSON text and its ``content_hash``: a store that keeps the JSON
     as a parsed document (PostgreSQL's jsonb) can write this text rather than dump it again."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _canonical_json(data)
     return canonical, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), its encoder built
+# once rather than for every item (a third of the call's time)
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False).encode
 
 
 class _StructuredData:
