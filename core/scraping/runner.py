@@ -18,9 +18,10 @@ stamped when they happen.
 Results are the hot path (tens of thousands a second): an item is checked by the schema's
 compiled validator (jsonschema words the violations of failing items only), becomes a plain
 tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
-is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` on
-PostgreSQL (after one indexed look-up of the batch's hashes the job already has; a unique
-violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
+is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
+pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
+has — skipped while the job had no results before the run and no COPY of the run met a repeat;
+a unique violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
 NOTHING``). Other rows go through one Core ``executemany`` per table.
 
 On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the

@@ -36,6 +36,10 @@ SCHEMAS: list[dict[str, Any]] = [
         "name": {"type": "array"}, "price": {"type": "object"},
         "sku": {"format": "email", "minLength": 2}}},
     {"type": "object", "properties": {"name": True, "price": {}, "sku": {"type": "null"}}},
+    {"type": "object", "required": ["price"], "properties": {
+        "name": {"type": "string", "format": "date-time", "pattern": "^(2024|2025)"},
+        "price": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 6},
+        "sku": {"type": "string", "format": "email", "minLength": 2, "maxLength": 12}}},
 ]
 
 
