@@ -612,7 +612,7 @@ def _insert_new_results_sqlite(session: Session, plan: RunPlan, rows: list[Resul
     run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
     cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
         (row_id, run_hex, job_hex, data, url, digest, score,
-         f"{created.replace(tzinfo=None):%Y-%m-%d %H:%M:%S.%f}")
+         created.isoformat(" ", "microseconds")[:26])  # "%Y-%m-%d %H:%M:%S.%f", its zone left
         for row_id, data, url, digest, score, created in rows])
     return int(cursor.rowcount)
 
