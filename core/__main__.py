@@ -24,4 +24,9 @@ gc.disable()
 
 from core.cli import main
 
-sys.exit(main())
+status = main()
+# What the command made since (mapped classes configured, compiled statements, modules it
+# imported on the way) is frozen too, so the interpreter's last collection at exit does not walk
+# it: about a tenth of a second of a short command's time, spent after its work is done.
+gc.freeze()
+sys.exit(status)
