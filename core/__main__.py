@@ -23,7 +23,9 @@ import gc
 gc.disable()
 
 from core.cli import main
+from core.platform.processes import allow_forking
 
+allow_forking()  # this process's workers start as forks of it, its imports done
 status = main()
 # What the command made since (mapped classes configured, compiled statements, modules it
 # imported on the way) is frozen too, so the interpreter's last collection at exit does not walk

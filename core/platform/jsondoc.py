@@ -226,7 +226,7 @@ def _pattern_found(pattern: str, text: str) -> bool | None:
     search lets go of the GIL (``concurrent``), so a run's heartbeat thread beats meanwhile."""
     search = _search(pattern)
     try:
-        return search(text, timeout=_PATTERN_HOLD_SECONDS) is not None
+        return search(text, timeout=_PATTERN_HOLD_SECONDS, concurrent=False) is not None
     except TimeoutError:
         pass
     try:
