@@ -20,9 +20,9 @@ compiled validator (jsonschema words the violations of failing items only), beco
 tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
 is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
 pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
-has — skipped while the job had no results before the run and no COPY of the run met a repeat;
-a unique violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
-NOTHING``). Other rows go through one Core ``executemany`` per table.
+has — skipped while the job had no results at the run's first write and no COPY of the run has
+met a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT …
+ON CONFLICT DO NOTHING``). Other rows go through one Core ``executemany`` per table.
 
 On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the
 database more than the rest of the row: ``search_pending`` (migration 0026). The run puts them
@@ -557,8 +557,8 @@ class RunExecution:
     def _insert_new_results(self, session: Session, rows: list[ResultRow]) -> int:
         """Insert, skipping items this job already has; how many were new. PostgreSQL: the
         look-up of the batch's hashes is skipped until it can find something: while the job had
-        no results when the run began, a COPY goes straight in, and the first one that meets a
-        repeat (the unique constraint) is rolled back and makes the look-up the rule."""
+        no results at the run's first write, a COPY goes straight in, and the first one that
+        meets a repeat (the unique constraint) is rolled back and makes the look-up the rule."""
         if not rows:
             return 0
         if not self._postgres:
