@@ -53,7 +53,7 @@ import marshal
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +61,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, Text, and_, cast, func, or_, select, type_coerce, update
+from sqlalchemy import (CursorResult, LargeBinary, String, Text, and_, cast, func, or_, select,
+                        type_coerce, update)
 from sqlalchemy.orm import Session
 
 from core.platform import audit
@@ -472,14 +473,16 @@ def _arrow_table(database: Database, q: ResultQuery, fmt: ExportFormat, part: Pa
                  raw: bool = False) -> int | None:
     """The rows as the database holds them — JSON text, URL, confidence, UTC time as text —
     handed to ``export_tables.write_table``; None when it leaves the export to the general
-    writers."""
+    writers. SQLite gives the JSON as UTF-8 bytes (no text object to make, none to encode)."""
     if database.engine.dialect.name == "postgresql":
+        data: Any = cast(Result.data, Text)
         fetched: Any = func.to_char(func.timezone("UTC", Result.created_at),
                                     "YYYY-MM-DD HH24:MI:SS.US")
-    else:  # SQLite keeps naive UTC text with microseconds
+    else:  # SQLite keeps JSON text and naive UTC text with microseconds
+        data = cast(type_coerce(Result.data, Text), LargeBinary)
         fetched = type_coerce(Result.created_at, String)
     where, order = selection(Session(database.engine), q)  # the session only names the dialect
-    query = (select(cast(Result.data, Text), Result.source_url, Result.confidence_score, fetched)
+    query = (select(data, Result.source_url, Result.confidence_score, fetched)
              .where(*where).order_by(*order))
     from core.scraping import export_tables
     spool = _spool(part)
@@ -487,10 +490,24 @@ def _arrow_table(database: Database, q: ResultQuery, fmt: ExportFormat, part: Pa
         with database.engine.connect() as connection:
             rows = connection.execution_options(yield_per=BATCH_SIZE).execute(query)
             return export_tables.write_table(
-                (list(batch) for batch in rows.partitions()), fmt, part, spool, _meta_types(),
+                _driver_batches(rows, BATCH_SIZE), fmt, part, spool, _meta_types(),
                 {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
     finally:
         spool.unlink(missing_ok=True)
+
+
+def _driver_batches(rows: CursorResult[Any], size: int) -> Iterator[Sequence[Any]]:
+    """The rows in batches of ``size`` tuples as the database driver makes them: SQLAlchemy
+    binds the query and opens the cursor (server-side on PostgreSQL); its first batch goes
+    through SQLAlchemy (which may hold a row it read ahead), the rest straight from the driver's
+    cursor, without a Row object per row. The columns must need no result processing."""
+    first = [tuple(row) for row in rows.fetchmany(size)]
+    if not first:
+        return
+    yield first
+    cursor = rows.cursor
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 def _general_table(database: Database, query: ResultQuery, fmt: ExportFormat, part: Path,
