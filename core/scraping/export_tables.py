@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # exports.FORMULA_START
 NEEDS_QUOTES = ('"', ",", "\r", "\n")  # what makes the csv module (QUOTE_MINIMAL) quote a cell
+FORMULA_BYTES = pa.array([c.encode("ascii") for c in FORMULA_START], pa.binary())
 # The same as one regular expression each (RE2), every character written as \xNN
-FORMULA_REGEX = "^[" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_START) + "]"
 FETCHED_REGEX = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$"  # SQLite's text, PostgreSQL's to_char
 QUOTES_REGEX = "[" + "".join(f"\\x{ord(c):02x}" for c in NEEDS_QUOTES) + "]"
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")  # a key JSON writes as itself, and RE2 matches as is
@@ -137,16 +137,33 @@ _JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\
                  ("\b", "\\b"), ("\f", "\\f")]
 
 
+_JSON_ESCAPED = ("\\", '"', *map(chr, range(32)))  # what json.dumps writes otherwise
+
+
+def _holds_any(texts: pa.Array, characters: Iterable[str]) -> bool:
+    """Whether any of these ASCII characters is in the texts, by a scan of the string array's
+    data (its null slots too: it may say yes for none, never no for one)."""
+    if texts.type != pa.string():
+        return True
+    _, offsets, data = texts.buffers()
+    if data is None or not len(texts):
+        return False
+    ends = memoryview(offsets).cast("i")  # int32 offsets, as in _write_texts
+    raw = memoryview(data)[ends[texts.offset]:ends[texts.offset + len(texts)]].tobytes()
+    return any(c.encode("ascii") in raw for c in characters)
+
+
 def _json_texts(column: Any) -> pa.Array:
     """json.dumps(value, ensure_ascii=False) of each list (of text, integers, booleans or nulls),
     by Arrow: items written, joined with ", ", in brackets."""
     items = column.values
     kind = items.type
     if pa.types.is_string(kind):
-        if pc.any(pc.match_substring_regex(items, "[\x00-\x07\x0b\x0e-\x1f]")).as_py():
-            raise GiveUp  # control characters json writes as \u00XX
-        for old, new in _JSON_ESCAPES:
-            items = pc.replace_substring(items, old, new)
+        if _holds_any(items, _JSON_ESCAPED):
+            if pc.any(pc.match_substring_regex(items, "[\x00-\x07\x0b\x0e-\x1f]")).as_py():
+                raise GiveUp  # control characters json writes as \u00XX
+            for old, new in _JSON_ESCAPES:
+                items = pc.replace_substring(items, old, new)
         text = pc.binary_join_element_wise('"', items, '"', "")
     elif pa.types.is_boolean(kind):
         text = pc.if_else(items, "true", "false")
@@ -255,12 +272,14 @@ def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Arra
     else:
         text = pc.cast(values, pa.string())
     if kind == "string" and not raw:
-        formula = pc.match_substring_regex(text, FORMULA_REGEX)
+        # the first byte: every formula start is ASCII, which UTF-8 writes as itself
+        formula = pc.is_in(pc.binary_slice(text.cast(pa.binary()), 0, 1),
+                           value_set=FORMULA_BYTES)
         if pc.any(formula).as_py():
             text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
     if text.null_count:
         text = pc.fill_null(text, "")
-    if kind == "string" or kind.startswith("list_"):
+    if (kind == "string" or kind.startswith("list_")) and _holds_any(text, NEEDS_QUOTES):
         quote = pc.match_substring_regex(text, QUOTES_REGEX)
         if pc.any(quote).as_py():
             quoted = pc.binary_join_element_wise(
@@ -272,8 +291,11 @@ def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Arra
 def _confidence_text(values: pa.Array) -> pa.Array:
     """Python's repr of the confidences (0.0 and 1.0 keep their ".0")."""
     text = pc.cast(values, pa.string())
-    whole = pc.and_(pc.equal(pc.floor(values), values),
-                    pc.invert(pc.match_substring_regex(text, "[en]")))
+    whole = pc.equal(pc.floor(values), values)
+    if not pc.any(whole).as_py():
+        return text
+    if not pc.all(pc.less(pc.abs(values), 1e9)).as_py():  # one Arrow may write with an exponent
+        whole = pc.and_(whole, pc.invert(pc.match_substring_regex(text, "[en]")))
     return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
 
 
