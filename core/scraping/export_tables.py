@@ -94,6 +94,8 @@ class _Columns:
         if name in self.structs:
             raise GiveUp  # an object here, another value there
         new = _kind(kind)
+        if new == "float" and not pc.all(pc.is_finite(column)).as_py():
+            raise GiveUp  # NaN or an infinity (Arrow reads them; csv and json write them apart)
         if new == "float" and not csv_numbers and pc.any(
                 pc.greater_equal(pc.abs(column), 2.0**63)).as_py():
             raise GiveUp  # maybe an integer beyond 64 bits, which Parquet writes as text
@@ -349,8 +351,8 @@ def _parse(batch: Sequence[Row]) -> _Rows:
         blob = b"\n".join(texts)
     else:
         blob = "\n".join(texts).encode("utf-8")
-    if b"{}" in blob or b"NaN" in blob or b"Infinity" in blob:
-        raise GiveUp  # an empty object (or the text "{}", "NaN"…: the general writers decide)
+    # (an empty object is a struct without fields, NaN and infinities are not finite: _learn
+    # gives those up)
     table = pj.read_json(io.BytesIO(blob))
     if _has_times(table.schema.types):
         # Arrow reads a column of date-like texts as times: read again with those as text

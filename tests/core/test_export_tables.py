@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from core.scraping import exports
+from core.scraping import export_tables, exports
 from core.scraping.results import FieldFilter, ResultQuery
 from tests.core.test_results import add_run
 
@@ -153,3 +153,38 @@ def test_a_filtered_sorted_export_by_arrow_holds_what_the_query_matches(db, anal
         assert table.to_pylist() == pq.read_table(general).to_pylist()
         assert table.column("price").to_pylist() == sorted(
             (n * 1.5 for n in range(30) if n % 3), reverse=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_text_that_looks_like_times_in_every_row_stays_text(db, analyst, tmp_path, fmt) -> None:
+    # Arrow reads a column whose every value looks like a time as times; it reads it again as text
+    items = [{"day": "2024-05-02", "at": "2024-05-01T10:00:00Z", "days": ["2024-05-03"],
+              "specs": {"made": "2023-01-01 08:30:00"}} for _ in range(3)]
+    _, run_id = add_run(db, analyst, items)
+    fast, general, rows = written(db, run_id, fmt, tmp_path)
+    assert rows == 3  # Arrow wrote it
+    if fmt == "csv":
+        assert fast.read_bytes() == general.read_bytes()
+        line = fast.read_text(encoding="utf-8").splitlines()[1].split(",")
+        assert sorted(line[:4]) == ['"[""2024-05-03""]"', "2023-01-01 08:30:00",
+                                    "2024-05-01T10:00:00Z", "2024-05-02"]  # jsonb orders keys
+    else:
+        ours, theirs = pq.read_table(fast), pq.read_table(general)
+        assert ours.schema == theirs.schema
+        assert ours.to_pylist() == theirs.to_pylist()
+        assert ours.column("day").to_pylist() == ["2024-05-02"] * 3
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_numbers_json_writes_apart_go_to_the_general_writers(tmp_path, literal, fmt) -> None:
+    # PostgreSQL refuses them in jsonb; SQLite keeps what json.dumps wrote
+    rows = [(f'{{"a": 1.5, "b": "NaN Infinity"}}', "u", 1.0, "2025-01-01 00:00:00.000000"),
+            (f'{{"a": {literal}, "b": "x"}}', "u", 1.0, "2025-01-01 00:00:01.000000")]
+    written_rows = export_tables.write_table(
+        [rows], fmt, tmp_path / f"out.{fmt}", tmp_path / "spool", exports._meta_types(), {},
+        exports.neutralise, False)
+    assert written_rows is None
+    assert export_tables.write_table(  # the text "NaN" is text
+        [rows[:1]], fmt, tmp_path / f"out.{fmt}", tmp_path / "spool", exports._meta_types(), {},
+        exports.neutralise, False) == 1
