@@ -188,3 +188,20 @@ def test_numbers_json_writes_apart_go_to_the_general_writers(tmp_path, literal, 
     assert export_tables.write_table(  # the text "NaN" is text
         [rows[:1]], fmt, tmp_path / f"out.{fmt}", tmp_path / "spool", exports._meta_types(), {},
         exports.neutralise, False) == 1
+
+
+def test_whole_decimals_are_written_as_json_reads_them(db, analyst, tmp_path) -> None:
+    # Arrow reads 3 and 3.0 alike: each row's own number is written (from its text, or read by
+    # json when its key is written more than once in the row or is not a plain name)
+    items = [{"h": 2.0, "w": 3, "size": {"h": 4, "d": 1.5}, "poids (kg)": 7.0, "x": 0.5},
+             {"h": 2.5, "w": 3.5, "size": {"h": 4.0, "d": 2}, "poids (kg)": 7, "x": -0.0},
+             {"h": 1e16, "w": 12345678901.0, "size": {"h": 0.5, "d": 1e-7}, "poids (kg)": 0.5,
+              "x": 2.0}]
+    _, run_id = add_run(db, analyst, items)
+    fast, general, rows = written(db, run_id, "csv", tmp_path)
+    assert rows == 3  # Arrow wrote it
+    assert fast.read_bytes() == general.read_bytes()
+    lines = fast.read_text(encoding="utf-8").splitlines()
+    assert {"2.0", "3", "4", "7.0"} <= set(lines[1].split(","))
+    assert {"4.0", "2", "7"} <= set(lines[2].split(","))  # (-0.0: PostgreSQL writes 0.0)
+    assert {"12345678901.0", "1e-07"} <= set(lines[3].split(","))  # (1e16: jsonb writes digits)
