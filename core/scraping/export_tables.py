@@ -1,22 +1,25 @@
-"""CSV and Parquet exports without a Python object per value: the results' JSON text is parsed by
-Arrow (``pyarrow.json``, in C++, batch by batch) and the columns are converted and written by
-Arrow compute; only list values become Python objects (to be written as JSON text).
+"""CSV and Parquet exports without a Python object per value: the rows come from the database
+driver's cursor in batches of tuples (SQLite's JSON as UTF-8 bytes), each batch's JSON text is
+parsed once by Arrow (``pyarrow.json``, in C++) and the columns are converted and written by
+Arrow compute.
 
 The files are byte for byte what the general writers in ``core.scraping.exports`` make. Where
 Arrow's reading could differ from that — an empty object, a key with a dot, an object that is
 missing or null in some rows or gains keys later, mixed types in one column, lists of decimals or
-of objects, NaN, a decimal column with a whole number in a CSV (``3`` and ``3.0`` both read as
-3.0) or one Arrow would print with an exponent — ``write_table`` returns None before writing
-anything, and the caller uses the general writers.
+of objects, NaN or an infinity — ``write_table`` returns None before writing anything, and the
+caller uses the general writers. Two readings are mended instead: text that looks like a time in
+every row of a batch (Arrow reads it as times: the batch is read again with it as text), and, in
+CSV, decimals that Arrow would write otherwise than Python (a whole number: ``3`` and ``3.0``
+both read as 3.0; an exponent): the row's own number is written as json would read it.
 
 One database read, in batches, each batch's JSON parsed once:
 
 - CSV: a cell's text depends on its own value only, so each batch's cells are made as it is read
   (while the columns are learnt) and spooled as text columns; once every column is known, each
   batch's lines are joined in the columns' order and written from Arrow's buffers.
-- Parquet needs one type per column before the first row group: the first pass spools each batch
-  (its JSON text, URLs, confidences and times) while learning the columns and their types; the
-  second parses the spool again with the learnt schema and writes.
+- Parquet needs one type per column before the first row group: each batch's columns are spooled
+  with the types that batch has while the columns' types are learnt; then each batch is cast to
+  the learnt types and written as one row group.
 """
 
 from __future__ import annotations
