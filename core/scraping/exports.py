@@ -51,7 +51,9 @@ import json
 import logging
 import marshal
 import os
+import queue
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
@@ -59,7 +61,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (CursorResult, LargeBinary, String, Text, and_, cast, func, or_, select,
                         type_coerce, update)
@@ -489,9 +491,10 @@ def _arrow_table(database: Database, q: ResultQuery, fmt: ExportFormat, part: Pa
     try:
         with database.engine.connect() as connection:
             rows = connection.execution_options(yield_per=BATCH_SIZE).execute(query)
-            return export_tables.write_table(
-                _driver_batches(rows, BATCH_SIZE), fmt, part, spool, _meta_types(),
-                {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
+            with _read_ahead(_driver_batches(rows, BATCH_SIZE)) as batches:
+                return export_tables.write_table(
+                    batches, fmt, part, spool, _meta_types(),
+                    {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
     finally:
         spool.unlink(missing_ok=True)
 
@@ -508,6 +511,58 @@ def _driver_batches(rows: CursorResult[Any], size: int) -> Iterator[Sequence[Any
     cursor = rows.cursor
     while batch := cursor.fetchmany(size):
         yield batch
+
+
+Item = TypeVar("Item")
+
+
+@contextmanager
+def _read_ahead(items: Iterator[Item]) -> Iterator[Iterator[Item]]:
+    """``items``, taken by a thread one ahead of the caller: the database (a PostgreSQL server
+    making the next batch; SQLite's driver, which lets go of the interpreter while it steps)
+    works while the caller does (Arrow lets go of it too). An error is raised where its item
+    would have come. On leaving, the thread has stopped and will not touch ``items`` again."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def take() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator's own clean-up, here, in the thread that ran it
+
+    def given() -> Iterator[Item]:
+        while True:
+            kind, value = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    thread = threading.Thread(target=take, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield given()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _general_table(database: Database, query: ResultQuery, fmt: ExportFormat, part: Path,
