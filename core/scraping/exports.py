@@ -505,9 +505,10 @@ def _driver_batches(rows: CursorResult[Any], size: int) -> Iterator[Sequence[Any
     through SQLAlchemy (which may hold a row it read ahead), the rest straight from the driver's
     cursor, without a Row object per row. The columns must need no result processing."""
     first = [tuple(row) for row in rows.fetchmany(size)]
-    if not first:
-        return
-    yield first
+    if first:
+        yield first
+    if len(first) < size:
+        return  # the end (SQLAlchemy may have closed the cursor)
     cursor = rows.cursor
     while batch := cursor.fetchmany(size):
         yield batch

@@ -205,3 +205,19 @@ def test_whole_decimals_are_written_as_json_reads_them(db, analyst, tmp_path) ->
     assert {"2.0", "3", "4", "7.0"} <= set(lines[1].split(","))
     assert {"4.0", "2", "7"} <= set(lines[2].split(","))  # (-0.0: PostgreSQL writes 0.0)
     assert {"12345678901.0", "1e-07"} <= set(lines[3].split(","))  # (1e16: jsonb writes digits)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_row_is_written_whatever_the_batches(db, analyst, tmp_path, monkeypatch, count,
+                                                   fmt) -> None:
+    # Batches of 2: the first comes through SQLAlchemy, the rest from the driver's cursor
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    _, run_id = add_run(db, analyst, [{"n": n, "name": f"Lamp {n}"} for n in range(count)])
+    fast, general, rows = written(db, run_id, fmt, tmp_path)
+    assert rows == count
+    if fmt == "csv":
+        assert fast.read_bytes() == general.read_bytes()
+    else:
+        assert pq.read_table(fast).to_pylist() == pq.read_table(general).to_pylist()
+        assert pq.read_table(fast).column("n").to_pylist() == list(range(count))
