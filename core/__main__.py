@@ -23,5 +23,12 @@ import gc
 gc.disable()
 
 from core.cli import main
+from core.platform.processes import allow_forking
 
-sys.exit(main())
+allow_forking()  # this process's workers start as forks of it, its imports done
+status = main()
+# What the command made since (mapped classes configured, compiled statements, modules it
+# imported on the way) is frozen too, so the interpreter's last collection at exit does not walk
+# it: about a tenth of a second of a short command's time, spent after its work is done.
+gc.freeze()
+sys.exit(status)

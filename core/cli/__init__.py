@@ -165,11 +165,19 @@ def _collect_again() -> None:
         gc.enable()
 
 
+def _worker_main(args: list[str]) -> int:
+    """``python -m core.worker *args``, in a worker forked from this command."""
+    from core.worker import main as worker_main
+
+    return worker_main(args)
+
+
 def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_database", False):  # `extract`: no database, no user
         args.handler(args)
         return 0
     from core.accounts.setup import announce, initialise
+    from core.platform.processes import forking_workers
 
     needs_user = args.command != "init" and not getattr(args, "no_user", False)
     if needs_user and not args.user:  # before anything is created: no admin made for nothing
@@ -191,7 +199,9 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "no_user", False):  # worker serve acts for nobody: it runs queued work
         args.handler(None, None, args)
         return 0
-    with database.transaction() as session:
+    # a worker its transaction asks for is forked from this process once that transaction is
+    # over: it starts with the imports done (core/platform/processes.py)
+    with forking_workers(database, _worker_main), database.transaction() as session:
         actor = _acting_user(session, args.user)
         after_commit = args.handler(session, actor, args)
     if callable(after_commit):  # e.g. `runs start --wait`: watch once the run is committed

@@ -41,7 +41,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 from core.platform.database import Database
 from core.platform.doorbell import Bell, folder, ring
 from core.platform.errors import Conflict
-from core.platform.processes import spawn_worker
+from core.platform.processes import defer_worker, spawn_worker
 from core.platform.settings import get_settings
 from db.models import AgentJob, Build, Export, ProviderRun, Run, SeoCrawl, SeoReport
 from db.types import utcnow
@@ -114,7 +114,11 @@ def spawn_after_commit(session: Session, kind: WorkName, row_id: uuid.UUID, *,
                      once=True)
         return
     args = [WorkName(kind).value, str(row_id)]
-    event.listen(session, "after_commit", lambda _session: spawn_worker(args), once=True)
+
+    def start(_session: Session) -> None:
+        if not defer_worker(args):  # a command forks it once its transaction is over
+            spawn_worker(args)
+    event.listen(session, "after_commit", start, once=True)
 
 
 def claim_by_id(session: Session, model: type[Worked], row_id: uuid.UUID, worker: str,

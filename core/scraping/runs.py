@@ -29,7 +29,6 @@ from core.platform import audit
 from core.platform.access import Actor, require_change
 from core.platform.errors import Conflict, NotFound
 from core.platform.records import get_readable
-from core.platform.schedule import next_run_utc
 from core.platform.work import WorkName, fail_stale, request_cancel, spawn_after_commit
 from core import budgets, credits, timeline
 from core.timeline import WorkflowRef
@@ -148,12 +147,12 @@ def _earlier_runs(session: Session, run: Run) -> tuple[EarlierRun, ...]:
 def pages_at_most(job: ScrapingJob | None, targets: int) -> int | None:
     """The most pages a run of ``job`` over ``targets`` target URLs can fetch (see
     ``RunSummary.pages_at_most``), from the job as it is now."""
+    if job is None:  # before the imports: `runs start` asks with no job, before it commits
+        return None
     from core.platform.errors import ScrapeDeckError
     from core.scrape.package import NoPagination, UrlPattern
     from core.scraping.jobspec import JobOptions, job_package
 
-    if job is None:
-        return None
     try:
         package = job_package(job)
         max_pages = JobOptions.from_stored(job.options).max_pages
@@ -381,6 +380,8 @@ def enqueue_due_runs(session: Session, now: datetime | None = None) -> int:
     one job never overlap), and a scheduler that was down for a while queues one catch-up run
     per job, not one per missed slot.
     """
+    from core.platform.schedule import next_run_utc  # croniter: only when schedules are read
+
     now = now or utcnow()
     due = session.scalars(select(ScrapingJob)
                           .where(ScrapingJob.schedule_cron.is_not(None),

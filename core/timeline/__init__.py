@@ -19,6 +19,10 @@ here and nowhere else. In order:
                     timeline.StateTransition(to=WorkStatus.QUEUED, trigger="manual"))
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from core.timeline.events import (
     EVENTS, Completion, Event, Failure, Handoff, HandoffTarget, PageFetched, Retry,
     StateTransition, StepResult, ValidationResult, from_row,
@@ -27,8 +31,20 @@ from core.timeline.graph import Graph, GraphFormat
 from core.timeline.reader import NodeStatus, events, events_table, node_states
 from core.timeline.workflows import WORKFLOWS, Edge, Node, Workflow, WorkflowRef
 from core.timeline.writer import record, record_many
-from core.timeline.view import graph
 from db.models.events import EventType, NodeState, NodeType, WorkflowKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def graph(session: Session, ref: WorkflowRef) -> Graph:
+    """``core.timeline.view.graph``: the workflow's topology with its node states now. The view
+    module (the workflow panel's sentences and drawing) loads when a graph is asked for, not by
+    every command and worker that only records events."""
+    from core.timeline.view import graph as view_graph
+
+    return view_graph(session, ref)
+
 
 __all__ = [
     "EVENTS", "Event", "StateTransition", "Handoff", "HandoffTarget", "PageFetched", "Retry",

@@ -16,6 +16,8 @@ How node states move (``core.timeline.writer`` applies it as events are written)
 
 from __future__ import annotations
 
+import functools
+
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,8 +58,8 @@ class Workflow:
     # At most this many rounds of its loop ("refine ↻ 2/3"); None: as many as the user wants.
     loop_bound: int | None = None
 
-    @property
-    def node_ids(self) -> tuple[str, ...]:
+    @functools.cached_property
+    def node_ids(self) -> tuple[str, ...]:  # asked for every event written: computed once
         return tuple(n.id for n in self.nodes)
 
     def node(self, node_id: str) -> Node:

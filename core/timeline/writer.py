@@ -47,8 +47,50 @@ def record_many(session: Session, ref: WorkflowRef, events: Sequence[Event]) -> 
     session.flush()  # the workflow's own row first, when it was only just added
     session.execute(insert(cast(Table, RunEvent.__table__)), rows)
     states = _node_rows(session, ref, stamped[0][1])
+    counted = _Counts(states)
     for event, at in stamped:
-        _advance(workflow, states, event, at)
+        if _only_counts(event):
+            counted.add(event.node, at)  # type: ignore[arg-type]
+        else:
+            counted.apply()  # in order: the counts so far, then this event
+            _advance(workflow, states, event, at)
+    counted.apply()
+
+
+def _only_counts(event: Event) -> bool:
+    """Whether ``event`` only counts on its node (and wakes it when idle): most of a crawl's."""
+    return event.node is not None and not isinstance(event, (Failure, Handoff)) \
+        and not status_of(event)
+
+
+class _Counts:
+    """The plain events of a batch, counted per node and applied at once: what ``_advance`` does
+    with each of them, in one attribute write per node instead of two per event (a crawl writes
+    thousands per flush, and each write to a mapped attribute costs microseconds)."""
+
+    def __init__(self, rows: dict[str, WorkflowNodeState]) -> None:
+        self._rows = rows
+        self._events: dict[str, int] = {}
+        self._last: dict[str, datetime] = {}
+
+    def add(self, node: str, at: datetime) -> None:
+        if node not in self._events:
+            self._events[node] = 0
+            row = self._rows[node]
+            if row.state == NodeState.IDLE:  # woken by its first event, as _advance does
+                row.state, row.updated_at = NodeState.ACTIVE.value, at
+                if row.started_at is None:
+                    row.started_at = at
+        self._events[node] += 1
+        self._last[node] = at
+
+    def apply(self) -> None:
+        for node, events in self._events.items():
+            row = self._rows[node]
+            row.events += events
+            row.updated_at = self._last[node]
+        self._events.clear()
+        self._last.clear()
 
 
 def _check(workflow: Workflow, event: Event) -> None:

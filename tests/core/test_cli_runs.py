@@ -1,10 +1,17 @@
 """``python -m core runs …``: start and wait, list, show, cancel; a failed run exits 1."""
 
 import json
+import os
+import subprocess
+import sys
+import time
+import uuid
 
 import pytest
 
-from core.platform.settings import get_settings
+from core.platform.settings import PROJECT_ROOT, get_settings
+from db.models import Run
+from vocabularies import WorkStatus
 
 
 @pytest.fixture
@@ -73,3 +80,45 @@ def test_serve_executes_queued_runs(cli, analyst, make_job, monkeypatch) -> None
     # the rows without a price are counted, never shown as $0
     unpriced = [k for k in kinds.values() if k["usd"] is None]
     assert shown["cost"]["unpriced_rows"] >= len(unpriced)
+
+
+def _wait_for_the_end(db, run_id: str) -> Run:  # type: ignore[no-untyped-def]
+    for _ in range(600):
+        with db.transaction() as session:
+            run = session.get_one(Run, uuid.UUID(run_id))
+        if run.status not in WorkStatus.ACTIVE:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} still {run.status} after a minute")
+
+
+def test_the_command_forks_the_worker_of_its_run_which_outlives_it(cli, analyst, make_job,
+                                                                    db) -> None:
+    # `python -m core` (the real entry point) forks the worker of the run it starts, its imports
+    # done: another process, in a session of its own, that works on after the command exited
+    # and logs where a spawned worker logs
+    job = make_job(analyst)
+    command = subprocess.Popen([sys.executable, "-m", "core", "--user", analyst.email, "runs",
+                                "start", str(job)], cwd=PROJECT_ROOT, env=os.environ.copy(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = command.communicate(timeout=120)
+    assert command.returncode == 0, err
+    run_id = out.split()[1]
+    run = _wait_for_the_end(db, run_id)
+    assert run.status == WorkStatus.COMPLETED and run.items_extracted > 0
+    worker = int(run.worker_id.rsplit(":", 1)[1])
+    assert worker != command.pid
+    log = get_settings().data_dir / "logs" / "worker.log"
+    assert f"run {run_id}: completed" in log.read_text()
+
+
+def test_start_and_wait_through_the_real_entry_point(cli, analyst, make_job, db) -> None:
+    job = make_job(analyst)
+    done = subprocess.run([sys.executable, "-m", "core", "--user", analyst.email, "runs", "start",
+                           str(job), "--wait", "--interval", "0.2"], cwd=PROJECT_ROOT,
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1].startswith("completed: 100% · all 3 pages done · fetched 3, found ")
+    run = _wait_for_the_end(db, lines[0].split()[1])
+    assert run.worker_id is not None and run.items_extracted > 0

@@ -71,3 +71,29 @@ def test_a_run_queued_for_serve_rings_the_workers_doorbell(db, analyst, monkeypa
         assert waiter.wait(0) is False  # the waiters' bell is the workers' to ring
     assert spawned == []
     assert doorbell.folder(Bell.WORKERS).parent == get_settings().data_dir / "doorbells"
+
+
+@pytest.mark.usefixtures("app_env", "local_fetching")
+def test_a_finished_run_rings_the_waiters_before_its_rows_go_into_the_search_index(
+        db, analyst, make_job, monkeypatch) -> None:
+    # `runs start --wait` learns that its run ended as soon as its end is committed; what the
+    # worker does after (on PostgreSQL: the run's rows into the search indexes) is not waited for
+    from core.scraping import runner
+    from core.worker import claim_and_execute
+
+    monkeypatch.setenv("EXECUTOR", "queue")
+    get_settings.cache_clear()
+    rung_before_indexing: list[bool] = []
+
+    def index_the_rest(self: runner.RunExecution, rows: int | None = None) -> int:
+        if rows is None:  # the last call, once the run is finished (not an idle heartbeat's)
+            rung_before_indexing.append(waiter.wait(0))
+        return 0
+    with Doorbell(folder(Bell.WAITERS)) as waiter:
+        monkeypatch.setattr(runner.RunExecution, "index_for_search", index_the_rest)
+        with db.transaction() as session:
+            run = runs.start_run(session, analyst, make_job(analyst))
+        assert claim_and_execute(db, "test-worker") is True
+    assert rung_before_indexing == [True]
+    with db.transaction() as session:
+        assert runs.get_run(session, analyst, run.id).status == "completed"

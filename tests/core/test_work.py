@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,10 +15,10 @@ from sqlalchemy import select
 
 from core.builder import builds
 
-from core.platform import work
+from core.platform import processes, work
 from core.seo import reports
 from core.platform.settings import PROJECT_ROOT, get_settings
-from core.worker import KINDS, serve_once, work_kind
+from core.worker import KINDS, main as worker_main, serve_once, work_kind
 from db.models import Build, RunEvent, SeoReport
 from db.types import utcnow
 
@@ -102,6 +103,36 @@ def test_queued_kinds_wait_for_serve_and_the_others_always_get_a_worker(
     with db.transaction() as session:
         again = reports.request_audit(session, analyst, "https://lumen.example/lamps")
     assert queue_mode[1:] == [["seo-audit", str(again.id)]]
+
+
+def test_a_command_forks_the_workers_its_transaction_asked_for_once_its_connections_closed(
+        db, queue_mode, monkeypatch) -> None:
+    # what `python -m core` does (processes.allow_forking): a worker is forked from the command
+    # after its transaction, once no database connection is open to cross the fork
+    forked: list[tuple[list[str], int]] = []
+    monkeypatch.setattr(processes, "fork_worker", lambda args, _main: forked.append(
+        (args, db.engine.pool.checkedin() + db.engine.pool.checkedout())))
+    monkeypatch.setattr(processes, "_may_fork", True)
+    monkeypatch.setattr(processes, "_only_thread", lambda: True)  # the fixture site's server
+    # thread is not the command's: fork_worker is not called for real here
+    first, second = uuid.uuid4(), uuid.uuid4()
+    with processes.forking_workers(db, worker_main), db.transaction() as session:
+        session.execute(select(1))  # a connection in use
+        work.spawn_after_commit(session, work.WorkName.EXPORT, first, queued=False)
+        work.spawn_after_commit(session, work.WorkName.LLM_TEST, second, queued=False)
+    assert forked == [(["export", str(first)], 0), (["llm-test", str(second)], 0)]
+    assert queue_mode == []  # none spawned
+
+    with pytest.raises(RuntimeError), processes.forking_workers(db, worker_main), \
+            db.transaction() as session:
+        work.spawn_after_commit(session, work.WorkName.EXPORT, uuid.uuid4(), queued=False)
+        raise RuntimeError("rolled back: no worker")
+    assert len(forked) == 2
+
+    monkeypatch.setattr(processes, "_may_fork", False)  # the app, a test: spawned at once
+    with processes.forking_workers(db, worker_main), db.transaction() as session:
+        work.spawn_after_commit(session, work.WorkName.EXPORT, first, queued=False)
+    assert len(forked) == 2 and queue_mode == [["export", str(first)]]
 
 
 def test_every_subcommand_names_its_kind_and_serve_claims_the_queued_ones() -> None:

@@ -22,13 +22,14 @@ from db.models import Run
 HEAVY = ("alembic", "pandas", "dateparser", "price_parser")
 
 
-def _loaded_after(code: str, env: dict[str, str]) -> list[str]:
-    """The HEAVY modules a fresh interpreter has loaded after running ``code``."""
-    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+def _loaded_after(code: str, env: dict[str, str], modules: tuple[str, ...] = HEAVY) -> list[str]:
+    """The ``modules`` (HEAVY ones unless told) a fresh interpreter has loaded after running
+    ``code``."""
+    probe = f"{code}\nimport sys\nprint(' '.join(m for m in {modules!r} if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout.split()
+    return done.stdout.splitlines()[-1].split()  # the last line: what the code printed comes first
 
 
 def test_opening_a_new_database_migrates_it(tmp_path: Path) -> None:
@@ -53,6 +54,19 @@ def test_a_run_worker_loads_the_transform_libraries_only_when_a_transform_needs_
     code = ("from core.scrape.transforms import Transform, apply_transform\n"
             "assert apply_transform(Transform('price'), '$1,299.00', '') == 1299.0")
     assert _loaded_after(code, os.environ.copy()) == ["price_parser"]
+
+
+@pytest.mark.usefixtures("app_env")
+def test_starting_a_run_loads_neither_the_cron_library_nor_the_package_parser_nor_the_view(
+        analyst, make_job) -> None:
+    # what `runs start` does before its run is queued is what `--wait` adds to the crawl: the
+    # schedules' cron library, the package parser (the progress bound is read once the run is
+    # queued) and the workflow panel's view are for other commands
+    job_id = make_job(analyst)
+    code = ("from core.cli import main\n"
+            f"assert main(['--user', {analyst.email!r}, 'runs', 'start', {str(job_id)!r}]) == 0")
+    later = ("croniter", "core.scrape.package", "core.timeline.view")
+    assert _loaded_after(code, {**os.environ, "EXECUTOR": "queue"}, later) == []
 
 
 @pytest.mark.usefixtures("app_env", "local_fetching")
