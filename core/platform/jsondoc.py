@@ -244,6 +244,48 @@ def _search(pattern: str) -> Any:
     return search
 
 
+# Most patterns of extractor schemas cannot backtrack for long ("^https?://", "^SKU-[0-9]+$"):
+# for those the fast check searches without the time limit, whose clock costs ten times the
+# search itself. A pattern is taken as such only when it is a plain sequence of single-character
+# atoms (literals, escapes, classes, ".") each with at most one greedy quantifier: no group,
+# alternative or reference; at most one unbounded quantifier, and then only after a leading "^"
+# (one start position); the bounded ones with at most 64 ways to match together ("a?b?" has 4).
+# The search then takes at most that many steps per character. Any other pattern keeps the limit.
+_ATOM = re.compile(r"""\\(?:[dDwWsSntrfv]|[^A-Za-z0-9])   # a class or an escaped character
+                     | \[\^?\]?(?:\\.|[^\\\[\]])*\]   # a class, nothing nested in it
+                     | [^\\\[\](){}|^$*+?]             # a literal, or "."
+                     """, re.VERBOSE)
+_QUANTIFIER = re.compile(r"[?*+]|\{(\d+)(,(\d*))?\}")
+_MAX_WAYS = 64
+
+
+def _is_linear(pattern: str) -> bool:
+    """Whether searching ``pattern`` takes time linear in the text (see above)."""
+    anchored = pattern.startswith("^")
+    at = 1 if anchored else 0
+    end = len(pattern) - 1 if pattern.endswith("$") and not pattern.endswith("\\$") \
+        else len(pattern)
+    unbounded, ways = 0, 1
+    while at < end:
+        if (atom := _ATOM.match(pattern, at, end)) is None:
+            return False
+        at = atom.end()
+        if (quantifier := _QUANTIFIER.match(pattern, at, end)) is None:
+            continue
+        at = quantifier.end()
+        if at < end and pattern[at] in "?+":  # lazy or possessive: not in this subset
+            return False
+        if quantifier.group() in ("*", "+") or (quantifier[2] and not quantifier[3]):
+            unbounded += 1
+        elif quantifier.group() == "?":
+            ways *= 2
+        elif quantifier[2]:
+            ways *= max(1, int(quantifier[3]) - int(quantifier[1]) + 1)
+        if ways > _MAX_WAYS:
+            return False
+    return unbounded <= (1 if anchored else 0)
+
+
 def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
     """jsonschema's ``pattern`` keyword, with the time limit."""
     if not validator.is_type(instance, "string"):
@@ -302,19 +344,35 @@ def _property_check(spec: Any) -> Check | None:
             if not _is_number(bound := spec[key]):
                 return None
             checks.append(lambda v, b=bound, ok=holds: not _is_number(v) or ok(v, b))
+    linear = bounded = None  # the pattern's search without or with the time limit
     if "pattern" in spec:
         try:
             re.compile(spec["pattern"])  # the syntax jsonschema accepts
             _search(spec["pattern"])
         except (re.error, regex.error, TypeError):
             return None
-        checks.append(lambda v, p=spec["pattern"]: not isinstance(v, str)
-                      or _pattern_found(p, v) is True)
+        if _is_linear(spec["pattern"]):
+            linear = _search(spec["pattern"])
+            checks.append(lambda v, search=linear: not isinstance(v, str)
+                          or search(v) is not None)
+        else:
+            bounded = spec["pattern"]
+            checks.append(lambda v, p=bounded: not isinstance(v, str)
+                          or _pattern_found(p, v) is True)
     if "format" in spec:
         if not isinstance(spec["format"], str):
             return None
         conforms = Draft202012Validator.FORMAT_CHECKER.conforms
         checks.append(lambda v, f=spec["format"]: conforms(v, f))
+    # The usual property, one type: the same checks in one function (a call each costs more
+    # than the check), dropping those that say nothing about a value of that type.
+    if spec.get("type") == "string":
+        return _string_check(spec.get("minLength"), spec.get("maxLength"), linear, bounded,
+                             spec.get("format"))
+    if spec.get("type") in ("number", "integer"):
+        return _number_check(spec["type"] == "integer", spec.get("minimum"),
+                             spec.get("maximum"), spec.get("exclusiveMinimum"),
+                             spec.get("exclusiveMaximum"), spec.get("format"))
     if not checks:
         return lambda v: True
     if len(checks) == 1:
@@ -330,6 +388,54 @@ def _property_check(spec: Any) -> Check | None:
         return True
 
     return every
+
+
+def _string_check(low: int | None, high: int | None, linear: Any, bounded: str | None,
+                  form: str | None) -> Check:
+    """``"type": "string"`` with minLength, maxLength, pattern (searched without or with the time
+    limit) and format, each when not None: ``_property_check``'s checks in one function."""
+    conforms = Draft202012Validator.FORMAT_CHECKER.conforms
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        if low is not None and len(value) < low:
+            return False
+        if high is not None and len(value) > high:
+            return False
+        if linear is not None and linear(value) is None:
+            return False
+        if bounded is not None and _pattern_found(bounded, value) is not True:
+            return False
+        return form is None or conforms(value, form)
+
+    return check
+
+
+def _number_check(integer: bool, minimum: Any, maximum: Any, above: Any, below: Any,
+                  form: str | None) -> Check:
+    """``"type": "number"`` (or ``"integer"``) with minimum, maximum, exclusiveMinimum,
+    exclusiveMaximum and format, each when not None: ``_property_check``'s checks in one
+    function."""
+    conforms = Draft202012Validator.FORMAT_CHECKER.conforms
+
+    def check(value: Any) -> bool:
+        if isinstance(value, bool):
+            return False
+        if not (isinstance(value, int) or (isinstance(value, float) and (
+                not integer or value.is_integer()))):
+            return False
+        if minimum is not None and not value >= minimum:
+            return False
+        if maximum is not None and not value <= maximum:
+            return False
+        if above is not None and not value > above:
+            return False
+        if below is not None and not value < below:
+            return False
+        return form is None or conforms(value, form)
+
+    return check
 
 
 def _compile(schema: dict[str, Any]) -> Check | None:

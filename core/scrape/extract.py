@@ -56,11 +56,17 @@ def confidence(record: ExtractedRecord, required_fields: Collection[str],
     and do not change the score: they already make the item invalid. Example: a package of four
     fields, three found, one of them with a price the schema rejects → 2 / 4 = 0.5.
     """
-    if not record.found or any(not record.found.get(name) for name in required_fields):
+    found = record.found
+    if not found:
         return 0.0
+    for name in required_fields:
+        if not found.get(name):
+            return 0.0
     invalid = {error.absolute_path[0] for error in schema_errors if error.absolute_path}
-    valid = [name for name, found in record.found.items() if found and name not in invalid]
-    return len(valid) / len(record.found)
+    if not invalid:  # the usual case, once per stored item
+        return sum(map(bool, found.values())) / len(found)
+    valid = [name for name, value in found.items() if value and name not in invalid]
+    return len(valid) / len(found)
 
 
 def content_hash(data: Mapping[str, Any]) -> str:
@@ -71,8 +77,14 @@ def content_hash(data: Mapping[str, Any]) -> str:
 def canonical_and_hash(data: Mapping[str, Any]) -> tuple[str, str]:
     """The record's canonical JSON text and its ``content_hash``: a store that keeps the JSON
     as a parsed document (PostgreSQL's jsonb) can write this text rather than dump it again."""
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = _canonical_json(data)
     return canonical, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), its encoder built
+# once rather than for every item (a third of the call's time)
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
+                                   ensure_ascii=False).encode
 
 
 class _StructuredData:

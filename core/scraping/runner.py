@@ -18,10 +18,11 @@ stamped when they happen.
 Results are the hot path (tens of thousands a second): an item is checked by the schema's
 compiled validator (jsonschema words the violations of failing items only), becomes a plain
 tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
-is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` on
-PostgreSQL (after one indexed look-up of the batch's hashes the job already has; a unique
-violation from a concurrent run of the same job falls back to ``INSERT … ON CONFLICT DO
-NOTHING``). Other rows go through one Core ``executemany`` per table.
+is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
+pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
+has — skipped while the job had no results at the run's first write and no COPY of the run has
+met a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT …
+ON CONFLICT DO NOTHING``). Other rows go through one Core ``executemany`` per table.
 
 On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the
 database more than the rest of the row: ``search_pending`` (migration 0026). The run puts them
@@ -39,6 +40,7 @@ import dataclasses
 import itertools
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -243,6 +245,9 @@ class RunExecution:
         self._postgres = database.engine.dialect.name == "postgresql"
         # PostgreSQL: rows this run wrote outside the search indexes, not indexed yet (at most)
         self.unindexed = 0
+        # PostgreSQL: whether a batch's hashes are looked up before its COPY (None: not known
+        # yet). Not while the job has no other results and no COPY of this run met a repeat.
+        self._look_up_hashes: bool | None = None
         self._extract_process_after = get_settings().extract_process_after_pages
         self._extractor: ExtractorProcess | None = None
 
@@ -549,11 +554,31 @@ class RunExecution:
             self.unindexed = 0 if indexed < chunk else max(0, self.unindexed - indexed)
         return done
 
+    def _insert_new_results(self, session: Session, rows: list[ResultRow]) -> int:
+        """Insert, skipping items this job already has; how many were new. PostgreSQL: the
+        look-up of the batch's hashes is skipped until it can find something: while the job had
+        no results at the run's first write, a COPY goes straight in, and the first one that
+        meets a repeat (the unique constraint) is rolled back and makes the look-up the rule."""
+        if not rows:
+            return 0
+        if not self._postgres:
+            return _insert_new_results_sqlite(session, self.plan, rows)
+        if self._look_up_hashes is None:
+            self._look_up_hashes = session.scalar(select(Result.id).where(
+                Result.job_id == self.plan.job_id).limit(1)) is not None
+        driver = session.connection().connection.driver_connection
+        stored = _copy_new_results(session, driver, self.plan, rows, self._look_up_hashes)
+        if stored is None:
+            self._look_up_hashes = True
+            stored = _copy_new_results(session, driver, self.plan, rows, True)
+        assert stored is not None  # a COPY after the look-up ends in an upsert, if need be
+        return stored
+
     def _flush(self, batch: Pending, progress: Progress) -> bool:
         """Write one batch and the counters; return whether a cancel was requested."""
         plan = self.plan
         with self.database.transaction() as session:
-            stored = _insert_new_results(session, plan, batch.results)
+            stored = self._insert_new_results(session, batch.results)
             self.items_stored += stored
             if self._postgres:
                 self.unindexed += stored  # the COPY's rows; the rare INSERT's are indexed
@@ -623,52 +648,74 @@ def step_results(batch: Pending, stored: int) -> list[timeline.Event]:
     return found
 
 
-def _insert_new_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
-    """Insert, skipping items this job already has; return how many were new. The rows go to
-    the driver as tuples, in the session's transaction."""
-    if not rows:
-        return 0
+def _insert_new_results_sqlite(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
+    """SQLite: one executemany of one statement (one compiled SQL text, whatever the batch
+    size), whose rowcount is the rows inserted, conflicts skipped. Values as SQLAlchemy's types
+    store them: UUIDs as 32 hex digits, naive UTC times with microseconds. In the session's
+    transaction."""
     driver = session.connection().connection.driver_connection
-    if session.get_bind().dialect.name == "postgresql":
-        return _copy_new_results(session, driver, plan, rows)
-    # SQLite: one executemany of one statement (one compiled SQL text, whatever the batch
-    # size), whose rowcount is the rows inserted, conflicts skipped. Values as SQLAlchemy's
-    # types store them: UUIDs as 32 hex digits, naive UTC times with microseconds.
     run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
     cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
         (row_id, run_hex, job_hex, data, url, digest, score,
-         f"{created.replace(tzinfo=None):%Y-%m-%d %H:%M:%S.%f}")
+         created.isoformat(" ", "microseconds")[:26])  # "%Y-%m-%d %H:%M:%S.%f", its zone left
         for row_id, data, url, digest, score, created in rows])
     return int(cursor.rowcount)
 
 
-def _copy_new_results(session: Session, driver: Any, plan: RunPlan,
-                      rows: list[ResultRow]) -> int:
+def _copy_new_results(session: Session, driver: Any, plan: RunPlan, rows: list[ResultRow],
+                      look_up: bool) -> int | None:
     """PostgreSQL: drop the rows whose hash the job already has (one indexed look-up), then COPY
-    the rest. Another run of the same job may store one of them in between: then the COPY's
-    unique violation is rolled back to a savepoint and the rows go in by INSERT … ON CONFLICT DO
-    NOTHING instead."""
-    run_id, job_id = str(plan.run_id), str(plan.job_id)
+    the rest; how many went in. Another run of the same job may store one of them in between:
+    then the COPY's unique violation is rolled back to a savepoint and the rows go in by INSERT
+    … ON CONFLICT DO NOTHING instead. Without ``look_up`` the COPY takes every row, and None
+    says that one of them was a repeat (nothing was written)."""
     with driver.cursor() as cursor:
-        cursor.execute("SELECT content_hash FROM results WHERE job_id = %s "
-                       "AND content_hash = ANY(%s)", (job_id, [row[3] for row in rows]))
-        known = {digest for (digest,) in cursor.fetchall()}
-        new = [row for row in rows if row[3] not in known]
-        if not new:
-            return 0
+        new = rows
+        if look_up:
+            cursor.execute("SELECT content_hash FROM results WHERE job_id = %s AND "
+                           "content_hash = ANY(%s)", (str(plan.job_id), [row[3] for row in rows]))
+            known = {digest for (digest,) in cursor.fetchall()}
+            new = [row for row in rows if row[3] not in known]
+            if not new:
+                return 0
         cursor.execute("SAVEPOINT results_copy")
         try:
             with cursor.copy(_POSTGRES_COPY) as copy:
-                for row_id, data, url, digest, score, created in new:
-                    copy.write_row((row_id, run_id, job_id, data, url, digest, score, created,
-                                    True))
+                copy.write(_copy_text(new, str(plan.run_id), str(plan.job_id)))
         except Exception as exc:
             if getattr(exc, "sqlstate", None) != "23505":  # unique_violation
                 raise
             cursor.execute("ROLLBACK TO SAVEPOINT results_copy")
-            return _upsert_results(session, plan, new)
+            return _upsert_results(session, plan, new) if look_up else None
         cursor.execute("RELEASE SAVEPOINT results_copy")
     return len(new)
+
+
+# COPY's text format: a tab between fields, a row per line, and these characters escaped (as
+# psycopg's ``write_row`` escapes them)
+_COPY_SPECIAL = re.compile("[\b\t\n\v\f\r\\\\]")
+_COPY_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+                 "\r": "\\r", "\\": "\\\\"}
+
+
+def _copy_escaped(match: re.Match[str]) -> str:
+    return _COPY_ESCAPES[match.group()]
+
+
+def _copy_text(rows: list[ResultRow], run_id: str, job_id: str) -> str:
+    """The rows as the text of ``_POSTGRES_COPY``: one f-string a row rather than a value at a
+    time through ``write_row``. The JSON text can hold no control character (JSON escapes them)
+    but a backslash; the URL could hold anything. Times and floats as psycopg writes them
+    (``str``)."""
+    lines = []
+    for row_id, data, url, digest, score, created in rows:
+        if "\\" in data:
+            data = data.replace("\\", "\\\\")
+        if _COPY_SPECIAL.search(url):
+            url = _COPY_SPECIAL.sub(_copy_escaped, url)
+        lines.append(f"{row_id}\t{run_id}\t{job_id}\t{data}\t{url}\t{digest}\t{score}\t"
+                     f"{created}\tt\n")
+    return "".join(lines)
 
 
 def _index_for_search(session: Session, run_id: uuid.UUID, rows: int) -> int:

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from core.platform.jsondoc import InstanceValidator, effective_schema
+from core.platform.jsondoc import InstanceValidator, _is_linear, effective_schema
 
 VALUES: list[Any] = [None, True, False, 0, 1, -3, 2.5, 1.0, 5, 5.0, 6, 1e300, "", "a", "abc",
-                     "SKU-12", "sku-12", "https://x.example/a", "not a uri", "ftp://x",
+                     "SKU-12", "sku-12", "SKU-12\n", "SKU-١٢", "https://x.example/a", "not a uri", "ftp://x",
                      "2024-05-01T10:00:00Z", "2024-13-01", "a@b.example", "plain", [], [1],
                      {}, {"a": 1}]
 
@@ -36,6 +36,10 @@ SCHEMAS: list[dict[str, Any]] = [
         "name": {"type": "array"}, "price": {"type": "object"},
         "sku": {"format": "email", "minLength": 2}}},
     {"type": "object", "properties": {"name": True, "price": {}, "sku": {"type": "null"}}},
+    {"type": "object", "required": ["price"], "properties": {
+        "name": {"type": "string", "format": "date-time", "pattern": "^(2024|2025)"},
+        "price": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 6},
+        "sku": {"type": "string", "format": "email", "minLength": 2, "maxLength": 12}}},
 ]
 
 
@@ -96,3 +100,20 @@ def test_a_pattern_that_backtracks_for_ever_fails_the_item_within_its_time_limit
     assert checker.is_valid({"name": "aaaa"})
     assert [e.message for e in checker.iter_errors({"name": "b"})] == [
         "'b' does not match '^(a|a)*$'"]
+
+
+@pytest.mark.parametrize("pattern", ["^https?://", "^SKU-[0-9]+$", "\\.jpg$", "b", "^.*$",
+                                     "^\\d{4}-\\d{2}-\\d{2}$", "^[A-Z]{2,3}$", "^[^]a]+$"])
+def test_a_pattern_that_cannot_backtrack_is_searched_without_the_time_limit(
+        pattern: str) -> None:
+    assert _is_linear(pattern)
+
+
+@pytest.mark.parametrize("pattern", [
+    "^(a|a)*$", "^(a+)+$",  # groups: the classic catastrophes
+    "^a*a*b$", "^.*x.*$",  # two unbounded quantifiers: polynomial
+    "\\d+x", "a+",  # unbounded without "^": every start position backtracks
+    "^a?a?a?a?a?a?a?b$", "^a{1,100}b$",  # too many ways to match the bounded ones
+    "^a*?$", "^a++$", "[[:alpha:]]+", "^\\p{L}+$", "^a|b$", "(?i)^a+$", "^(a)\\1$"])
+def test_a_pattern_that_could_backtrack_keeps_the_time_limit(pattern: str) -> None:
+    assert not _is_linear(pattern)
