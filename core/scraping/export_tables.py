@@ -1,22 +1,25 @@
-"""CSV and Parquet exports without a Python object per value: the results' JSON text is parsed by
-Arrow (``pyarrow.json``, in C++, batch by batch) and the columns are converted and written by
-Arrow compute; only list values become Python objects (to be written as JSON text).
+"""CSV and Parquet exports without a Python object per value: the rows come from the database
+driver's cursor in batches of tuples (SQLite's JSON as UTF-8 bytes), each batch's JSON text is
+parsed once by Arrow (``pyarrow.json``, in C++) and the columns are converted and written by
+Arrow compute.
 
 The files are byte for byte what the general writers in ``core.scraping.exports`` make. Where
 Arrow's reading could differ from that — an empty object, a key with a dot, an object that is
 missing or null in some rows or gains keys later, mixed types in one column, lists of decimals or
-of objects, NaN, a decimal column with a whole number in a CSV (``3`` and ``3.0`` both read as
-3.0) or one Arrow would print with an exponent — ``write_table`` returns None before writing
-anything, and the caller uses the general writers.
+of objects, NaN or an infinity — ``write_table`` returns None before writing anything, and the
+caller uses the general writers. Two readings are mended instead: text that looks like a time in
+every row of a batch (Arrow reads it as times: the batch is read again with it as text), and, in
+CSV, decimals that Arrow would write otherwise than Python (a whole number: ``3`` and ``3.0``
+both read as 3.0; an exponent): the row's own number is written as json would read it.
 
 One database read, in batches, each batch's JSON parsed once:
 
 - CSV: a cell's text depends on its own value only, so each batch's cells are made as it is read
   (while the columns are learnt) and spooled as text columns; once every column is known, each
   batch's lines are joined in the columns' order and written from Arrow's buffers.
-- Parquet needs one type per column before the first row group: the first pass spools each batch
-  (its JSON text, URLs, confidences and times) while learning the columns and their types; the
-  second parses the spool again with the learnt schema and writes.
+- Parquet needs one type per column before the first row group: each batch's columns are spooled
+  with the types that batch has while the columns' types are learnt; then each batch is cast to
+  the learnt types and written as one row group.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import marshal
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,10 +40,12 @@ import pyarrow.parquet as pq
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # exports.FORMULA_START
 NEEDS_QUOTES = ('"', ",", "\r", "\n")  # what makes the csv module (QUOTE_MINIMAL) quote a cell
+FORMULA_BYTES = pa.array([c.encode("ascii") for c in FORMULA_START], pa.binary())
 # The same as one regular expression each (RE2), every character written as \xNN
-FORMULA_REGEX = "^[" + "".join(f"\\x{ord(c):02x}" for c in FORMULA_START) + "]"
 FETCHED_REGEX = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$"  # SQLite's text, PostgreSQL's to_char
 QUOTES_REGEX = "[" + "".join(f"\\x{ord(c):02x}" for c in NEEDS_QUOTES) + "]"
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_]+")  # a key JSON writes as itself, and RE2 matches as is
+_INTEGER = re.compile(r"-?[0-9]+")  # a JSON number json reads as an int
 
 
 class GiveUp(Exception):
@@ -92,6 +97,8 @@ class _Columns:
         if name in self.structs:
             raise GiveUp  # an object here, another value there
         new = _kind(kind)
+        if new == "float" and not pc.all(pc.is_finite(column)).as_py():
+            raise GiveUp  # NaN or an infinity (Arrow reads them; csv and json write them apart)
         if new == "float" and not csv_numbers and pc.any(
                 pc.greater_equal(pc.abs(column), 2.0**63)).as_py():
             raise GiveUp  # maybe an integer beyond 64 bits, which Parquet writes as text
@@ -99,26 +106,6 @@ class _Columns:
         merged = new if old is None else _merge(old.kind, new, csv_numbers)
         self.leaves[name] = _Leaf(path, merged)
         batch[name] = _Leaf(path, new)
-
-    def arrow_schema(self) -> pa.Schema:
-        """The schema the second pass parses with."""
-        fields: dict[str, Any] = {}
-        for leaf in self.leaves.values():
-            node = fields
-            for part in leaf.path[:-1]:
-                node = node.setdefault(part, {})
-            node[leaf.path[-1]] = _PARSE_TYPES[leaf.kind]
-
-        def build(node: dict[str, Any]) -> list[pa.Field]:
-            return [pa.field(k, pa.struct(build(v)) if isinstance(v, dict) else v)
-                    for k, v in node.items()]
-        return pa.schema(build(fields))
-
-
-_PARSE_TYPES = {"null": pa.null(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
-                "string": pa.string(), "list_string": pa.list_(pa.string()),
-                "list_int": pa.list_(pa.int64()), "list_bool": pa.list_(pa.bool_()),
-                "list_null": pa.list_(pa.null())}
 
 
 def _kind(kind: pa.DataType) -> str:
@@ -130,7 +117,7 @@ def _kind(kind: pa.DataType) -> str:
         return "int"
     if pa.types.is_float64(kind):
         return "float"
-    if pa.types.is_string(kind) or pa.types.is_timestamp(kind):  # text that looked like a time
+    if pa.types.is_string(kind):  # (text that looked like times was read again as text)
         return "string"
     if pa.types.is_list(kind):
         item = _kind(kind.value_type)
@@ -155,16 +142,33 @@ _JSON_ESCAPES = [("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\
                  ("\b", "\\b"), ("\f", "\\f")]
 
 
+_JSON_ESCAPED = ("\\", '"', *map(chr, range(32)))  # what json.dumps writes otherwise
+
+
+def _holds_any(texts: pa.Array, characters: Iterable[str]) -> bool:
+    """Whether any of these ASCII characters is in the texts, by a scan of the string array's
+    data (its null slots too: it may say yes for none, never no for one)."""
+    if texts.type != pa.string():
+        return True
+    _, offsets, data = texts.buffers()
+    if data is None or not len(texts):
+        return False
+    ends = memoryview(offsets).cast("i")  # int32 offsets, as in _write_texts
+    raw = memoryview(data)[ends[texts.offset]:ends[texts.offset + len(texts)]].tobytes()
+    return any(c.encode("ascii") in raw for c in characters)
+
+
 def _json_texts(column: Any) -> pa.Array:
     """json.dumps(value, ensure_ascii=False) of each list (of text, integers, booleans or nulls),
     by Arrow: items written, joined with ", ", in brackets."""
     items = column.values
     kind = items.type
     if pa.types.is_string(kind):
-        if pc.any(pc.match_substring_regex(items, "[\x00-\x07\x0b\x0e-\x1f]")).as_py():
-            raise GiveUp  # control characters json writes as \u00XX
-        for old, new in _JSON_ESCAPES:
-            items = pc.replace_substring(items, old, new)
+        if _holds_any(items, _JSON_ESCAPED):
+            if pc.any(pc.match_substring_regex(items, "[\x00-\x07\x0b\x0e-\x1f]")).as_py():
+                raise GiveUp  # control characters json writes as \u00XX
+            for old, new in _JSON_ESCAPES:
+                items = pc.replace_substring(items, old, new)
         text = pc.binary_join_element_wise('"', items, '"', "")
     elif pa.types.is_boolean(kind):
         text = pc.if_else(items, "true", "false")
@@ -185,7 +189,7 @@ def _values(table: pa.Table, leaf: _Leaf) -> Any:
     return column
 
 
-def _fetched_at(texts: list[str]) -> pa.Array:
+def _fetched_at(texts: Sequence[str]) -> pa.Array:
     return pc.cast(pc.cast(pa.array(texts, pa.string()), pa.timestamp("us")),
                    pa.timestamp("us", tz="UTC"))
 
@@ -197,7 +201,7 @@ def _iso(times: pa.Array, suffix: str) -> pa.Array:
     return pc.binary_join_element_wise(text, suffix, "")
 
 
-def _iso_text(fetched: list[str], suffix: str) -> pa.Array:
+def _iso_text(fetched: Sequence[str], suffix: str) -> pa.Array:
     """``_iso`` of the UTC times as the database gives them (see ``_fetched_at``), from their
     text when it has the form both databases give (``2025-01-31 12:34:56.789012``): a "T" for the
     space, no fraction when it is zero. Arrow's strftime would cost more than the rest of a CSV
@@ -212,27 +216,51 @@ def _iso_text(fetched: list[str], suffix: str) -> pa.Array:
     return pc.binary_join_element_wise(text, suffix, "")
 
 
-def _decimal_text(values: pa.Array, leaf: _Leaf, texts: list[str],
-                  parsed: dict[int, Any]) -> pa.Array:
+def _decimal_text(values: pa.Array, leaf: _Leaf, rows: _Rows) -> pa.Array:
     """A decimal column's CSV text: Arrow's where it equals Python's; for a whole number (int 3
-    and float 3.0 both read as 3.0) and for magnitudes Arrow writes with an exponent, the row's
-    own value, read by json from the row's text (``parsed`` keeps the rows read so far)."""
+    and float 3.0 both read as 3.0) and for magnitudes Arrow writes with an exponent, the text
+    json would give the row's own value (``_own_numbers``)."""
     magnitude = pc.abs(values)
     odd = pc.fill_null(pc.or_(pc.equal(pc.floor(values), values), pc.or_(
         pc.greater_equal(magnitude, 1e9), pc.less(magnitude, 1e-4))), False)
     text = pc.cast(values, pa.string())
-    rows = pc.indices_nonzero(odd).to_pylist()
-    if not rows:
+    positions = pc.indices_nonzero(odd)
+    if not len(positions):
         return text
-    own = []
-    for row in rows:
-        if row not in parsed:
-            parsed[row] = json.loads(texts[row])
-        value = parsed[row]
-        for key in leaf.path:
-            value = value[key]
-        own.append(str(value))
+    own = _own_numbers(pc.take(values, positions).to_pylist(), positions, leaf, rows)
     return pc.replace_with_mask(text, odd, pa.array(own, pa.string()))
+
+
+def _own_numbers(values: list[float], positions: pa.Array, leaf: _Leaf, rows: _Rows) -> list[str]:
+    """str() of the values json reads at ``leaf`` in the rows at ``positions`` (``values``: what
+    Arrow read there): an integer's digits, a decimal's repr. Taken from the number as written
+    in the row's JSON text when the leaf's key is written once in it and the number there is the
+    value Arrow read; otherwise json reads the row."""
+    key = leaf.path[-1]
+    tokens: list[Any] = [None] * len(values)
+    if _PLAIN_KEY.fullmatch(key):
+        texts = pa.array([rows.texts[row] for row in positions.to_pylist()], pa.string())
+        key_at = f'[{{,\\s]"{key}"\\s*:'
+        once = pc.equal(pc.count_substring_regex(texts, key_at), 1)
+        found = pc.struct_field(pc.extract_regex(texts, key_at + r"\s*(?P<n>-?[0-9][0-9.eE+-]*)"),
+                                "n")
+        tokens = pc.if_else(once, found, pa.scalar(None, pa.string())).to_pylist()
+    own = []
+    for row, value, token in zip(positions.to_pylist(), values, tokens):
+        number: Any = None
+        if token is not None:
+            try:
+                number = int(token) if _INTEGER.fullmatch(token) else float(token)
+            except ValueError:
+                number = None
+            if number != value:
+                number = None
+        if number is None:
+            number = rows.parsed(row)
+            for key in leaf.path:
+                number = number[key]
+        own.append(str(number))
+    return own
 
 
 def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Array:
@@ -249,12 +277,14 @@ def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Arra
     else:
         text = pc.cast(values, pa.string())
     if kind == "string" and not raw:
-        formula = pc.match_substring_regex(text, FORMULA_REGEX)
+        # the first byte: every formula start is ASCII, which UTF-8 writes as itself
+        formula = pc.is_in(pc.binary_slice(text.cast(pa.binary()), 0, 1),
+                           value_set=FORMULA_BYTES)
         if pc.any(formula).as_py():
             text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
     if text.null_count:
         text = pc.fill_null(text, "")
-    if kind == "string" or kind.startswith("list_"):
+    if (kind == "string" or kind.startswith("list_")) and _holds_any(text, NEEDS_QUOTES):
         quote = pc.match_substring_regex(text, QUOTES_REGEX)
         if pc.any(quote).as_py():
             quoted = pc.binary_join_element_wise(
@@ -266,8 +296,11 @@ def _csv_text(values: Any, kind: str, raw: bool, decimal: Any = None) -> pa.Arra
 def _confidence_text(values: pa.Array) -> pa.Array:
     """Python's repr of the confidences (0.0 and 1.0 keep their ".0")."""
     text = pc.cast(values, pa.string())
-    whole = pc.and_(pc.equal(pc.floor(values), values),
-                    pc.invert(pc.match_substring_regex(text, "[en]")))
+    whole = pc.equal(pc.floor(values), values)
+    if not pc.any(whole).as_py():
+        return text
+    if not pc.all(pc.less(pc.abs(values), 1e9)).as_py():  # one Arrow may write with an exponent
+        whole = pc.and_(whole, pc.invert(pc.match_substring_regex(text, "[en]")))
     return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
 
 
@@ -279,46 +312,96 @@ def _csv_header(names: Iterable[str]) -> str:
 
 # --- Entry point ---------------------------------------------------------------------------------
 
-Row = tuple[str, str, float, str]
-Batch = tuple[bytes, list[str], list[float], list[str]]
+Row = tuple[str | bytes, str, float, str]
 
 
-def write_table(batches: Iterable[list[Row]], fmt: str, part: Path, spool: Path,
+def write_table(batches: Iterable[Sequence[Row]], fmt: str, part: Path, spool: Path,
                 meta: dict[str, pa.DataType], rename: dict[str, str],
                 neutralise: Any, raw: bool) -> int | None:
-    """Write ``batches`` of rows — (data as JSON text, source URL, confidence, fetched at as UTC
-    text) in fetch order — to ``part`` as CSV or Parquet; the row count, or None when the general
-    writers must do it (nothing written then). ``meta``: the metadata columns and their Parquet
-    types; ``rename``: data keys renamed because they are metadata names; ``neutralise``: the
-    formula rule for the header. Each batch is a Parquet row group."""
+    """Write ``batches`` of rows — (data as JSON text, or as its UTF-8 bytes; source URL;
+    confidence; fetched at as UTC text) in fetch order — to ``part`` as CSV or Parquet; the row
+    count, or None when the general writers must do it. ``meta``: the metadata columns and their
+    Parquet types; ``rename``: data keys renamed because they are metadata names; ``neutralise``:
+    the formula rule for the header. Each batch is a Parquet row group."""
     if fmt == "csv":
         return _csv_table(batches, part, spool, list(meta), rename, neutralise, raw)
-    columns, count, spooled = _Columns(), 0, 0
-    try:
-        with spool.open("wb") as out:
-            for batch in batches:
-                count += _spool_batch(batch, columns, out)
-                spooled += 1
-        names = [rename.get(name, name) for name in columns.leaves] + list(meta)
-        if len(set(names)) != len(names):
-            raise GiveUp
-        _write(columns, spooled, names, part, spool, meta)
-    except (GiveUp, pa.ArrowInvalid):
-        return None
-    return count
+    return _parquet_table(batches, part, spool, meta, rename)
 
 
-def _parse(batch: list[Row]) -> tuple[list[str], bytes, pa.Table]:
-    """The batch's JSON texts, the same as one block of lines, and the table Arrow reads from
-    them (GiveUp when it could read them differently from json)."""
-    texts = [row[0] for row in batch]
-    blob = "\n".join(texts).encode("utf-8")
-    if b"{}" in blob or b"NaN" in blob or b"Infinity" in blob:
-        raise GiveUp  # an empty object (or the text "{}", "NaN"…: the general writers decide)
+@dataclass
+class _Rows:
+    """One batch: its columns, the table Arrow read from its JSON, and rows read by json when
+    needed (``parsed``)."""
+
+    texts: Sequence[str | bytes]
+    urls: Sequence[str]
+    confidences: Sequence[float]
+    fetched: Sequence[str]
+    table: pa.Table
+    _parsed: dict[int, Any] = field(default_factory=dict)
+
+    def parsed(self, row: int) -> Any:
+        if row not in self._parsed:
+            self._parsed[row] = json.loads(self.texts[row])
+        return self._parsed[row]
+
+
+def _parse(batch: Sequence[Row]) -> _Rows:
+    """The batch as columns and the table Arrow reads from its JSON texts as one block of lines
+    (GiveUp when it could read them differently from json)."""
+    texts, urls, confidences, fetched = zip(*batch)
+    if isinstance(texts[0], bytes):
+        blob = b"\n".join(texts)
+    else:
+        blob = "\n".join(texts).encode("utf-8")
+    # (an empty object is a struct without fields, NaN and infinities are not finite: _learn
+    # gives those up)
     table = pj.read_json(io.BytesIO(blob))
+    if _has_times(table.schema.types):
+        # Arrow reads a column of date-like texts as times: read again with those as text
+        table = pj.read_json(io.BytesIO(blob), parse_options=pj.ParseOptions(
+            explicit_schema=pa.schema([pa.field(f.name, _times_as_text(f.type))
+                                       for f in table.schema])))
     if table.num_rows != len(batch):
         raise GiveUp
-    return texts, blob, table
+    return _Rows(texts, urls, confidences, fetched, table)
+
+
+def _has_times(types: Iterable[pa.DataType]) -> bool:
+    return any(pa.types.is_timestamp(kind) or _has_times(_inner_types(kind)) for kind in types)
+
+
+def _inner_types(kind: pa.DataType) -> list[pa.DataType]:
+    if pa.types.is_struct(kind):
+        return [kind.field(i).type for i in range(kind.num_fields)]
+    if pa.types.is_list(kind):
+        return [kind.value_type]
+    return []
+
+
+def _times_as_text(kind: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(kind):
+        return pa.string()
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(kind.field(i).name, _times_as_text(kind.field(i).type))
+                          for i in range(kind.num_fields)])
+    if pa.types.is_list(kind):
+        return pa.list_(_times_as_text(kind.value_type))
+    return kind
+
+
+def _spool_record(out: Any, record: pa.RecordBatch) -> None:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, record.schema) as writer:
+        writer.write_batch(record)
+    buffer = sink.getvalue()
+    out.write(buffer.size.to_bytes(8, "little"))
+    out.write(buffer)
+
+
+def _spooled_record(spooled: Any) -> pa.RecordBatch:
+    size = int.from_bytes(spooled.read(8), "little")
+    return pa.ipc.open_stream(spooled.read(size)).read_next_batch()
 
 
 # --- CSV: one read of the JSON ---------------------------------------------------------------------
@@ -327,7 +410,7 @@ def _parse(batch: list[Row]) -> tuple[list[str], bytes, pa.Table]:
 # known, each batch's lines are joined in their order (a column a batch lacks is empty there) and
 # written from Arrow's buffer: no Python object per row or per cell.
 
-def _csv_table(batches: Iterable[list[Row]], part: Path, spool: Path, meta: list[str],
+def _csv_table(batches: Iterable[Sequence[Row]], part: Path, spool: Path, meta: list[str],
                rename: dict[str, str], neutralise: Any, raw: bool) -> int | None:
     columns, count, spooled = _Columns(), 0, 0
     try:
@@ -345,8 +428,7 @@ def _csv_table(batches: Iterable[list[Row]], part: Path, spool: Path, meta: list
         out.write(_csv_header(names if raw else [neutralise(name) for name in names])
                   .encode("utf-8"))
         for _ in range(spooled):
-            size = int.from_bytes(cells_in.read(8), "little")
-            cells = pa.ipc.open_stream(cells_in.read(size)).read_next_batch()
+            cells = _spooled_record(cells_in)
             own = dict(zip(cells.schema.names[len(meta):], cells.columns[len(meta):]))
             line = pc.binary_join_element_wise(
                 *(own.get(name, empty) for name in columns.leaves), *cells.columns[:len(meta)],
@@ -355,28 +437,21 @@ def _csv_table(batches: Iterable[list[Row]], part: Path, spool: Path, meta: list
     return count
 
 
-def _spool_csv_batch(batch: list[Row], columns: _Columns, raw: bool, out: Any) -> None:
-    texts, _, table = _parse(batch)
-    leaves = columns.learn(table, csv_numbers=True)
-    parsed: dict[int, Any] = {}  # rows read by json (for whole decimals), by position
-    cells = [_csv_text(pa.array([row[1] for row in batch], pa.string()), "string", raw),
-             _confidence_text(pa.array([row[2] for row in batch], pa.float64())),
-             _iso_text([row[3] for row in batch], "+00:00\r\n")]
+def _spool_csv_batch(batch: Sequence[Row], columns: _Columns, raw: bool, out: Any) -> None:
+    rows = _parse(batch)
+    leaves = columns.learn(rows.table, csv_numbers=True)
+    cells = [_csv_text(pa.array(rows.urls, pa.string()), "string", raw),
+             _confidence_text(pa.array(rows.confidences, pa.float64())),
+             _iso_text(rows.fetched, "+00:00\r\n")]
     names = ["", "", ""]
     for name, leaf in leaves.items():
         if leaf.kind == "null":
             continue  # empty cells, as for a column the batch lacks
-        values = _values(table, leaf)
+        values = _values(rows.table, leaf)
         cells.append(_csv_text(values, leaf.kind, raw, lambda v=values, f=leaf: (
-            _decimal_text(v, f, texts, parsed))))
+            _decimal_text(v, f, rows))))
         names.append(name)
-    record = pa.RecordBatch.from_arrays(cells, names=names)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, record.schema) as writer:
-        writer.write_batch(record)
-    buffer = sink.getvalue()
-    out.write(buffer.size.to_bytes(8, "little"))
-    out.write(buffer)
+    _spool_record(out, pa.RecordBatch.from_arrays(cells, names=names))
 
 
 def _write_texts(out: Any, texts: pa.Array) -> None:
@@ -388,49 +463,58 @@ def _write_texts(out: Any, texts: pa.Array) -> None:
     out.write(memoryview(data)[ends[texts.offset]:ends[texts.offset + len(texts)]])
 
 
-# --- Parquet: the schema of every batch first ------------------------------------------------------
+# --- Parquet: one read of the JSON too ------------------------------------------------------------
+# Parquet needs one type per column before the first row group. Each batch's columns are spooled
+# (Arrow IPC) with the types that batch has (lists already as JSON text) while the columns' types
+# are learnt; then each spooled batch is cast to the learnt types (an integer column that is
+# decimal elsewhere becomes float64, as the general writers make it) and written.
 
-def _write(columns: _Columns, batches: int, names: list[str], part: Path, spool: Path,
-           meta: dict[str, pa.DataType]) -> None:
-    schema = columns.arrow_schema()
-    leaves = list(columns.leaves.values())
-    with spool.open("rb") as spooled:
-        def parsed() -> Iterable[tuple[pa.Table, Batch]]:
-            for _ in range(batches):
-                spooled_batch: Batch = marshal.load(spooled)
-                table = pj.read_json(io.BytesIO(spooled_batch[0]), parse_options=pj.ParseOptions(
-                    explicit_schema=schema, unexpected_field_behavior="error"))
-                yield table, spooled_batch
-
-        _write_parquet(parsed(), leaves, names, meta, part)
+_PARQUET_TYPES = {"null": pa.string(), "bool": pa.bool_(), "int": pa.int64(),
+                  "float": pa.float64(), "string": pa.string()}
 
 
-def _spool_batch(batch: list[Row], columns: _Columns, out: Any) -> int:
-    _, blob, table = _parse(batch)
-    columns.learn(table, csv_numbers=False)
-    marshal.dump((blob, [r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch]),
-                 out)
-    return len(batch)
-
-
-def _write_parquet(parsed: Iterable[tuple[pa.Table, Batch]], leaves: list[_Leaf],
-                   names: list[str], meta: dict[str, pa.DataType], part: Path) -> None:
-    types = {"null": pa.string(), "bool": pa.bool_(), "int": pa.int64(), "float": pa.float64(),
-             "string": pa.string()}
-    schema = pa.schema([(name, types.get(leaf.kind, pa.string()))
-                        for name, leaf in zip(names, leaves)]
-                       + [(name, kind) for name, kind in meta.items()])
-    with pq.ParquetWriter(part, schema) as writer:
-        for table, (_, urls, confidences, fetched) in parsed:
+def _parquet_table(batches: Iterable[Sequence[Row]], part: Path, spool: Path,
+                   meta: dict[str, pa.DataType], rename: dict[str, str]) -> int | None:
+    columns, count, spooled = _Columns(), 0, 0
+    try:
+        with spool.open("wb") as out:
+            for batch in batches:
+                _spool_parquet_batch(batch, columns, out)
+                count, spooled = count + len(batch), spooled + 1
+        names = [rename.get(name, name) for name in columns.leaves] + list(meta)
+        if len(set(names)) != len(names):
+            raise GiveUp
+    except (GiveUp, pa.ArrowInvalid):
+        return None
+    schema = pa.schema([(name, _PARQUET_TYPES.get(leaf.kind, pa.string()))
+                        for name, leaf in zip(names, columns.leaves.values())]
+                       + list(meta.items()))
+    with pq.ParquetWriter(part, schema) as writer, spool.open("rb") as spooled_in:
+        for _ in range(spooled):
+            record = _spooled_record(spooled_in)
+            own = dict(zip(record.schema.names[len(meta):], record.columns[len(meta):]))
             arrays = []
-            for leaf, target in zip(leaves, schema):
-                values = _values(table, leaf)
-                if leaf.kind.startswith("list_"):
-                    arrays.append(_json_texts(values))
-                elif leaf.kind == "null":
-                    arrays.append(pa.nulls(len(values), pa.string()))
+            for name, target in zip(columns.leaves, schema):
+                values = own.get(name)
+                if values is None:
+                    arrays.append(pa.nulls(record.num_rows, target.type))
+                elif values.type != target.type:  # null → any; int → float64 (rounded as
+                    arrays.append(pc.cast(values, target.type, safe=False))  # Python's float)
                 else:
-                    arrays.append(pc.cast(values, target.type))
-            arrays += [pa.array(urls, pa.string()), pa.array(confidences, pa.float64()),
-                       _fetched_at(fetched)]
-            writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=schema))
+                    arrays.append(values)
+            writer.write_batch(pa.RecordBatch.from_arrays(
+                arrays + record.columns[:len(meta)], schema=schema))
+    return count
+
+
+def _spool_parquet_batch(batch: Sequence[Row], columns: _Columns, out: Any) -> None:
+    rows = _parse(batch)
+    leaves = columns.learn(rows.table, csv_numbers=False)
+    arrays = [pa.array(rows.urls, pa.string()), pa.array(rows.confidences, pa.float64()),
+              _fetched_at(rows.fetched)]
+    names = ["", "", ""]
+    for name, leaf in leaves.items():
+        values = _values(rows.table, leaf)
+        arrays.append(_json_texts(values) if leaf.kind.startswith("list_") else values)
+        names.append(name)
+    _spool_record(out, pa.RecordBatch.from_arrays(arrays, names=names))

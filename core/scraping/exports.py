@@ -51,17 +51,20 @@ import json
 import logging
 import marshal
 import os
+import queue
 import re
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import String, Text, and_, cast, func, or_, select, type_coerce, update
+from sqlalchemy import (CursorResult, LargeBinary, String, Text, and_, cast, func, or_, select,
+                        type_coerce, update)
 from sqlalchemy.orm import Session
 
 from core.platform import audit
@@ -472,25 +475,95 @@ def _arrow_table(database: Database, q: ResultQuery, fmt: ExportFormat, part: Pa
                  raw: bool = False) -> int | None:
     """The rows as the database holds them — JSON text, URL, confidence, UTC time as text —
     handed to ``export_tables.write_table``; None when it leaves the export to the general
-    writers."""
+    writers. SQLite gives the JSON as UTF-8 bytes (no text object to make, none to encode)."""
     if database.engine.dialect.name == "postgresql":
+        data: Any = cast(Result.data, Text)
         fetched: Any = func.to_char(func.timezone("UTC", Result.created_at),
                                     "YYYY-MM-DD HH24:MI:SS.US")
-    else:  # SQLite keeps naive UTC text with microseconds
+    else:  # SQLite keeps JSON text and naive UTC text with microseconds
+        data = cast(type_coerce(Result.data, Text), LargeBinary)
         fetched = type_coerce(Result.created_at, String)
     where, order = selection(Session(database.engine), q)  # the session only names the dialect
-    query = (select(cast(Result.data, Text), Result.source_url, Result.confidence_score, fetched)
+    query = (select(data, Result.source_url, Result.confidence_score, fetched)
              .where(*where).order_by(*order))
     from core.scraping import export_tables
     spool = _spool(part)
     try:
         with database.engine.connect() as connection:
             rows = connection.execution_options(yield_per=BATCH_SIZE).execute(query)
-            return export_tables.write_table(
-                (list(batch) for batch in rows.partitions()), fmt, part, spool, _meta_types(),
-                {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
+            with _read_ahead(_driver_batches(rows, BATCH_SIZE)) as batches:
+                return export_tables.write_table(
+                    batches, fmt, part, spool, _meta_types(),
+                    {key: column_name(key) for key in META_COLUMNS}, neutralise, raw)
     finally:
         spool.unlink(missing_ok=True)
+
+
+def _driver_batches(rows: CursorResult[Any], size: int) -> Iterator[Sequence[Any]]:
+    """The rows in batches of ``size`` tuples as the database driver makes them: SQLAlchemy
+    binds the query and opens the cursor (server-side on PostgreSQL); its first batch goes
+    through SQLAlchemy (which may hold a row it read ahead), the rest straight from the driver's
+    cursor, without a Row object per row. The columns must need no result processing."""
+    first = [tuple(row) for row in rows.fetchmany(size)]
+    if first:
+        yield first
+    if len(first) < size:
+        return  # the end (SQLAlchemy may have closed the cursor)
+    cursor = rows.cursor
+    while batch := cursor.fetchmany(size):
+        yield batch
+
+
+Item = TypeVar("Item")
+
+
+@contextmanager
+def _read_ahead(items: Iterator[Item]) -> Iterator[Iterator[Item]]:
+    """``items``, taken by a thread one ahead of the caller: the database (a PostgreSQL server
+    making the next batch; SQLite's driver, which lets go of the interpreter while it steps)
+    works while the caller does (Arrow lets go of it too). An error is raised where its item
+    would have come. On leaving, the thread has stopped and will not touch ``items`` again."""
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def take() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator's own clean-up, here, in the thread that ran it
+
+    def given() -> Iterator[Item]:
+        while True:
+            kind, value = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    thread = threading.Thread(target=take, name="export-read-ahead", daemon=True)
+    thread.start()
+    try:
+        yield given()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _general_table(database: Database, query: ResultQuery, fmt: ExportFormat, part: Path,

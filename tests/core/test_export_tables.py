@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from core.scraping import exports
+from core.scraping import export_tables, exports
 from core.scraping.results import FieldFilter, ResultQuery
 from tests.core.test_results import add_run
 
@@ -153,3 +153,71 @@ def test_a_filtered_sorted_export_by_arrow_holds_what_the_query_matches(db, anal
         assert table.to_pylist() == pq.read_table(general).to_pylist()
         assert table.column("price").to_pylist() == sorted(
             (n * 1.5 for n in range(30) if n % 3), reverse=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_text_that_looks_like_times_in_every_row_stays_text(db, analyst, tmp_path, fmt) -> None:
+    # Arrow reads a column whose every value looks like a time as times; it reads it again as text
+    items = [{"day": "2024-05-02", "at": "2024-05-01T10:00:00Z", "days": ["2024-05-03"],
+              "specs": {"made": "2023-01-01 08:30:00"}} for _ in range(3)]
+    _, run_id = add_run(db, analyst, items)
+    fast, general, rows = written(db, run_id, fmt, tmp_path)
+    assert rows == 3  # Arrow wrote it
+    if fmt == "csv":
+        assert fast.read_bytes() == general.read_bytes()
+        line = fast.read_text(encoding="utf-8").splitlines()[1].split(",")
+        assert sorted(line[:4]) == ['"[""2024-05-03""]"', "2023-01-01 08:30:00",
+                                    "2024-05-01T10:00:00Z", "2024-05-02"]  # jsonb orders keys
+    else:
+        ours, theirs = pq.read_table(fast), pq.read_table(general)
+        assert ours.schema == theirs.schema
+        assert ours.to_pylist() == theirs.to_pylist()
+        assert ours.column("day").to_pylist() == ["2024-05-02"] * 3
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_numbers_json_writes_apart_go_to_the_general_writers(tmp_path, literal, fmt) -> None:
+    # PostgreSQL refuses them in jsonb; SQLite keeps what json.dumps wrote
+    rows = [(f'{{"a": 1.5, "b": "NaN Infinity"}}', "u", 1.0, "2025-01-01 00:00:00.000000"),
+            (f'{{"a": {literal}, "b": "x"}}', "u", 1.0, "2025-01-01 00:00:01.000000")]
+    written_rows = export_tables.write_table(
+        [rows], fmt, tmp_path / f"out.{fmt}", tmp_path / "spool", exports._meta_types(), {},
+        exports.neutralise, False)
+    assert written_rows is None
+    assert export_tables.write_table(  # the text "NaN" is text
+        [rows[:1]], fmt, tmp_path / f"out.{fmt}", tmp_path / "spool", exports._meta_types(), {},
+        exports.neutralise, False) == 1
+
+
+def test_whole_decimals_are_written_as_json_reads_them(db, analyst, tmp_path) -> None:
+    # Arrow reads 3 and 3.0 alike: each row's own number is written (from its text, or read by
+    # json when its key is written more than once in the row or is not a plain name)
+    items = [{"h": 2.0, "w": 3, "size": {"h": 4, "d": 1.5}, "poids (kg)": 7.0, "x": 0.5},
+             {"h": 2.5, "w": 3.5, "size": {"h": 4.0, "d": 2}, "poids (kg)": 7, "x": -0.0},
+             {"h": 1e16, "w": 12345678901.0, "size": {"h": 0.5, "d": 1e-7}, "poids (kg)": 0.5,
+              "x": 2.0}]
+    _, run_id = add_run(db, analyst, items)
+    fast, general, rows = written(db, run_id, "csv", tmp_path)
+    assert rows == 3  # Arrow wrote it
+    assert fast.read_bytes() == general.read_bytes()
+    lines = fast.read_text(encoding="utf-8").splitlines()
+    assert {"2.0", "3", "4", "7.0"} <= set(lines[1].split(","))
+    assert {"4.0", "2", "7"} <= set(lines[2].split(","))  # (-0.0: PostgreSQL writes 0.0)
+    assert {"12345678901.0", "1e-07"} <= set(lines[3].split(","))  # (1e16: jsonb writes digits)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_row_is_written_whatever_the_batches(db, analyst, tmp_path, monkeypatch, count,
+                                                   fmt) -> None:
+    # Batches of 2: the first comes through SQLAlchemy, the rest from the driver's cursor
+    monkeypatch.setattr(exports, "BATCH_SIZE", 2)
+    _, run_id = add_run(db, analyst, [{"n": n, "name": f"Lamp {n}"} for n in range(count)])
+    fast, general, rows = written(db, run_id, fmt, tmp_path)
+    assert rows == count
+    if fmt == "csv":
+        assert fast.read_bytes() == general.read_bytes()
+    else:
+        assert pq.read_table(fast).to_pylist() == pq.read_table(general).to_pylist()
+        assert pq.read_table(fast).column("n").to_pylist() == list(range(count))
