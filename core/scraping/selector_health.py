@@ -62,7 +62,9 @@ def count_reads(reads: dict[str, Reads], records: Iterable[ExtractedRecord],
     path = urlsplit(page_url).path or "/"
     for record in records:
         for name, ok in record.found.items():
-            counted = reads.setdefault(name, Reads())
+            counted = reads.get(name)
+            if counted is None:  # not setdefault: that would build a Reads for every field read
+                counted = reads[name] = Reads()
             counted.attempts += 1
             if not ok:
                 continue
