@@ -12,7 +12,8 @@ order is the database's collation (byte order on SQLite and on a C-collated Post
 PostgreSQL over the first 500 characters (texts equal that far go by fetch time), which is
 what a field's index holds. A run of 20,000 results or more sorted (or exactly filtered) by a data
 field gets an index on that field, and a sorted page is read one type group at a time in the
-index's order: field_indexes.py.
+index's order: field_indexes.py. On SQLite a "contains" filter builds it too, and scans it (the
+field's value is in it) instead of parsing every JSON document.
 
 Search looks, case-insensitively, for the text in the item's JSON text (so in keys too) and in
 its source URL; field filters compare a field's text the same way. SQLite's LIKE ignores the case
@@ -180,6 +181,16 @@ class _JsonField:
             conditions.append(literal_column(self.sql.json) == value)
         return and_(*conditions)
 
+    def indexed_contains(self, value: str) -> ColumnElement[bool]:
+        """SQLite: ``text()`` contains ``value``, in the terms of the field's index (its group
+        and ``json_extract``, booleans spelled out from them), so the planner scans that index
+        alone instead of reading every JSON document. Null and missing values (no group, not in
+        the index) contain nothing, as their ``text()`` is NULL."""
+        json_value = literal_column(self.sql.json)
+        spelled = case((self.group == 1, case((json_value == 1, "true"), else_="false")),
+                       else_=json_value)
+        return and_(self.group.is_not(None), spelled.contains(value, autoescape=True))
+
     def group_order(self, group: int | None, descending: bool) -> list[ColumnElement[Any]]:
         """The order within one sort group (``None``: null and missing values, which only the
         tiebreak orders). Numbers numerically, booleans false before true, text in the
@@ -313,6 +324,8 @@ def _conditions(session: Session, q: ResultQuery,
             conditions.append(field.equals_text(flt.value))
         elif flt.exact:
             conditions.append(field.text() == flt.value)
+        elif flt.field in indexed and not field.postgres:
+            conditions.append(field.indexed_contains(flt.value))
         else:
             contains = _contains(session, field.text(), flt.value)
             first = _document_contains(session, flt.value)
@@ -360,12 +373,15 @@ def _any_match(session: Session,
 
 def _indexed_fields(session: Session, scope: ColumnElement[bool],
                     q: ResultQuery) -> frozenset[str]:
-    """The data fields this query sorts or exactly filters a run by that have an index, built
-    here when the run is large enough (field_indexes.ensure_field_index). A job-wide view reads
-    no field index (they start with the run)."""
+    """The data fields this query sorts or exactly filters a run by (on SQLite, also those it
+    filters by "contains": a scan of the field's index instead of the documents) that have an
+    index, built here when the run is large enough (field_indexes.ensure_field_index). A
+    job-wide view reads no field index (they start with the run)."""
     if q.run_id is None:
         return frozenset()
-    wanted = [flt.field for flt in q.filters if flt.exact and _plain(flt.value)]
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    wanted = [flt.field for flt in q.filters
+              if (flt.exact and _plain(flt.value)) or (sqlite and not flt.exact)]
     if _data_sort(q):
         wanted.append(q.sort)
     indexed, size = set(), None

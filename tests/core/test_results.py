@@ -274,7 +274,7 @@ def every_value_kind(key: str) -> list[dict[str, Any]]:
 
 class TestFieldIndexes:
     """From field_indexes.BUILD_AT results on, sorting or exactly filtering a run by a data field
-    builds an index on it: the pages, their order and the totals are the ones the scan gave.
+    (on SQLite also filtering it by "contains") builds an index on it: the pages, their order and the totals are the ones the scan gave.
     Field names are new in each test: the PostgreSQL test database outlives a test, and so do
     its indexes."""
 
@@ -314,6 +314,26 @@ class TestFieldIndexes:
                    for v in cases]
         assert indexed == scanned
         assert [pages[0][0] for pages in indexed] == [6, 3, 6, 3, 0]  # "9.5": text and number
+
+    def test_contains_filters_count_and_page_the_same(self, db, analyst, monkeypatch) -> None:
+        # On SQLite a "contains" filter on an indexed field scans the index, not the documents:
+        # booleans, numbers, lists and objects still read as their text, case-insensitively.
+        key = f"colour {uuid.uuid4().hex[:6]}"
+        _, run_id = add_run(db, analyst, [{"name": f"#{n}", key: value} for n, value in
+                                          enumerate(["Navy blue", "BLUE", 9.5, True, False,
+                                                     ["blue"], {"blue": 1}, None, "50%_x",
+                                                     -3] * 3)] + [{"name": "missing"}])
+        cases = ["blue", "Blu", "ru", "als", "9.", "-3", "%", "_x", '"', "e", "zz"]
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 10**9)
+        scanned = [self.pages(db, analyst, run_id, filters=(FieldFilter(key, v),))
+                   for v in cases]
+        with db.transaction() as session:
+            assert not field_indexes.has_index(session, key)
+        monkeypatch.setattr(field_indexes, "BUILD_AT", 1)
+        indexed = [self.pages(db, analyst, run_id, filters=(FieldFilter(key, v),))
+                   for v in cases]
+        assert indexed == scanned
+        assert [pages[0][0] for pages in indexed] == [12, 12, 3, 3, 3, 3, 3, 3, 6, 18, 0]
 
     def test_a_small_run_or_a_job_builds_no_index(self, db, analyst, monkeypatch) -> None:
         key = f"size {uuid.uuid4().hex[:6]}"
