@@ -186,10 +186,11 @@ class _JsonField:
         and ``json_extract``, booleans spelled out from them), so the planner scans that index
         alone instead of reading every JSON document. Null and missing values (no group, not in
         the index) contain nothing, as their ``text()`` is NULL."""
-        json_value = literal_column(self.sql.json)
+        json_value: ColumnElement[Any] = literal_column(self.sql.json)
         spelled = case((self.group == 1, case((json_value == 1, "true"), else_="false")),
                        else_=json_value)
-        return and_(self.group.is_not(None), spelled.contains(value, autoescape=True))
+        return and_(self.group.is_not(None),
+                    spelled.contains(value, autoescape=_needs_escape(value)))
 
     def group_order(self, group: int | None, descending: bool) -> list[ColumnElement[Any]]:
         """The order within one sort group (``None``: null and missing values, which only the
@@ -234,7 +235,13 @@ def _contains(session: Session, column: ColumnElement[str] | QueryableAttribute[
     times faster than lower(column) LIKE lower(text) over a million JSON documents."""
     if session.get_bind().dialect.name == "postgresql":
         return column.icontains(text, autoescape=True)
-    return column.contains(text, autoescape=True)
+    return column.contains(text, autoescape=_needs_escape(text))
+
+
+def _needs_escape(text: str) -> bool:
+    """SQLite: whether a LIKE pattern made of ``text`` needs an ESCAPE clause (it has a wildcard
+    or the escape character). Without one LIKE runs ~10% faster: a search reads every document."""
+    return any(char in text for char in "%_/")
 
 
 def _uuid(value: uuid.UUID | str, what: str) -> uuid.UUID:
@@ -394,17 +401,32 @@ def _indexed_fields(session: Session, scope: ColumnElement[bool],
     return frozenset(indexed)
 
 
-def _order(session: Session, q: ResultQuery) -> list[ColumnElement[Any]]:
-    def directed(column: Any) -> ColumnElement[Any]:
+def _order(session: Session, q: ResultQuery,
+           sorted_whole: bool = False) -> list[ColumnElement[Any]]:
+    """``sorted_whole``: the page is read together with the count of every match (a window
+    function), so the matches are all read whatever their order. On PostgreSQL the first key
+    is then spelled so that no index gives that order (the same values, ``+ 0``): version 15
+    does not charge the count's wait for the last row to a plan walking an index in order, and
+    would pick that walk to stop early at the page's end, reading the whole run through the
+    index, row by row, in one process (1.3 s for a field filter on a million results) instead
+    of a scan and a sort of the matches (0.35 s, parallel)."""
+    postgres = sorted_whole and session.get_bind().dialect.name == "postgresql"
+
+    def directed(column: Any, first: bool = False) -> ColumnElement[Any]:
+        if first and postgres:
+            column = column + (literal_column("interval '0'") if column is Result.created_at
+                               else 0)
         return column.desc() if q.descending else column.asc()
 
     # created_at then id make the order total, so pages never overlap or skip a row. (Said
     # twice, created_at would make SQLite sort instead of reading the index in order.)
-    tiebreak = [directed(Result.created_at), directed(Result.id)]
     if q.sort == FETCHED_AT:
-        return tiebreak
+        return [directed(Result.created_at, first=True), directed(Result.id)]
+    tiebreak = [directed(Result.created_at), directed(Result.id)]
+    if q.sort == CONFIDENCE:
+        return [directed(Result.confidence_score, first=True), *tiebreak]
     primary = ([directed(_META_SORTS[q.sort])] if q.sort in _META_SORTS
-               else _JsonField(session, q.sort).order(q.descending))
+               else _JsonField(session, q.sort).order(q.descending))  # no index gives these
     return [*primary, *tiebreak]
 
 
@@ -494,6 +516,7 @@ def _count_and_ids(session: Session, where: list[ColumnElement[bool]],
         return _count(session, where), list(session.scalars(page))
     # Search and field filters read every document of the run: do it once, with the count
     # riding along as a window function (a separate count doubles the time on a million).
+    page = page.order_by(None).order_by(*_order(session, q, sorted_whole=True))
     rows = session.execute(page.add_columns(func.count().over())).all()
     return (rows[0][1] if rows else _count(session, where)), [row[0] for row in rows]
 
