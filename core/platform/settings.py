@@ -140,11 +140,6 @@ class Settings:
     run_heartbeat_seconds: float = _setting(
         "RUN_HEARTBEAT_SECONDS", 1.0,
         "How often a worker writes its heartbeat, progress counters and results.")
-    extract_process_after_pages: int = _setting(
-        "EXTRACT_PROCESS_AFTER_PAGES", 100,
-        "Once a run has fetched this many pages, it parses and extracts them in a second process "
-        "(`python -m core.scrape.extract_process`), so the crawl uses two cores; before that, in "
-        "a thread of its worker. `0`: from the first page; `-1`: never.")
     run_stale_after_seconds: float = _setting(
         "RUN_STALE_AFTER_SECONDS", 30.0,
         "A running run, build, SEO crawl or SEO audit whose heartbeat is older than this is "

@@ -39,7 +39,6 @@ import contextlib
 import dataclasses
 import itertools
 import json
-import logging
 import re
 import secrets
 import time
@@ -62,7 +61,6 @@ from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
 from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, extract_records
-from core.scrape.extract_process import ExtractorGone, ExtractorProcess
 from core.scrape.fetch import Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
@@ -76,8 +74,6 @@ from core.timeline import WorkflowRef
 from db.models import ExtractorSchema, Result, Run, RunResult, ScrapingJob
 from db.types import utcnow
 from vocabularies import WorkStatus
-
-_log = logging.getLogger("scrapedeck.runner")
 
 MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each recorded
 # Unflushed results at which the flusher writes without waiting for the heartbeat (so a fast
@@ -248,19 +244,13 @@ class RunExecution:
         # PostgreSQL: whether a batch's hashes are looked up before its COPY (None: not known
         # yet). Not while the job has no other results and no COPY of this run met a repeat.
         self._look_up_hashes: bool | None = None
-        self._extract_process_after = get_settings().extract_process_after_pages
-        self._extractor: ExtractorProcess | None = None
 
     async def execute(self) -> WorkStatus:
         self._flusher = asyncio.create_task(
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
             async with Fetcher(self.plan.options) as fetcher, Offload(name="parse") as offload:
-                try:
-                    await self._crawl(fetcher, offload)
-                finally:
-                    if self._extractor is not None:
-                        await self._extractor.close()
+                await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then
             # land after the final flush's), then write what is left.
@@ -313,7 +303,7 @@ class RunExecution:
                     # heartbeat and the cancel check go on whatever a page holds. (Parsing small
                     # pages on the loop instead was measured slower: bench/books_site.py; one
                     # to_thread per page cost a tenth of the crawl's CPU: core.scrape.offload.)
-                    page, records = await self._extract_page(offload, page, pages is None)
+                    page, records = await offload.run(self._parse, page, pages is None)
                     if pages is None:
                         self._record_detail(url, page, records)
                     else:
@@ -327,40 +317,6 @@ class RunExecution:
                 self.progress.urls_pending -= 1
                 self.progress.urls_processed += processed
                 self.queue.task_done()
-
-    async def _extract_page(self, offload: Offload, page: FetchResult,
-                            detail: bool) -> tuple[FetchResult, list[ExtractedRecord]]:
-        """``_parse`` in the extraction process once it is ready (core.scrape.extract_process),
-        else in a thread; a process that ended hands its pages back to the thread."""
-        extractor = self._extractor
-        if page.ok and extractor is not None and extractor.ready and not extractor.gone:
-            name = "detail" if detail and self.plan.package.detail is not None else "page"
-            try:
-                return page, await extractor.records(name, page.text, page.final_url)
-            except TransformTimeout as exc:
-                return dataclasses.replace(page, error=f"extraction stopped: {exc}"), []
-            except ExtractorGone:
-                pass
-        elif extractor is None and 0 <= self._extract_process_after <= self.progress.pages_fetched:
-            self._extractor = await self._start_extractor()
-        return await offload.run(self._parse, page, detail)
-
-    async def _start_extractor(self) -> ExtractorProcess | None:
-        """The extraction process, started (it says when it is ready); None if it cannot start:
-        the crawl goes on in its thread."""
-        packages = {"page": self.plan.package}
-        if self.plan.package.detail is not None:
-            packages["detail"] = self.plan.package.detail.package
-        self._extract_process_after = -1  # asked once
-        try:
-            extractor = await ExtractorProcess.start(packages)
-        except OSError as exc:
-            _log.warning("run %s: extracting in a thread (no extraction process: %s)",
-                         self.plan.run_id, exc)
-            return None
-        _log.info("run %s: extracting in a second process from page %d on", self.plan.run_id,
-                  self.progress.pages_fetched + 1)
-        return extractor
 
     def _parse(self, page: FetchResult, detail: bool) -> tuple[FetchResult, list[ExtractedRecord]]:
         """The page's records (a detail page's with the detail package); a page whose

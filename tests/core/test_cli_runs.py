@@ -109,6 +109,12 @@ def test_the_command_forks_the_worker_of_its_run_which_outlives_it(cli, analyst,
     worker = int(run.worker_id.rsplit(":", 1)[1])
     assert worker != command.pid
     log = get_settings().data_dir / "logs" / "worker.log"
+    # the worker logs the end once execute_run returns: on PostgreSQL that is after it has put
+    # its rows in the search indexes, which follows the committed status
+    for _ in range(300):
+        if f"run {run_id}: completed" in log.read_text():
+            break
+        time.sleep(0.1)
     assert f"run {run_id}: completed" in log.read_text()
 
 

@@ -78,24 +78,3 @@ def test_the_detail_page_limit_is_kept_and_reported(db, analyst, make_job, site)
     assert [p["url"] for p in limits] == [f"{site}/books/item/winter-lines.html",
                                           f"{site}/books/item/winter-lines.html#reviews",
                                           f"{site}/books/item/gone.html"]
-
-
-def test_extracting_in_a_second_process_stores_what_the_thread_stores(
-        db, analyst, make_job, monkeypatch, caplog) -> None:
-    from core.platform.settings import get_settings
-    stores = {}
-    for after in ("-1", "0"):  # never; from the first page on
-        monkeypatch.setenv("EXTRACT_PROCESS_AFTER_PAGES", after)
-        get_settings.cache_clear()
-        run = start(db, analyst, make_job(analyst, url="/books/index.html", package=BOOKS,
-                                          pagination={"type": "none"}))
-        with caplog.at_level("INFO", logger="scrapedeck.runner"):
-            assert execute(db, run.id) == "completed_errors"
-        stores[after] = stored(db, run.id)
-        stores[after + " events"] = sorted((e, p["url"]) for e, p in detail_events(db, run.id))
-    get_settings.cache_clear()
-    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
-        "extracting in a second process from page 1 on"]
-    assert stores["0"] == stores["-1"] and len(stores["0"]) == 4
-    assert stores["0"]["The Quiet Harbour"]["isbn_13"] == "9780000000017"
-    assert stores["0 events"] == stores["-1 events"]
