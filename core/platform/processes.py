@@ -14,6 +14,7 @@ never forks (Streamlit runs threads, and a fork copies only the calling one).
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import subprocess
@@ -107,6 +108,11 @@ def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
     for stream in (sys.stdout, sys.stderr):  # what this command printed is not printed twice
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
+    # What this command made is never collected in the worker: an object of the command's
+    # that is collected there would close or flush a descriptor number the worker has reused
+    # since (closerange below closes the numbers, not the objects holding them).
+    gc.collect()
+    gc.freeze()
     try:
         middle = os.fork()
     except OSError:
@@ -116,7 +122,10 @@ def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
         os.close(log)
         try:
             if middle > 0:
-                os.waitpid(middle, 0)
+                # with SIGCHLD ignored (a supervisor's setting, kept across exec) the go-between
+                # is reaped by the kernel: there is nothing to wait for, the pipe still tells
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(middle, 0)
             told = os.read(reader, 32)
         finally:
             os.close(reader)
@@ -147,6 +156,8 @@ def _work(args: list[str], log: int, worker_main: WorkerMain) -> int:
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.closerange(3, _MAX_FD)  # nothing else of the command's (as Popen's close_fds)
+        # its command line is the command's ("python -m core … runs start …"): say what it is
+        print(f"worker {os.getpid()} forked for: core.worker {' '.join(args)}", flush=True)
         get_settings.cache_clear()  # read again, from the project folder, as a new one would
         global _may_fork
         _may_fork = False  # a worker spawns what it starts, as a spawned one does

@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -116,6 +117,20 @@ def test_the_command_forks_the_worker_of_its_run_which_outlives_it(cli, analyst,
             break
         time.sleep(0.1)
     assert f"run {run_id}: completed" in log.read_text()
+    assert f"worker {worker} forked for: core.worker run {run_id}" in log.read_text()
+
+
+def test_the_command_forks_its_worker_where_sigchld_is_ignored(cli, analyst, make_job,
+                                                               db) -> None:
+    # a supervisor may start commands with SIGCHLD ignored (kept across exec): the kernel then
+    # reaps the go-between itself, and the command must not fail for it
+    job = make_job(analyst)
+    done = subprocess.run([sys.executable, "-m", "core", "--user", analyst.email, "runs", "start",
+                           str(job), "--wait", "--interval", "0.2"], cwd=PROJECT_ROOT,
+                          env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1].startswith("completed: 100%")
 
 
 def test_start_and_wait_through_the_real_entry_point(cli, analyst, make_job, db) -> None:
