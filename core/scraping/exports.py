@@ -517,16 +517,26 @@ def _driver_batches(rows: CursorResult[Any], size: int) -> Iterator[Sequence[Any
 Item = TypeVar("Item")
 
 
+_AHEAD_END = object()  # the read-ahead thread's last word
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What stopped the read-ahead thread, raised in the caller's thread."""
+
+    error: BaseException
+
+
 @contextmanager
 def _read_ahead(items: Iterator[Item]) -> Iterator[Iterator[Item]]:
     """``items``, taken by a thread one ahead of the caller: the database (a PostgreSQL server
     making the next batch; SQLite's driver, which lets go of the interpreter while it steps)
     works while the caller does (Arrow lets go of it too). An error is raised where its item
     would have come. On leaving, the thread has stopped and will not touch ``items`` again."""
-    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=1)  # an item, _AHEAD_END or a _Failed
     stop = threading.Event()
 
-    def put(entry: tuple[str, Any]) -> bool:
+    def put(entry: Any) -> bool:
         while not stop.is_set():
             try:
                 ahead.put(entry, timeout=0.1)
@@ -538,24 +548,21 @@ def _read_ahead(items: Iterator[Item]) -> Iterator[Iterator[Item]]:
     def take() -> None:
         try:
             for item in items:
-                if not put(("item", item)):
+                if not put(item):
                     return
-            put(("end", None))
+            put(_AHEAD_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-            put(("error", exc))
+            put(_Failed(exc))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 close()  # a generator's own clean-up, here, in the thread that ran it
 
     def given() -> Iterator[Item]:
-        while True:
-            kind, value = ahead.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
+        while (entry := ahead.get()) is not _AHEAD_END:
+            if isinstance(entry, _Failed):
+                raise entry.error
+            yield entry
 
     thread = threading.Thread(target=take, name="export-read-ahead", daemon=True)
     thread.start()

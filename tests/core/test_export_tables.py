@@ -221,3 +221,36 @@ def test_every_row_is_written_whatever_the_batches(db, analyst, tmp_path, monkey
     else:
         assert pq.read_table(fast).to_pylist() == pq.read_table(general).to_pylist()
         assert pq.read_table(fast).column("n").to_pylist() == list(range(count))
+
+
+def test_the_read_ahead_hands_over_every_item_then_the_error_where_it_came() -> None:
+    from core.scraping.exports import _read_ahead
+
+    def items():  # type: ignore[no-untyped-def]
+        yield from range(3)
+        raise RuntimeError("the database went away")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="went away"), _read_ahead(items()) as ahead:
+        for item in ahead:
+            seen.append(item)
+    assert seen == [0, 1, 2]
+
+
+def test_the_read_ahead_stops_its_thread_when_the_caller_leaves_early() -> None:
+    import threading
+
+    from core.scraping.exports import _read_ahead
+
+    closed = []
+
+    def items():  # type: ignore[no-untyped-def]
+        try:
+            yield from range(1_000_000)
+        finally:
+            closed.append(True)
+
+    with _read_ahead(items()) as ahead:
+        assert next(ahead) == 0
+    assert closed == [True]
+    assert "export-read-ahead" not in [t.name for t in threading.enumerate()]
