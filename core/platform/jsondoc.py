@@ -214,9 +214,9 @@ Check = Any  # Callable[[Any], bool]
 # time limit, so one item fails its check instead of holding a worker and its heartbeat.
 PATTERN_TIMEOUT_SECONDS = 1.0
 # Most searches end in microseconds. They run first holding the GIL, for at most this long:
-# letting go of it costs every item a switch between threads (measured on the books crawl: ~10 %
-# of its CPU, ~20 % of its pages/s). Only a search that needs longer is run again letting go of
-# it, so a hostile page holds the run's heartbeat thread up for no more than this per item.
+# letting it go and taking it back costs a few microseconds more per search while other threads
+# want it (the crawl's parse threads). Only a search that needs longer is run again letting go
+# of it, so a hostile page holds the run's heartbeat thread up for no more than this per item.
 _PATTERN_HOLD_SECONDS = 0.01
 
 
