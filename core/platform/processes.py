@@ -167,9 +167,10 @@ def _work(args: list[str], log: int, worker_main: WorkerMain) -> int:
     except BaseException:  # noqa: BLE001 - written to the worker's log, as a spawned one does
         traceback.print_exc()
     finally:  # what an interpreter does as it exits (this one leaves with os._exit)
-        for thread in threading.enumerate():
-            if thread is not threading.current_thread() and not thread.daemon:
-                thread.join()
+        # threading's own exit step: the callbacks registered for it first (a thread pool's
+        # shutdown), then every non-daemon thread joined; a plain join would wait for ever on
+        # a pool's idle threads
+        threading._shutdown()  # type: ignore[attr-defined]
         logging.shutdown()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):

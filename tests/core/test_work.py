@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from datetime import timedelta
 
@@ -141,3 +142,46 @@ def test_every_subcommand_names_its_kind_and_serve_claims_the_queued_ones() -> N
     assert [k.name for k in kinds if k.queued] == ["run", "build", "seo-crawl", "seo-audit",
                                                    "agent-job", "advisor"]
     assert all(k.claim is not None for k in kinds if k.queued)
+
+
+# A single-threaded command that forks a worker whose work left a thread pool idle (never shut
+# down): the worker must still end, as an interpreter's exit shuts such pools down.
+_FORKS_A_POOL = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+from core.platform import processes
+
+POOLS = []  # kept, as a module's own pool would be
+
+def work(args):
+    POOLS.append(ThreadPoolExecutor(1))
+    POOLS[0].submit(time.sleep, 0.05).result()
+    return 0
+
+print(processes.fork_worker(["run", "pool"], work), flush=True)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:  # a zombie nobody reaped has ended too
+            return any(line.split()[1:2] == ["Z"] for line in status if line.startswith("State:"))
+    except FileNotFoundError:
+        return True
+
+
+def test_a_forked_worker_ends_though_its_work_left_a_thread_pool_idle(tmp_path) -> None:
+    env = {**os.environ, "SCRAPEDECK_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", _FORKS_A_POOL], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    worker = int(done.stdout.strip())
+    for _ in range(200):
+        if _ended(worker):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, 9)
+        raise AssertionError("the forked worker was still running 20 s after its work ended")
+    log = (tmp_path / "logs" / "worker.log").read_text()
+    assert f"worker {worker} forked for: core.worker run pool" in log
