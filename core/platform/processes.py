@@ -87,8 +87,11 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
         wanted, _deferred = _deferred, None
         if wanted:
             database.dispose()  # no connection (nor SQLite's lock state) crosses the fork
-            for args in wanted:
-                fork_worker(args, worker_main)
+            for args in wanted:  # a thread the block started would not cross it: spawn then
+                if _only_thread():
+                    fork_worker(args, worker_main)
+                else:
+                    spawn_worker(args)
 
 
 def _only_thread() -> bool:

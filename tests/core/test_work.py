@@ -130,10 +130,16 @@ def test_a_command_forks_the_workers_its_transaction_asked_for_once_its_connecti
         raise RuntimeError("rolled back: no worker")
     assert len(forked) == 2
 
-    monkeypatch.setattr(processes, "_may_fork", False)  # the app, a test: spawned at once
+    threads = iter([True, False])  # one thread as the block begins; another by its end
+    monkeypatch.setattr(processes, "_only_thread", lambda: next(threads))
     with processes.forking_workers(db, worker_main), db.transaction() as session:
         work.spawn_after_commit(session, work.WorkName.EXPORT, first, queued=False)
-    assert len(forked) == 2 and queue_mode == [["export", str(first)]]
+    assert len(forked) == 2 and queue_mode == [["export", str(first)]]  # spawned, not forked
+
+    monkeypatch.setattr(processes, "_may_fork", False)  # the app, a test: spawned at once
+    with processes.forking_workers(db, worker_main), db.transaction() as session:
+        work.spawn_after_commit(session, work.WorkName.EXPORT, second, queued=False)
+    assert len(forked) == 2 and queue_mode[1:] == [["export", str(second)]]
 
 
 def test_every_subcommand_names_its_kind_and_serve_claims_the_queued_ones() -> None:
