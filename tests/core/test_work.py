@@ -132,6 +132,7 @@ def test_a_command_forks_the_workers_its_transaction_asked_for_once_its_connecti
 
     threads = iter([True, False])  # one thread as the block begins; another by its end
     monkeypatch.setattr(processes, "_only_thread", lambda: next(threads))
+    monkeypatch.setattr(processes, "spawn_worker", queue_mode.append)
     with processes.forking_workers(db, worker_main), db.transaction() as session:
         work.spawn_after_commit(session, work.WorkName.EXPORT, first, queued=False)
     assert len(forked) == 2 and queue_mode == [["export", str(first)]]  # spawned, not forked
