@@ -45,6 +45,9 @@ class Document(Protocol):
 
     def select(self, node: Node, selector: Selector) -> list[Node]: ...
 
+    def select_first(self, node: Node, selector: Selector) -> Node | None:
+        """``select(node, selector)[0]`` (None when nothing matches), without looking further."""
+
     def containers(self, selector: Selector) -> list[Node]:
         """The elements matching a container selector (an XPath's strings and numbers dropped)."""
 
@@ -84,9 +87,10 @@ def cap_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
     page's size."""
     # An element can only open at a "<" that starts neither an end tag ("</") nor a comment or
     # doctype ("<!"): a page with no more of those than the limit cannot go deeper, and is
-    # returned without the scan (three counts in C instead of a regex and a loop over its tags).
-    if html.count("<") <= max_depth or \
-            html.count("<") - html.count("</") - html.count("<!") <= max_depth:
+    # returned without the scan (counts in C instead of a regex and a loop over its tags; each
+    # count reads the whole page, so none is made twice).
+    brackets = html.count("<")
+    if brackets <= max_depth or brackets - html.count("</") - html.count("<!") <= max_depth:
         return html
     middle = max_depth // 2
     stack: list[tuple[str, int, int]] = []  # open elements: (name, start tag's span)
@@ -135,9 +139,10 @@ def cap_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
     return "".join(parts)
 
 
-def parse_html(html: str, *, xpath: bool = False) -> Document:
-    """Parse ``html`` with lexbor, or with lxml when any selector to run on it is XPath (or
-    when lexbor cannot build the document: lxml runs the same CSS selectors, translated)."""
+def parse_html(html: str | bytes, *, xpath: bool = False) -> Document:
+    """Parse ``html`` (text, or its UTF-8 bytes) with lexbor, or with lxml when any selector to
+    run on it is XPath (or when lexbor cannot build the document: lxml runs the same CSS
+    selectors, translated)."""
     if xpath:
         return _LxmlDocument(html)
     try:
@@ -177,7 +182,7 @@ def xpath_problem(query: str) -> str | None:
 
 
 class _LexborDocument:
-    def __init__(self, html: str) -> None:
+    def __init__(self, html: str | bytes) -> None:
         self._tree = LexborHTMLParser(html)
 
     @property
@@ -188,6 +193,11 @@ class _LexborDocument:
         if selector.type != "css":
             raise ValueError("XPath needs a page parsed with parse_html(..., xpath=True)")
         return node.css(selector.query)
+
+    def select_first(self, node: Node, selector: Selector) -> Node | None:
+        if selector.type != "css":
+            raise ValueError("XPath needs a page parsed with parse_html(..., xpath=True)")
+        return node.css_first(selector.query)  # lexbor stops at the first match
 
     def containers(self, selector: Selector) -> list[Node]:
         return self.select(self.root, selector)
@@ -208,10 +218,11 @@ class _LexborDocument:
 
 
 class _LxmlDocument:
-    def __init__(self, html: str) -> None:
+    def __init__(self, html: str | bytes) -> None:
         # Bytes, because lxml refuses str input that carries an XML encoding declaration.
         parser = lxml.html.HTMLParser(encoding="utf-8")
-        root = etree.fromstring(html.encode("utf-8"), parser) if html.strip() else None
+        utf8 = html.encode("utf-8") if isinstance(html, str) else html
+        root = etree.fromstring(utf8, parser) if utf8.strip() else None
         self._root = root if root is not None else lxml.html.fromstring("<html></html>")
 
     @property
@@ -222,6 +233,9 @@ class _LxmlDocument:
         query = selector.query if selector.type == "xpath" else _css_as_xpath(selector.query)
         found = _compiled_xpath(query)(node)
         return found if isinstance(found, list) else [found]
+
+    def select_first(self, node: Node, selector: Selector) -> Node | None:
+        return next(iter(self.select(node, selector)), None)
 
     def containers(self, selector: Selector) -> list[Node]:
         return [n for n in self.select(self._root, selector) if isinstance(n, etree._Element)]

@@ -29,15 +29,23 @@ class ExtractedRecord:
     fallbacks: dict[str, int] = dataclass_field(default_factory=dict)
 
 
-def extract_records(package: ConfigPackage, html: str, base_url: str) -> list[ExtractedRecord]:
+def extract_records(package: ConfigPackage, html: str | bytes,
+                    base_url: str) -> list[ExtractedRecord]:
     """One record per container match, or one record for the page when there is no container.
 
-    ``base_url`` is the URL the page was fetched from (after redirects); a ``<base href>`` in the
-    page overrides it for ``absolute_url``, as a browser would. A field "produces a value" unless
-    its selector matched nothing or its transforms left None, an empty string or an empty list;
-    such fields are absent from ``data`` (so a JSON Schema's ``required`` reports them).
+    ``html`` is the page's text, or its UTF-8 bytes. ``base_url`` is the URL the page was fetched
+    from (after redirects); a ``<base href>`` in the page overrides it for ``absolute_url``, as a
+    browser would. A field "produces a value" unless its selector matched nothing or its
+    transforms left None, an empty string or an empty list; such fields are absent from ``data``
+    (so a JSON Schema's ``required`` reports them).
     """
-    document = parse_html(html, xpath=package.uses_xpath)
+    return records_in(parse_html(html, xpath=package.uses_xpath), package, base_url)
+
+
+def records_in(document: Document, package: ConfigPackage,
+               base_url: str) -> list[ExtractedRecord]:
+    """``extract_records`` on a page parsed already (with lxml when the package uses XPath), so
+    that one parse can serve the records and the page's other questions (its "next" link)."""
     page_url = document.base_url(base_url)
     roots = document.containers(package.container) if package.container else [document.root]
     structured = _StructuredData(document)
@@ -129,9 +137,12 @@ def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str
         taken = structured.values(field.selector.query)
         taken = taken if field.all else taken[:1]
     else:
-        nodes = document.select(root, field.selector) if field.selector else [root]
-        taken = [document.value(node, field.take, field.attribute)
-                 for node in (nodes if field.all else nodes[:1])]
+        if field.all:
+            nodes = document.select(root, field.selector) if field.selector else [root]
+        else:
+            first = document.select_first(root, field.selector) if field.selector else root
+            nodes = [] if first is None else [first]
+        taken = [document.value(node, field.take, field.attribute) for node in nodes]
     value: Any = [v for v in taken if v is not None] if field.all else next(iter(taken), None)
     listed = field.all
     for transform in field.transforms:

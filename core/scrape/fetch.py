@@ -39,13 +39,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import contextlib
 import functools
 import random
 import re
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -75,6 +74,9 @@ _NOT_FORWARDED = frozenset({"host", "accept-encoding", "content-length", "connec
                             "transfer-encoding", "keep-alive", "upgrade", "te"})
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+# The same, searched in the body's first 2 KiB as bytes: decoding them first cost more than the
+# search (\w as in ASCII text: a charset name is ASCII)
+_CHARSET_BYTES = re.compile(rb"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 
 
 def _is_retryable(status: int) -> bool:
@@ -133,9 +135,12 @@ class Fetcher:
         if error:
             return FetchResult(url, url, error=error, elapsed_s=time.monotonic() - started)
         renderer = await self._started_renderer()
-        async with self._turn(url):
-            return await renderer.render(url, wait_for=wait_for, init_script=init_script,
-                                         viewport=viewport)
+        slot = self._slot(url)
+        async with slot.in_flight:
+            await slot.wait_turn()
+            async with self._places:
+                return await renderer.render(url, wait_for=wait_for, init_script=init_script,
+                                             viewport=viewport)
 
     async def _fetch(self, url: str, *, html_only: bool, robots: bool) -> FetchResult:
         trace = _Trace(url)
@@ -264,19 +269,24 @@ class Fetcher:
         return min(wait, self.options.max_retry_wait)
 
     async def _send(self, url: str, *, html_only: bool) -> _Response:
-        """One request, within the host's politeness slot and the global limit."""
-        async with self._turn(url):
-            try:
-                async with asyncio.timeout(self.options.timeout):
-                    return await self._exchange(url, html_only=html_only)
-            except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
-                return _Response(error=f"timed out after {self.options.timeout:g} s",
-                                 retryable=True)
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
-                    aiohttp.ClientResponseError) as exc:  # refused, dropped, or garbled HTTP
-                return _Response(error=f"connection failed: {_describe(exc)}", retryable=True)
-            except (aiohttp.ClientError, ValueError) as exc:  # an invalid URL, for one
-                return _Response(error=f"request failed: {_describe(exc)}")
+        """One request, within the host's politeness slot and the global limit (a request
+        waits for its host's turn *before* taking a global place)."""
+        slot = self._slot(url)
+        async with slot.in_flight:
+            await slot.wait_turn()
+            async with self._places:
+                try:
+                    async with asyncio.timeout(self.options.timeout):
+                        return await self._exchange(url, html_only=html_only)
+                except TimeoutError:  # aiohttp's own timeouts are TimeoutErrors too
+                    return _Response(error=f"timed out after {self.options.timeout:g} s",
+                                     retryable=True)
+                except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
+                        aiohttp.ClientResponseError) as exc:  # refused, dropped, garbled HTTP
+                    return _Response(error=f"connection failed: {_describe(exc)}",
+                                     retryable=True)
+                except (aiohttp.ClientError, ValueError) as exc:  # an invalid URL, for one
+                    return _Response(error=f"request failed: {_describe(exc)}")
 
     async def _exchange(self, url: str, *, html_only: bool) -> _Response:
         assert self._session is not None, "use Fetcher as an async context manager"
@@ -337,17 +347,15 @@ class Fetcher:
         chunks.append(tail)
         result.body = b"".join(chunks)
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, url: str) -> AsyncIterator[None]:
+    def _slot(self, url: str) -> _HostSlot:
+        """``url``'s host's politeness slot. (Taken with plain ``async with`` where a request is
+        sent, not through a generator-based context manager: this is once per page.)"""
         host = (urlsplit(url).hostname or "").lower()
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = _HostSlot(self.options.domain_concurrency,
                                                  self.options.delay)
-        async with slot.in_flight:
-            await slot.wait_turn()
-            async with self._places:
-                yield
+        return slot
 
     async def _started_renderer(self) -> Renderer:
         from core.scrape.render import Renderer
@@ -408,12 +416,15 @@ class _Trace:
         if response is None:
             response = _Response()
         error = error or response.error
+        text, utf8 = ("", None) if error else _decode(response.body, response.headers)
+        capped = cap_nesting(text)
         return FetchResult(
             url=self.url,
             final_url=final_url,
             status_code=response.status_code,
             headers=response.headers,
-            text="" if error else cap_nesting(_decode(response.body, response.headers)),
+            text=capped,
+            utf8=utf8 if capped is text else None,  # flattened: the bytes are not the page
             n_bytes=self.n_bytes,
             elapsed_s=time.monotonic() - self.started,
             attempts=self.attempts,
@@ -443,17 +454,27 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _decode(body: bytes, headers: dict[str, str]) -> str:
+def _decode(body: bytes, headers: dict[str, str]) -> tuple[str, bytes | None]:
     """Bytes to text: a byte-order mark, else the header's charset, else a ``<meta charset>`` in
-    the first 2 KiB, else UTF-8; undecodable bytes become U+FFFD rather than failing the page."""
+    the first 2 KiB, else UTF-8; undecodable bytes become U+FFFD rather than failing the page.
+    Also ``body`` itself when it is that text in valid UTF-8 (else None)."""
     if body.startswith(codecs.BOM_UTF8):
-        return body.decode("utf-8-sig", errors="replace")
+        return body.decode("utf-8-sig", errors="replace"), None
     declared = (_CHARSET.search(headers.get("content-type", ""))
-                or _CHARSET.search(body[:2048].decode("ascii", errors="ignore")))
+                or _CHARSET_BYTES.search(body, 0, 2048))
+    charset = declared[1] if declared else "utf-8"
+    if isinstance(charset, bytes):
+        charset = charset.decode("ascii")
     try:
-        return body.decode(declared[1] if declared else "utf-8", errors="replace")
+        utf8 = codecs.lookup(charset).name == "utf-8"
     except LookupError:
-        return body.decode("utf-8", errors="replace")
+        charset, utf8 = "utf-8", True
+    if utf8:
+        try:
+            return body.decode("utf-8"), body
+        except UnicodeDecodeError:
+            charset = "utf-8"
+    return body.decode(charset, errors="replace"), None
 
 
 def _describe(exc: Exception) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from core.scrape.dom import Selector, parse_html
+from core.scrape.dom import Document, Selector, parse_html
 from core.scrape.package import NextButton, Pagination, UrlPattern
 from core.scrape.result import FetchResult
 
@@ -46,12 +46,15 @@ class Paginator:
             return self._give(pattern_urls(self.pagination, self.start_url, self.max_pages))
         return self._give([self.start_url])
 
-    def next_urls(self, page: FetchResult) -> list[str]:
-        """The pages to fetch after ``page`` (only ``next_button`` ever has some)."""
+    def next_urls(self, page: FetchResult, link: str | None = None) -> list[str]:
+        """The pages to fetch after ``page`` (only ``next_button`` ever has some). ``link`` is
+        the page's "next" link when the caller found it already (``next_button_link`` on the
+        document it parsed for its records); else the page is parsed here to find it."""
         self._seen.add(_key(page.final_url))
         if not isinstance(self.pagination, NextButton) or not page.ok:
             return []
-        url = next_button_url(self.pagination, page.text, page.final_url)
+        url = link if link is not None else \
+            next_button_url(self.pagination, page.markup, page.final_url)
         return self._give([url] if url else [])
 
     def _give(self, urls: Iterable[str]) -> list[str]:
@@ -75,16 +78,21 @@ def pattern_urls(pagination: UrlPattern, start_url: str, max_pages: int) -> list
             for number in range(pagination.first_page, last + 1)]
 
 
-def next_button_url(pagination: NextButton, html: str, page_url: str) -> str | None:
+def next_button_url(pagination: NextButton, html: str | bytes, page_url: str) -> str | None:
     """The absolute URL the page's "next" link points to, or None when it has none."""
-    document = parse_html(html, xpath=pagination.selector.type == "xpath")
-    matches = document.select(document.root, pagination.selector)
-    if not matches:
+    return next_button_link(parse_html(html, xpath=pagination.selector.type == "xpath"),
+                            pagination, page_url)
+
+
+def next_button_link(document: Document, pagination: NextButton, page_url: str) -> str | None:
+    """``next_button_url`` on a page parsed already (with lxml when the selector is XPath)."""
+    match = document.select_first(document.root, pagination.selector)
+    if match is None:
         return None
-    href = document.value(matches[0], "attr", "href")
+    href = document.value(match, "attr", "href")
     if href is None:
-        links = document.select(matches[0], _LINK)
-        href = document.value(links[0], "attr", "href") if links else None
+        link = document.select_first(match, _LINK)
+        href = document.value(link, "attr", "href") if link is not None else None
     if not href or not href.strip():
         return None
     url = urljoin(document.base_url(page_url), href.strip())

@@ -60,12 +60,13 @@ from core.platform.jsondoc import InstanceValidator, effective_schema, instance_
 from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
-from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, extract_records
+from core.scrape.dom import parse_html
+from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, records_in
 from core.scrape.fetch import Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
-from core.scrape.package import ConfigPackage
-from core.scrape.paginate import Paginator
+from core.scrape.package import ConfigPackage, NextButton
+from core.scrape.paginate import Paginator, next_button_link
 from core.scrape.result import FetchResult
 from core.scrape.transforms import TransformTimeout
 from core.platform.settings import get_settings
@@ -217,6 +218,25 @@ class _DetailPages:
                 for record, source in self.waiting.pop(key, [])]
 
 
+@dataclass(frozen=True, slots=True)
+class _PageReading:
+    """How one kind of page of a run is read, worked out once per run: its package, whether
+    it must be parsed with lxml (any XPath to run on it), and, on a listing page, the "next"
+    button to follow."""
+
+    package: ConfigPackage
+    xpath: bool
+    next_button: NextButton | None
+
+    @classmethod
+    def of(cls, package: ConfigPackage, *, detail: bool = False) -> _PageReading:
+        pagination = None if detail else package.pagination
+        next_button = pagination if isinstance(pagination, NextButton) else None
+        xpath = package.uses_xpath or (next_button is not None
+                                       and next_button.selector.type == "xpath")
+        return cls(package, xpath, next_button)
+
+
 class RunExecution:
     """One run in progress. ``execute()`` drives it to a final status."""
 
@@ -237,6 +257,9 @@ class RunExecution:
         self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
         self._result_ids = _ResultIds()
+        self._listing_reading = _PageReading.of(plan.package)
+        self._detail_reading = None if plan.package.detail is None else \
+            _PageReading.of(plan.package.detail.package, detail=True)
         self._required = [f.name for f in plan.package.fields if f.required]
         self._postgres = database.engine.dialect.name == "postgresql"
         # PostgreSQL: rows this run wrote outside the search indexes, not indexed yet (at most)
@@ -303,12 +326,12 @@ class RunExecution:
                     # heartbeat and the cancel check go on whatever a page holds. (Parsing small
                     # pages on the loop instead was measured slower: bench/books_site.py; one
                     # to_thread per page cost a tenth of the crawl's CPU: core.scrape.offload.)
-                    page, records = await offload.run(self._parse, page, pages is None)
+                    page, records, link = await offload.run(self._parse, page, pages is None)
                     if pages is None:
                         self._record_detail(url, page, records)
                     else:
                         self._record_page(page, records=records)
-                        self._enqueue(pages.next_urls(page), pages)
+                        self._enqueue(pages.next_urls(page, link), pages)
                     processed = True
             except Exception as exc:  # a bug on one page must not cost the run
                 self._record_page(FetchResult(url, url, error=f"internal error: {exc!r}"))
@@ -318,17 +341,23 @@ class RunExecution:
                 self.progress.urls_processed += processed
                 self.queue.task_done()
 
-    def _parse(self, page: FetchResult, detail: bool) -> tuple[FetchResult, list[ExtractedRecord]]:
-        """The page's records (a detail page's with the detail package); a page whose
-        transforms ran out of time becomes an error."""
+    def _parse(self, page: FetchResult,
+               detail: bool) -> tuple[FetchResult, list[ExtractedRecord], str | None]:
+        """The page's records (a detail page's with the detail package) and, on a listing
+        page with a "next" button, where it leads: one parse for both. A page whose transforms
+        ran out of time becomes an error."""
         if not page.ok:
-            return page, []
-        own = self.plan.package.detail  # a detail page comes only from a package with one
-        package = own.package if detail and own is not None else self.plan.package
+            return page, [], None
+        reading = self._detail_reading if detail else self._listing_reading
+        assert reading is not None  # a detail page comes only from a package with a detail part
         try:
-            return page, extract_records(package, page.text, page.final_url)
+            document = parse_html(page.markup, xpath=reading.xpath)
+            records = records_in(document, reading.package, page.final_url)
         except TransformTimeout as exc:
-            return dataclasses.replace(page, error=f"extraction stopped: {exc}"), []
+            return dataclasses.replace(page, error=f"extraction stopped: {exc}"), [], None
+        link = None if reading.next_button is None else \
+            next_button_link(document, reading.next_button, page.final_url)
+        return page, records, link
 
     def _record_page(self, page: FetchResult, *, detail: bool = False,
                      records: Sequence[ExtractedRecord] = ()) -> bool:

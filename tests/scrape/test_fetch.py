@@ -34,6 +34,16 @@ def test_a_page_is_fetched_with_its_details(fetch: Fetch, fixture_site: str) -> 
     assert result.n_bytes == len(result.text.encode("utf-8")) > 0
 
 
+@pytest.mark.parametrize("meta", ["charset", "http-equiv"])
+def test_a_page_is_decoded_with_the_charset_its_markup_declares(fetch: Fetch, fixture_site: str,
+                                                                meta: str) -> None:
+    result = fetch(f"{fixture_site}/legacy?meta={meta}")
+
+    assert result.ok, result.error
+    assert result.headers["content-type"] == "text/html"  # the header names no charset
+    assert "\u201cCaf\u00e9\u201d \u2013 \u20ac5" in result.text  # read as windows-1252, not UTF-8
+
+
 def test_a_503_is_retried_until_the_page_comes(fetch: Fetch, fixture_site: str) -> None:
     result = fetch(f"{fixture_site}/flaky?case=retried")
 
