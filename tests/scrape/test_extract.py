@@ -60,6 +60,29 @@ def test_a_container_gives_one_record_per_match() -> None:
     assert all(all(r.found.values()) for r in records)
 
 
+@pytest.mark.parametrize("xpath", [False, True])
+def test_a_page_given_as_its_utf8_bytes_gives_the_same_records(xpath: bool) -> None:
+    package = CATALOG if not xpath else parse_package({
+        "version": 1, "container": "div.product",
+        "fields": {"name": {"selector": ".//h2", "selector_type": "xpath",
+                            "transforms": ["strip"]},
+                   "tags": {"selector": ".tags li", "all": True}}})
+    text = page("catalog/page1.html").replace("Aurora", "Äurora \u2603")  # not ASCII
+
+    from_bytes = extract_records(package, text.encode("utf-8"), CATALOG_URL)
+
+    assert from_bytes == extract_records(package, text, CATALOG_URL)
+    assert from_bytes[0].data["name"].startswith("Äurora \u2603")
+
+
+def test_a_single_field_takes_the_first_match_of_its_selector() -> None:
+    html = "<ul><li>one</li><li>two</li></ul><p>x</p><li>three</li>"
+
+    assert one_field({"selector": "li"}, html) == "one"
+    assert one_field({"selector": "p, li"}, html) == "one"  # the first in the page, not in the list
+    assert one_field({"selector": "li", "all": True}, html) == ["one", "two", "three"]
+
+
 def test_without_a_container_the_page_is_one_record() -> None:
     package = parse_package({"version": 1, "fields": {
         "title": {"selector": "h1", "transforms": ["strip"]},

@@ -32,6 +32,7 @@ def test_a_page_is_fetched_with_its_details(fetch: Fetch, fixture_site: str) -> 
     assert result.final_url == result.url and result.redirects == []
     assert result.attempts == 1 and result.retries == 0
     assert result.n_bytes == len(result.text.encode("utf-8")) > 0
+    assert result.utf8 == result.text.encode("utf-8")  # kept for the parser: no second encoding
 
 
 @pytest.mark.parametrize("meta", ["charset", "http-equiv"])
@@ -42,6 +43,7 @@ def test_a_page_is_decoded_with_the_charset_its_markup_declares(fetch: Fetch, fi
     assert result.ok, result.error
     assert result.headers["content-type"] == "text/html"  # the header names no charset
     assert "\u201cCaf\u00e9\u201d \u2013 \u20ac5" in result.text  # read as windows-1252, not UTF-8
+    assert result.utf8 is None and result.markup is result.text  # the parser gets the text
 
 
 def test_a_503_is_retried_until_the_page_comes(fetch: Fetch, fixture_site: str) -> None:
