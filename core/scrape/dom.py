@@ -88,9 +88,13 @@ def cap_nesting(html: str, max_depth: int = MAX_NESTING) -> str:
     # An element can only open at a "<" that starts neither an end tag ("</") nor a comment or
     # doctype ("<!"): a page with no more of those than the limit cannot go deeper, and is
     # returned without the scan (counts in C instead of a regex and a loop over its tags; each
-    # count reads the whole page, so none is made twice).
-    brackets = html.count("<")
-    if brackets <= max_depth or brackets - html.count("</") - html.count("<!") <= max_depth:
+    # count reads the whole page, so none is made that the answer does not need: "<!" only
+    # comes once or twice in most pages).
+    opens = html.count("<")
+    if opens <= max_depth:
+        return html
+    opens -= html.count("</")
+    if opens <= max_depth or opens - html.count("<!") <= max_depth:
         return html
     middle = max_depth // 2
     stack: list[tuple[str, int, int]] = []  # open elements: (name, start tag's span)

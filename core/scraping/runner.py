@@ -137,7 +137,7 @@ ResultRow = tuple[str, str, str, str, float, Any]
 
 
 class _ResultIds:
-    """Result ids for one run: UUIDv7 layout (milliseconds at the run's start, then random bits)
+    """Result (and URL outcome) ids for one run: UUIDv7 layout (milliseconds at the run's start, then random bits)
     plus a counter, so ids are unique, cost no system call each, and follow insertion order (the
     primary-key index grows at its end instead of at random places)."""
 
@@ -150,6 +150,11 @@ class _ResultIds:
 
     def next_hex(self) -> str:
         return f"{self._base + next(self._counter):032x}"
+
+    def next_uuid(self) -> uuid.UUID:
+        # uuid4() reads os.urandom, a system call that lets go of the GIL: once per page, the
+        # event loop then waited for a parse thread to hand it back
+        return uuid.UUID(int=self._base + next(self._counter))
 
 
 @dataclass
@@ -376,10 +381,7 @@ class RunExecution:
                        "max_retries": self.plan.options.max_retries}))
         if not page.ok:
             progress.errors += 1
-            pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id,
-                                     "timestamp": utcnow(), "target_url": page.url,
-                                     "success": False, "status_code": page.status_code,
-                                     "error": page.error, "data": None})
+            self._outcome(page, utcnow(), None)
             self._event(timeline.Failure(node=node, url=page.url, error=page.error,
                                          status=page.status_code, at=utcnow(),
                                          extra={"detail": True} if detail else {}))
@@ -389,14 +391,20 @@ class RunExecution:
             return True
         items, fallbacks = self._extract(page, records)
         now = utcnow()
-        pending.outcomes.append({"id": uuid.uuid4(), "run_id": self.plan.run_id, "timestamp": now,
-                                 "target_url": page.url, "success": True, "error": None,
-                                 "status_code": page.status_code, "data": {"items": items}})
+        self._outcome(page, now, {"items": items})
         self._event(timeline.PageFetched(
             node=node, url=page.final_url, status=page.status_code, bytes=page.n_bytes,
             seconds=round(page.elapsed_s, 3), items=items, rendered=self.plan.render or None,
             at=now, extra={"fallbacks": fallbacks} if fallbacks else {}))
         return True
+
+    def _outcome(self, page: FetchResult, at: datetime, data: dict[str, Any] | None) -> None:
+        """The URL's outcome row for the next flush: ``data`` for a page that was fetched,
+        None for one that failed (``page.error`` says why)."""
+        self.pending.outcomes.append({
+            "id": self._result_ids.next_uuid(), "run_id": self.plan.run_id, "timestamp": at,
+            "target_url": page.url, "success": page.ok, "error": page.error,
+            "status_code": page.status_code, "data": data})
 
     def _record_detail(self, url: str, page: FetchResult,
                        records: Sequence[ExtractedRecord]) -> None:
@@ -410,14 +418,12 @@ class RunExecution:
             if records:
                 data, found = records[0].data, records[0].found
                 count_reads(self.pending.reads, records[:1], page.final_url)
-            self.pending.outcomes.append({
-                "id": uuid.uuid4(), "run_id": self.plan.run_id, "timestamp": utcnow(),
-                "target_url": page.url, "success": True, "error": None,
-                "status_code": page.status_code, "data": {"detail_fields": sorted(data)}})
+            now, fields = utcnow(), sorted(data)
+            self._outcome(page, now, {"detail_fields": fields})
             self._event(timeline.PageFetched(
                 node="render" if self.plan.render else "fetch", url=page.final_url,
                 status=page.status_code, bytes=page.n_bytes, rendered=self.plan.render or None,
-                at=utcnow(), extra={"detail": True, "fields": sorted(data)}))
+                at=now, extra={"detail": True, "fields": fields}))
         for record, source in self.details.done(url, data, found):
             self._store(record, source)
 
