@@ -179,18 +179,52 @@ def _worker_main(args: list[str]) -> int:
     return worker_main(args)
 
 
+def _prepare_worker(kind: str) -> None:
+    """In a worker forked ahead of its work, while the command queues the work: load what
+    ``core.worker`` loads first, the kind's modules and the database's driver (an engine that
+    makes no connection: the worker opens its own database)."""
+    from core.platform.database import open_database
+    from core.platform.work import WorkName
+    from core.worker import freeze_start_up
+
+    freeze_start_up([WorkName(kind)])
+    open_database(migrate=False).dispose()
+
+
+def _worker_ahead(args: argparse.Namespace) -> str | None:
+    """The kind of worker the command will ask for (its parser's ``worker`` default), when
+    that work gets a worker of its own here (not with ``EXECUTOR=queue``, where a ``serve``
+    takes it)."""
+    kind: str | None = getattr(args, "worker", None)
+    if kind is None:
+        return None
+    from core.platform.work import spawns_worker
+
+    return kind if spawns_worker() else None
+
+
 def _run(args: argparse.Namespace) -> int:
     _collect_again()
     if getattr(args, "no_database", False):  # `extract`: no database, no user
         args.handler(args)
         return 0
-    from core.accounts.setup import announce, initialise
-    from core.platform.processes import forking_workers
+    from core.platform.processes import worker_standing_by
 
     needs_user = args.command != "init" and not getattr(args, "no_user", False)
     if needs_user and not args.user:  # before anything is created: no admin made for nothing
         raise ValidationError("Say who you act as: python -m core --user EMAIL … (the first "
                               "admin is made by: python -m core init)")
+    # The worker the command will start is forked before the database is opened, and loads its
+    # modules on the other core while this process opens the database and queues the work
+    # (core/platform/processes.py), instead of after the commit.
+    with worker_standing_by(_worker_ahead(args), _prepare_worker, _worker_main):
+        return _run_on_database(args, needs_user)
+
+
+def _run_on_database(args: argparse.Namespace, needs_user: bool) -> int:
+    from core.accounts.setup import announce, initialise
+    from core.platform.processes import forking_workers
+
     # The first admin is made by `init`, by `worker serve`, or by a command that acts as the
     # configured admin; acting as anyone else on an empty database makes nobody (and prints no
     # password beside the error that follows).
@@ -208,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
         args.handler(None, None, args)
         return 0
     # a worker its transaction asks for is forked from this process once that transaction is
-    # over: it starts with the imports done (core/platform/processes.py)
+    # over (or handed to the one standing by): it starts with the imports done
     with forking_workers(database, _worker_main), database.transaction() as session:
         actor = _acting_user(session, args.user)
         after_commit = args.handler(session, actor, args)

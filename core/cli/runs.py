@@ -18,6 +18,7 @@ from core.platform.database import Database
 from core.platform.doorbell import Bell, Doorbell, folder
 from core.platform.commands import count, seconds
 from core.platform.errors import Unfinished
+from core.platform.work import WorkName
 from core.cli import command_help
 
 
@@ -111,7 +112,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="print progress until the run ends; exit 1 unless it completed")
     p.add_argument("--key", default=None, help="idempotency key: the same key starts one run")
     p.add_argument("--interval", type=seconds(3600), default=1.0, help="seconds between progress lines")
-    p.set_defaults(handler=_start)
+    # its worker is forked ahead, before the database is opened (core.cli._run)
+    p.set_defaults(handler=_start, worker=WorkName.RUN.value)
     p = actions.add_parser("list", help="runs, newest first")
     p.add_argument("--job", default=None, help="only this job's runs")
     p.add_argument("--limit", type=count(), default=50,

@@ -9,6 +9,13 @@ folder as its working directory, no input, its output to ``logs/worker.log``, se
 afresh from the same environment, ``core.worker.main`` with the same arguments — and no
 database connection crosses the fork: the command closes its own before it forks. The app
 never forks (Streamlit runs threads, and a fork copies only the calling one).
+
+A command that knows which kind of worker it will ask for (``runs start``) forks it ahead
+(``worker_standing_by``), before it opens its database: the worker imports the kind's modules
+(the run's: aiohttp, jsonschema, the extraction code, ~0.14 s) on the other core while the
+command opens the database and queues the run, then gets its arguments down a pipe and goes on
+as a forked worker does. One that gets none (the command failed, the start was refused) exits
+without a word.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.platform.settings import PROJECT_ROOT, get_settings
@@ -34,7 +42,9 @@ if TYPE_CHECKING:
 # ``forking_workers`` (None outside it).
 _may_fork = False
 _deferred: list[list[str]] | None = None
+_standby: _Standby | None = None  # the worker a ``worker_standing_by`` block forked ahead
 WorkerMain = Callable[[list[str]], int]  # core.worker.main
+Prepare = Callable[[str], None]  # imports a kind's modules in a worker forked ahead
 _MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 256
 
 
@@ -74,8 +84,10 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
     """Workers asked for inside the block (by a transaction that commits there) are forked from
     this process when it ends, after ``database``'s connections are closed, and run
     ``worker_main(args)`` (``core.worker.main``: the caller names it, as this module sits below
-    the worker); in a process that may not fork (``allow_forking``), or that runs threads, they
-    start at once as before."""
+    the worker); the first of the kind a ``worker_standing_by`` block forked ahead is handed
+    to that worker instead (which leaves when the block ends without work for it). In a
+    process that may not fork (``allow_forking``), or that runs threads, they start at once as
+    before."""
     global _deferred
     if not _may_fork or _deferred is not None or not _only_thread():
         yield
@@ -87,11 +99,14 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
         wanted, _deferred = _deferred, None
         if wanted:
             database.dispose()  # no connection (nor SQLite's lock state) crosses the fork
-            for args in wanted:  # a thread the block started would not cross it: spawn then
-                if _only_thread():
+            for args in wanted:
+                if _hand_over(args):  # forked ahead, while this process had one thread
+                    continue
+                if _only_thread():  # a thread the block started would not cross a fork
                     fork_worker(args, worker_main)
                 else:
                     spawn_worker(args)
+        _release_standby()  # not used here (a refused start, a replayed key): it leaves now
 
 
 def _only_thread() -> bool:
@@ -99,15 +114,109 @@ def _only_thread() -> bool:
     return threading.active_count() == 1
 
 
+@contextlib.contextmanager
+def worker_standing_by(kind: str | None, prepare: Prepare,
+                       worker_main: WorkerMain) -> Iterator[None]:
+    """Fork now the worker of ``kind`` (a ``core.worker`` subcommand) that a ``forking_workers``
+    block inside this one may ask for, before this command opens its database: it runs
+    ``prepare(kind)`` (imports the kind's modules) on the other core while the command opens
+    the database and queues the work, then waits for its arguments. ``forking_workers`` hands
+    them over; one that a ``forking_workers`` block did not use, or that is left when this
+    block ends, is told there is nothing (it exits without a word, as does one whose command
+    died). Nothing happens for ``kind`` None, or where ``forking_workers`` would not fork
+    (``allow_forking``, other threads)."""
+    global _standby
+    if kind is None or not _may_fork or _standby is not None or not _only_thread():
+        yield
+        return
+    _standby = _fork_standby(kind, prepare, worker_main)
+    try:
+        yield
+    finally:
+        _release_standby()
+
+
+def _release_standby() -> None:
+    """Tell the worker standing by, if any is left, that there is nothing for it (end of file:
+    it exits without a word)."""
+    global _standby
+    standby, _standby = _standby, None
+    if standby is not None:
+        os.close(standby.writer)
+
+
+@dataclass(frozen=True)
+class _Standby:
+    kind: str
+    pid: int
+    writer: int  # the pipe its arguments go down
+
+
+def _hand_over(args: list[str]) -> bool:
+    """Give ``args`` to the worker standing by for their kind (True), once."""
+    global _standby
+    standby = _standby
+    if standby is None or args[:1] != [standby.kind]:
+        return False
+    _standby = None
+    try:
+        os.write(standby.writer, "\0".join(args).encode())  # far below PIPE_BUF: one write
+        return True
+    except OSError:  # it died meanwhile: the caller forks another
+        return False
+    finally:
+        os.close(standby.writer)
+
+
+def _fork_standby(kind: str, prepare: Prepare, worker_main: WorkerMain) -> _Standby | None:
+    """A worker of ``kind``, forked as ``fork_worker`` forks one, that prepares and then waits
+    for its arguments on a pipe; None when a fork fails (the work is forked or spawned when
+    asked for, as before)."""
+    reader, writer = os.pipe()
+    pid = _fork_detached(lambda log: _stand_by(kind, reader, log, prepare, worker_main))
+    os.close(reader)
+    if pid is None:
+        os.close(writer)
+        return None
+    return _Standby(kind, pid, writer)
+
+
+def _stand_by(kind: str, reader: int, log: int, prepare: Prepare,
+              worker_main: WorkerMain) -> int:
+    """The worker forked ahead: prepare, then work on the arguments that come down ``reader``
+    (exit quietly, 0, when none come)."""
+    _detach(log, keep=reader)
+    gc.disable()  # as the command's own start-up: its imports are frozen once loaded
+    try:
+        with contextlib.suppress(Exception):  # a failing import fails the work itself, logged
+            prepare(kind)
+    finally:
+        gc.enable()
+    chunks = []
+    while chunk := os.read(reader, 4096):
+        chunks.append(chunk)
+    os.close(reader)
+    if not chunks:
+        return 0
+    return _run_worker(b"".join(chunks).decode().split("\0"), worker_main)
+
+
 def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
     """``python -m core.worker *args`` as a fork of this process (see the module's doc), which
-    runs ``worker_main(args)``; its pid. A go-between child starts the worker's session and
-    forks the worker, so the worker is nobody's child here (no zombie while this command
-    waits). Falls back to ``spawn_worker`` when a fork fails."""
+    runs ``worker_main(args)``; its pid. Falls back to ``spawn_worker`` when a fork fails."""
+    pid = _fork_detached(lambda log: _work(args, log, worker_main))
+    return spawn_worker(args) if pid is None else pid
+
+
+def _fork_detached(child: Callable[[int], int]) -> int | None:
+    """Fork ``child(log)`` (``log``: the descriptor of ``logs/worker.log``; its return value is
+    the exit status) in a session of its own; its pid, None when a fork failed. A go-between
+    child starts the session and forks the worker, so the worker is nobody's child here (no
+    zombie while this command waits)."""
     logs = get_settings().data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = os.open(logs / "worker.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    reader, writer = os.pipe()
+    told, teller = os.pipe()
     for stream in (sys.stdout, sys.stderr):  # what this command printed is not printed twice
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
@@ -121,7 +230,7 @@ def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
     except OSError:
         middle = -1
     if middle != 0:  # this process (or no fork)
-        os.close(writer)
+        os.close(teller)
         os.close(log)
         try:
             if middle > 0:
@@ -129,20 +238,20 @@ def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
                 # is reaped by the kernel: there is nothing to wait for, the pipe still tells
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(middle, 0)
-            told = os.read(reader, 32)
+            pid = os.read(told, 32)
         finally:
-            os.close(reader)
-        return int(told) if told else spawn_worker(args)
+            os.close(told)
+        return int(pid) if pid else None
     status = 1
     try:  # the go-between: never returns into the caller's code
-        os.close(reader)
+        os.close(told)
         os.setsid()
         worker = os.fork()
         if worker == 0:
-            os.close(writer)
-            status = _work(args, log, worker_main)
+            os.close(teller)
+            status = child(log)
         else:
-            os.write(writer, str(worker).encode())
+            os.write(teller, str(worker).encode())
             status = 0
     finally:
         os._exit(status)
@@ -150,20 +259,37 @@ def fork_worker(args: list[str], worker_main: WorkerMain) -> int:
 
 def _work(args: list[str], log: int, worker_main: WorkerMain) -> int:
     """The forked worker: set up as ``spawn_worker`` would have, then ``worker_main(args)``."""
+    return _run_worker(args, worker_main, lambda: _detach(log))
+
+
+def _detach(log: int, keep: int | None = None) -> None:
+    """Set a forked worker up as ``spawn_worker`` would have: the project folder, no input,
+    output to ``log``, no other descriptor of the command's (``keep`` aside), and a worker
+    spawns what it starts, as a spawned one does."""
+    global _may_fork, _standby
+    _may_fork, _standby = False, None
+    os.chdir(PROJECT_ROOT)
+    get_settings.cache_clear()  # read again, from the project folder, as a new one would
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    # nothing else of the command's (as Popen's close_fds)
+    for low, high in ((3, keep), (keep + 1, _MAX_FD)) if keep is not None else ((3, _MAX_FD),):
+        os.closerange(low, high)
+
+
+def _run_worker(args: list[str], worker_main: WorkerMain,
+                detach: Callable[[], None] | None = None) -> int:
+    """``worker_main(args)`` in a forked worker, ``detach``ed first unless it is already; its
+    exit status."""
     status = 1
     try:
-        os.chdir(PROJECT_ROOT)
-        nothing = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(nothing, 0)
-        os.close(nothing)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.closerange(3, _MAX_FD)  # nothing else of the command's (as Popen's close_fds)
+        if detach is not None:
+            detach()
         # its command line is the command's ("python -m core … runs start …"): say what it is
         print(f"worker {os.getpid()} forked for: core.worker {' '.join(args)}", flush=True)
-        get_settings.cache_clear()  # read again, from the project folder, as a new one would
-        global _may_fork
-        _may_fork = False  # a worker spawns what it starts, as a spawned one does
         status = worker_main(args)
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else 1

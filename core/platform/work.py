@@ -109,7 +109,7 @@ def spawn_after_commit(session: Session, kind: WorkName, row_id: uuid.UUID, *,
     ``queued``: a ``serve`` process also claims this kind, so with ``EXECUTOR=queue`` nothing is
     spawned here and the row waits for one. Kinds no ``serve`` claims always get a worker.
     """
-    if queued and get_settings().executor != "local":  # a waiting `serve` here takes it at once
+    if not spawns_worker(queued):  # a waiting `serve` here takes it at once
         event.listen(session, "after_commit", lambda _session: ring(folder(Bell.WORKERS)),
                      once=True)
         return
@@ -119,6 +119,12 @@ def spawn_after_commit(session: Session, kind: WorkName, row_id: uuid.UUID, *,
         if not defer_worker(args):  # a command forks it once its transaction is over
             spawn_worker(args)
     event.listen(session, "after_commit", start, once=True)
+
+
+def spawns_worker(queued: bool = True) -> bool:
+    """Whether work of a kind started here gets a worker of its own (``spawn_after_commit``):
+    always for kinds no ``serve`` claims (``queued`` False), else only with ``EXECUTOR=local``."""
+    return not queued or get_settings().executor == "local"
 
 
 def claim_by_id(session: Session, model: type[Worked], row_id: uuid.UUID, worker: str,

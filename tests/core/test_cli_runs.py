@@ -143,3 +143,51 @@ def test_start_and_wait_through_the_real_entry_point(cli, analyst, make_job, db)
     assert lines[-1].startswith("completed: 100% · all 3 pages done · fetched 3, found ")
     run = _wait_for_the_end(db, lines[0].split()[1])
     assert run.worker_id is not None and run.items_extracted > 0
+
+
+def test_the_worker_of_a_run_is_forked_before_the_command_opens_its_database(
+        cli, analyst, make_job, monkeypatch) -> None:
+    # `python -m core runs start` forks its worker ahead, before any database connection exists
+    # (none crosses the fork), and hands it the run once queued; the `fork_worker` of old is
+    # not called. A refused start tells its worker there is nothing (end of file). With
+    # EXECUTOR=queue no worker is forked at all: a `serve` takes the run.
+    from core.accounts import setup
+    from core.platform import processes
+
+    events: list[str] = []
+    handed: list[int] = []  # what each worker forked ahead reads
+
+    def fork_standby(kind: str, *_: object) -> processes._Standby:
+        events.append(f"{kind} worker forked")
+        reader, writer = os.pipe()
+        handed.append(reader)
+        return processes._Standby(kind, 0, writer)
+
+    def read(reader: int) -> bytes:
+        with os.fdopen(reader, "rb") as pipe:
+            return pipe.read()
+
+    monkeypatch.setattr(processes, "_may_fork", True)
+    monkeypatch.setattr(processes, "_only_thread", lambda: True)  # the fixture site's thread
+    monkeypatch.setattr(processes, "_fork_standby", fork_standby)
+    monkeypatch.setattr(processes, "fork_worker", lambda args, _main: events.append("forked"))
+    opened = setup.open_database
+    monkeypatch.setattr(setup, "open_database", lambda *a, **k: events.append(
+        "database opened") or opened(*a, **k))
+    job = make_job(analyst)
+    status, out, err = cli("--user", analyst.email, "runs", "start", str(job))
+    assert status == 0, err
+    assert events == ["run worker forked", "database opened"]
+    run_id = out.split()[1]
+    assert read(handed[0]) == f"run\0{run_id}".encode()
+
+    status, _, err = cli("--user", analyst.email, "runs", "start", str(job), "--wait")
+    assert status == 2 and "already has a run in progress" in err
+    assert events[2:] == ["run worker forked", "database opened"] and read(handed[1]) == b""
+
+    assert cli("--user", analyst.email, "runs", "cancel", run_id)[0] == 0
+    events.clear()
+    monkeypatch.setenv("EXECUTOR", "queue")
+    get_settings.cache_clear()
+    assert cli("--user", analyst.email, "runs", "start", str(job))[0] == 0
+    assert events == ["database opened"]

@@ -192,3 +192,99 @@ def test_a_forked_worker_ends_though_its_work_left_a_thread_pool_idle(tmp_path) 
         raise AssertionError("the forked worker was still running 20 s after its work ended")
     log = (tmp_path / "logs" / "worker.log").read_text()
     assert f"worker {worker} forked for: core.worker run pool" in log
+
+
+# A command that forks the worker of its work ahead (processes.worker_standing_by), before it
+# has any database to open: the worker prepares (a marker file, as its imports would), and only
+# then is the work asked for; it is handed to that same, prepared process.
+_STANDS_BY = """
+import os, sys, time
+from pathlib import Path
+from core.platform import processes
+
+MARK = Path(sys.argv[1])
+DONE = []
+SESSION = os.getsid(0)  # the command's
+
+def prepare(kind):
+    DONE.append(kind)
+    MARK.write_text(str(os.getpid()))
+
+def work(args):
+    print(f"prepared {DONE} in {os.getpid()}, own session {os.getsid(0) != SESSION}; work {args}",
+          flush=True)
+    return 0
+
+class Database:  # forking_workers closes the command's connections before it hands work over
+    def dispose(self):
+        print("disposed", flush=True)
+
+processes.allow_forking()
+with processes.worker_standing_by("run", prepare, work):
+    while not MARK.exists():  # the worker is there and prepared before any work is asked for
+        time.sleep(0.01)
+    print(MARK.read_text(), flush=True)
+    with processes.forking_workers(Database(), work):
+        if sys.argv[2] == "work":
+            processes.defer_worker(["run", "r1"])
+        elif sys.argv[2] == "other kind":
+            processes.defer_worker(["export", "e1"])
+"""
+
+
+def _stand_by(tmp_path, case: str) -> tuple[list[str], int, str]:  # type: ignore[no-untyped-def]
+    """Run ``_STANDS_BY`` for ``case``: (its output lines, the worker forked ahead, once it has
+    ended, and what the workers logged)."""
+    env = {**os.environ, "SCRAPEDECK_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", _STANDS_BY, str(tmp_path / "prepared"), case],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    worker = int(lines[0])
+    for _ in range(200):
+        if _ended(worker):
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, 9)
+        raise AssertionError("the worker forked ahead was still running 20 s after its command")
+    log = tmp_path / "logs" / "worker.log"
+    return lines, worker, log.read_text() if log.exists() else ""
+
+
+def test_a_worker_forked_ahead_prepares_then_works_on_what_the_command_hands_it(
+        tmp_path) -> None:
+    lines, worker, log = _stand_by(tmp_path, "work")
+    assert lines[1:] == ["disposed"]  # the command's connections closed before the hand-over
+    assert f"worker {worker} forked for: core.worker run r1" in log
+    # the prepared process got the work, in a session of its own (as a spawned worker)
+    assert f"prepared ['run'] in {worker}, own session True; work ['run', 'r1']" in log
+
+
+def test_a_worker_forked_ahead_that_gets_nothing_exits_without_a_word(tmp_path) -> None:
+    lines, _, log = _stand_by(tmp_path, "nothing")
+    assert lines[1:] == [] and log == ""
+
+
+def test_work_of_another_kind_is_forked_as_before_and_the_one_ahead_leaves(tmp_path) -> None:
+    lines, worker, log = _stand_by(tmp_path, "other kind")
+    assert lines[1:] == ["disposed"]
+    assert "forked for: core.worker export e1" in log and f"worker {worker}" not in log
+    assert "prepared [] in" in log  # a new fork of the command: nothing prepared in it
+
+
+def test_no_worker_is_forked_ahead_where_the_command_may_not_fork(monkeypatch) -> None:
+    # the app or a test (allow_forking not called), or a command running a thread: its workers
+    # are spawned or forked when asked for, as before
+    forked: list[str] = []
+    monkeypatch.setattr(processes, "_fork_standby", lambda kind, *_: forked.append(kind))
+    with processes.worker_standing_by("run", print, worker_main):
+        pass
+    monkeypatch.setattr(processes, "_may_fork", True)
+    monkeypatch.setattr(processes, "_only_thread", lambda: False)
+    with processes.worker_standing_by("run", print, worker_main):
+        pass
+    with processes.worker_standing_by(None, print, worker_main):
+        pass
+    assert forked == []
+
