@@ -288,3 +288,30 @@ def test_no_worker_is_forked_ahead_where_the_command_may_not_fork(monkeypatch) -
         pass
     assert forked == []
 
+
+# What `python -m core` does once its command is done (processes.exit_now): everything an exit
+# does that anyone can see, without the interpreter's module-by-module teardown.
+_EXITS_NOW = """
+import atexit, logging, sys, threading, time
+from core.platform import processes
+
+logging.basicConfig(stream=sys.stderr, format="%(message)s")
+atexit.register(lambda: print("atexit callbacks ran", flush=True))
+threading.Thread(target=lambda: (time.sleep(0.2), print("the thread ended"))).start()
+print("printed, not flushed")
+logging.getLogger("x").warning("logged")
+processes.exit_now(int(sys.argv[1]))
+print("never")
+"""
+
+
+@pytest.mark.parametrize("status", [0, 3])
+def test_a_command_exits_with_its_status_after_its_threads_callbacks_and_output(
+        status: int) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # output buffered
+    done = subprocess.run([sys.executable, "-c", _EXITS_NOW, str(status)], cwd=PROJECT_ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == status, done.stderr
+    assert done.stdout.splitlines() == ["printed, not flushed", "the thread ended",
+                                        "atexit callbacks ran"]
+    assert done.stderr.splitlines() == ["logged"]
