@@ -260,3 +260,40 @@ def test_a_fetcher_is_used_as_a_context_manager(fixture_site: str) -> None:
             return (await fetcher.fetch(f"{fixture_site}/shop/p/1")).error
 
     assert asyncio.run(main()) is None
+
+
+def _after_import(prelude: str) -> dict[str, object]:
+    """What a fresh interpreter sees once it imported the fetcher (after ``prelude``)."""
+    import json
+    import subprocess
+    import sys
+
+    code = prelude + """
+import json, ssl
+from core.scrape import fetch
+import aiohttp.connector as connector
+print(json.dumps({
+    "aiohttp_default_ca": connector._SSL_CONTEXT_VERIFIED.cert_store_stats()["x509_ca"],
+    "aiohttp_default_verifies": connector._SSL_CONTEXT_VERIFIED.verify_mode == ssl.CERT_REQUIRED,
+    "later_default_ca": ssl.create_default_context().cert_store_stats()["x509_ca"],
+    "fetcher_ca": fetch._ssl_context().cert_store_stats()["x509_ca"],
+}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    return dict(json.loads(out))
+
+
+def test_a_worker_imports_aiohttp_without_loading_certificates_it_never_uses() -> None:
+    seen = _after_import("")
+
+    assert seen["aiohttp_default_ca"] == 0  # skipped: ~60 ms of CPU at every worker's start
+    assert seen["aiohttp_default_verifies"]  # and still verifying: it refuses every certificate
+    assert seen["later_default_ca"] and seen["fetcher_ca"]  # contexts made afterwards load them
+
+
+def test_with_other_threads_running_aiohttp_is_imported_as_it_is() -> None:
+    seen = _after_import("import threading, time\n"
+                         "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n")
+
+    assert seen["aiohttp_default_ca"] and seen["later_default_ca"] and seen["fetcher_ca"]
