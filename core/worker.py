@@ -21,8 +21,16 @@ so each piece of work executes exactly once.
 
 from __future__ import annotations
 
-import argparse
 import gc
+
+if __name__ == "__main__":
+    # A worker process: no garbage collection while it imports. What start-up makes (modules,
+    # classes, the mapped models) lives as long as the process, so the collections it set off
+    # found nothing to free (callgrind: 4 % of the imports' instructions); ``freeze_start_up``
+    # moves it all out of the collector's way, then collections resume.
+    gc.disable()
+
+import argparse
 import importlib
 import logging
 import os
@@ -97,6 +105,7 @@ def freeze_start_up(names: Iterable[WorkName]) -> None:
         work_kind(name)
     configure_mappers()  # what SQLAlchemy would make at the first query: frozen with the rest
     gc.freeze()
+    gc.enable()  # off while a worker process imported (the top of this module)
 
 
 def serve_once(database: Database, worker: str, tidy: bool = True) -> bool:

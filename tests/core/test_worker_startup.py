@@ -84,3 +84,17 @@ def test_a_warm_serve_round_executes_a_queued_run(db, analyst, make_job,
         assert run.status == "completed" and run.worker_id == "warm-worker"
         assert run.pages_fetched > 0 and run.items_extracted > 0
     assert claim_and_execute(db, "warm-worker") is False
+
+
+@pytest.mark.usefixtures("app_env")
+def test_a_worker_process_collects_garbage_again_once_started() -> None:
+    # `python -m core.worker` switches the collector off while it imports (what it makes then
+    # lives as long as the process); after the start-up it must be on again for the work
+    probe = ("import gc, runpy, sys\n"
+             "sys.argv = ['core.worker', 'run', '00000000-0000-0000-0000-000000000000']\n"
+             "try:\n    runpy.run_module('core.worker', run_name='__main__', alter_sys=True)\n"
+             "except SystemExit:\n    pass\n"
+             "print(gc.isenabled(), gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, env=os.environ.copy(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "True True", done.stderr[-2000:]
