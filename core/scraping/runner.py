@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session
 
 from core.platform.database import Database
 from core.platform.doorbell import Bell, folder, ring
+from core.platform.heap import keeping_freed_memory
 from core.scraping.jobspec import JobOptions, job_package
 from core.platform.jsondoc import InstanceValidator, effective_schema, instance_validator
 from core import budgets, credits, ledger, timeline
@@ -62,13 +63,13 @@ from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
 from core.scrape.dom import parse_html
 from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, records_in
-from core.scrape.fetch import Fetcher
+from core.scrape.fetch import LARGE_BODY_BYTES, Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
 from core.scrape.package import ConfigPackage, NextButton
 from core.scrape.paginate import Paginator, next_button_link
 from core.scrape.result import FetchResult
-from core.scrape.transforms import TransformTimeout
+from core.scrape.transforms import TIME_LIMITED, TransformTimeout
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from core.timeline import WorkflowRef
@@ -232,6 +233,7 @@ class _PageReading:
     package: ConfigPackage
     xpath: bool
     next_button: NextButton | None
+    time_limited: bool  # a transform that may take long (TIME_LIMITED): parsed off the loop
 
     @classmethod
     def of(cls, package: ConfigPackage, *, detail: bool = False) -> _PageReading:
@@ -239,7 +241,9 @@ class _PageReading:
         next_button = pagination if isinstance(pagination, NextButton) else None
         xpath = package.uses_xpath or (next_button is not None
                                        and next_button.selector.type == "xpath")
-        return cls(package, xpath, next_button)
+        specs = [*package.fields, *(b for f in package.fields for b in f.fallbacks)]
+        time_limited = any(t.name in TIME_LIMITED for spec in specs for t in spec.transforms)
+        return cls(package, xpath, next_button, time_limited)
 
 
 class RunExecution:
@@ -278,7 +282,8 @@ class RunExecution:
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
             async with Fetcher(self.plan.options) as fetcher, Offload(name="parse") as offload:
-                await self._crawl(fetcher, offload)
+                with keeping_freed_memory():  # each parse allocates and frees (core.platform.heap)
+                    await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then
             # land after the final flush's), then write what is left.
@@ -327,11 +332,9 @@ class RunExecution:
                 if not self.cancel.is_set():
                     page = await (fetcher.render(url, wait_for=self.plan.wait_for)
                                   if self.plan.render else fetcher.fetch(url))
-                    # Parsing and transforms are CPU work: off the event loop, so that the
-                    # heartbeat and the cancel check go on whatever a page holds. (Parsing small
-                    # pages on the loop instead was measured slower: bench/books_site.py; one
-                    # to_thread per page cost a tenth of the crawl's CPU: core.scrape.offload.)
-                    page, records, link = await offload.run(self._parse, page, pages is None)
+                    page, records, link = (
+                        self._parse(page, pages is None) if self._parse_here(page, pages is None)
+                        else await offload.run(self._parse, page, pages is None))
                     if pages is None:
                         self._record_detail(url, page, records)
                     else:
@@ -345,6 +348,19 @@ class RunExecution:
                 self.progress.urls_pending -= 1
                 self.progress.urls_processed += processed
                 self.queue.task_done()
+
+    def _parse_here(self, page: FetchResult, detail: bool) -> bool:
+        """Whether to parse ``page`` on the event loop rather than on a parse thread.
+
+        A page of usual size, read without a transform that may take long (a regex, up to its
+        time limit), is parsed where it arrived: handing it to a thread and back cost more than
+        the parse (books bench: 19,000 context switches, a sixth of the crawl's CPU in the
+        kernel, against 6,000). A large page, or a time-limited transform, goes to the parse
+        threads, so that the heartbeat, the cancel check and the other requests go on meanwhile.
+        """
+        reading = self._detail_reading if detail else self._listing_reading
+        return (reading is not None and not reading.time_limited
+                and len(page.markup) <= LARGE_BODY_BYTES)
 
     def _parse(self, page: FetchResult,
                detail: bool) -> tuple[FetchResult, list[ExtractedRecord], str | None]:
