@@ -117,12 +117,15 @@ def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
     data: dict[str, Any] = {}
     found: dict[str, bool] = {}
     used: dict[str, int] = {}
+    # Each selector's first match, found once per record: fields often share one (a price and
+    # its currency), and a lexbor query costs its selector's parse every time it runs.
+    firsts: dict[Selector, Node | None] = {}
     for field in fields:
-        value = _field_value(document, root, field, page_url, structured)
+        value = _field_value(document, root, field, page_url, structured, firsts)
         for number, fallback in enumerate(field.fallbacks, start=1):
             if value not in (None, "", []):
                 break
-            value = _field_value(document, root, fallback, page_url, structured)
+            value = _field_value(document, root, fallback, page_url, structured, firsts)
             if value not in (None, "", []):
                 used[field.name] = number
         found[field.name] = value not in (None, "", [])
@@ -132,15 +135,19 @@ def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
 
 
 def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str,
-                 structured: _StructuredData) -> Any:
+                 structured: _StructuredData, firsts: dict[Selector, Node | None]) -> Any:
     if field.selector is not None and field.selector.type == "jsonld":
         taken = structured.values(field.selector.query)
         taken = taken if field.all else taken[:1]
     else:
         if field.all:
             nodes = document.select(root, field.selector) if field.selector else [root]
+        elif field.selector is None:
+            nodes = [root]
         else:
-            first = document.select_first(root, field.selector) if field.selector else root
+            if field.selector not in firsts:
+                firsts[field.selector] = document.select_first(root, field.selector)
+            first = firsts[field.selector]
             nodes = [] if first is None else [first]
         taken = [document.value(node, field.take, field.attribute) for node in nodes]
     value: Any = [v for v in taken if v is not None] if field.all else next(iter(taken), None)
