@@ -42,14 +42,20 @@ def extract_records(package: ConfigPackage, html: str | bytes,
     return records_in(parse_html(html, xpath=package.uses_xpath), package, base_url)
 
 
-def records_in(document: Document, package: ConfigPackage,
-               base_url: str) -> list[ExtractedRecord]:
+def records_in(document: Document, package: ConfigPackage, base_url: str,
+               roots: list[Node] | None = None) -> list[ExtractedRecord]:
     """``extract_records`` on a page parsed already (with lxml when the package uses XPath), so
-    that one parse can serve the records and the page's other questions (its "next" link)."""
+    that one parse can serve the records and the page's other questions (its "next" link).
+    ``roots``: the page's records' elements when the caller found them already (``roots_of``)."""
     page_url = document.base_url(base_url)
-    roots = document.containers(package.container) if package.container else [document.root]
+    roots = roots_of(document, package) if roots is None else roots
     structured = _StructuredData(document)
     return [_record(document, root, package.fields, page_url, structured) for root in roots]
+
+
+def roots_of(document: Document, package: ConfigPackage) -> list[Node]:
+    """The elements the page's records are read from: the container's matches, or the page."""
+    return document.containers(package.container) if package.container else [document.root]
 
 
 def confidence(record: ExtractedRecord, required_fields: Collection[str],

@@ -62,7 +62,8 @@ from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
 from core.scrape.dom import parse_html
-from core.scrape.extract import ExtractedRecord, canonical_and_hash, confidence, records_in
+from core.scrape.extract import (ExtractedRecord, canonical_and_hash, confidence, records_in,
+                                 roots_of)
 from core.scrape.fetch import LARGE_BODY_BYTES, Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
@@ -82,6 +83,10 @@ MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each
 # crawl writes in batches of about this size), and at which workers pause until it has (so memory
 # stays bounded even when the database writes slower than the crawl finds items).
 FLUSH_AT_RESULTS = 2_000
+# Field reads (records × fields) a page may need to be read on the event loop: ~1.5 µs each, so
+# a few milliseconds (a shop's listing page: 20-60 records of 5-10 fields). A page with more goes
+# to a parse thread: 25,000 records of 10 fields in 250 KB took 0.6 s, every request waiting.
+INLINE_FIELD_READS = 2_000
 MAX_PENDING_RESULTS = 10_000
 # PostgreSQL: rows a flush wrote outside the search indexes (``search_pending``) that one idle
 # heartbeat indexes (about 0.3 s of the database's CPU), and that each transaction of the run's
@@ -130,6 +135,10 @@ def load_plan(session: Session, run: Run) -> RunPlan:
         max_charge_usd=Decimal(str(options.max_charge_usd)) if options.max_charge_usd else None,
         max_items=options.max_items_per_run or None, started_at=run.started_at)
 
+
+# A page as parsed: the page (an error when its extraction ran out of time), its records, and
+# the URL its "next" button leads to.
+Parsed = tuple[FetchResult, list[ExtractedRecord], str | None]
 
 # A result waiting for the flush: (id as 32 hex digits, data as JSON text, source URL, content
 # hash, confidence, created at). Plain values: the driver binds them without any SQLAlchemy type
@@ -332,9 +341,12 @@ class RunExecution:
                 if not self.cancel.is_set():
                     page = await (fetcher.render(url, wait_for=self.plan.wait_for)
                                   if self.plan.render else fetcher.fetch(url))
-                    page, records, link = (
-                        self._parse(page, pages is None) if self._parse_here(page, pages is None)
-                        else await offload.run(self._parse, page, pages is None))
+                    detail = pages is None
+                    parsed = self._parse(page, detail, here=True) \
+                        if self._parse_here(page, detail) else None
+                    if parsed is None:
+                        parsed = await offload.run(self._parse_whole, page, detail)
+                    page, records, link = parsed
                     if pages is None:
                         self._record_detail(url, page, records)
                     else:
@@ -355,25 +367,35 @@ class RunExecution:
         A page of usual size, read without a transform that may take long (a regex, up to its
         time limit), is parsed where it arrived: handing it to a thread and back cost more than
         the parse (books bench: 19,000 context switches, a sixth of the crawl's CPU in the
-        kernel, against 6,000). A large page, or a time-limited transform, goes to the parse
+        kernel, against 6,000). A large page, a time-limited transform, or a page with more
+        records than ``INLINE_FIELD_READS`` allows (``_parse`` finds out) goes to the parse
         threads, so that the heartbeat, the cancel check and the other requests go on meanwhile.
         """
         reading = self._detail_reading if detail else self._listing_reading
         return (reading is not None and not reading.time_limited
                 and len(page.markup) <= LARGE_BODY_BYTES)
 
-    def _parse(self, page: FetchResult,
-               detail: bool) -> tuple[FetchResult, list[ExtractedRecord], str | None]:
+    def _parse_whole(self, page: FetchResult, detail: bool) -> Parsed:
+        """``_parse`` on a parse thread, where no page is too big to read."""
+        parsed = self._parse(page, detail)
+        assert parsed is not None  # only a parse ``here`` gives up
+        return parsed
+
+    def _parse(self, page: FetchResult, detail: bool, here: bool = False) -> Parsed | None:
         """The page's records (a detail page's with the detail package) and, on a listing
         page with a "next" button, where it leads: one parse for both. A page whose transforms
-        ran out of time becomes an error."""
+        ran out of time becomes an error. ``here`` (on the event loop): None instead when the
+        page has too many records to read there (a few milliseconds of parsing wasted)."""
         if not page.ok:
             return page, [], None
         reading = self._detail_reading if detail else self._listing_reading
         assert reading is not None  # a detail page comes only from a package with a detail part
         try:
             document = parse_html(page.markup, xpath=reading.xpath)
-            records = records_in(document, reading.package, page.final_url)
+            roots = roots_of(document, reading.package)
+            if here and len(roots) * len(reading.package.fields) > INLINE_FIELD_READS:
+                return None
+            records = records_in(document, reading.package, page.final_url, roots)
         except TransformTimeout as exc:
             return dataclasses.replace(page, error=f"extraction stopped: {exc}"), [], None
         link = None if reading.next_button is None else \
