@@ -177,19 +177,23 @@ def _ended(pid: int) -> bool:
         return True
 
 
+def _wait_until_ended(pid: int, what: str) -> None:
+    """Wait up to 20 s for ``pid`` to end; kill it and fail (saying ``what`` it is) if not."""
+    for _ in range(200):
+        if _ended(pid):
+            return
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    raise AssertionError(f"{what} was still running 20 s after its work ended")
+
+
 def test_a_forked_worker_ends_though_its_work_left_a_thread_pool_idle(tmp_path) -> None:
     env = {**os.environ, "SCRAPEDECK_DATA_DIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", _FORKS_A_POOL], cwd=PROJECT_ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     worker = int(done.stdout.strip())
-    for _ in range(200):
-        if _ended(worker):
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(worker, 9)
-        raise AssertionError("the forked worker was still running 20 s after its work ended")
+    _wait_until_ended(worker, "the forked worker")
     log = (tmp_path / "logs" / "worker.log").read_text()
     assert f"worker {worker} forked for: core.worker run pool" in log
 
@@ -241,13 +245,7 @@ def _stand_by(tmp_path, case: str) -> tuple[list[str], int, str]:  # type: ignor
     assert done.returncode == 0, done.stderr
     lines = done.stdout.split()
     worker = int(lines[0])
-    for _ in range(200):
-        if _ended(worker):
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(worker, 9)
-        raise AssertionError("the worker forked ahead was still running 20 s after its command")
+    _wait_until_ended(worker, "the worker forked ahead")
     log = tmp_path / "logs" / "worker.log"
     return lines, worker, log.read_text() if log.exists() else ""
 
