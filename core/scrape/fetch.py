@@ -494,15 +494,20 @@ def _decode(body: bytes, headers: dict[str, str]) -> tuple[str, bytes | None]:
     if isinstance(charset, bytes):
         charset = charset.decode("ascii")
     try:
-        utf8 = codecs.lookup(charset).name == "utf-8"
+        codec = codecs.lookup(charset)
     except LookupError:
-        charset, utf8 = "utf-8", True
-    if utf8:
+        codec = codecs.lookup("utf-8")
+    if not codec._is_text_encoding:
+        codec = codecs.lookup("utf-8")  # "charset=rot13", "hex", "zlib": not a text encoding
+    if codec.name == "utf-8":
         try:
             return body.decode("utf-8"), body
         except UnicodeDecodeError:
-            charset = "utf-8"
-    return body.decode(charset, errors="replace"), None
+            return body.decode("utf-8", errors="replace"), None
+    try:
+        return body.decode(codec.name, errors="replace"), None
+    except (LookupError, UnicodeError):  # "idna" and its like refuse to decode some bytes
+        return body.decode("utf-8", errors="replace"), None
 
 
 def _describe(exc: Exception) -> str:

@@ -46,16 +46,19 @@ class Paginator:
             return self._give(pattern_urls(self.pagination, self.start_url, self.max_pages))
         return self._give([self.start_url])
 
-    def next_urls(self, page: FetchResult, link: str | None = None) -> list[str]:
-        """The pages to fetch after ``page`` (only ``next_button`` ever has some). ``link`` is
-        the page's "next" link when the caller found it already (``next_button_link`` on the
-        document it parsed for its records); else the page is parsed here to find it."""
+    def next_urls(self, page: FetchResult) -> list[str]:
+        """The pages to fetch after ``page`` (only ``next_button`` ever has some)."""
+        link = next_button_url(self.pagination, page.markup, page.final_url) \
+            if isinstance(self.pagination, NextButton) and page.ok else None
+        return self.next_urls_given(page, link)
+
+    def next_urls_given(self, page: FetchResult, link: str | None) -> list[str]:
+        """``next_urls`` when the caller looked for the page's "next" link already (on the
+        document it parsed for its records): ``link``, or None when the page has none."""
         self._seen.add(_key(page.final_url))
         if not isinstance(self.pagination, NextButton) or not page.ok:
             return []
-        url = link if link is not None else \
-            next_button_url(self.pagination, page.markup, page.final_url)
-        return self._give([url] if url else [])
+        return self._give([link] if link else [])
 
     def _give(self, urls: Iterable[str]) -> list[str]:
         given = []

@@ -61,9 +61,10 @@ if TYPE_CHECKING:  # both load slowly (~0.4 s of CPU each): imported when a tran
 # time while it backtracks and releases the GIL meanwhile (``concurrent``), so a pattern that
 # would run for ever stops instead of holding a worker, its heartbeat and its schedules.
 REGEX_TIMEOUT_SECONDS = 1.0
-# Transforms one call of which may take long: a regex may search up to its time limit. A page
-# read with one of them is parsed off the crawl's event loop (core.scraping.runner).
-TIME_LIMITED = frozenset({"regex"})
+# Transforms one call of which may take long: a regex may search up to its time limit, and
+# dateparser took 20 s over the text of one 255 KB page (and 0.4 s to load at its first call).
+# A page read with one of them is parsed off the crawl's event loop (core.scraping.runner).
+SLOW_TRANSFORMS = frozenset({"regex", "date"})
 RegexError = regex.error
 
 

@@ -61,16 +61,16 @@ from core.platform.jsondoc import InstanceValidator, effective_schema, instance_
 from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
-from core.scrape.dom import parse_html
+from core.scrape.dom import Document, parse_html
 from core.scrape.extract import (ExtractedRecord, canonical_and_hash, confidence, records_in,
                                  roots_of)
 from core.scrape.fetch import LARGE_BODY_BYTES, Fetcher
 from core.scrape.offload import Offload
 from core.scrape.options import FetchOptions
 from core.scrape.package import ConfigPackage, NextButton
-from core.scrape.paginate import Paginator, next_button_link
+from core.scrape.paginate import Paginator, next_button_link, next_button_url
 from core.scrape.result import FetchResult
-from core.scrape.transforms import TIME_LIMITED, TransformTimeout
+from core.scrape.transforms import SLOW_TRANSFORMS, TransformTimeout
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from core.timeline import WorkflowRef
@@ -240,19 +240,30 @@ class _PageReading:
     button to follow."""
 
     package: ConfigPackage
-    xpath: bool
+    xpath: bool  # the records are read with lxml (the package has XPath), else with lexbor
     next_button: NextButton | None
-    time_limited: bool  # a transform that may take long (TIME_LIMITED): parsed off the loop
+    # The "next" button is looked for on the records' document: its selector wants the same
+    # engine (lxml for XPath, else lexbor: the engines build some trees differently, <tbody>).
+    next_on_same_document: bool
+    slow: bool  # a transform that may take long (SLOW_TRANSFORMS): parsed off the loop
 
     @classmethod
     def of(cls, package: ConfigPackage, *, detail: bool = False) -> _PageReading:
         pagination = None if detail else package.pagination
         next_button = pagination if isinstance(pagination, NextButton) else None
-        xpath = package.uses_xpath or (next_button is not None
-                                       and next_button.selector.type == "xpath")
+        xpath = package.uses_xpath
+        same = next_button is not None and (next_button.selector.type == "xpath") == xpath
         specs = [*package.fields, *(b for f in package.fields for b in f.fallbacks)]
-        time_limited = any(t.name in TIME_LIMITED for spec in specs for t in spec.transforms)
-        return cls(package, xpath, next_button, time_limited)
+        slow = any(t.name in SLOW_TRANSFORMS for spec in specs for t in spec.transforms)
+        return cls(package, xpath, next_button, same, slow)
+
+    def next_link(self, document: Document, page: FetchResult) -> str | None:
+        """Where the page's "next" button leads (None: nowhere, or no button to follow)."""
+        if self.next_button is None:
+            return None
+        if self.next_on_same_document:
+            return next_button_link(document, self.next_button, page.final_url)
+        return next_button_url(self.next_button, page.markup, page.final_url)
 
 
 class RunExecution:
@@ -351,7 +362,7 @@ class RunExecution:
                         self._record_detail(url, page, records)
                     else:
                         self._record_page(page, records=records)
-                        self._enqueue(pages.next_urls(page, link), pages)
+                        self._enqueue(pages.next_urls_given(page, link), pages)
                     processed = True
             except Exception as exc:  # a bug on one page must not cost the run
                 self._record_page(FetchResult(url, url, error=f"internal error: {exc!r}"))
@@ -372,7 +383,7 @@ class RunExecution:
         threads, so that the heartbeat, the cancel check and the other requests go on meanwhile.
         """
         reading = self._detail_reading if detail else self._listing_reading
-        return (reading is not None and not reading.time_limited
+        return (reading is not None and not reading.slow
                 and len(page.markup) <= LARGE_BODY_BYTES)
 
     def _parse_whole(self, page: FetchResult, detail: bool) -> Parsed:
@@ -398,9 +409,7 @@ class RunExecution:
             records = records_in(document, reading.package, page.final_url, roots)
         except TransformTimeout as exc:
             return dataclasses.replace(page, error=f"extraction stopped: {exc}"), [], None
-        link = None if reading.next_button is None else \
-            next_button_link(document, reading.next_button, page.final_url)
-        return page, records, link
+        return page, records, reading.next_link(document, page)
 
     def _record_page(self, page: FetchResult, *, detail: bool = False,
                      records: Sequence[ExtractedRecord] = ()) -> bool:

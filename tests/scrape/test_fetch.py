@@ -16,7 +16,7 @@ from core.platform.errors import ValidationError
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
 from core.scrape.result import FetchResult
-from core.platform.settings import get_settings
+from core.platform.settings import PROJECT_ROOT, get_settings
 from tests.fixtures.server import FixtureServer
 
 Fetch = Callable[..., FetchResult]
@@ -44,6 +44,16 @@ def test_a_page_is_decoded_with_the_charset_its_markup_declares(fetch: Fetch, fi
     assert result.headers["content-type"] == "text/html"  # the header names no charset
     assert "\u201cCaf\u00e9\u201d \u2013 \u20ac5" in result.text  # read as windows-1252, not UTF-8
     assert result.utf8 is None and result.markup is result.text  # the parser gets the text
+
+
+@pytest.mark.parametrize("name", ["rot13", "hex", "zlib", "base64", "idna", "no-such-codec"])
+def test_a_charset_that_is_no_text_encoding_reads_the_page_as_utf8(fetch: Fetch,
+                                                                     fixture_site: str,
+                                                                     name: str) -> None:
+    result = fetch(f"{fixture_site}/charset?name={name}")
+
+    assert result.ok, result.error
+    assert "caf\u00e9" in result.text
 
 
 def test_a_503_is_retried_until_the_page_comes(fetch: Fetch, fixture_site: str) -> None:
@@ -279,8 +289,8 @@ print(json.dumps({
     "fetcher_ca": fetch._ssl_context().cert_store_stats()["x509_ca"],
 }))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True,
+                         text=True, check=True).stdout
     return dict(json.loads(out))
 
 
