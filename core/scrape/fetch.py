@@ -78,6 +78,7 @@ def _without_default_certificates() -> Iterator[None]:
 
 with _without_default_certificates():
     import aiohttp
+    import yarl
 
 from core.platform.errors import ValidationError
 from core.scrape.decode import ACCEPT_ENCODING, Decoder, DecodingError
@@ -206,12 +207,12 @@ class Fetcher:
         Playwright (whose own ``route.fetch`` reads and decodes a body whole). No redirect is
         followed (the renderer checks each hop). Returns the answer, or why there is none."""
         assert self._session is not None, "use Fetcher as an async context manager"
-        tls = _ssl_context() if url[:6].lower() == "https:" else True
+        target, tls = _target(url)
         sent = {name: value for name, value in headers.items()
                 if name.lower() not in _NOT_FORWARDED and not name.startswith(":")}
         try:
             async with asyncio.timeout(self.options.timeout):
-                async with self._session.request(method, url, headers=sent, data=body,
+                async with self._session.request(method, target, headers=sent, data=body,
                                                  allow_redirects=False, ssl=tls) as response:
                     result = _Response(response.status, _lower_case(response.headers))
                     declared = result.headers.get("content-length", "")
@@ -318,8 +319,8 @@ class Fetcher:
 
     async def _exchange(self, url: str, *, html_only: bool) -> _Response:
         assert self._session is not None, "use Fetcher as an async context manager"
-        tls = _ssl_context() if url[:6].lower() == "https:" else True
-        async with self._session.get(url, allow_redirects=False, ssl=tls) as response:
+        target, tls = _target(url)
+        async with self._session.get(target, allow_redirects=False, ssl=tls) as response:
             return await self._judge(response, html_only=html_only)
 
     async def _judge(self, response: aiohttp.ClientResponse, *, html_only: bool) -> _Response:
@@ -470,6 +471,13 @@ def _lower_case(headers: Mapping[str, str]) -> dict[str, str]:
         name = name.lower()
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+def _target(url: str) -> tuple[yarl.URL, ssl.SSLContext | bool]:
+    """``url`` as aiohttp reads it, and the TLS context for it: ours for https, chosen by the
+    scheme aiohttp will see (it strips leading control characters a prefix test would not)."""
+    target = yarl.URL(url)
+    return target, (_ssl_context() if target.scheme == "https" else True)
 
 
 @functools.cache

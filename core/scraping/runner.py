@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session
 
 from core.platform.database import Database
 from core.platform.doorbell import Bell, folder, ring
-from core.platform.heap import keeping_freed_memory
+from core.platform import heap
 from core.scraping.jobspec import JobOptions, job_package
 from core.platform.jsondoc import InstanceValidator, effective_schema, instance_validator
 from core import budgets, credits, ledger, timeline
@@ -302,8 +302,7 @@ class RunExecution:
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
             async with Fetcher(self.plan.options) as fetcher, Offload(name="parse") as offload:
-                with keeping_freed_memory():  # each parse allocates and frees (core.platform.heap)
-                    await self._crawl(fetcher, offload)
+                await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then
             # land after the final flush's), then write what is left.
@@ -848,6 +847,7 @@ def execute_run(database: Database, run_id: uuid.UUID) -> str:
         finish(database, run_id, WorkStatus.FAILED, error)
         return WorkStatus.FAILED
     execution = RunExecution(database, plan)
+    heap.keep_freed_memory()  # each page's parse allocates and frees (core.platform.heap)
     try:
         status = asyncio.run(execution.execute())
     except Exception as exc:
@@ -872,6 +872,7 @@ def execute_run(database: Database, run_id: uuid.UUID) -> str:
     # Once the run is finished (its results all stored, and found by search already): the rest
     # of its rows into the search indexes, so that the run's time does not include it.
     execution.index_for_search()
+    heap.give_back_free_memory()  # a `serve` worker holds no more between runs than it needs
     return status
 
 

@@ -307,3 +307,20 @@ def test_with_other_threads_running_aiohttp_is_imported_as_it_is() -> None:
                          "threading.Thread(target=time.sleep, args=(5,), daemon=True).start()\n")
 
     assert seen["aiohttp_default_ca"] and seen["later_default_ca"] and seen["fetcher_ca"]
+
+
+@pytest.mark.parametrize("url", ["https://shop.example/", "HTTPS://shop.example/",
+                                 "\x01https://shop.example/", " \thttps://shop.example/"])
+def test_https_is_verified_with_the_fetchers_context_however_the_url_is_written(url: str) -> None:
+    from core.scrape import fetch as fetcher
+
+    target, tls = fetcher._target(url)
+
+    assert target.scheme == "https"  # what aiohttp will connect with
+    assert tls is fetcher._ssl_context()  # the certifi bundle, never aiohttp's default
+
+
+def test_http_needs_no_tls_context() -> None:
+    from core.scrape import fetch as fetcher
+
+    assert fetcher._target("http://shop.example/")[1] is True
