@@ -95,7 +95,7 @@ def execute_one(database: Database, name: WorkName, item_id: uuid.UUID) -> int:
     return 0
 
 
-def freeze_start_up(names: Iterable[WorkName]) -> None:
+def freeze_start_up(names: Iterable[WorkName], collect: bool = False) -> None:
     """Import the modules of these kinds of work, then move what start-up made (modules,
     classes, the mapped models: most of the heap, alive as long as the process) out of the
     garbage collector's generations, so that the collections during the work do not walk it
@@ -104,6 +104,8 @@ def freeze_start_up(names: Iterable[WorkName]) -> None:
     for name in names:
         work_kind(name)
     configure_mappers()  # what SQLAlchemy would make at the first query: frozen with the rest
+    if collect:  # a long-lived process: the start-up's garbage is not kept for ever
+        gc.collect()
     gc.freeze()
     gc.enable()  # off while a worker process imported (the top of this module)
 
@@ -208,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         database = open_database()
         try:
             if args.command == "serve":
-                freeze_start_up(KINDS)
+                freeze_start_up(KINDS, collect=True)
                 return serve(database, args.max_runs, args.idle_exit, args.parent)
             freeze_start_up([WorkName(args.command)])
             return execute_one(database, WorkName(args.command), args.id)

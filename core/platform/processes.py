@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import gc
 import logging
 import os
@@ -91,7 +92,11 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
     before."""
     global _deferred
     if not _may_fork or _deferred is not None or not _only_thread():
-        yield
+        try:
+            yield
+        finally:
+            if _deferred is None:  # the outermost block: no worker forked ahead is used now
+                _release_standby()
         return
     _deferred = []
     try:
@@ -174,6 +179,7 @@ def _fork_standby(kind: str, prepare: Prepare, worker_main: WorkerMain) -> _Stan
     for its arguments on a pipe; None when a fork fails (the work is forked or spawned when
     asked for, as before)."""
     reader, writer = os.pipe()
+    reader = _above_standard_streams(reader)
     pid = _fork_detached(lambda log: _stand_by(kind, reader, log, prepare, worker_main))
     os.close(reader)
     if pid is None:
@@ -216,10 +222,11 @@ def _fork_detached(child: Callable[[int], int]) -> int | None:
     zombie while this command waits)."""
     logs = get_settings().data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    log = os.open(logs / "worker.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    log = _above_standard_streams(
+        os.open(logs / "worker.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666))
     told, teller = os.pipe()
     for stream in (sys.stdout, sys.stderr):  # what this command printed is not printed twice
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # None: started closed
             stream.flush()
     # What this command made is never collected in the worker: an object of the command's
     # that is collected there would close or flush a descriptor number the worker has reused
@@ -258,6 +265,17 @@ def _fork_detached(child: Callable[[int], int]) -> int | None:
         os._exit(status)
 
 
+def _above_standard_streams(fd: int) -> int:
+    """``fd``, or a copy of it numbered 3 or more (``fd`` closed) when it took the number of a
+    standard stream the command was started without: ``_detach`` gives those numbers to the
+    worker's own input and output."""
+    if fd > 2:
+        return fd
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 3)
+    os.close(fd)
+    return moved
+
+
 def _work(args: list[str], log: int, worker_main: WorkerMain) -> int:
     """The forked worker: set up as ``spawn_worker`` would have, then ``worker_main(args)``."""
     return _run_worker(args, worker_main, lambda: _detach(log))
@@ -293,7 +311,8 @@ def exit_now(status: int) -> NoReturn:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:  # None when the process was started with it closed
+                stream.flush()
         except (OSError, ValueError):
             status = status or 120
     os._exit(status)

@@ -37,7 +37,7 @@ class FetchResult:
     error: str | None = None
     redirect_statuses: list[int] = field(default_factory=list)
     retried_after: str | None = None  # what made the last retry necessary ("HTTP 503 …")
-    utf8: bytes | None = field(default=None, repr=False)
+    utf8: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def markup(self) -> str | bytes:

@@ -382,8 +382,10 @@ class RunExecution:
         threads, so that the heartbeat, the cancel check and the other requests go on meanwhile.
         """
         reading = self._detail_reading if detail else self._listing_reading
-        return (reading is not None and not reading.slow
-                and len(page.markup) <= LARGE_BODY_BYTES)
+        markup = page.markup
+        # the parser reads UTF-8: a text's characters take up to 4 bytes each (1 if ASCII)
+        size = len(markup) if isinstance(markup, bytes) or markup.isascii() else 4 * len(markup)
+        return reading is not None and not reading.slow and size <= LARGE_BODY_BYTES
 
     def _parse_whole(self, page: FetchResult, detail: bool) -> Parsed:
         """``_parse`` on a parse thread, where no page is too big to read."""

@@ -202,7 +202,7 @@ def test_a_forked_worker_ends_though_its_work_left_a_thread_pool_idle(tmp_path) 
 # has any database to open: the worker prepares (a marker file, as its imports would), and only
 # then is the work asked for; it is handed to that same, prepared process.
 _STANDS_BY = """
-import os, sys, time
+import os, sys, threading, time
 from pathlib import Path
 from core.platform import processes
 
@@ -228,11 +228,20 @@ with processes.worker_standing_by("run", prepare, work):
     while not MARK.exists():  # the worker is there and prepared before any work is asked for
         time.sleep(0.01)
     print(MARK.read_text(), flush=True)
+    if sys.argv[2] == "thread":  # a command that started a thread forks nothing any more
+        threading.Thread(target=time.sleep, args=(3,), daemon=True).start()
     with processes.forking_workers(Database(), work):
         if sys.argv[2] == "work":
             processes.defer_worker(["run", "r1"])
         elif sys.argv[2] == "other kind":
             processes.defer_worker(["export", "e1"])
+    if sys.argv[2] == "thread":  # the worker ahead left when forking_workers ended, not later
+        status = Path(f"/proc/{MARK.read_text()}/status")
+        for _ in range(200):
+            if not status.exists() or "State:\tZ" in status.read_text():
+                print("left", flush=True)
+                break
+            time.sleep(0.01)
 """
 
 
@@ -266,9 +275,20 @@ def test_a_worker_forked_ahead_that_gets_nothing_exits_without_a_word(tmp_path) 
 
 def test_work_of_another_kind_is_forked_as_before_and_the_one_ahead_leaves(tmp_path) -> None:
     lines, worker, log = _stand_by(tmp_path, "other kind")
+    for _ in range(200):  # the export's worker is another process: it may not have written yet
+        if "prepared [] in" in log:
+            break
+        time.sleep(0.05)
+        log = (tmp_path / "logs" / "worker.log").read_text()
     assert lines[1:] == ["disposed"]
     assert "forked for: core.worker export e1" in log and f"worker {worker}" not in log
     assert "prepared [] in" in log  # a new fork of the command: nothing prepared in it
+
+
+def test_the_worker_ahead_leaves_when_forking_workers_ends_in_a_command_with_a_thread(
+        tmp_path) -> None:
+    lines, _, log = _stand_by(tmp_path, "thread")
+    assert lines[1:] == ["left"] and log == ""
 
 
 def test_no_worker_is_forked_ahead_where_the_command_may_not_fork(monkeypatch) -> None:
@@ -313,3 +333,24 @@ def test_a_command_exits_with_its_status_after_its_threads_callbacks_and_output(
     assert done.stdout.splitlines() == ["printed, not flushed", "the thread ended",
                                         "atexit callbacks ran"]
     assert done.stderr.splitlines() == ["logged"]
+
+
+def test_exit_now_in_a_process_started_without_its_standard_output() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from core.platform.processes import exit_now; exit_now(0)"],
+        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True, timeout=60,
+        preexec_fn=lambda: os.close(1))  # noqa: PLW1509 - closed in the child only
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_descriptor_that_took_a_standard_streams_number_is_moved_above_them() -> None:
+    # a command started with its input closed gets 0 for its next pipe: the worker it forks
+    # would lose that pipe to its own input (processes._detach)
+    probe = ("import os\nfrom core.platform.processes import _above_standard_streams\n"
+             "os.close(0)\nreader, writer = os.pipe()\nassert reader == 0\n"
+             "moved = _above_standard_streams(reader)\nos.write(writer, b'run r1')\n"
+             "print(moved, os.read(moved, 16).decode())")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    moved, said = done.stdout.split(maxsplit=1)
+    assert int(moved) > 2 and said.strip() == "run r1", done.stderr
