@@ -207,10 +207,10 @@ class Fetcher:
         Playwright (whose own ``route.fetch`` reads and decodes a body whole). No redirect is
         followed (the renderer checks each hop). Returns the answer, or why there is none."""
         assert self._session is not None, "use Fetcher as an async context manager"
-        target, tls = _target(url)
         sent = {name: value for name, value in headers.items()
                 if name.lower() not in _NOT_FORWARDED and not name.startswith(":")}
         try:
+            target, tls = _target(url)  # an invalid URL raises ValueError: answered below
             async with asyncio.timeout(self.options.timeout):
                 async with self._session.request(method, target, headers=sent, data=body,
                                                  allow_redirects=False, ssl=tls) as response:

@@ -147,9 +147,9 @@ ResultRow = tuple[str, str, str, str, float, Any]
 
 
 class _ResultIds:
-    """Result (and URL outcome) ids for one run: UUIDv7 layout (milliseconds at the run's start, then random bits)
-    plus a counter, so ids are unique, cost no system call each, and follow insertion order (the
-    primary-key index grows at its end instead of at random places)."""
+    """Result (and URL outcome) ids for one run: UUIDv7 layout (milliseconds at the run's start,
+    then random bits) plus a counter, so ids are unique, cost no system call each, and follow
+    insertion order (the primary-key index grows at its end instead of at random places)."""
 
     def __init__(self) -> None:
         millis = time.time_ns() // 1_000_000
@@ -374,12 +374,12 @@ class RunExecution:
     def _parse_here(self, page: FetchResult, detail: bool) -> bool:
         """Whether to parse ``page`` on the event loop rather than on a parse thread.
 
-        A page of usual size, read without a transform that may take long (a regex, up to its
-        time limit), is parsed where it arrived: handing it to a thread and back cost more than
-        the parse (books bench: 19,000 context switches, a sixth of the crawl's CPU in the
-        kernel, against 6,000). A large page, a time-limited transform, or a page with more
-        records than ``INLINE_FIELD_READS`` allows (``_parse`` finds out) goes to the parse
-        threads, so that the heartbeat, the cancel check and the other requests go on meanwhile.
+        A page of usual size, read without a transform that may take long (SLOW_TRANSFORMS: a
+        regex up to its time limit, a date), is parsed where it arrived: handing it to a thread
+        and back cost more than the parse (books bench: 19,000 context switches, a sixth of the
+        crawl's CPU in the kernel, against 6,000). A large page, a slow transform, or a page
+        with more records than ``INLINE_FIELD_READS`` allows (``_parse`` finds out) goes to the
+        parse threads, so that the heartbeat, the cancel check and the other requests go on.
         """
         reading = self._detail_reading if detail else self._listing_reading
         markup = page.markup

@@ -324,3 +324,12 @@ def test_http_needs_no_tls_context() -> None:
     from core.scrape import fetch as fetcher
 
     assert fetcher._target("http://shop.example/")[1] is True
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://shop.example:99999/"])
+def test_a_browser_request_to_an_invalid_url_is_answered_with_why(make_options, url: str) -> None:
+    async def send() -> object:
+        async with Fetcher(make_options()) as fetcher:
+            return await fetcher.send_for_browser("GET", url, {}, None)
+
+    assert str(asyncio.run(send())).startswith("request failed: ")
