@@ -133,6 +133,23 @@ class TestPipeline:
         assert len(handed) == offloaded
         assert summary.pages_fetched == 3 and summary.items_extracted == count(db, Result) >= 10
 
+    def test_a_large_page_is_read_on_a_parse_thread(self, db, analyst, make_job,
+                                                     monkeypatch) -> None:
+        handed: list[str] = []
+        to_thread = runner.Offload.run
+
+        async def counting(self, fn, page, *args):  # type: ignore[no-untyped-def]
+            handed.append(page.url)
+            return await to_thread(self, fn, page, *args)
+
+        monkeypatch.setattr(runner.Offload, "run", counting)
+        job = make_job(analyst, url="/huge", pagination={"type": "none"},
+                       package={"version": 1, "fields": {"text": {"selector": "p"}}})
+        run = start(db, analyst, job)
+        assert execute(db, run.id) == "completed"
+        assert [url.rsplit("/", 1)[1] for url in handed] == ["huge"]  # 3 MB: over 256 KiB
+        assert count(db, Result, run_id=run.id) == 1
+
     def test_a_full_buffer_is_written_without_waiting_for_the_heartbeat(
             self, db, analyst, make_job, monkeypatch) -> None:
         """Past MAX_PENDING_RESULTS unwritten results the workers pause and wake the flusher:
