@@ -112,20 +112,26 @@ class TestPipeline:
         assert count(db, RunEvent, run_id=run.id, event_type="page_fetched") == 3
         assert count(db, CostEvent, run_id=run.id, kind="bytes_fetched") >= 1
 
-    @pytest.mark.parametrize("limit, offloaded", [(runner.INLINE_FIELD_READS, 0), (1, 3)])
-    def test_pages_are_read_on_the_event_loop_unless_they_hold_too_many_records(
-            self, db, analyst, make_job, monkeypatch, limit: int, offloaded: int) -> None:
-        """Small pages are parsed where they arrive; past INLINE_FIELD_READS (records × fields)
-        a page goes to a parse thread, and loses nothing on the way."""
-        monkeypatch.setattr(runner, "INLINE_FIELD_READS", limit)
-        handed: list[str] = []
+    @pytest.fixture
+    def handed(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        """The URLs of the pages a run hands to its parse threads (the rest it parses where they
+        arrive, on its event loop)."""
+        urls: list[str] = []
         to_thread = runner.Offload.run
 
         async def counting(self, fn, page, *args):  # type: ignore[no-untyped-def]
-            handed.append(page.url)
+            urls.append(page.url)
             return await to_thread(self, fn, page, *args)
 
         monkeypatch.setattr(runner.Offload, "run", counting)
+        return urls
+
+    @pytest.mark.parametrize("limit, offloaded", [(runner.INLINE_FIELD_READS, 0), (1, 3)])
+    def test_pages_are_read_on_the_event_loop_unless_they_hold_too_many_records(
+            self, db, analyst, make_job, monkeypatch, handed, limit: int, offloaded: int) -> None:
+        """Small pages are parsed where they arrive; past INLINE_FIELD_READS (records × fields)
+        a page goes to a parse thread, and loses nothing on the way."""
+        monkeypatch.setattr(runner, "INLINE_FIELD_READS", limit)
         run = start(db, analyst, make_job(analyst))
         assert execute(db, run.id) == "completed"
         with db.transaction() as session:
@@ -134,15 +140,7 @@ class TestPipeline:
         assert summary.pages_fetched == 3 and summary.items_extracted == count(db, Result) >= 10
 
     def test_a_large_page_is_read_on_a_parse_thread(self, db, analyst, make_job,
-                                                     monkeypatch) -> None:
-        handed: list[str] = []
-        to_thread = runner.Offload.run
-
-        async def counting(self, fn, page, *args):  # type: ignore[no-untyped-def]
-            handed.append(page.url)
-            return await to_thread(self, fn, page, *args)
-
-        monkeypatch.setattr(runner.Offload, "run", counting)
+                                                     handed) -> None:
         job = make_job(analyst, url="/huge", pagination={"type": "none"},
                        package={"version": 1, "fields": {"text": {"selector": "p"}}})
         run = start(db, analyst, job)
