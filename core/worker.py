@@ -39,12 +39,11 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy.orm import configure_mappers
-
 from core.scraping import runs
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
 from core.platform.doorbell import Bell, Doorbell, folder, ring
+from core.platform.processes import freeze_start_up_objects
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, worker_id
 from db.types import utcnow
@@ -103,11 +102,8 @@ def freeze_start_up(names: Iterable[WorkName], collect: bool = False) -> None:
     collected)."""
     for name in names:
         work_kind(name)
-    configure_mappers()  # what SQLAlchemy would make at the first query: frozen with the rest
-    if collect:  # a long-lived process: the start-up's garbage is not kept for ever
-        gc.collect()
-    gc.freeze()
-    gc.enable()  # off while a worker process imported (the top of this module)
+    # the collector was off while a worker process imported (the top of this module)
+    freeze_start_up_objects(collect)
 
 
 def serve_once(database: Database, worker: str, tidy: bool = True) -> bool:

@@ -156,20 +156,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _collect_again() -> None:
     """``python -m core`` holds the cyclic garbage collector off while it loads (see
-    core/__main__.py). The command's modules are loaded now: freeze what exists (never walked
-    again) and collect as usual from here on, for `worker serve` and `--wait` as for the rest.
-    Called in-process (tests), where the collector is on, this does nothing.
-
-    The models' mappers are configured first (SQLAlchemy would do it at the first query, with
-    the collector on, making some 12,000 objects that live as long as the process), so that
-    they are frozen with the rest."""
+    core/__main__.py). The command's modules are loaded now: freeze what exists and collect as
+    usual from here on, for `worker serve` and `--wait` as for the rest. Called in-process
+    (tests), where the collector is on, this does nothing."""
     if not gc.isenabled():
-        if "sqlalchemy.orm" in sys.modules:  # a command that reads the database
-            from sqlalchemy.orm import configure_mappers
+        from core.platform.processes import freeze_start_up_objects
 
-            configure_mappers()
-        gc.freeze()
-        gc.enable()
+        freeze_start_up_objects()
 
 
 def _worker_main(args: list[str]) -> int:

@@ -115,6 +115,25 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
         _release_standby()  # not used here (a refused start, a replayed key): it leaves now
 
 
+def freeze_start_up_objects(collect: bool = False) -> None:
+    """At the end of a process's start-up, run with the cyclic garbage collector off: move what
+    exists (modules, classes, the mapped models: alive as long as the process) out of its
+    generations, never walked again, and collect as usual from here on. ``collect``: collect
+    first (a long-lived process keeps no start-up garbage for ever).
+
+    The models' mappers are configured first when SQLAlchemy's ORM is loaded: it would do it at
+    the first query, with the collector on, making some 12,000 objects that live as long as
+    the process."""
+    if "sqlalchemy.orm" in sys.modules:
+        from sqlalchemy.orm import configure_mappers
+
+        configure_mappers()
+    if collect:
+        gc.collect()
+    gc.freeze()
+    gc.enable()
+
+
 def _only_thread() -> bool:
     """No other thread runs in this process (a fork would copy this one alone)."""
     return threading.active_count() == 1
@@ -225,9 +244,7 @@ def _fork_detached(child: Callable[[int], int]) -> int | None:
     log = _above_standard_streams(
         os.open(logs / "worker.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666))
     told, teller = os.pipe()
-    for stream in (sys.stdout, sys.stderr):  # what this command printed is not printed twice
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # None: started closed
-            stream.flush()
+    _flush_standard_streams()  # what this command printed is not printed twice
     # What this command made is never collected in the worker: an object of the command's
     # that is collected there would close or flush a descriptor number the worker has reused
     # since (closerange below closes the numbers, not the objects holding them).
@@ -309,13 +326,22 @@ def exit_now(status: int) -> NoReturn:
     ``atexit`` callback)."""
     threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
+    if not _flush_standard_streams():
+        status = status or 120
+    os._exit(status)
+
+
+def _flush_standard_streams() -> bool:
+    """Flush standard output and error (either may be None: the process was started with it
+    closed); False when one could not be written."""
+    flushed = True
     for stream in (sys.stdout, sys.stderr):
         try:
-            if stream is not None:  # None when the process was started with it closed
+            if stream is not None:
                 stream.flush()
         except (OSError, ValueError):
-            status = status or 120
-    os._exit(status)
+            flushed = False
+    return flushed
 
 
 def _run_worker(args: list[str], worker_main: WorkerMain,
@@ -339,7 +365,5 @@ def _run_worker(args: list[str], worker_main: WorkerMain,
         # a pool's idle threads
         threading._shutdown()  # type: ignore[attr-defined]
         logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
+        _flush_standard_streams()
     return status

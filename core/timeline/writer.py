@@ -78,9 +78,7 @@ class _Counts:
             self._events[node] = 0
             row = self._rows[node]
             if row.state == NodeState.IDLE:  # woken by its first event, as _advance does
-                row.state, row.updated_at = NodeState.ACTIVE.value, at
-                if row.started_at is None:
-                    row.started_at = at
+                _move(row, NodeState.ACTIVE, at)
         self._events[node] += 1
         self._last[node] = at
 
@@ -128,16 +126,22 @@ def _node_rows(session: Session, ref: WorkflowRef, at: datetime) -> dict[str, Wo
     return rows
 
 
+def _move(row: WorkflowNodeState, state: NodeState, at: datetime,
+          iteration: int | None = None) -> None:
+    """A node into ``state`` at ``at`` (started then, when it becomes active the first time)."""
+    row.state, row.updated_at = state.value, at
+    if state is NodeState.ACTIVE and row.started_at is None:
+        row.started_at = at
+    if iteration is not None:
+        row.active_iteration = iteration
+
+
 def _advance(workflow: Workflow, rows: dict[str, WorkflowNodeState], event: Event,
              at: datetime) -> None:
     """Apply one event to the node rows (the rules are in ``core.timeline.workflows``)."""
 
     def move(row: WorkflowNodeState, state: NodeState, iteration: int | None = None) -> None:
-        row.state, row.updated_at = state.value, at
-        if state is NodeState.ACTIVE and row.started_at is None:
-            row.started_at = at
-        if iteration is not None:
-            row.active_iteration = iteration
+        _move(row, state, at, iteration)
 
     failure = isinstance(event, Failure)
     error = (event.error or event.reason) if isinstance(event, Failure) else None

@@ -212,7 +212,9 @@ SESSION = os.getsid(0)  # the command's
 
 def prepare(kind):
     DONE.append(kind)
-    MARK.write_text(str(os.getpid()))
+    written = MARK.with_suffix(".part")  # renamed whole: the command never reads it half-written
+    written.write_text(str(os.getpid()))
+    written.rename(MARK)
 
 def work(args):
     print(f"prepared {DONE} in {os.getpid()}, own session {os.getsid(0) != SESSION}; work {args}",
