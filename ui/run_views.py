@@ -19,10 +19,12 @@ from vocabularies import WorkStatus
 
 
 def duration_text(seconds: float | None) -> str | None:
-    """12 s, 3 min 04 s, 2 h 05 min."""
+    """under 1 s, 12 s, 3 min 04 s, 2 h 05 min."""
     if seconds is None or pd.isna(seconds):
         return None
     whole = max(0, round(seconds))
+    if whole == 0:  # "0 s" read as if nothing had run
+        return "under 1 s"
     if whole < 60:
         return f"{whole} s"
     if whole < 3600:

@@ -216,3 +216,12 @@ def test_a_finished_run_whose_field_fill_rate_fell_says_so(app, db, analyst) -> 
     at = at.run()
     assert any(w.startswith("price empty on 50% of pages since this run") and
                "the site changed?" in w for w in texts(at, "warning")), texts(at, "warning")
+
+
+@pytest.mark.parametrize("seconds, text", [(0.3, "under 1 s"), (0.0, "under 1 s"), (12.4, "12 s"),
+                                           (184, "3 min 04 s"), (7500, "2 h 05 min"),
+                                           (None, None)])
+def test_a_runs_duration_in_words(seconds: float | None, text: str | None) -> None:
+    from ui.run_views import duration_text
+
+    assert duration_text(seconds) == text
