@@ -215,7 +215,7 @@ Check = Any  # Callable[[Any], bool]
 PATTERN_TIMEOUT_SECONDS = 1.0
 # Most searches end in microseconds. They run first holding the GIL, for at most this long:
 # letting it go and taking it back costs a few microseconds more per search while other threads
-# want it (the crawl's parse threads). Only a search that needs longer is run again letting go
+# want it (the crawl's flusher). Only a search that needs longer is run again letting go
 # of it, so a hostile page holds the run's heartbeat thread up for no more than this per item.
 _PATTERN_HOLD_SECONDS = 0.01
 

@@ -15,6 +15,11 @@ rather than every heartbeat, and when the database falls behind — unwritten re
 ``MAX_PENDING_RESULTS`` — the workers pause until the flusher has caught up. Run events are
 stamped when they happen.
 
+A page is read (parsed, its records extracted) on the event loop when that is cheap; a page with
+many records, a large one or one with slow transforms goes to a forked parse process
+(``core.scrape.offload``), which also checks its records (``RecordCheck``), so that the loop,
+which holds the GIL, keeps to fetching and storing while another core reads (``_read``).
+
 Results are the hot path (tens of thousands a second): an item is checked by the schema's
 compiled validator (jsonschema words the violations of failing items only), becomes a plain
 tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
@@ -47,7 +52,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql
@@ -65,7 +70,7 @@ from core.scrape.dom import Document, parse_html
 from core.scrape.extract import (ExtractedRecord, canonical_and_hash, confidence, records_in,
                                  roots_of)
 from core.scrape.fetch import LARGE_BODY_BYTES, Fetcher
-from core.scrape.offload import Offload
+from core.scrape.offload import Offload, OffloadDied, OffloadUnavailable
 from core.scrape.options import FetchOptions
 from core.scrape.package import ConfigPackage, NextButton
 from core.scrape.paginate import Paginator, next_button_link, next_button_url
@@ -83,9 +88,12 @@ MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each
 # crawl writes in batches of about this size), and at which workers pause until it has (so memory
 # stays bounded even when the database writes slower than the crawl finds items).
 FLUSH_AT_RESULTS = 2_000
-# Field reads (records × fields) a page may need to be read on the event loop: ~1.5 µs each, so
-# a few milliseconds (a shop's listing page: 20-60 records of 5-10 fields). A page with more goes
-# to a parse thread: 25,000 records of 10 fields in 250 KB took 0.6 s, every request waiting.
+# Field reads (records × fields) of a kind's last page above which its pages go to a parse
+# process: handing a page over and back costs the loop about what reading this many does.
+PROCESS_FIELD_READS = 40
+# Field reads a page found to need more than that may still be read on the event loop once
+# parsed there: past this it goes to a parse process all the same (25,000 records of 10 fields
+# in 250 KB took 0.6 s, every request waiting).
 INLINE_FIELD_READS = 2_000
 MAX_PENDING_RESULTS = 10_000
 # PostgreSQL: rows a flush wrote outside the search indexes (``search_pending``) that one idle
@@ -136,9 +144,47 @@ def load_plan(session: Session, run: Run) -> RunPlan:
         max_items=options.max_items_per_run or None, started_at=run.started_at)
 
 
-# A page as parsed: the page (an error when its extraction ran out of time), its records, and
-# the URL its "next" button leads to.
-Parsed = tuple[FetchResult, list[ExtractedRecord], str | None]
+class Checked(NamedTuple):
+    """A record as the store keeps it: whether it broke the schema, its JSON text as stored, its
+    content hash and its confidence (worked out where the record was read)."""
+
+    invalid: bool
+    text: str
+    digest: str
+    confidence: float
+
+
+class PageRead(NamedTuple):
+    """A page as read (what a parse process answers): why it could not be (its transforms ran
+    out of time) or None, its records, each one checked when the page's records are stored as
+    they are (else None: a record waits for its detail page), and where its "next" button
+    leads."""
+
+    error: str | None
+    records: list[ExtractedRecord]
+    checked: list[Checked] | None
+    link: str | None
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """Validate a record and make its stored form: the same wherever it runs (the event loop,
+    or a parse process, where it takes none of the loop's time)."""
+
+    validator: InstanceValidator | None
+    required: tuple[str, ...]
+    json_text: bool  # the stored text is ``json.dumps`` (SQLite) rather than the canonical text
+
+    def __call__(self, record: ExtractedRecord) -> Checked:
+        validator = self.validator
+        errors = [] if validator is None or validator.is_valid(record.data) \
+            else list(validator.iter_errors(record.data))
+        canonical, digest = canonical_and_hash(record.data)
+        # PostgreSQL parses the text into jsonb: the hash's canonical text does (one dump per
+        # item). SQLite keeps the text: json.dumps as SQLAlchemy's JSON type would write it, so
+        # the keys keep the extractor's order.
+        return Checked(bool(errors), json.dumps(record.data) if self.json_text else canonical,
+                       digest, round(confidence(record, self.required, errors), 4))
 
 # A result waiting for the flush: (id as 32 hex digits, data as JSON text, source URL, content
 # hash, confidence, created at). Plain values: the driver binds them without any SQLAlchemy type
@@ -163,7 +209,7 @@ class _ResultIds:
 
     def next_uuid(self) -> uuid.UUID:
         # uuid4() reads os.urandom, a system call that lets go of the GIL: once per page, the
-        # event loop then waited for a parse thread to hand it back
+        # event loop then waited for another thread (the flusher) to hand it back
         return uuid.UUID(int=self._base + next(self._counter))
 
 
@@ -257,13 +303,36 @@ class _PageReading:
         slow = any(t.name in SLOW_TRANSFORMS for spec in specs for t in spec.transforms)
         return cls(package, xpath, next_button, same, slow)
 
-    def next_link(self, document: Document, page: FetchResult) -> str | None:
+    def next_link(self, document: Document, markup: str | bytes, url: str) -> str | None:
         """Where the page's "next" button leads (None: nowhere, or no button to follow)."""
         if self.next_button is None:
             return None
         if self.next_on_same_document:
-            return next_button_link(document, self.next_button, page.final_url)
-        return next_button_url(self.next_button, page.markup, page.final_url)
+            return next_button_link(document, self.next_button, url)
+        return next_button_url(self.next_button, markup, url)
+
+
+class _TooManyReads(Exception):
+    def __init__(self, reads: int) -> None:
+        super().__init__(f"{reads} field reads")
+        self.reads = reads
+
+
+def read_page(reading: _PageReading, markup: str | bytes, url: str,
+              check: RecordCheck | None = None, limit: int | None = None) -> PageRead:
+    """One page's records, each checked by ``check`` when given, and the URL its "next" button
+    leads to, with one parse for all. ``limit``: raise ``_TooManyReads`` (a few milliseconds of
+    parsing spent) instead of reading more records × fields than that."""
+    try:
+        document = parse_html(markup, xpath=reading.xpath)
+        roots = roots_of(document, reading.package)
+        if limit is not None and (reads := len(roots) * len(reading.package.fields)) > limit:
+            raise _TooManyReads(reads)
+        records = records_in(document, reading.package, url, roots)
+    except TransformTimeout as exc:
+        return PageRead(f"extraction stopped: {exc}", [], None, None)
+    checked = None if check is None else [check(record) for record in records]
+    return PageRead(None, records, checked, reading.next_link(document, markup, url))
 
 
 class RunExecution:
@@ -289,7 +358,19 @@ class RunExecution:
         self._listing_reading = _PageReading.of(plan.package)
         self._detail_reading = None if plan.package.detail is None else \
             _PageReading.of(plan.package.detail.package, detail=True)
-        self._required = [f.name for f in plan.package.fields if f.required]
+        self._check = RecordCheck(plan.validator, tuple(f.name for f in plan.package.fields
+                                                        if f.required),
+                                  json_text=database.engine.dialect.name != "postgresql")
+        # per kind of page (detail: True), the check its records get where they are read: a
+        # listing page's, unless they wait for their detail pages (then they are checked whole)
+        self._page_checks = {False: self._check if plan.package.detail is None else None,
+                             True: None}
+        # per kind of page (detail: True): the records × fields its last page had
+        self._field_reads = {False: 0, True: 0}
+        # Pages the parse process may have waiting before the loop reads one itself (a page of
+        # usual size without slow transforms): half the requests in flight waiting on it means
+        # the process is behind, and both should work.
+        self._backlog = max(2, plan.options.concurrency // 2)
         self._postgres = database.engine.dialect.name == "postgresql"
         # PostgreSQL: rows this run wrote outside the search indexes, not indexed yet (at most)
         self.unindexed = 0
@@ -301,7 +382,8 @@ class RunExecution:
         self._flusher = asyncio.create_task(
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
-            async with Fetcher(self.plan.options) as fetcher, Offload(name="parse") as offload:
+            async with Fetcher(self.plan.options) as fetcher, \
+                    Offload(self._read_in_process) as offload:
                 await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then
@@ -351,17 +433,12 @@ class RunExecution:
                 if not self.cancel.is_set():
                     page = await (fetcher.render(url, wait_for=self.plan.wait_for)
                                   if self.plan.render else fetcher.fetch(url))
-                    detail = pages is None
-                    parsed = self._parse(page, detail, here=True) \
-                        if self._parse_here(page, detail) else None
-                    if parsed is None:
-                        parsed = await offload.run(self._parse_whole, page, detail)
-                    page, records, link = parsed
+                    page, read = await self._read(page, pages is None, offload)
                     if pages is None:
-                        self._record_detail(url, page, records)
+                        self._record_detail(url, page, read.records)
                     else:
-                        self._record_page(page, records=records)
-                        self._enqueue(pages.next_urls_given(page, link), pages)
+                        self._record_page(page, read)
+                        self._enqueue(pages.next_urls_given(page, read.link), pages)
                     processed = True
             except Exception as exc:  # a bug on one page must not cost the run
                 self._record_page(FetchResult(url, url, error=f"internal error: {exc!r}"))
@@ -371,49 +448,66 @@ class RunExecution:
                 self.progress.urls_processed += processed
                 self.queue.task_done()
 
-    def _parse_here(self, page: FetchResult, detail: bool) -> bool:
-        """Whether to parse ``page`` on the event loop rather than on a parse thread.
+    async def _read(self, page: FetchResult, detail: bool,
+                    offload: Offload) -> tuple[FetchResult, PageRead]:
+        """The page (an error when it could not be read) and what it holds: read on the event
+        loop when that is cheap, else by the parse process (``core.scrape.offload``).
 
-        A page of usual size, read without a transform that may take long (SLOW_TRANSFORMS: a
-        regex up to its time limit, a date), is parsed where it arrived: handing it to a thread
-        and back cost more than the parse (books bench: 19,000 context switches, a sixth of the
-        crawl's CPU in the kernel, against 6,000). A large page, a slow transform, or a page
-        with more records than ``INLINE_FIELD_READS`` allows (``_parse`` finds out) goes to the
-        parse threads, so that the heartbeat, the cancel check and the other requests go on.
+        A page of usual size, with few records to read and no transform that may take long
+        (SLOW_TRANSFORMS: a regex up to its time limit, a date), is read where it arrived:
+        handing it over and back costs more than that. A large page, a slow transform, or a
+        page of a kind whose last page had more than ``PROCESS_FIELD_READS`` records × fields
+        goes to the parse process, which also checks its records: there it takes none of the
+        loop's time (the loop holds the GIL: everything else the crawl does waits while it
+        reads). While the process is ``_backlog`` pages behind, the loop reads the pages it may
+        read itself, so that both keep busy. A process that cannot fork reads every
+        page on its loop.
         """
-        reading = self._detail_reading if detail else self._listing_reading
-        markup = page.markup
-        # the parser reads UTF-8: a text's characters take up to 4 bytes each (1 if ASCII)
-        size = len(markup) if isinstance(markup, bytes) or markup.isascii() else 4 * len(markup)
-        return reading is not None and not reading.slow and size <= LARGE_BODY_BYTES
-
-    def _parse_whole(self, page: FetchResult, detail: bool) -> Parsed:
-        """``_parse`` on a parse thread, where no page is too big to read."""
-        parsed = self._parse(page, detail)
-        assert parsed is not None  # only a parse ``here`` gives up
-        return parsed
-
-    def _parse(self, page: FetchResult, detail: bool, here: bool = False) -> Parsed | None:
-        """The page's records (a detail page's with the detail package) and, on a listing
-        page with a "next" button, where it leads: one parse for both. A page whose transforms
-        ran out of time becomes an error. ``here`` (on the event loop): None instead when the
-        page has too many records to read there (a few milliseconds of parsing wasted)."""
         if not page.ok:
-            return page, [], None
+            return page, PageRead(None, [], None, None)
         reading = self._detail_reading if detail else self._listing_reading
         assert reading is not None  # a detail page comes only from a package with a detail part
+        markup, check = page.markup, self._page_checks[detail]
+        if self._may_read_here(reading, markup) and (
+                self._field_reads[detail] <= PROCESS_FIELD_READS
+                or offload.backlog >= self._backlog):
+            try:
+                return self._read_as(page, detail, read_page(
+                    reading, markup, page.final_url, check, INLINE_FIELD_READS))
+            except _TooManyReads as exc:  # this one holds too many: to the process after all
+                self._field_reads[detail] = exc.reads
         try:
-            document = parse_html(page.markup, xpath=reading.xpath)
-            roots = roots_of(document, reading.package)
-            if here and len(roots) * len(reading.package.fields) > INLINE_FIELD_READS:
-                return None
-            records = records_in(document, reading.package, page.final_url, roots)
-        except TransformTimeout as exc:
-            return dataclasses.replace(page, error=f"extraction stopped: {exc}"), [], None
-        return page, records, reading.next_link(document, page)
+            read = await offload.run((detail, markup, page.final_url))
+        except OffloadUnavailable:
+            read = read_page(reading, markup, page.final_url, check)
+        except OffloadDied as exc:
+            read = PageRead(f"the page could not be read: {exc}", [], None, None)
+        return self._read_as(page, detail, read)
 
-    def _record_page(self, page: FetchResult, *, detail: bool = False,
-                     records: Sequence[ExtractedRecord] = ()) -> bool:
+    @staticmethod
+    def _may_read_here(reading: _PageReading, markup: str | bytes) -> bool:
+        # the parser reads UTF-8: a text's characters take up to 4 bytes each (1 if ASCII)
+        size = len(markup) if isinstance(markup, bytes) or markup.isascii() else 4 * len(markup)
+        return not reading.slow and size <= LARGE_BODY_BYTES
+
+    def _read_as(self, page: FetchResult, detail: bool,
+                 read: PageRead) -> tuple[FetchResult, PageRead]:
+        if read.error is not None:
+            return dataclasses.replace(page, error=read.error), read
+        reading = self._detail_reading if detail else self._listing_reading
+        assert reading is not None
+        self._field_reads[detail] = len(read.records) * len(reading.package.fields)
+        return page, read
+
+    def _read_in_process(self, request: tuple[bool, str | bytes, str]) -> PageRead:
+        """The parse process's work (``Offload``): a page of this kind, its markup and URL."""
+        detail, markup, final_url = request
+        reading = self._detail_reading if detail else self._listing_reading
+        assert reading is not None
+        return read_page(reading, markup, final_url, self._page_checks[detail])
+
+    def _record_page(self, page: FetchResult, read: PageRead | None = None, *,
+                     detail: bool = False) -> bool:
         """Count the fetch and record its outcome; False (and an error) when it failed."""
         pending, progress = self.pending, self.progress
         pending.requests += max(page.attempts, 1)
@@ -437,7 +531,8 @@ class RunExecution:
         progress.pages_fetched += 1
         if detail:
             return True
-        items, fallbacks = self._extract(page, records)
+        assert read is not None  # a listing page that was fetched was read
+        items, fallbacks = self._extract(page, read)
         now = utcnow()
         self._outcome(page, now, {"items": items})
         self._event(timeline.PageFetched(
@@ -479,9 +574,9 @@ class RunExecution:
         """An event for the next flush (stamped by the caller: when it happened)."""
         self.pending.events.append(event)
 
-    def _extract(self, page: FetchResult,
-                 records: Sequence[ExtractedRecord]) -> tuple[int, dict[str, int]]:
+    def _extract(self, page: FetchResult, read: PageRead) -> tuple[int, dict[str, int]]:
         """Store the page's records; (how many, per field how many were read by a fallback)."""
+        records = read.records
         self.progress.items_found += len(records)
         count_reads(self.pending.reads, records, page.final_url)
         fallbacks: dict[str, int] = {}
@@ -489,10 +584,12 @@ class RunExecution:
             for name in record.fallbacks:
                 fallbacks[name] = fallbacks.get(name, 0) + 1
         detail = self.plan.package.detail
+        if detail is None:
+            checks: Sequence[Checked | None] = read.checked or [None] * len(records)
+            for record, checked in zip(records, checks):
+                self._store(record, page.final_url, checked)
+            return len(records), fallbacks
         for record in records:
-            if detail is None:
-                self._store(record, page.final_url)
-                continue
             link = record.data.get(detail.link)
             follow = self.details.wait(link, record, page.final_url, detail.max_pages)
             if follow == "fetch":  # "fetch" and "known" come only for an http(s) URL (a str)
@@ -509,41 +606,38 @@ class RunExecution:
                     self._store(waiting, source)
         return len(records), fallbacks
 
-    def _store(self, record: ExtractedRecord, source_url: str) -> None:
-        """Validate one record and keep it for the next flush (once per content hash)."""
+    def _store(self, record: ExtractedRecord, source_url: str,
+               checked: Checked | None = None) -> None:
+        """Keep one record for the next flush (once per content hash), checked here unless
+        ``checked`` says how it was where it was read."""
         cap = self.plan.max_items
         if cap is not None and self.items_stored + len(self.pending.results) >= cap:
             self._stop(WorkStatus.STOPPED_CAP, f"stopped: the job's cap of {cap:,} items per "
                                                "run was reached")
             self.cancel.set()
             return
-        validator = self.plan.validator
-        errors = [] if validator is None or validator.is_valid(record.data) \
-            else validator.iter_errors(record.data)
-        if errors and self.plan.strict:
-            self._reject(record.data, source_url, errors)
+        if checked is None:
+            checked = self._check(record)
+        if checked.invalid and self.plan.strict:
+            self._reject(record.data, source_url)
             return
-        canonical, digest = canonical_and_hash(record.data)
-        if digest in self.pending.hashes:
+        if checked.digest in self.pending.hashes:
             return
-        self.pending.hashes.add(digest)
-        # PostgreSQL parses the text into jsonb: the hash's canonical text does (one dump per
-        # item). SQLite keeps the text: json.dumps as SQLAlchemy's JSON type would write it, so
-        # the keys keep the extractor's order.
-        self.pending.results.append((
-            self._result_ids.next_hex(), canonical if self._postgres else json.dumps(record.data),
-            source_url, digest, round(confidence(record, self._required, errors), 4), utcnow()))
+        self.pending.hashes.add(checked.digest)
+        self.pending.results.append((self._result_ids.next_hex(), checked.text, source_url,
+                                     checked.digest, checked.confidence, utcnow()))
         if len(self.pending.results) >= FLUSH_AT_RESULTS:
             self._wake_flusher.set()
 
-    def _reject(self, data: dict[str, Any], url: str, errors: list[Any]) -> None:
+    def _reject(self, data: dict[str, Any], url: str) -> None:
         self.progress.items_invalid += 1
         self.pending.invalid += 1
         if self.progress.items_invalid <= MAX_INVALID_ITEM_EVENTS:
+            assert self.plan.validator is not None  # only a schema makes an item invalid
             self._event(timeline.ValidationResult(
                 node="validate", url=url, data=data, at=utcnow(),
                 violations=[f"{'.'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
-                            for e in errors]))
+                            for e in self.plan.validator.iter_errors(data)]))
 
     def _take(self) -> tuple[Pending, Progress]:
         """Hand the flusher this batch and the counters as they are now, so the counters it

@@ -2,10 +2,8 @@
 
 import pytest
 
-from core.scrape.dom import parse_html
 from core.scrape.package import parse_package
-from core.scrape.result import FetchResult
-from core.scraping.runner import _PageReading
+from core.scraping.runner import _PageReading, read_page
 
 PLAIN = {"title": {"selector": "h1", "transforms": ["strip"]}}
 
@@ -17,7 +15,7 @@ def test_a_package_without_slow_transforms_is_parsed_on_the_event_loop() -> None
 
 
 @pytest.mark.parametrize("transform", [{"regex": r"(\d+)"}, "date"])
-def test_a_slow_transform_anywhere_sends_the_pages_to_the_parse_threads(transform) -> None:
+def test_a_slow_transform_anywhere_sends_the_pages_to_a_parse_process(transform) -> None:
     own = {"price": {"selector": ".p", "transforms": [transform]}}
     in_fallback = {"title": {"selector": "h1", "fallbacks": [
         {"selector": "h2", "transforms": [transform]}]}}
@@ -33,12 +31,9 @@ TABLE = ("<html><body><table><tr class='row'><td class='n'>Alpha</td></tr>"
 
 
 def read(reading: _PageReading) -> tuple[list[str], str | None]:
-    page = FetchResult("https://shop.example/page-1", "https://shop.example/page-1", 200,
-                       text=TABLE)
-    from core.scrape.extract import records_in
-    document = parse_html(page.markup, xpath=reading.xpath)
-    records = records_in(document, reading.package, page.final_url)
-    return [r.data["name"] for r in records], reading.next_link(document, page)
+    read = read_page(reading, TABLE, "https://shop.example/page-1")
+    assert read.error is None
+    return [r.data["name"] for r in read.records], read.link
 
 
 def test_css_records_with_an_xpath_next_button_are_read_by_lexbor_as_before() -> None:

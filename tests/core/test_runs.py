@@ -18,7 +18,8 @@ from core.platform.errors import Conflict, NotFound, PermissionDenied
 from core.scraping.results import ResultQuery
 from core.scraping.runner import claim, execute_run
 from core.platform.settings import PROJECT_ROOT, get_settings
-from db.models import CostEvent, Result, Run, RunEvent, RunResult, ScrapingJob
+from db.models import (CostEvent, ExtractorSchema, Result, Run, RunEvent, RunResult,
+                       ScrapingJob)
 from tests.conftest import prices_at_most_100_schema
 
 def two_runs_of_one_job(db, analyst, make_job):  # type: ignore[no-untyped-def]
@@ -114,32 +115,84 @@ class TestPipeline:
 
     @pytest.fixture
     def handed(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-        """The URLs of the pages a run hands to its parse threads (the rest it parses where they
-        arrive, on its event loop)."""
+        """The URLs of the pages a run hands to its parse processes (the rest it reads where
+        they arrive, on its event loop)."""
         urls: list[str] = []
-        to_thread = runner.Offload.run
+        hand_over = runner.Offload.run
 
-        async def counting(self, fn, page, *args):  # type: ignore[no-untyped-def]
-            urls.append(page.url)
-            return await to_thread(self, fn, page, *args)
+        async def counting(self, request):  # type: ignore[no-untyped-def]
+            urls.append(request[2])
+            return await hand_over(self, request)
 
         monkeypatch.setattr(runner.Offload, "run", counting)
         return urls
 
-    @pytest.mark.parametrize("limit, offloaded", [(runner.INLINE_FIELD_READS, 0), (1, 3)])
-    def test_pages_are_read_on_the_event_loop_unless_they_hold_too_many_records(
-            self, db, analyst, make_job, monkeypatch, handed, limit: int, offloaded: int) -> None:
-        """Small pages are parsed where they arrive; past INLINE_FIELD_READS (records × fields)
-        a page goes to a parse thread, and loses nothing on the way."""
-        monkeypatch.setattr(runner, "INLINE_FIELD_READS", limit)
+    @pytest.mark.parametrize("reads, inline, handed_over", [
+        (10**9, 10**9, 0),  # every page is cheap to read: all read on the loop
+        (0, 10**9, 2),  # the first page is read on the loop; it had records: the rest are not
+        (0, 0, 3),  # the first page is parsed, found to hold too many, and handed over
+    ])
+    def test_pages_with_many_records_are_read_by_a_parse_process(
+            self, db, analyst, make_job, monkeypatch, handed, reads, inline,
+            handed_over) -> None:
+        """A kind of page whose last page had more than PROCESS_FIELD_READS records × fields
+        goes to a parse process, and loses nothing on the way."""
+        monkeypatch.setattr(runner, "PROCESS_FIELD_READS", reads)
+        monkeypatch.setattr(runner, "INLINE_FIELD_READS", inline)
         run = start(db, analyst, make_job(analyst))
         assert execute(db, run.id) == "completed"
         with db.transaction() as session:
             summary = runs.get_run(session, analyst, run.id)
-        assert len(handed) == offloaded
+        assert len(handed) == handed_over
         assert summary.pages_fetched == 3 and summary.items_extracted == count(db, Result) >= 10
 
-    def test_a_large_page_is_read_on_a_parse_thread(self, db, analyst, make_job,
+    def test_records_read_by_the_parse_process_are_stored_as_the_loop_stores_them(
+            self, db, analyst, make_job, monkeypatch, handed) -> None:
+        """Checked in the process (schema, confidence, stored text, hash) or on the loop: the
+        same rows."""
+        def stored(reads: int) -> list[tuple[str, str, float]]:
+            monkeypatch.setattr(runner, "PROCESS_FIELD_READS", reads)
+            monkeypatch.setattr(runner, "INLINE_FIELD_READS", reads)
+            schema = prices_at_most_100_schema(db, analyst)
+            with db.transaction() as session:  # kept, with a lower confidence: not rejected
+                session.get_one(ExtractorSchema, schema).strict_validation = False
+            run = start(db, analyst, make_job(analyst, schema_id=schema))
+            assert execute(db, run.id) == "completed"
+            with db.transaction() as session:
+                rows = session.execute(select(Result.content_hash, Result.data,
+                                              Result.confidence_score).where(Result.run_id == run.id))
+                return sorted((digest, repr(data), confidence) for digest, data, confidence in rows)
+
+        on_the_loop = stored(10**9)
+        assert handed == []
+        in_the_process = stored(0)
+        assert len(handed) == 3
+        assert in_the_process == on_the_loop
+        assert {confidence for _, _, confidence in on_the_loop} != {1.0}  # some broke the schema
+
+    def test_a_parse_process_that_dies_costs_the_run_only_its_page(
+            self, db, analyst, make_job, monkeypatch) -> None:
+        test_process, read_page = os.getpid(), runner.read_page
+
+        def crashing(reading, markup, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if os.getpid() != test_process and url.endswith("page2.html"):
+                os.kill(os.getpid(), signal.SIGSEGV)  # as a parser's crash would
+            return read_page(reading, markup, url, *args, **kwargs)
+
+        monkeypatch.setattr(runner, "read_page", crashing)  # the processes fork with it
+        monkeypatch.setattr(runner, "INLINE_FIELD_READS", 0)  # every page to the process
+        run = start(db, analyst, make_job(analyst))
+        assert execute(db, run.id) == "completed_errors"
+        with db.transaction() as session:
+            summary = runs.get_run(session, analyst, run.id)
+            failed = session.scalars(select(RunResult).where(RunResult.run_id == run.id,
+                                                             RunResult.success.is_(False))).all()
+        assert (summary.pages_fetched, summary.errors_count) == (1, 1)  # page 2 led to page 3
+        assert [(r.target_url.rsplit("/", 1)[1], r.error) for r in failed] == [
+            ("page2.html", "the page could not be read: its process was killed by SIGSEGV")]
+        assert count(db, Result, run_id=run.id) >= 4  # page 1's records are kept
+
+    def test_a_large_page_is_read_by_a_parse_process(self, db, analyst, make_job,
                                                      handed) -> None:
         job = make_job(analyst, url="/huge", pagination={"type": "none"},
                        package={"version": 1, "fields": {"text": {"selector": "p"}}})
