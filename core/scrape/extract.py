@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
 from core.scrape import jsonld
-from core.scrape.dom import Document, Node, Selector, parse_html
+from core.scrape.dom import Document, Node, Selector, Take, parse_html
 from core.scrape.package import ConfigPackage, FieldSpec
-from core.scrape.transforms import TRANSFORMS, apply_transform
+from core.scrape.transforms import TRANSFORMS, apply_transform, one_value_chain
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError as SchemaError
@@ -55,8 +55,8 @@ def records_in(document: Document, package: ConfigPackage, base_url: str,
     ``roots``: the page's records' elements when the caller found them already (``roots_of``)."""
     page_url = document.base_url(base_url)
     roots = roots_of(document, package) if roots is None else roots
-    structured = _StructuredData(document)
-    return [_record(document, root, package.fields, page_url, structured) for root in roots]
+    structured, plan = _StructuredData(document), _plan(package.fields)
+    return [_record(document, root, plan, page_url, structured) for root in roots]
 
 
 def roots_of(document: Document, package: ConfigPackage) -> list[Node]:
@@ -124,30 +124,84 @@ class _StructuredData:
         return jsonld.values(self._blocks, path)
 
 
-def _record(document: Document, root: Node, fields: tuple[FieldSpec, ...],
-            page_url: str, structured: _StructuredData) -> ExtractedRecord:
+def _record(document: Document, root: Node, plan: _Plan, page_url: str,
+            structured: _StructuredData) -> ExtractedRecord:
     data: dict[str, Any] = {}
     found: dict[str, bool] = {}
     used: dict[str, int] = {}
     # Each selector's first match, found once per record: fields often share one (a price and
     # its currency), and a lexbor query costs its selector's parse every time it runs.
-    firsts: dict[Selector, Node | None] = {}
-    for field in fields:
-        value = _field_value(document, root, field, page_url, structured, firsts)
-        for number, fallback in enumerate(field.fallbacks, start=1):
+    firsts: dict[tuple[str, str], Node | None] = {}
+    for field, one_value, fallbacks in plan:
+        value = one_value.read(document, root, page_url, firsts) if one_value is not None \
+            else _field_value(document, root, field, page_url, structured, firsts)
+        for number, fallback in enumerate(fallbacks, start=1):
             if value not in (None, "", []):
                 break
             value = _field_value(document, root, fallback, page_url, structured, firsts)
             if value not in (None, "", []):
                 used[field.name] = number
-        found[field.name] = value not in (None, "", [])
-        if found[field.name]:
+        if value is None or value == "" or value == []:
+            found[field.name] = False
+        else:
+            found[field.name] = True
             data[field.name] = value
     return ExtractedRecord(data, found, used)
 
 
+# A package's fields as read: each with its ``_OneValue`` (None: read the general way) and its
+# fallbacks (read the general way: only when the field gave nothing).
+_Plan = list[tuple[FieldSpec, "_OneValue | None", tuple[FieldSpec, ...]]]
+_plans: dict[int, tuple[tuple[FieldSpec, ...], _Plan]] = {}
+
+
+def _plan(fields: tuple[FieldSpec, ...]) -> _Plan:
+    """The plan for a package's fields, made once (by identity: hashing the frozen fields, with
+    their selectors, transforms and fallbacks, would cost more than the plan saves)."""
+    kept = _plans.get(id(fields))
+    if kept is not None and kept[0] is fields:
+        return kept[1]
+    if len(_plans) >= 64:  # a long-lived process meets many packages: forget the oldest
+        del _plans[next(iter(_plans))]
+    plan: _Plan = [(field, _OneValue.of(field), field.fallbacks) for field in fields]
+    _plans[id(fields)] = (fields, plan)  # the fields are kept, so their id stays theirs
+    return plan
+
+
+class _OneValue:
+    """The usual field, read without the general way's questions: one value, from the first
+    element a CSS or XPath selector matches, through transforms that each take one value."""
+
+    __slots__ = ("_key", "_selector", "_take", "_attribute", "_chain")
+
+    def __init__(self, selector: Selector, take: Take, attribute: str | None,
+                 chain: Callable[[Any, str], Any]) -> None:
+        self._key, self._selector = (selector.type, selector.query), selector
+        self._take, self._attribute, self._chain = take, attribute, chain
+
+    @classmethod
+    def of(cls, field: FieldSpec) -> _OneValue | None:
+        selector = field.selector
+        if field.all or selector is None or selector.type == "jsonld":
+            return None
+        chain = one_value_chain(field.transforms)
+        return None if chain is None else cls(selector, field.take, field.attribute, chain)
+
+    def read(self, document: Document, root: Node, page_url: str,
+             firsts: dict[tuple[str, str], Node | None]) -> Any:
+        first = firsts.get(self._key, _UNSEEN)
+        if first is _UNSEEN:
+            first = firsts[self._key] = document.select_first(root, self._selector)
+        if first is None:
+            return None
+        return self._chain(document.value(first, self._take, self._attribute), page_url)
+
+
+_UNSEEN: Any = object()
+
+
 def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str,
-                 structured: _StructuredData, firsts: dict[Selector, Node | None]) -> Any:
+                 structured: _StructuredData, firsts: dict[tuple[str, str], Node | None]) -> Any:
     if field.selector is not None and field.selector.type == "jsonld":
         taken = structured.values(field.selector.query)
         taken = taken if field.all else taken[:1]
@@ -157,9 +211,10 @@ def _field_value(document: Document, root: Node, field: FieldSpec, page_url: str
         elif field.selector is None:
             nodes = [root]
         else:
-            if field.selector not in firsts:
-                firsts[field.selector] = document.select_first(root, field.selector)
-            first = firsts[field.selector]
+            key = (field.selector.type, field.selector.query)
+            if key not in firsts:
+                firsts[key] = document.select_first(root, field.selector)
+            first = firsts[key]
             nodes = [] if first is None else [first]
         taken = [document.value(node, field.take, field.attribute) for node in nodes]
     value: Any = [v for v in taken if v is not None] if field.all else next(iter(taken), None)

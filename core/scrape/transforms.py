@@ -42,7 +42,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
 from typing import TYPE_CHECKING, Any, Literal
@@ -98,6 +98,27 @@ def apply_transform(transform: Transform, value: Any, base_url: str) -> Any:
         if value is None:
             return None
     return spec.apply(value, transform.argument, base_url)
+
+
+def one_value_chain(transforms: Sequence[Transform]) -> Callable[[Any, str], Any] | None:
+    """``apply_transform`` of each of ``transforms`` in turn on one value (None stops the
+    chain), each one's spec looked up once rather than for every value; None when one of them
+    takes a list (``extract`` reads such a field the general way)."""
+    steps: list[tuple[bool, Callable[[Any, Any, str], Any], Any]] = []
+    for transform in transforms:
+        spec = TRANSFORMS[transform.name]
+        if spec.takes == "list":
+            return None
+        steps.append((spec.takes == "text", spec.apply, transform.argument))
+
+    def chain(value: Any, base_url: str) -> Any:
+        for text_only, apply, argument in steps:
+            if value is None or (text_only and (value := _as_text(value)) is None):
+                return None
+            value = apply(value, argument, base_url)
+        return value
+
+    return chain
 
 
 @functools.lru_cache(maxsize=512)
