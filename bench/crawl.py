@@ -290,8 +290,11 @@ class Measured:
     returncode: int
     wall_s: float
     peak_rss_mb: float
-    cpu_s: float  # user + system
+    cpu_s: float  # user + system, its children's included (ScrapeDeck's parse process)
     samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds, RSS MB)
+    # the largest memory its child processes held of their own (private pages: a forked child
+    # shares the rest with it), sampled
+    children_private_mb: float = 0.0
 
 
 def _rss_mb(pid: int) -> float | None:
@@ -303,6 +306,24 @@ def _rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def _children_private_mb(pid: int) -> float:
+    """The memory the child processes of ``pid`` hold of their own (Private_Clean and
+    Private_Dirty: what a fork shares with its parent is counted there, in its RSS)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total_kb = 0
+    for child in children:
+        try:
+            with open(f"/proc/{child}/smaps_rollup") as rollup:
+                total_kb += sum(int(line.split()[1]) for line in rollup
+                                if line.startswith(("Private_Clean:", "Private_Dirty:")))
+        except OSError:  # it ended meanwhile
+            continue
+    return total_kb / 1024
 
 
 # Runs a Python program (``-m module`` or a script path, with its arguments) and, when it exits,
@@ -337,6 +358,7 @@ def run_measured(program: list[str], env: dict[str, str], log: Path) -> Measured
         process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
     samples: list[tuple[float, float]] = []
+    children_peak = [0.0]
     done = threading.Event()
 
     def sample() -> None:
@@ -344,6 +366,7 @@ def run_measured(program: list[str], env: dict[str, str], log: Path) -> Measured
             rss = _rss_mb(process.pid)
             if rss is not None:
                 samples.append((time.monotonic() - started, rss))
+            children_peak[0] = max(children_peak[0], _children_private_mb(process.pid))
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -357,7 +380,8 @@ def run_measured(program: list[str], env: dict[str, str], log: Path) -> Measured
         peak = int(hwm_file.read_text()) / 1024
     except (OSError, ValueError):  # it died before atexit: the largest sample is all we have
         peak = max((rss for _, rss in samples), default=0.0)
-    return Measured(process.returncode, wall, peak, usage.ru_utime + usage.ru_stime, samples)
+    return Measured(process.returncode, wall, peak, usage.ru_utime + usage.ru_stime, samples,
+                    children_peak[0])
 
 
 # --- ScrapeDeck --------------------------------------------------------------------------------
@@ -661,6 +685,9 @@ def report(figures: list[CrawlFigures], pages: int) -> bool:
               f"{f.measured.peak_rss_mb:6.0f} MB")
     for f in figures:
         print(f"  {f.name}: {f.note}")
+        if f.measured.children_private_mb:
+            print(f"  {f.name}: its child processes held at most "
+                  f"{f.measured.children_private_mb:.0f} MB of their own beside its peak RSS")
     print("\nRSS over each process's life (seconds since start: MB):")
     for f in figures:
         print(f"  {f.name:10} {rss_profile(f.measured)}")
