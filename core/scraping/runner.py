@@ -453,15 +453,17 @@ class RunExecution:
         """The page (an error when it could not be read) and what it holds: read on the event
         loop when that is cheap, else by the parse process (``core.scrape.offload``).
 
-        A page of usual size, with few records to read and no transform that may take long
-        (SLOW_TRANSFORMS: a regex up to its time limit, a date), is read where it arrived:
-        handing it over and back costs more than that. A large page, a slow transform, or a
-        page of a kind whose last page had more than ``PROCESS_FIELD_READS`` records × fields
-        goes to the parse process, which also checks its records: there it takes none of the
-        loop's time (the loop holds the GIL: everything else the crawl does waits while it
-        reads). While the process is ``_backlog`` pages behind, the loop reads the pages it may
-        read itself, so that both keep busy. A process that cannot fork reads every
-        page on its loop.
+        A large page or one read with a slow transform (SLOW_TRANSFORMS: a regex up to its
+        time limit, a date) goes to the parse process, so is a page of a kind whose last page
+        had more than ``PROCESS_FIELD_READS`` records × fields when the process checks its
+        records too (they are stored as read): there it takes none of the loop's time (the loop
+        holds the GIL: everything else the crawl does waits while it reads). Other pages are
+        read where they arrived: handing one over and back costs more than reading it, and a
+        listing page whose records wait for their detail pages hands over only its parse, which
+        for the few listing pages of such a crawl saved less than the process cost to fork
+        (bench/books_site.py). While the process is ``_backlog`` pages behind, the loop reads
+        the pages it may read itself, so that both keep busy. A process that cannot fork reads
+        every page on its loop.
         """
         if not page.ok:
             return page, PageRead(None, [], None, None)
@@ -469,7 +471,7 @@ class RunExecution:
         assert reading is not None  # a detail page comes only from a package with a detail part
         markup, check = page.markup, self._page_checks[detail]
         if self._may_read_here(reading, markup) and (
-                self._field_reads[detail] <= PROCESS_FIELD_READS
+                check is None or self._field_reads[detail] <= PROCESS_FIELD_READS
                 or offload.backlog >= self._backlog):
             try:
                 return self._read_as(page, detail, read_page(
