@@ -172,19 +172,27 @@ class RecordCheck:
     or a parse process, where it takes none of the loop's time)."""
 
     validator: InstanceValidator | None
+    strict: bool  # an invalid record is rejected: nothing else about it is needed
     required: tuple[str, ...]
     json_text: bool  # the stored text is ``json.dumps`` (SQLite) rather than the canonical text
 
     def __call__(self, record: ExtractedRecord) -> Checked:
         validator = self.validator
-        errors = [] if validator is None or validator.is_valid(record.data) \
-            else list(validator.iter_errors(record.data))
+        if validator is None or validator.is_valid(record.data):
+            errors = []
+        elif self.strict:
+            return _REJECTED
+        else:  # kept, with the confidence its invalid fields leave it
+            errors = list(validator.iter_errors(record.data))
         canonical, digest = canonical_and_hash(record.data)
         # PostgreSQL parses the text into jsonb: the hash's canonical text does (one dump per
         # item). SQLite keeps the text: json.dumps as SQLAlchemy's JSON type would write it, so
         # the keys keep the extractor's order.
         return Checked(bool(errors), json.dumps(record.data) if self.json_text else canonical,
                        digest, round(confidence(record, self.required, errors), 4))
+
+
+_REJECTED = Checked(invalid=True, text="", digest="", confidence=0.0)
 
 # A result waiting for the flush: (id as 32 hex digits, data as JSON text, source URL, content
 # hash, confidence, created at). Plain values: the driver binds them without any SQLAlchemy type
@@ -358,9 +366,9 @@ class RunExecution:
         self._listing_reading = _PageReading.of(plan.package)
         self._detail_reading = None if plan.package.detail is None else \
             _PageReading.of(plan.package.detail.package, detail=True)
-        self._check = RecordCheck(plan.validator, tuple(f.name for f in plan.package.fields
-                                                        if f.required),
-                                  json_text=database.engine.dialect.name != "postgresql")
+        self._check = RecordCheck(
+            plan.validator, plan.strict, tuple(f.name for f in plan.package.fields if f.required),
+            json_text=database.engine.dialect.name != "postgresql")
         # per kind of page (detail: True), the check its records get where they are read: a
         # listing page's, unless they wait for their detail pages (then they are checked whole)
         self._page_checks = {False: self._check if plan.package.detail is None else None,
