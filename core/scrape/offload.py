@@ -16,7 +16,8 @@ flight then has no one left waiting for it.
 
 Forking from a process that runs other threads is safe here because a child runs only the
 handler (HTML parsers, transforms, pickle), never a lock that another thread may have held at
-the fork: no database, no logging, no event loop. It closes every inherited descriptor but its
+the fork: no database, no event loop (``logging`` makes its locks anew in a forked child). A
+child that hangs holds its requests until the ``Offload`` closes (a cancel closes it). It closes every inherited descriptor but its
 two pipes, so a socket the parent closes is closed, and it freezes what it inherited out of its
 garbage collector's reach (no finalizer of the parent's objects runs in it).
 """
