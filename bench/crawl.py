@@ -1,7 +1,8 @@
 """Crawl speed and memory: ScrapeDeck against Scrapy on the same generated site.
 
     .venv/bin/pip install -r requirements-bench.txt      # Scrapy, for this bench only
-    .venv/bin/python bench/crawl.py                       # 5,000 pages, concurrency 16
+    .venv/bin/python bench/crawl.py                       # 5,000 pages, concurrency 16, 3 rounds
+    .venv/bin/python bench/crawl.py --rounds 1            # one run of each (quicker, noisier)
     .venv/bin/python bench/crawl.py --pages 1000 --concurrency 16
     .venv/bin/python bench/crawl.py --only scrapedeck     # skip Scrapy (profiling, quick checks)
     .venv/bin/python bench/crawl.py --cost-overhead --pages 1000   # costs recorded vs not
@@ -21,10 +22,13 @@ In one invocation it
 3. runs an equivalent Scrapy spider in its own process: the same URLs, CONCURRENT_REQUESTS
    ``--concurrency``, no delay, robots.txt obeyed (as ScrapeDeck does by default), the same fields
    with Scrapy selectors and price-parser, items written to SQLite by a pipeline in batches;
-4. prints, for both: pages/s and items/s over the crawl (first request to last write), the whole
-   process's wall time, peak RSS (the child's own VmHWM at exit) and RSS sampled
-   over the crawl (flat memory shows as a flat row), the ScrapeDeck / Scrapy ratios, and checks
-   that both stored the same number of items.
+4. does 2 and 3 ``--rounds`` times, alternating (this machine's speed drifts by tens of per cent
+   within minutes: one run of each compares two different machines), prints each round's pages/s
+   and CPU, and then, for the round with the median pages/s of each crawler: pages/s and
+   items/s over the crawl (first request to last write), the whole process's wall time and CPU
+   (its child processes' included), peak RSS (the child's own VmHWM at exit), the memory its
+   child processes held of their own, RSS sampled over the crawl (flat memory shows as a flat
+   row), the ScrapeDeck / Scrapy ratios, and checks that both stored the same number of items.
 
 With ``--cost-overhead`` it runs the ScrapeDeck job instead ``--rounds`` times each way,
 alternating, each on a fresh database: as shipped (every heartbeat records the run's costs in
@@ -540,15 +544,16 @@ def cost_overhead(workdir: Path, base_url: str, pages: int, concurrency: int,
 
 # --- Scrapy ------------------------------------------------------------------------------------
 
-def run_scrapy(workdir: Path, base_url: str, pages: int, concurrency: int) -> CrawlFigures:
-    out = workdir / "scrapy"
+def run_scrapy(workdir: Path, base_url: str, pages: int, concurrency: int,
+               name: str = "scrapy") -> CrawlFigures:
+    out = workdir / name
     out.mkdir()
     measured = run_measured(
         [__file__, "--scrapy-child", base_url, str(pages), str(concurrency), str(out)],
-        dict(os.environ), workdir / "scrapy.log")
+        dict(os.environ), workdir / f"{name}.log")
     stats_path = out / "stats.json"
     if not stats_path.exists():
-        log = (workdir / "scrapy.log").read_text(errors="replace")[-3000:]
+        log = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
         raise RuntimeError(f"the Scrapy process wrote no stats (exit {measured.returncode}):\n{log}")
     stats = json.loads(stats_path.read_text())
     with sqlite3.connect(out / "items.db") as db:
@@ -675,6 +680,10 @@ def late_growth(measured: Measured) -> float:
     return max(rss[3 * quarter:]) - max(rss[quarter:2 * quarter])
 
 
+def _median_round(done: list[CrawlFigures]) -> CrawlFigures:
+    return sorted(done, key=lambda figures: figures.pages_per_s)[len(done) // 2]
+
+
 def report(figures: list[CrawlFigures], pages: int) -> bool:
     print()
     print(f"{'':11} {'pages':>6} {'items':>7} {'crawl s':>8} {'pages/s':>8} {'items/s':>8} "
@@ -719,7 +728,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--cost-overhead", action="store_true",
                         help="ScrapeDeck with cost recording on vs off, instead of Scrapy")
-    parser.add_argument("--rounds", type=int, default=3, help="with --cost-overhead: runs each")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each crawler, alternating (the median is reported)")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="scrapedeck-crawl-bench-"))
@@ -733,18 +743,25 @@ def main(argv: list[str] | None = None) -> int:
         with Server(workdir, site) as server:
             print(f"Served by {server.kind} at {server.base_url}; concurrency {args.concurrency}, "
                   f"no politeness delay")
-            figures = []
             if args.cost_overhead:
                 return 0 if cost_overhead(workdir, server.base_url, args.pages,
                                           args.concurrency, args.rounds) else 1
-            if args.only in ("both", "scrapedeck"):
-                print("Running ScrapeDeck (python -m core.worker run) …", flush=True)
-                figures.append(run_scrapedeck(workdir, server.base_url, args.pages,
-                                              args.concurrency))
-            if args.only in ("both", "scrapy"):
-                print("Running Scrapy …", flush=True)
-                figures.append(run_scrapy(workdir, server.base_url, args.pages,
-                                          args.concurrency))
+            rounds: dict[str, list[CrawlFigures]] = {"ScrapeDeck": [], "Scrapy": []}
+            for number in range(1, args.rounds + 1):  # alternating: the machine's speed drifts
+                if args.only in ("both", "scrapedeck"):
+                    rounds["ScrapeDeck"].append(run_scrapedeck(
+                        workdir, server.base_url, args.pages, args.concurrency,
+                        f"scrapedeck-{number}"))
+                if args.only in ("both", "scrapy"):
+                    rounds["Scrapy"].append(run_scrapy(workdir, server.base_url, args.pages,
+                                                       args.concurrency, f"scrapy-{number}"))
+                for name, done in rounds.items():
+                    if done:
+                        print(f"  round {number} {name:10} {done[-1].pages_per_s:6.0f} pages/s "
+                              f"CPU {done[-1].measured.cpu_s:5.1f} s", flush=True)
+            figures = [_median_round(done) for done in rounds.values() if done]
+        if args.rounds > 1:
+            print(f"\nThe round with the median pages/s of {args.rounds}, for each:")
         ok = report(figures, args.pages)
     finally:
         if args.keep:
