@@ -17,7 +17,8 @@ flight then has no one left waiting for it.
 Forking from a process that runs other threads is safe here because a child runs only the
 handler (HTML parsers, transforms, pickle), never a lock that another thread may have held at
 the fork: no database, no event loop (``logging`` makes its locks anew in a forked child). A
-child that hangs holds its requests until the ``Offload`` closes (a cancel closes it). It closes every inherited descriptor but its
+child that hangs on a request is killed at the ``deadline``, if one is given (else when the
+``Offload`` closes: a cancel closes it). It closes every inherited descriptor but its
 two pipes, so a socket the parent closes is closed, and it freezes what it inherited out of its
 garbage collector's reach (no finalizer of the parent's objects runs in it).
 """
@@ -53,10 +54,13 @@ class Offload:
     """``await offload.run(request)`` is ``handle(request)``, worked out in one of ``processes``
     forked processes. ``handle`` and what it returns must be picklable (a request and an answer
     cross a pipe; ``handle`` itself is inherited). An exception ``handle`` raises is raised by
-    ``run``. Use it as an async context manager, inside the running loop."""
+    ``run``. ``deadline``: seconds a process may work on one request; past them it is killed
+    (``run`` raises ``OffloadDied`` for that request) and another serves the rest. Use it as an
+    async context manager, inside the running loop."""
 
-    def __init__(self, handle: Callable[[Any], Any], processes: int = PROCESSES) -> None:
-        self._handle, self._count = handle, processes
+    def __init__(self, handle: Callable[[Any], Any], processes: int = PROCESSES,
+                 deadline: float | None = None) -> None:
+        self._handle, self._count, self._deadline = handle, processes, deadline
         self._children: list[_Child] = []
         self._unavailable = False
         self._forking = asyncio.Lock()  # one fork at a time: the callers then count it in
@@ -96,7 +100,7 @@ class Offload:
                 return idle[0]
             if len(self._children) < self._count and not self._unavailable:
                 try:
-                    self._children.append(await _Child.fork(self._handle))
+                    self._children.append(await _Child.fork(self._handle, self._deadline))
                     return self._children[-1]
                 except OSError as exc:
                     self._unavailable = True
@@ -115,14 +119,17 @@ class _Child:
     """One forked process, its pipes, and the requests it has not answered yet (oldest first:
     it answers in order)."""
 
-    def __init__(self, pid: int, requests: asyncio.WriteTransport) -> None:
-        self.pid, self._requests = pid, requests
+    def __init__(self, pid: int, requests: asyncio.WriteTransport,
+                 deadline: float | None = None) -> None:
+        self.pid, self._requests, self._deadline = pid, requests, deadline
+        self._timer: asyncio.TimerHandle | None = None  # the deadline of the request worked on
+        self._overdue: asyncio.Future[Any] | None = None  # the request it was killed over
         self._answers: asyncio.BaseTransport | None = None
         self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.dead = False
 
     @classmethod
-    async def fork(cls, handle: Callable[[Any], Any]) -> _Child:
+    async def fork(cls, handle: Callable[[Any], Any], deadline: float | None = None) -> _Child:
         loop = asyncio.get_running_loop()
         request_reader, request_writer = os.pipe()
         answer_reader, answer_writer = os.pipe()
@@ -145,7 +152,7 @@ class _Child:
         os.close(answer_writer)
         requests, _ = await loop.connect_write_pipe(
             asyncio.BaseProtocol, open(request_writer, "wb", buffering=0))
-        child = cls(pid, requests)
+        child = cls(pid, requests, deadline)
         child._answers, _ = await loop.connect_read_pipe(
             lambda: _Answers(child), open(answer_reader, "rb", buffering=0))
         return child
@@ -155,10 +162,13 @@ class _Child:
         payload = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
         self.waiting.append(future)
         self._requests.write(len(payload).to_bytes(_HEADER, "little") + payload)  # one write
+        if len(self.waiting) == 1:  # it was idle: it works on this one now
+            self._start_clock()
         return future
 
     def answer(self, frame: bytes) -> None:
         future = self.waiting.popleft()
+        self._start_clock()  # on the next request, if one waits (it takes it up at once)
         try:
             ok, value = pickle.loads(frame)
         except Exception as exc:  # an exception whose class cannot be rebuilt from its pickle
@@ -176,14 +186,21 @@ class _Child:
         if self.dead:
             return
         self.dead = True
+        self._stop_clock()
         why = self._reap()
         self._requests.close()
-        for number, future in enumerate(self.waiting):
+        # The request it was working on: the oldest, or the one it was stopped over (which may
+        # have been answered after all, just before the kill: then none of these failed).
+        failed = self.waiting[0] if self._overdue is None and self.waiting else self._overdue
+        if self._overdue is not None:
+            why = f"it took longer than {self._deadline:g} s (its process was stopped)"
+        for future in self.waiting:
             if not future.done():
-                future.set_exception(OffloadDied(why) if number == 0 else _NotStarted())
+                future.set_exception(OffloadDied(why) if future is failed else _NotStarted())
         self.waiting.clear()
 
     def kill(self) -> None:
+        self._stop_clock()
         if not self.dead:
             self.dead = True
             self._requests.close()
@@ -193,6 +210,26 @@ class _Child:
         for future in self.waiting:
             future.cancel()
         self.waiting.clear()
+
+    def _start_clock(self) -> None:
+        self._stop_clock()
+        if self._deadline is not None and self.waiting:
+            self._timer = asyncio.get_running_loop().call_later(self._deadline, self._too_late)
+
+    def _stop_clock(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _too_late(self) -> None:
+        """The request worked on is past the deadline: stop the process (``lost`` follows,
+        when its pipe closes)."""
+        self._timer = None
+        if not self.waiting:
+            return
+        self._overdue = self.waiting[0]
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
 
     def _reap(self) -> str:
         """Wait for the process's end (killing it if it is still there) and say how it ended,

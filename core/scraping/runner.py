@@ -95,6 +95,11 @@ PROCESS_FIELD_READS = 40
 # parsed there: past this it goes to a parse process all the same (25,000 records of 10 fields
 # in 250 KB took 0.6 s, every request waiting).
 INLINE_FIELD_READS = 2_000
+# Seconds the parse process may take over one page before it is stopped and the page fails (the
+# pages behind it go to a new one): a parser caught in a loop on a hostile page would otherwise
+# hold the run until it is canceled. A regex transform stops itself after 1 s a match; dateparser
+# took 20 s over the text of one 255 KB page.
+PAGE_READ_SECONDS = 120.0
 MAX_PENDING_RESULTS = 10_000
 # PostgreSQL: rows a flush wrote outside the search indexes (``search_pending``) that one idle
 # heartbeat indexes (about 0.3 s of the database's CPU), and that each transaction of the run's
@@ -391,7 +396,7 @@ class RunExecution:
             self._flush_every(get_settings().run_heartbeat_seconds))
         try:
             async with Fetcher(self.plan.options) as fetcher, \
-                    Offload(self._read_in_process) as offload:
+                    Offload(self._read_in_process, deadline=PAGE_READ_SECONDS) as offload:
                 await self._crawl(fetcher, offload)
         finally:
             # Let a flush in progress finish (never cancel it halfway: its counters would then

@@ -170,17 +170,24 @@ class TestPipeline:
         assert in_the_process == on_the_loop
         assert {confidence for _, _, confidence in on_the_loop} != {1.0}  # some broke the schema
 
-    def test_a_parse_process_that_dies_costs_the_run_only_its_page(
-            self, db, analyst, make_job, monkeypatch) -> None:
+    @pytest.mark.parametrize("trouble, error", [
+        ("crash", "the page could not be read: its process was killed by SIGSEGV"),
+        ("hang", "the page could not be read: it took longer than 1 s (its process was stopped)"),
+    ])
+    def test_a_parse_process_that_dies_or_hangs_costs_the_run_only_its_page(
+            self, db, analyst, make_job, monkeypatch, trouble, error) -> None:
         test_process, read_page = os.getpid(), runner.read_page
 
-        def crashing(reading, markup, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def troubled(reading, markup, url, *args, **kwargs):  # type: ignore[no-untyped-def]
             if os.getpid() != test_process and url.endswith("page2.html"):
-                os.kill(os.getpid(), signal.SIGSEGV)  # as a parser's crash would
+                if trouble == "crash":
+                    os.kill(os.getpid(), signal.SIGSEGV)  # as a parser's crash would
+                time.sleep(600)  # as a parser caught in a loop would
             return read_page(reading, markup, url, *args, **kwargs)
 
-        monkeypatch.setattr(runner, "read_page", crashing)  # the processes fork with it
+        monkeypatch.setattr(runner, "read_page", troubled)  # the processes fork with it
         monkeypatch.setattr(runner, "INLINE_FIELD_READS", 0)  # every page to the process
+        monkeypatch.setattr(runner, "PAGE_READ_SECONDS", 1.0)
         run = start(db, analyst, make_job(analyst))
         assert execute(db, run.id) == "completed_errors"
         with db.transaction() as session:
@@ -189,7 +196,7 @@ class TestPipeline:
                                                              RunResult.success.is_(False))).all()
         assert (summary.pages_fetched, summary.errors_count) == (1, 1)  # page 2 led to page 3
         assert [(r.target_url.rsplit("/", 1)[1], r.error) for r in failed] == [
-            ("page2.html", "the page could not be read: its process was killed by SIGSEGV")]
+            ("page2.html", error)]
         assert count(db, Result, run_id=run.id) >= 4  # page 1's records are kept
 
     def test_a_large_page_is_read_by_a_parse_process(self, db, analyst, make_job,

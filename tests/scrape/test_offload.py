@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -33,6 +34,9 @@ def answer(request: Any) -> Any:
         os.kill(os.getpid(), signal.SIGKILL)
     if kind == "bytes":
         return bytes(value)
+    if kind == "sleep":
+        time.sleep(value)
+        return value
     raise AssertionError(kind)
 
 
@@ -90,6 +94,23 @@ def test_a_process_that_dies_costs_only_the_request_it_was_working_on() -> None:
     assert "SIGKILL" in str(outcomes[0])
     assert outcomes[1:] == [0, 1, 4, 9, 16]  # answered by the process forked in its place
     assert first not in alive
+
+
+def test_a_request_past_the_deadline_stops_its_process_and_only_that_request_fails() -> None:
+    async def scenario() -> tuple[list[Any], float]:
+        async with Offload(answer, processes=1, deadline=0.5) as offload:
+            started = time.monotonic()
+            asked = [offload.run(("sleep", 0.1)), offload.run(("sleep", 60)),
+                     offload.run(("sleep", 0.1)), offload.run(("square", 7))]
+            outcomes = await asyncio.gather(*asked, return_exceptions=True)
+            return outcomes, time.monotonic() - started
+
+    outcomes, seconds = run(scenario())
+
+    assert outcomes[0] == 0.1 and outcomes[2:] == [0.1, 49]  # each under the deadline
+    assert isinstance(outcomes[1], OffloadDied)
+    assert str(outcomes[1]) == "it took longer than 0.5 s (its process was stopped)"
+    assert seconds < 10  # not the 60 s it asked for
 
 
 def test_the_processes_are_gone_when_the_offload_closes() -> None:
