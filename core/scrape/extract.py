@@ -161,8 +161,8 @@ def _plan(fields: tuple[FieldSpec, ...]) -> _Plan:
     kept = _plans.get(id(fields))
     if kept is not None and kept[0] is fields:
         return kept[1]
-    if len(_plans) >= 64:  # a long-lived process meets many packages: forget the oldest
-        del _plans[next(iter(_plans))]
+    if len(_plans) >= 64:  # a long-lived process meets many packages: start again (one call,
+        _plans.clear()     # safe while another thread of the app reads or adds a plan)
     plan: _Plan = [(field, _OneValue.of(field), field.fallbacks) for field in fields]
     _plans[id(fields)] = (fields, plan)  # the fields are kept, so their id stays theirs
     return plan

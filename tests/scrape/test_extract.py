@@ -284,3 +284,16 @@ def test_fixture_pages_hash_the_same_every_time() -> None:
     again = [content_hash(r.data) for r in extract_records(CATALOG, page("catalog/page1.html"),
                                                            CATALOG_URL)]
     assert first == again and len(set(first)) == 4
+
+
+def test_many_packages_read_in_one_process_each_read_their_own_fields() -> None:
+    """Each package's plan is made once and kept (a bounded number of them): a long-lived
+    worker that meets a hundred packages reads every one of them right, in any order."""
+    html = "<ul>" + "".join(f"<li class='n{i}'>value {i}</li>" for i in range(100)) + "</ul>"
+    packages = [parse_package({"version": 1, "fields": {
+        f"field_{i}": {"selector": f"li.n{i}", "transforms": ["strip"]}}}) for i in range(100)]
+
+    for _ in range(2):
+        for i, package in enumerate(packages):
+            assert [r.data for r in extract_records(package, html, "https://shop.example/")] \
+                == [{f"field_{i}": f"value {i}"}]
