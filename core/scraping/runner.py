@@ -325,6 +325,17 @@ class _PageReading:
         return next_button_url(self.next_button, markup, url)
 
 
+@dataclass(slots=True)
+class _PageKind:
+    """One kind of page of a run (listing or detail): how it is read, the check its records get
+    where they are read (None: they are checked later, whole), and the records × fields its last
+    page had (which decides where the next one is read)."""
+
+    reading: _PageReading
+    check: RecordCheck | None
+    field_reads: int = 0
+
+
 class _TooManyReads(Exception):
     def __init__(self, reads: int) -> None:
         super().__init__(f"{reads} field reads")
@@ -368,23 +379,21 @@ class RunExecution:
         self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
         self._result_ids = _ResultIds()
-        self._listing_reading = _PageReading.of(plan.package)
-        self._detail_reading = None if plan.package.detail is None else \
-            _PageReading.of(plan.package.detail.package, detail=True)
+        self._postgres = database.engine.dialect.name == "postgresql"
         self._check = RecordCheck(
             plan.validator, plan.strict, tuple(f.name for f in plan.package.fields if f.required),
-            json_text=database.engine.dialect.name != "postgresql")
-        # per kind of page (detail: True), the check its records get where they are read: a
-        # listing page's, unless they wait for their detail pages (then they are checked whole)
-        self._page_checks = {False: self._check if plan.package.detail is None else None,
-                             True: None}
-        # per kind of page (detail: True): the records × fields its last page had
-        self._field_reads = {False: 0, True: 0}
+            json_text=not self._postgres)
+        # the kinds of page of the run, by ``detail``: listing pages (their records checked where
+        # they are read, unless they wait for their detail pages), and detail pages if any
+        detail = plan.package.detail
+        self._kinds = {False: _PageKind(_PageReading.of(plan.package),
+                                        self._check if detail is None else None)}
+        if detail is not None:
+            self._kinds[True] = _PageKind(_PageReading.of(detail.package, detail=True), None)
         # Pages the parse process may have waiting before the loop reads one itself (a page of
         # usual size without slow transforms): half the requests in flight waiting on it means
         # the process is behind, and both should work.
         self._backlog = max(2, plan.options.concurrency // 2)
-        self._postgres = database.engine.dialect.name == "postgresql"
         # PostgreSQL: rows this run wrote outside the search indexes, not indexed yet (at most)
         self.unindexed = 0
         # PostgreSQL: whether a batch's hashes are looked up before its COPY (None: not known
@@ -480,24 +489,23 @@ class RunExecution:
         """
         if not page.ok:
             return page, PageRead(None, [], None, None)
-        reading = self._detail_reading if detail else self._listing_reading
-        assert reading is not None  # a detail page comes only from a package with a detail part
-        markup, check = page.markup, self._page_checks[detail]
+        kind = self._kinds[detail]  # a detail page comes only from a package with a detail part
+        reading, check, markup = kind.reading, kind.check, page.markup
         if self._may_read_here(reading, markup) and (
-                check is None or self._field_reads[detail] <= PROCESS_FIELD_READS
+                check is None or kind.field_reads <= PROCESS_FIELD_READS
                 or offload.backlog >= self._backlog):
             try:
-                return self._read_as(page, detail, read_page(
+                return self._read_as(page, kind, read_page(
                     reading, markup, page.final_url, check, INLINE_FIELD_READS))
             except _TooManyReads as exc:  # this one holds too many: to the process after all
-                self._field_reads[detail] = exc.reads
+                kind.field_reads = exc.reads
         try:
             read = await offload.run((detail, markup, page.final_url))
         except OffloadUnavailable:
             read = read_page(reading, markup, page.final_url, check)
         except OffloadDied as exc:
             read = PageRead(f"the page could not be read: {exc}", [], None, None)
-        return self._read_as(page, detail, read)
+        return self._read_as(page, kind, read)
 
     @staticmethod
     def _may_read_here(reading: _PageReading, markup: str | bytes) -> bool:
@@ -505,21 +513,19 @@ class RunExecution:
         size = len(markup) if isinstance(markup, bytes) or markup.isascii() else 4 * len(markup)
         return not reading.slow and size <= LARGE_BODY_BYTES
 
-    def _read_as(self, page: FetchResult, detail: bool,
+    @staticmethod
+    def _read_as(page: FetchResult, kind: _PageKind,
                  read: PageRead) -> tuple[FetchResult, PageRead]:
         if read.error is not None:
             return dataclasses.replace(page, error=read.error), read
-        reading = self._detail_reading if detail else self._listing_reading
-        assert reading is not None
-        self._field_reads[detail] = len(read.records) * len(reading.package.fields)
+        kind.field_reads = len(read.records) * len(kind.reading.package.fields)
         return page, read
 
     def _read_in_process(self, request: tuple[bool, str | bytes, str]) -> PageRead:
         """The parse process's work (``Offload``): a page of this kind, its markup and URL."""
         detail, markup, final_url = request
-        reading = self._detail_reading if detail else self._listing_reading
-        assert reading is not None
-        return read_page(reading, markup, final_url, self._page_checks[detail])
+        kind = self._kinds[detail]
+        return read_page(kind.reading, markup, final_url, kind.check)
 
     def _record_page(self, page: FetchResult, read: PageRead | None = None, *,
                      detail: bool = False) -> bool:
