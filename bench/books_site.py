@@ -29,13 +29,16 @@ In one invocation it
    for each, medians of the rounds, beside the goals: pages/s ≥ 5 × Scrapy and ≥ ½ × minimal,
    CPU ≤ 2.5 s;
 4. measures `python -m core --user … runs start JOB --wait` on a small job (one listing page and
-   its 20 books), ``--rounds`` times each way: with ``EXECUTOR=local`` (the CLI starts a cold
-   worker) and with ``EXECUTOR=queue`` and a warm ``python -m core.worker serve``; the overhead is
+   its 20 books), ``--rounds`` times each way: cold (``SCRAPEDECK_WARM_COMMANDS=0``: the command
+   runs in its own process and, with ``EXECUTOR=local``, forks the run's worker) and warm (a
+   ``python -m core.worker serve`` is up: its command server runs the command, the serve worker
+   takes the run from the queue, ``EXECUTOR=queue``); the overhead is
    the command's wall time minus the run's own crawl (started → finished), and where it goes:
    the command's start-up until it inserts the run, from then until a worker starts it, from the
    run's end until the command exits. Goal ≤ 0.5 s;
 5. reads the ``serve`` worker's memory (VmRSS) idle after start and after it executed runs, and
-   its high-water mark (VmHWM). Goal ≤ 120 MB.
+   its high-water mark (VmHWM). Goal ≤ 120 MB. Beside it, the private memory of its command
+   server (what it does not share with serve).
 
 The machine is shared: figures are medians of alternating rounds, and the load average is
 printed with them.
@@ -571,7 +574,10 @@ class Bench:
     def wait_overhead(self, executor: str, serve: subprocess.Popen[bytes] | None,
                       folder: Path, jobs: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
         """(command wall s, overhead s, run) of one `runs start --wait` of the small job."""
-        env = {**self.env(folder), "EXECUTOR": executor}
+        # cold: the command in a process of its own; warm: a serve worker's command server runs
+        # it (core/platform/command_server.py), and the run is the serve worker's
+        env = {**self.env(folder), "EXECUTOR": executor,
+               "SCRAPEDECK_WARM_COMMANDS": "1" if executor == "queue" else "0"}
         launched = time.time()  # beside the run's stored times, for the breakdown below
         started = time.monotonic()
         process = subprocess.Popen([sys.executable, "-m", "core", "--user", "bench@example.com",
@@ -692,7 +698,7 @@ def cli_section(bench: Bench, args: argparse.Namespace) -> bool:
     print("\n`runs start --wait` on one listing page and its 20 books, and the serve worker:")
     figures: dict[str, list[tuple[float, float]]] = {"local": [], "queue": []}
     parts: dict[str, list[tuple[float, float, float]]] = {"local": [], "queue": []}
-    cli_cpu: list[float] = []
+    cli_cpu: dict[str, list[float]] = {"local": [], "queue": []}
     folder = bench._folder("cli")
     jobs = bench.setup(folder)
     env = {**bench.env(folder), "EXECUTOR": "queue"}
@@ -713,26 +719,29 @@ def cli_section(bench: Bench, args: argparse.Namespace) -> bool:
                         serve.send_signal(signal.SIGCONT)
                 figures[executor].append((wall, overhead))
                 parts[executor].append(run["parts"])
-                cli_cpu.append(run["cli_cpu_s"])
+                cli_cpu[executor].append(run["cli_cpu_s"])
                 print(f"  round {number} EXECUTOR={executor:5} wall {wall:5.2f} s, crawl "
                       f"{run['crawl_s']:5.2f} s ({run['pages']} pages, {run['status']}), "
                       f"overhead {overhead:5.2f} s ({_parts(run['parts'])}); the command's own "
                       f"CPU {run['cli_cpu_s']:.2f} s", flush=True)
         after, peak = _status_mb(serve.pid, "VmRSS:"), _status_mb(serve.pid, "VmHWM:")
+        servers = crawl.children_private_mb(serve.pid)  # its command server
     finally:
         serve.terminate()
         serve.wait(10)
-    for executor, label in (("local", "cold worker per run (EXECUTOR=local)"),
-                            ("queue", "warm serve worker (EXECUTOR=queue)")):
+    for executor, label in (("local", "cold: own process, forked worker"),
+                            ("queue", "warm: serve's command server + worker")):
         overhead = _median([o for _, o in figures[executor]])
         medians = tuple(_median(list(part)) for part in zip(*parts[executor]))
         print(f"  {label:40} overhead beyond the crawl {overhead:5.2f} s (goal ≤ 0.5 s: "
               f"{'met' if overhead <= 0.5 else 'NOT met'}); medians: {_parts(medians)}")
-    print(f"  the `runs start --wait` process's own CPU (start-up, imports, waiting): median "
-          f"{_median(cli_cpu):.2f} s (with a warm worker, on an idle machine, the overhead is "
-          "about this)")
+    print(f"  the `runs start --wait` process's own CPU (start-up, imports, waiting), medians: "
+          f"cold {_median(cli_cpu['local']):.2f} s, warm {_median(cli_cpu['queue']):.2f} s (the "
+          "command's work is its server's child's then)")
     print(f"  serve worker RSS: idle {idle:.0f} MB, after {2 * args.rounds} runs {after:.0f} MB, "
-          f"high-water {peak:.0f} MB (goal ≤ 120 MB: {'met' if peak <= 120 else 'NOT met'})")
+          f"high-water {peak:.0f} MB (goal ≤ 120 MB: {'met' if peak <= 120 else 'NOT met'}); "
+          f"its command server's own memory (private pages; the rest it shares with serve): "
+          f"{servers:.0f} MB")
     return True
 
 

@@ -312,7 +312,7 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def _children_private_mb(pid: int) -> float:
+def children_private_mb(pid: int) -> float:
     """The memory the child processes of ``pid`` hold of their own (Private_Clean and
     Private_Dirty: what a fork shares with its parent is counted there, in its RSS)."""
     try:
@@ -370,7 +370,7 @@ def run_measured(program: list[str], env: dict[str, str], log: Path) -> Measured
             rss = _rss_mb(process.pid)
             if rss is not None:
                 samples.append((time.monotonic() - started, rss))
-            children_peak[0] = max(children_peak[0], _children_private_mb(process.pid))
+            children_peak[0] = max(children_peak[0], children_private_mb(process.pid))
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)

@@ -14,6 +14,12 @@ if sys.argv[1:2] == ["extract"]:
     spec.loader.exec_module(extract)
     sys.exit(extract.main(sys.argv[2:]))
 
+from core.platform.command_server import forward
+
+status = forward(sys.argv[1:])  # a `serve` worker's command server runs it, when one answers
+if status is not None:
+    sys.exit(status)
+
 import gc
 
 # Start-up is mostly imports (SQLAlchemy, the models) that leave some 80,000 tracked

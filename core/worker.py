@@ -40,6 +40,7 @@ import uuid
 from collections.abc import Iterable
 
 from core.scraping import runs
+from core.platform.command_server import start_server, stop_server
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
 from core.platform.doorbell import Bell, Doorbell, folder, ring
@@ -162,6 +163,15 @@ def serve(database: Database, max_runs: int | None, idle_exit: float | None,
         return _serve(database, max_runs, idle_exit, parent, doorbell)
 
 
+def serve_with_database(max_runs: int | None, idle_exit: float | None,
+                        parent: int | None) -> int:
+    database = open_database()
+    try:
+        return serve(database, max_runs, idle_exit, parent)
+    finally:
+        database.dispose()
+
+
 def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
            parent: int | None, doorbell: Doorbell) -> int:
     worker, done, idle_since = worker_id(), 0, time.monotonic()
@@ -198,16 +208,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def load_commands() -> None:
+    """What every ``python -m core`` command loads, for the command server to have it ready:
+    the CLI (named, not imported: the CLI imports this module) and the database driver. A
+    command's own group loads in its child (milliseconds: its services are loaded already, as
+    this worker's work needs them), and pandas where it prints a table."""
+    importlib.import_module("core.cli")
+    open_database(migrate=False).dispose()  # an engine that makes no connection
+
+
+def main(argv: list[str] | None = None, *, answer_commands: bool = False) -> int:
+    """``answer_commands``: a ``serve`` started as its own process (never inside a test's
+    process) forks the command server (core/platform/command_server.py)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     def command() -> int:
+        if args.command == "serve":
+            freeze_start_up(KINDS, collect=True)
+            # forked before the database is opened: no connection of serve's crosses the fork
+            server = start_server(load_commands, "core") if answer_commands else None
+            try:
+                return serve_with_database(args.max_runs, args.idle_exit, args.parent)
+            finally:
+                stop_server(server)
         database = open_database()
         try:
-            if args.command == "serve":
-                freeze_start_up(KINDS, collect=True)
-                return serve(database, args.max_runs, args.idle_exit, args.parent)
             freeze_start_up([WorkName(args.command)])
             return execute_one(database, WorkName(args.command), args.id)
         finally:
@@ -221,4 +247,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(answer_commands=True))

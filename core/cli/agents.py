@@ -18,11 +18,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from core.agents import jobs, registry
-from core.cli.output import print_json, print_table
+from core.cli.output import print_json, print_rows
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.commands import count, seconds
@@ -81,7 +80,7 @@ def _list_agents(session: Session, actor: Actor, args: argparse.Namespace) -> No
     rows = [{"id": a.id, "name": a.name, "kind": a.kind, "keywords": ", ".join(a.keywords),
              "calls": a.record.calls, "accepted": f"{a.record.jobs_accepted}/"
              f"{a.record.jobs_finished}"} for a in registry.list_agents(session, actor)]
-    print_table(pd.DataFrame(rows))
+    print_rows(rows)
 
 
 def _show_agent(session: Session, actor: Actor, args: argparse.Namespace) -> None:
@@ -126,7 +125,7 @@ def _list_jobs(session: Session, actor: Actor, args: argparse.Namespace) -> None
     rows = [{"id": j.id, "name": j.name, "status": j.status.label, "agent": j.agent_name or "",
              "attempts": f"{j.attempts}/{j.max_attempts}", "created": j.created_at}
             for j in jobs.list_jobs(session, actor, args.limit)]
-    print_table(pd.DataFrame(rows))
+    print_rows(rows)
 
 
 def _show_job(session: Session, actor: Actor, args: argparse.Namespace) -> None:

@@ -16,6 +16,13 @@ def print_table(frame: pd.DataFrame) -> None:
     print("(none)" if frame.empty else frame.to_string(index=False))
 
 
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """Rows as ``print_table`` prints a table (pandas is loaded here, for this command only)."""
+    import pandas as pd
+
+    print_table(pd.DataFrame(rows))
+
+
 def print_json(doc: Any) -> None:
     """``doc`` as JSON that strict parsers read: a missing value from a table (NaN) is null."""
     print(json.dumps(_no_nan(doc), indent=2, default=str, allow_nan=False))

@@ -96,10 +96,12 @@ def _cancel(session: Session, actor: Actor, args: argparse.Namespace) -> None:
 
 
 def _serve(_session: Session, _actor: Actor, args: argparse.Namespace) -> None:
+    from core.platform.processes import forking_allowed
     from core.worker import main as worker_main
 
     sys.exit(worker_main(["serve", *(["--max-runs", str(args.max_runs)] if args.max_runs else []),
-                          *(["--idle-exit", str(args.idle_exit)] if args.idle_exit else [])]))
+                          *(["--idle-exit", str(args.idle_exit)] if args.idle_exit else [])],
+                         answer_commands=forking_allowed()))  # `python -m core`, not a test
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

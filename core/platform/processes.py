@@ -81,6 +81,11 @@ def allow_forking() -> None:
     _may_fork = True
 
 
+def forking_allowed() -> bool:
+    """Whether this process is ``python -m core``'s own (``allow_forking``), not a caller's."""
+    return _may_fork
+
+
 @contextlib.contextmanager
 def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[None]:
     """Workers asked for inside the block (by a transaction that commits there) are forked from

@@ -1,0 +1,416 @@
+"""Commands answered by a warm process: ``python -m core …`` run by a fork of a ``serve`` worker.
+
+A command's own start-up is mostly imports (SQLAlchemy, the models: half a second of CPU and
+more on a small machine), longer than most commands take. A ``serve`` worker has them loaded. So
+when it starts, it forks a *command server* (``start_server``): a process of its own session
+that listens on a Unix socket named after the code, the data folder and the database
+(``address``), loads what ``python -m core`` loads, and forks a child for each command that
+comes. ``python -m core`` (``forward``) first looks for that socket; when a server answers, it
+hands over its arguments, working folder, environment, umask and its standard input, output and
+error themselves (their descriptors, passed over the socket), and waits for the exit status.
+The child takes all of them on, clears the settings it inherited, and runs ``python -m core``'s
+own entry point (``core/__main__.py``): the command does what it would have done in a process
+of its own, and writes to the caller's terminal or pipe. Where no server answers (none runs,
+it is stopped, the code changed since it started, ``SCRAPEDECK_WARM_COMMANDS=0``) the command
+runs in its own process as before; nothing is sent before the server has said it is ready, so a
+command never runs twice or not at all.
+
+Per command, the server forks a go-between, which forks the command and waits: it passes on
+the signals the caller gets (Ctrl-C is the command's KeyboardInterrupt, as it would be in its
+own process), interrupts the command when the caller is gone (killed, its terminal closed), and
+sends its exit status (128 + the signal's number for one that killed it).
+
+Trust: the same as running the command. The socket is in Linux's abstract namespace (no file to
+go stale: it is gone with the process that held it; a second ``serve`` of the same database
+finds it taken and starts no server); each side checks that the other runs as the same user
+(``SO_PEERCRED``), so nobody else can run commands as this user, nor pose as its server to read
+its environment.
+
+Stale code: the server stops answering (and exits) as soon as a source file of the project's
+packages changed since it loaded them, so a command never runs code older than what is on disk.
+"""
+
+from __future__ import annotations
+
+import array
+import hashlib
+import json
+import logging
+import os
+import signal
+import socket
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from core.platform.settings import PROJECT_ROOT, Settings, get_settings
+
+log = logging.getLogger("scrapedeck.commands.server")
+
+READY, STALE = b"R", b"S"  # the server's first byte: go ahead, or run it yourself
+SIGNAL, STATUS = b"s", b"x"  # caller → server: a signal's number; server → caller: exit status
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# How long a caller waits for the server's first byte before it runs the command itself (a
+# stopped or overloaded server); nothing has been sent by then.
+HELLO_SECONDS = 2.0
+MAX_REQUEST_BYTES = 16 * 1024 * 1024  # arguments and environment; far above any real one
+_ANSWERING = False  # set in a command the server runs: it never forwards again
+_MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 256
+
+
+def address(settings: Settings) -> bytes:
+    """The server's socket (abstract namespace) for this code, interpreter, data folder and
+    database: a command reaches only the server that would do what it would do."""
+    key = "\0".join([str(PROJECT_ROOT), sys.executable, os.path.abspath(settings.data_dir),
+                     settings.resolved_database_url])
+    return b"\0scrapedeck-commands-" + hashlib.sha256(key.encode()).hexdigest()[:32].encode()
+
+
+def _peer_uid(sock: socket.socket) -> int:
+    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", credentials)[1])
+
+
+# The caller: ``python -m core``.
+
+def forward(argv: list[str]) -> int | None:
+    """Have the warm server run ``python -m core *argv`` for this process; its exit status, or
+    None when no server took it (run it here)."""
+    if _ANSWERING:
+        return None
+    try:
+        settings = get_settings()
+    except ValueError:  # a bad setting: the command run here says which
+        return None
+    if not settings.warm_commands:
+        return None
+    try:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    except (OSError, AttributeError):  # AttributeError: a system without Unix sockets
+        return None
+    with sock:
+        try:
+            sock.settimeout(HELLO_SECONDS)
+            sock.connect(address(settings))
+            if _peer_uid(sock) != os.getuid() or sock.recv(1) != READY:
+                return None
+            sock.settimeout(None)
+            _send_request(sock, argv)
+        except OSError:  # no server, or it went away before it had anything
+            return None
+        return _await_status(sock)
+
+
+def _send_request(sock: socket.socket, argv: list[str]) -> None:
+    """The request: its length with the three standard descriptors, then the JSON document. A
+    standard stream this process was started without fails the send: nothing was sent."""
+    streams = {name: _stream_codec(getattr(sys, name)) for name in ("stdin", "stdout", "stderr")}
+    umask = os.umask(0)
+    os.umask(umask)
+    body = json.dumps({"argv": argv, "argv0": sys.argv[0], "cwd": os.getcwd(),
+                       "env": dict(os.environ), "umask": umask, "streams": streams}).encode()
+    fds = array.array("i", [0, 1, 2])
+    sock.sendmsg([struct.pack("!Q", len(body))],
+                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
+    sock.sendall(body)
+
+
+def _stream_codec(stream: Any) -> list[str | None]:
+    return [getattr(stream, "encoding", None), getattr(stream, "errors", None)]
+
+
+def _await_status(sock: socket.socket) -> int:
+    """Pass this process's signals on to the command until its exit status comes."""
+    def pass_on(signum: int, _frame: object) -> None:
+        try:
+            sock.send(SIGNAL + bytes([signum]))
+        except OSError:
+            pass
+
+    for number in FORWARDED_SIGNALS:
+        signal.signal(number, pass_on)
+    answer = b""
+    while chunk := sock.recv(16):
+        answer += chunk
+        if len(answer) >= 5 and answer[:1] == STATUS:
+            return int(struct.unpack("!i", answer[1:5])[0])
+    print("error: the command's process ended without an exit status (see the worker's log).",
+          file=sys.stderr)
+    return 2
+
+
+# The server: forked by ``serve``.
+
+def start_server(preload: Callable[[], None], entry: str) -> int | None:
+    """Fork the command server of this process's settings (from ``serve``, one thread, its
+    imports done); its pid, or None: turned off, another ``serve`` of this database has one, no
+    Unix sockets, a fork that failed. ``preload`` loads what the commands will need; ``entry``
+    is the module a command runs as ``__main__`` (``core``)."""
+    settings = get_settings()
+    if not settings.warm_commands:
+        return None
+    try:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(address(settings))  # taken: another server of this database answers
+        listener.listen(64)
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        listener.close()
+        return None
+    if pid:
+        listener.close()
+        return pid
+    status = 1
+    try:
+        status = _serve_commands(listener, parent, preload, entry)
+    except BaseException:  # noqa: BLE001 - to the worker's log; never back into serve's code
+        log.exception("the command server failed")
+    finally:
+        logging.shutdown()
+        os._exit(status)
+
+
+def stop_server(pid: int | None) -> None:
+    """End the command server ``start_server`` forked (the commands it runs go on)."""
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], None],
+                    entry: str) -> int:
+    import gc
+    import select
+
+    os.setsid()  # Ctrl-C in serve's terminal is not the commands' business
+    keep = listener.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, _MAX_FD)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the go-betweens are reaped by the kernel
+    preload()
+    sources = source_fingerprint()
+    gc.collect()
+    gc.freeze()  # what is loaded is shared with every child, never walked by a collection
+    log.info("command server %s answering `python -m core` commands", os.getpid())
+    while os.getppid() == parent:  # a server outlives no serve
+        ready, _, _ = select.select([listener], [], [], 1.0)
+        if not ready:
+            continue
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            continue
+        with conn:
+            if _peer_uid(conn) != os.getuid():
+                log.warning("a command from another user was refused")
+                continue
+            if source_fingerprint() != sources:
+                conn.sendall(STALE)  # it runs the command itself, with the code on disk
+                log.info("the code changed since the command server started: it stops")
+                return 0
+            _fork_go_between(conn, listener, entry)
+    return 0
+
+
+def source_fingerprint(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:
+    """The modification time and size of every source file of the project's packages that are
+    loaded (a package's whole folder: what a command imports later counts too)."""
+    found: dict[str, tuple[int, int]] = {}
+    places = set()
+    installed = tuple({os.path.join(sys.prefix, ""), os.path.join(sys.base_prefix, "")})
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        # the project's own: not its virtual environment's packages (often inside its folder)
+        if (not path or not path.startswith(str(root) + os.sep) or path.startswith(installed)
+                or "site-packages" in path):
+            continue
+        top = Path(path).relative_to(root).parts[0]
+        places.add(root / top)
+    for place in sorted(places):
+        files = [place] if place.suffix == ".py" else _python_files(place)
+        for path in files:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            found[str(path)] = (info.st_mtime_ns, info.st_size)
+    return found
+
+
+def _python_files(folder: Path) -> list[Path]:
+    found = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        found += [Path(directory, name) for name in names if name.endswith(".py")]
+    return found
+
+
+def _fork_go_between(conn: socket.socket, listener: socket.socket, entry: str) -> None:
+    try:
+        pid = os.fork()
+    except OSError:
+        log.warning("could not fork for a command: it runs in its own process")
+        return  # the caller sees the socket close before READY and runs it itself
+    if pid:
+        return
+    status = 1
+    try:
+        listener.close()  # only the server holds the address: it goes when the server does
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # this one waits for its command
+        status = _go_between(conn, entry)
+    except BaseException:  # noqa: BLE001
+        log.exception("a command's go-between failed")
+    finally:
+        os._exit(status)
+
+
+def _go_between(conn: socket.socket, entry: str) -> int:
+    conn.sendall(READY)
+    conn.settimeout(10.0)  # the caller sends at once; one that does not is gone
+    received = _receive_request(conn)
+    if received is None:  # the caller ran the command itself (it could not send its streams)
+        return 0
+    request, fds = received
+    try:
+        pid = os.fork()
+    except OSError:
+        _send_status(conn, 2)
+        return 1
+    if pid == 0:
+        _run_command(request, fds, entry)  # never returns
+    for fd in fds:
+        os.close(fd)
+    status = _wait_passing_signals(conn, pid)
+    log.info("a command ran in process %s: exit status %s", pid, status)
+    _send_status(conn, status)
+    return 0
+
+
+def _receive_request(conn: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
+    fds = array.array("i")
+    header, ancillary, _flags, _address = conn.recvmsg(
+        8, socket.CMSG_SPACE(3 * fds.itemsize))
+    if not header:
+        return None
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+    if len(header) != 8 or len(fds) != 3:
+        raise ValueError("a malformed command request")
+    size = struct.unpack("!Q", header)[0]
+    if size > MAX_REQUEST_BYTES:
+        raise ValueError(f"a command request of {size:,} bytes")
+    body = bytearray()
+    while len(body) < size:
+        chunk = conn.recv(min(size - len(body), 1 << 20))
+        if not chunk:
+            raise ValueError("a command request cut short")
+        body += chunk
+    return json.loads(body), list(fds)
+
+
+def _wait_passing_signals(conn: socket.socket, pid: int) -> int:
+    """Wait for the command ``pid``, passing on the signals the caller sends; when the caller
+    is gone, interrupt it (as Ctrl-C would). Its exit status (128 + N: killed by signal N)."""
+    import selectors
+
+    conn.settimeout(None)
+    ended = os.pidfd_open(pid)
+    with selectors.DefaultSelector() as selector:
+        selector.register(conn, selectors.EVENT_READ)
+        selector.register(ended, selectors.EVENT_READ)
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj == ended:
+                    os.close(ended)
+                    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                    return 128 - code if code < 0 else code
+                data = conn.recv(64)
+                if not data:  # the caller is gone
+                    selector.unregister(conn)
+                    _kill(pid, signal.SIGINT)
+                for number in data[1::2] if data[:1] == SIGNAL else b"":
+                    if number in FORWARDED_SIGNALS:
+                        _kill(pid, number)
+
+
+def _kill(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass
+
+
+def _send_status(conn: socket.socket, status: int) -> None:
+    try:
+        conn.sendall(STATUS + struct.pack("!i", status))
+    except OSError:
+        pass  # the caller is gone
+
+
+def _run_command(request: dict[str, Any], fds: list[int], entry: str) -> None:
+    """The command: the caller's standard streams, folder, umask and environment, this
+    process's settings forgotten, then ``python -m ENTRY`` as ``__main__``. Never returns."""
+    global _ANSWERING
+    status = 2
+    try:
+        _ANSWERING = True
+        for number in FORWARDED_SIGNALS + (signal.SIGCHLD,):
+            signal.signal(number, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, _MAX_FD)  # the socket, the passed copies, the server's log
+        _take_streams(request["streams"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.umask(int(request["umask"]))
+        get_settings.cache_clear()
+        for handler in logging.root.handlers[:]:  # serve's logging, not a command's
+            logging.root.removeHandler(handler)
+        logging.root.setLevel(logging.WARNING)
+        os.chdir(request["cwd"])
+        sys.argv = [request["argv0"], *request["argv"]]
+        import runpy
+
+        runpy.run_module(entry, run_name="__main__", alter_sys=True)
+        status = 0  # the entry point exits itself; falling off its end is status 0
+    except SystemExit as exc:
+        status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except OSError as exc:  # the caller's folder is gone, say
+        print(f"error: {exc.strerror or exc}.", file=sys.stderr)
+    except BaseException as exc:  # noqa: BLE001 - a command never ends in a traceback
+        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+
+
+def _take_streams(codecs: dict[str, list[str | None]]) -> None:
+    """Standard streams on the caller's descriptors, with its encodings; line-buffered output
+    on a terminal, as Python's own."""
+    for number, name in enumerate(("stdin", "stdout", "stderr")):
+        encoding, errors = codecs.get(name) or [None, None]
+        mode = "r" if number == 0 else "w"
+        line = name == "stderr" or (number == 1 and os.isatty(1))
+        setattr(sys, name, open(number, mode, encoding=encoding or "utf-8",
+                                errors=errors or "strict", closefd=False,
+                                buffering=1 if line and mode == "w" else -1))
