@@ -117,8 +117,12 @@ def _send_request(sock: socket.socket, argv: list[str]) -> None:
     sock.sendall(body)
 
 
-def _stream_codec(stream: Any) -> list[str | None]:
-    return [getattr(stream, "encoding", None), getattr(stream, "errors", None)]
+def _stream_codec(stream: Any) -> list[Any]:
+    """How this process's standard stream encodes and flushes (locale, PYTHONIOENCODING,
+    PYTHONUNBUFFERED and a terminal decided it at start-up), for the command's own."""
+    return [getattr(stream, "encoding", None), getattr(stream, "errors", None),
+            bool(getattr(stream, "line_buffering", False)),
+            bool(getattr(stream, "write_through", False))]
 
 
 def _await_status(sock: socket.socket) -> int:
@@ -329,7 +333,10 @@ def _wait_passing_signals(conn: socket.socket, pid: int) -> int:
     import selectors
 
     conn.settimeout(None)
-    ended = os.pidfd_open(pid)
+    try:
+        ended = os.pidfd_open(pid)
+    except OSError:  # a kernel older than 5.3: the command runs on, its signals are not passed
+        return _exit_status(os.waitpid(pid, 0)[1])
     with selectors.DefaultSelector() as selector:
         selector.register(conn, selectors.EVENT_READ)
         selector.register(ended, selectors.EVENT_READ)
@@ -337,8 +344,7 @@ def _wait_passing_signals(conn: socket.socket, pid: int) -> int:
             for key, _ in selector.select():
                 if key.fileobj == ended:
                     os.close(ended)
-                    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-                    return 128 - code if code < 0 else code
+                    return _exit_status(os.waitpid(pid, 0)[1])
                 data = conn.recv(64)
                 if not data:  # the caller is gone
                     selector.unregister(conn)
@@ -346,6 +352,12 @@ def _wait_passing_signals(conn: socket.socket, pid: int) -> int:
                 for number in data[1::2] if data[:1] == SIGNAL else b"":
                     if number in FORWARDED_SIGNALS:
                         _kill(pid, number)
+
+
+def _exit_status(wait_status: int) -> int:
+    """As a shell reports it: the exit code, or 128 + N for a process killed by signal N."""
+    code = os.waitstatus_to_exitcode(wait_status)
+    return 128 - code if code < 0 else code
 
 
 def _kill(pid: int, number: int) -> None:
@@ -404,13 +416,14 @@ def _run_command(request: dict[str, Any], fds: list[int], entry: str) -> None:
         os._exit(status)
 
 
-def _take_streams(codecs: dict[str, list[str | None]]) -> None:
-    """Standard streams on the caller's descriptors, with its encodings; line-buffered output
-    on a terminal, as Python's own."""
+def _take_streams(codecs: dict[str, list[Any]]) -> None:
+    """Standard streams on the caller's descriptors, encoding and flushing as the caller's."""
+    import io
+
     for number, name in enumerate(("stdin", "stdout", "stderr")):
-        encoding, errors = codecs.get(name) or [None, None]
-        mode = "r" if number == 0 else "w"
-        line = name == "stderr" or (number == 1 and os.isatty(1))
-        setattr(sys, name, open(number, mode, encoding=encoding or "utf-8",
-                                errors=errors or "strict", closefd=False,
-                                buffering=1 if line and mode == "w" else -1))
+        encoding, errors, line, through = codecs.get(name) or [None, None, False, False]
+        raw = io.open(number, "rb" if number == 0 else "wb", buffering=0 if through else -1,
+                      closefd=False)
+        setattr(sys, name, io.TextIOWrapper(raw, encoding=encoding or "utf-8",
+                                            errors=errors or "strict", line_buffering=line,
+                                            write_through=through))

@@ -90,6 +90,20 @@ def test_a_command_run_by_the_server_prints_and_exits_as_it_would_in_its_own_pro
     assert warm.answered() == 3
 
 
+def test_the_command_encodes_its_output_as_the_caller_would(warm: Warm) -> None:
+    made = warm.command("--user", "admin@example.com", "users", "create", "zoe@example.com",
+                        "--name", "Zoë", "--role", "analyst")
+    assert made.returncode == 0, made.stderr
+    outputs = []
+    for warm_commands in ("1", "0"):
+        env = {**warm.env, "PYTHONIOENCODING": "latin-1", "SCRAPEDECK_WARM_COMMANDS": warm_commands}
+        outputs.append(subprocess.run(
+            [sys.executable, "-m", "core", "--user", "admin@example.com", "users", "list"],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=120).stdout)
+    assert warm.answered() == 2
+    assert b"Zo\xeb" in outputs[0] and outputs[0] == outputs[1]
+
+
 def test_the_command_reads_files_from_the_callers_folder_and_its_standard_input(
         warm: Warm, tmp_path: Path) -> None:
     folder = tmp_path / "elsewhere"
