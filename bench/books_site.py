@@ -479,6 +479,13 @@ def run_report(database_url: str, run_id: str | None = None) -> dict[str, Any]:
             "created": _when(row["created_at"]), "started": started, "finished": finished}
 
 
+def _run_finished(database_url: str, run_id: str) -> bool:
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+        found = db.execute("SELECT finished_at FROM runs WHERE id IN (?, ?)",
+                           (run_id, run_id.replace("-", ""))).fetchone()
+    return found is not None and found[0] is not None
+
+
 def _when(text: str) -> float:
     """A stored time as a Unix time (SQLite keeps UTC without its zone)."""
     from datetime import datetime, timezone
@@ -593,8 +600,7 @@ class Bench:
             subprocess.run([sys.executable, __file__, "--queue-run-child", str(self.project),
                             str(folder), jobs["books"]], env=env, cwd=self.project, check=True)
             run_id = json.loads((folder / "run.json").read_text())
-            _wait_for(lambda: run_report(env["DATABASE_URL"], run_id)["status"]
-                      in ("completed", "completed_with_errors", "failed", "canceled"), 600)
+            _wait_for(lambda: _run_finished(env["DATABASE_URL"], run_id), 600)
             cpu = _cpu_s(serve.pid) - before
             peak = _status_mb(serve.pid, "VmHWM:")
         finally:

@@ -11,6 +11,7 @@ become one violation per item, never a crash."""
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 from dataclasses import dataclass
@@ -220,10 +221,106 @@ PATTERN_TIMEOUT_SECONDS = 1.0
 _PATTERN_HOLD_SECONDS = 0.01
 
 
-@functools.lru_cache(maxsize=256)  # the fast check and the wording ask the same question
+# A search whose backtracking is provably short (``_short_search_limit``) runs without the time
+# limit: asking the CPU clock for it, twice per search, cost more than the search itself
+# (2 µs against 0.7 µs for "^SKU-[0-9]+$" on a SKU; three such fields of ten items a page were
+# 17 % of a crawl's parse process).
+_SHORT_SEARCH_STEPS = 200_000  # a bound on a backtracking engine's steps: milliseconds at worst
+
+
 def _pattern_found(pattern: str, text: str) -> bool | None:
-    """Whether ``pattern`` matches somewhere in ``text``; None when it ran out of time. A long
-    search lets go of the GIL (``concurrent``), so a run's heartbeat thread beats meanwhile."""
+    """Whether ``pattern`` matches somewhere in ``text``; None when it ran out of time."""
+    limit = _short_limits.get(pattern)
+    if limit is None:
+        limit = _short_limits[pattern] = _short_search_limit(pattern)
+    if len(text) <= limit:
+        return _search(pattern)(text) is not None
+    return _timed_pattern_found(pattern, text)
+
+
+_short_limits: dict[str, int] = {}
+
+
+def _short_search_limit(pattern: str) -> int:
+    """The longest text on which a search for ``pattern`` takes at most ``_SHORT_SEARCH_STEPS``
+    steps whatever the text, by the pattern's shape: -1 (none) for a shape with no such bound
+    here (a repeat of something that repeats or branches, a back-reference, a look-around,
+    syntax beyond ``re``'s). For a flat pattern (atoms of one character each, a repeat's
+    choices of how much it takes, branches), a backtracking search tries at most
+    (n + 1) starts × the product of the repeats' choices × (n + the pattern's length) steps."""
+    try:
+        # re's own parser (private, the one re compiles with): the regex package shares re's
+        # syntax and has none to offer; what re cannot parse gets no bound
+        parsed = importlib.import_module("re._parser").parse(pattern)
+    except Exception:  # noqa: BLE001 - not re's syntax (the regex package's own), or invalid
+        return -1
+    shape = _shape(list(parsed))
+    if shape is None:
+        return -1
+    size = len(pattern) + 1
+
+    def steps(n: int) -> int:
+        return (n + 1) * _choices(shape, n) * (n + size)
+
+    low, high = -1, 1 << 20  # steps(n) grows with n: the largest n within the bound
+    while low < high:
+        middle = (low + high + 1) // 2
+        if steps(middle) <= _SHORT_SEARCH_STEPS:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+# A shape: ("seq", [shapes]) | ("branch", [shapes]) | ("repeat", low, high) | ("atom",)
+_ATOMS = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "CATEGORY", "RANGE", "NEGATE"}
+
+
+def _shape(items: list[Any], in_repeat: bool = False) -> tuple[Any, ...] | None:
+    parts: list[tuple[Any, ...]] = []
+    for op, value in items:
+        name = str(op)
+        if name in _ATOMS:
+            continue  # one step each: counted in the pattern's length
+        if name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            inner = _shape(list(value[-1] if name == "SUBPATTERN" else value), in_repeat)
+        elif name == "BRANCH":
+            if in_repeat:
+                return None  # "(a|a)*": exponential
+            branches = [_shape(list(branch)) for branch in value[1]]
+            if any(b is None for b in branches):
+                return None
+            inner = ("branch", branches)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, body = value
+            if in_repeat or _shape(list(body), in_repeat=True) is None:
+                return None  # "(a+)+": exponential
+            inner = ("repeat", low, high)
+        else:  # a back-reference, a look-around, a conditional: no bound here
+            return None
+        if inner is None:
+            return None
+        parts.append(inner)
+    return ("seq", parts)
+
+
+def _choices(shape: tuple[Any, ...], n: int) -> int:
+    """How many ways the parts of ``shape`` can divide a text of ``n`` characters, at most."""
+    kind = shape[0]
+    if kind == "repeat":
+        return max(1, min(shape[2], n) - shape[1] + 1)
+    if kind == "branch":
+        return sum(_choices(branch, n) for branch in shape[1])
+    total = 1
+    for part in shape[1]:
+        total *= _choices(part, n)
+    return total
+
+
+@functools.lru_cache(maxsize=256)  # the fast check and the wording ask the same question
+def _timed_pattern_found(pattern: str, text: str) -> bool | None:
+    """``_pattern_found`` with the time limit. A long search lets go of the GIL
+    (``concurrent``), so a run's heartbeat thread beats meanwhile."""
     search = _search(pattern)
     try:
         return search(text, timeout=_PATTERN_HOLD_SECONDS, concurrent=False) is not None

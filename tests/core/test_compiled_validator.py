@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from core.platform.jsondoc import InstanceValidator, effective_schema
+from core.platform.jsondoc import (InstanceValidator, _pattern_found, _short_search_limit,
+                                   _timed_pattern_found, effective_schema)
 
 VALUES: list[Any] = [None, True, False, 0, 1, -3, 2.5, 1.0, 5, 5.0, 6, 1e300, "", "a", "abc",
                      "SKU-12", "sku-12", "SKU-12\n", "SKU-١٢", "https://x.example/a", "not a uri", "ftp://x",
@@ -112,3 +113,36 @@ def test_a_pattern_that_looks_harmless_is_still_searched_within_the_time_limit(
     assert checker.compiled and not checker.is_valid({"name": text})
     [violation] = checker.iter_errors({"name": text})
     assert f"could not be checked against {pattern!r} within 1 s" in violation.message
+
+
+@pytest.mark.parametrize(("pattern", "limit"), [
+    ("^SKU-[0-9]+$", 54),  # (n+1) starts × (n+1) lengths of [0-9]+ × (n + 13) steps ≤ 200,000
+    ("^https?://", 310),
+    ("x|y+z", 55),
+    ("(ab)+c", 55),
+    ("a{0,63}a{1000}b", 52),  # on 52 characters a{1000} cannot even begin
+])
+def test_a_flat_pattern_is_searched_without_the_clock_on_texts_short_enough(
+        pattern: str, limit: int) -> None:
+    assert _short_search_limit(pattern) == limit
+
+
+@pytest.mark.parametrize("pattern", [
+    "^(a|a)*$",  # a repeat of a branch: exponential
+    "(a+)+b",  # a repeat of a repeat: exponential
+    "^[a-z]+(-[a-z]+)*$",  # the same shape, harmless here, still searched with the clock
+    r"(\d)\1",  # a back-reference
+    "(?=a)b",  # a look-around
+    r"\p{L}+",  # the regex package's own syntax
+])
+def test_a_pattern_without_a_bound_on_its_backtracking_is_always_searched_with_the_clock(
+        pattern: str) -> None:
+    assert _short_search_limit(pattern) == -1
+
+
+@pytest.mark.parametrize("pattern", ["^SKU-[0-9]+$", "^https?://", "x|y+z", "(ab)+c", "b$"])
+def test_searches_with_and_without_the_clock_agree(pattern: str) -> None:
+    texts = ["", "SKU-1", "SKU-12x", "https://a.example/", "http:/x", "xyyz", "abababc", "ac",
+             "ab\n", "nothing here"]
+    for text in texts:
+        assert _pattern_found(pattern, text) is _timed_pattern_found(pattern, text), text
