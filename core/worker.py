@@ -163,15 +163,6 @@ def serve(database: Database, max_runs: int | None, idle_exit: float | None,
         return _serve(database, max_runs, idle_exit, parent, doorbell)
 
 
-def serve_with_database(max_runs: int | None, idle_exit: float | None,
-                        parent: int | None) -> int:
-    database = open_database()
-    try:
-        return serve(database, max_runs, idle_exit, parent)
-    finally:
-        database.dispose()
-
-
 def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
            parent: int | None, doorbell: Doorbell) -> int:
     worker, done, idle_since = worker_id(), 0, time.monotonic()
@@ -224,20 +215,22 @@ def main(argv: list[str] | None = None, *, answer_commands: bool = False) -> int
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     def command() -> int:
+        server = None
         if args.command == "serve":
             freeze_start_up(KINDS, collect=True)
             # forked before the database is opened: no connection of serve's crosses the fork
             server = start_server(load_commands, "core") if answer_commands else None
-            try:
-                return serve_with_database(args.max_runs, args.idle_exit, args.parent)
-            finally:
-                stop_server(server)
-        database = open_database()
         try:
-            freeze_start_up([WorkName(args.command)])
-            return execute_one(database, WorkName(args.command), args.id)
+            database = open_database()
+            try:
+                if args.command == "serve":
+                    return serve(database, args.max_runs, args.idle_exit, args.parent)
+                freeze_start_up([WorkName(args.command)])
+                return execute_one(database, WorkName(args.command), args.id)
+            finally:
+                database.dispose()
         finally:
-            database.dispose()
+            stop_server(server)
     status = run_command(command)
     if args.command != "serve":
         # The process exits now: what the work made is frozen too, so the interpreter's last

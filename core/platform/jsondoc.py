@@ -14,6 +14,7 @@ import functools
 import importlib
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -250,8 +251,11 @@ def _short_search_limit(pattern: str) -> int:
     (n + 1) starts × the product of the repeats' choices × (n + the pattern's length) steps."""
     try:
         # re's own parser (private, the one re compiles with): the regex package shares re's
-        # syntax and has none to offer; what re cannot parse gets no bound
-        parsed = importlib.import_module("re._parser").parse(pattern)
+        # syntax and has none to offer; what re cannot parse gets no bound. Its warnings
+        # ("possible nested set") are about re's future, not this search.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = importlib.import_module("re._parser").parse(pattern)
     except Exception:  # noqa: BLE001 - not re's syntax (the regex package's own), or invalid
         return -1
     shape = _shape(list(parsed))
@@ -272,7 +276,8 @@ def _short_search_limit(pattern: str) -> int:
     return low
 
 
-# A shape: ("seq", [shapes]) | ("branch", [shapes]) | ("repeat", low, high) | ("atom",)
+# A shape: ("seq", [shapes]) | ("branch", [shapes]) | ("repeat", low, high); single characters
+# (literals, classes, anchors) are steps, not choices, and are left out
 _ATOMS = {"LITERAL", "NOT_LITERAL", "IN", "ANY", "AT", "CATEGORY", "RANGE", "NEGATE"}
 
 
