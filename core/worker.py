@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None, *, answer_commands: bool = False) -> int
         if args.command == "serve":
             freeze_start_up(KINDS, collect=True)
             # forked before the database is opened: no connection of serve's crosses the fork
-            server = start_server(load_commands, "core") if answer_commands else None
+            server = start_server(load_commands) if answer_commands else None
         try:
             database = open_database()
             try:

@@ -51,6 +51,13 @@ log = logging.getLogger("scrapedeck.commands.server")
 
 READY, STALE = b"R", b"S"  # the server's first byte: go ahead, or run it yourself
 SIGNAL, STATUS = b"s", b"x"  # caller → server: a signal's number; server → caller: exit status
+STARTED = b"p"  # server → caller: a detached worker's pid
+COMMANDS, WORKERS = "core", "core.worker"  # what a request may run: ``python -m`` these
+# A detached worker's output, as a process started with it in a file has: UTF-8, stderr
+# line-buffered (Python's own), stdout in blocks.
+_WORKER_STREAMS = {"stdin": ["utf-8", "strict", False, False],
+                   "stdout": ["utf-8", "strict", False, False],
+                   "stderr": ["utf-8", "backslashreplace", True, False]}
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # How long a caller waits for the server's first byte before it runs the command itself (a
 # stopped or overloaded server); nothing has been sent by then.
@@ -78,6 +85,47 @@ def _peer_uid(sock: socket.socket) -> int:
 def forward(argv: list[str]) -> int | None:
     """Have the warm server run ``python -m core *argv`` for this process; its exit status, or
     None when no server took it (run it here)."""
+    sock = _connect()
+    if sock is None:
+        return None
+    with sock:
+        streams = {name: _stream_codec(getattr(sys, name))
+                   for name in ("stdin", "stdout", "stderr")}
+        try:
+            _send_request(sock, {"entry": COMMANDS, "argv": argv, "argv0": sys.argv[0],
+                                 "cwd": os.getcwd(), "streams": streams}, [0, 1, 2])
+        except OSError:  # it went away before it had everything, or a stream is closed
+            return None
+        return _await_status(sock)
+
+
+def start_detached(argv: list[str], log: int) -> int | None:
+    """Have the warm server start ``python -m core.worker *argv`` as ``spawn_worker`` would
+    (no input, its output to the descriptor ``log``, a session of its own, nobody waiting for
+    it), from its loaded modules; the worker's pid, or None (start it yourself). Any thread may
+    call this."""
+    sock = _connect()
+    if sock is None:
+        return None
+    with sock:
+        nothing = os.open(os.devnull, os.O_RDONLY)
+        try:
+            _send_request(sock, {"entry": WORKERS, "argv": argv, "argv0": "-m", "cwd":
+                                 str(PROJECT_ROOT), "streams": _WORKER_STREAMS, "detached": True},
+                          [nothing, log, log])
+            answer = _read_exactly(sock, 5)
+        except OSError:
+            return None
+        finally:
+            os.close(nothing)
+    if answer is None or answer[:1] != STARTED:
+        return None  # it stopped before it could say (nothing runs: the caller starts one)
+    return int(struct.unpack("!i", answer[1:5])[0])
+
+
+def _connect() -> socket.socket | None:
+    """A connection to this settings' server, once it said it is ready; None when there is no
+    server to hand anything to."""
     if _ANSWERING:
         return None
     try:
@@ -90,31 +138,50 @@ def forward(argv: list[str]) -> int | None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     except (OSError, AttributeError):  # AttributeError: a system without Unix sockets
         return None
-    with sock:
-        try:
-            sock.settimeout(HELLO_SECONDS)
-            sock.connect(address(settings))
-            if _peer_uid(sock) != os.getuid() or sock.recv(1) != READY:
-                return None
+    try:
+        sock.settimeout(HELLO_SECONDS)
+        sock.connect(address(settings))
+        if _peer_uid(sock) == os.getuid() and sock.recv(1) == READY:
             sock.settimeout(None)
-            _send_request(sock, argv)
-        except OSError:  # no server, or it went away before it had anything
-            return None
-        return _await_status(sock)
+            return sock
+    except OSError:  # no server, or it went away before it had anything
+        pass
+    sock.close()
+    return None
 
 
-def _send_request(sock: socket.socket, argv: list[str]) -> None:
-    """The request: its length with the three standard descriptors, then the JSON document. A
-    standard stream this process was started without fails the send: nothing was sent."""
-    streams = {name: _stream_codec(getattr(sys, name)) for name in ("stdin", "stdout", "stderr")}
-    umask = os.umask(0)
-    os.umask(umask)
-    body = json.dumps({"argv": argv, "argv0": sys.argv[0], "cwd": os.getcwd(),
-                       "env": dict(os.environ), "umask": umask, "streams": streams}).encode()
-    fds = array.array("i", [0, 1, 2])
+def _send_request(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+    """The request: its length with the three standard descriptors, then the JSON document
+    (with this process's environment and umask). A closed descriptor fails the send: nothing
+    was sent."""
+    body = json.dumps({**request, "env": dict(os.environ), "umask": _umask()}).encode()
     sock.sendmsg([struct.pack("!Q", len(body))],
-                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds.tobytes())])
+                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds).tobytes())])
     sock.sendall(body)
+
+
+def _umask() -> int:
+    """This process's umask, read without setting it (which another thread would notice)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)  # no /proc: set and put back
+    os.umask(umask)
+    return umask
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 def _stream_codec(stream: Any) -> list[Any]:
@@ -147,11 +214,10 @@ def _await_status(sock: socket.socket) -> int:
 
 # The server: forked by ``serve``.
 
-def start_server(preload: Callable[[], None], entry: str) -> int | None:
+def start_server(preload: Callable[[], None]) -> int | None:
     """Fork the command server of this process's settings (from ``serve``, one thread, its
     imports done); its pid, or None: turned off, another ``serve`` of this database has one, no
-    Unix sockets, a fork that failed. ``preload`` loads what the commands will need; ``entry``
-    is the module a command runs as ``__main__`` (``core``)."""
+    Unix sockets, a fork that failed. ``preload`` loads what the commands will need."""
     settings = get_settings()
     if not settings.warm_commands:
         return None
@@ -174,7 +240,7 @@ def start_server(preload: Callable[[], None], entry: str) -> int | None:
         return pid
     status = 1
     try:
-        status = _serve_commands(listener, parent, preload, entry)
+        status = _serve_commands(listener, parent, preload)
     except BaseException:  # noqa: BLE001 - to the worker's log; never back into serve's code
         log.exception("the command server failed")
     finally:
@@ -193,8 +259,7 @@ def stop_server(pid: int | None) -> None:
         pass
 
 
-def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], None],
-                    entry: str) -> int:
+def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], None]) -> int:
     import gc
     import select
 
@@ -226,7 +291,7 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
                 conn.sendall(STALE)  # it runs the command itself, with the code on disk
                 log.info("the code changed since the command server started: it stops")
                 return 0
-            _fork_go_between(conn, listener, entry)
+            _fork_go_between(conn, listener)
     return 0
 
 
@@ -263,7 +328,7 @@ def _python_files(folder: Path) -> list[Path]:
     return found
 
 
-def _fork_go_between(conn: socket.socket, listener: socket.socket, entry: str) -> None:
+def _fork_go_between(conn: socket.socket, listener: socket.socket) -> None:
     try:
         pid = os.fork()
     except OSError:
@@ -275,29 +340,35 @@ def _fork_go_between(conn: socket.socket, listener: socket.socket, entry: str) -
     try:
         listener.close()  # only the server holds the address: it goes when the server does
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # this one waits for its command
-        status = _go_between(conn, entry)
+        status = _go_between(conn)
     except BaseException:  # noqa: BLE001
         log.exception("a command's go-between failed")
     finally:
         os._exit(status)
 
 
-def _go_between(conn: socket.socket, entry: str) -> int:
+def _go_between(conn: socket.socket) -> int:
     conn.sendall(READY)
     conn.settimeout(10.0)  # the caller sends at once; one that does not is gone
     received = _receive_request(conn)
     if received is None:  # the caller ran the command itself (it could not send its streams)
         return 0
     request, fds = received
+    if request.get("entry") not in (COMMANDS, WORKERS):
+        raise ValueError(f"a request to run {str(request.get('entry'))[:40]!r}")
     try:
         pid = os.fork()
     except OSError:
         _send_status(conn, 2)
         return 1
     if pid == 0:
-        _run_command(request, fds, entry)  # never returns
+        _run_command(request, fds)  # never returns
     for fd in fds:
         os.close(fd)
+    if request.get("detached"):  # nobody waits: when this one exits, init reaps the worker
+        log.info("a worker started in process %s: %s", pid, " ".join(request["argv"])[:200])
+        conn.sendall(STARTED + struct.pack("!i", pid))
+        return 0
     status = _wait_passing_signals(conn, pid)
     log.info("a command ran in process %s: exit status %s", pid, status)
     _send_status(conn, status)
@@ -374,13 +445,15 @@ def _send_status(conn: socket.socket, status: int) -> None:
         pass  # the caller is gone
 
 
-def _run_command(request: dict[str, Any], fds: list[int], entry: str) -> None:
+def _run_command(request: dict[str, Any], fds: list[int]) -> None:
     """The command: the caller's standard streams, folder, umask and environment, this
     process's settings forgotten, then ``python -m ENTRY`` as ``__main__``. Never returns."""
     global _ANSWERING
     status = 2
     try:
         _ANSWERING = True
+        if request.get("detached"):
+            os.setsid()  # as spawn_worker's: neither the caller's terminal nor its signals
         for number in FORWARDED_SIGNALS + (signal.SIGCHLD,):
             signal.signal(number, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -399,7 +472,7 @@ def _run_command(request: dict[str, Any], fds: list[int], entry: str) -> None:
         sys.argv = [request["argv0"], *request["argv"]]
         import runpy
 
-        runpy.run_module(entry, run_name="__main__", alter_sys=True)
+        runpy.run_module(request["entry"], run_name="__main__", alter_sys=True)
         status = 0  # the entry point exits itself; falling off its end is status 0
     except SystemExit as exc:
         status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -172,6 +172,40 @@ def _job(warm: Warm, folder: Path, name: str, url: str) -> str:
     return created.stdout.split()[-1].strip("()")
 
 
+def test_a_run_started_as_the_app_starts_one_is_worked_on_by_a_fork_of_the_server(
+        warm: Warm, db, make_job, local_fetching) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from core.accounts.users import get_active_actor
+    from core.scraping import runs
+    from db.models import Run
+
+    with db.transaction() as session:
+        admin = get_active_actor(session, "admin@example.com")
+        assert admin is not None
+    job = make_job(admin)
+    assert warm.serve is not None
+    warm.serve.send_signal(signal.SIGSTOP)  # serve itself takes nothing from the queue now
+    try:
+        with db.transaction() as session:  # EXECUTOR=local here: a worker is started for it
+            run_id = runs.start_run(session, admin, job).id
+        _wait_until(lambda: _status(db, run_id) not in ("queued", "running"))
+    finally:
+        warm.serve.send_signal(signal.SIGCONT)
+    with db.transaction() as session:
+        run = session.scalars(select(Run).where(Run.id == run_id)).one()
+        assert (run.status, run.items_extracted) == ("completed", 12), run.error_message
+        worker = int(str(run.worker_id).rsplit(":", 1)[1])
+    warm.wait_for_log(f"a worker started in process {worker}: run {run_id}")
+
+
+def _status(db, run_id) -> str:  # type: ignore[no-untyped-def]
+    from db.models import Run
+
+    with db.transaction() as session:
+        return str(session.get(Run, run_id).status)
+
+
 def test_no_server_a_stopped_server_or_warm_commands_off_runs_the_command_itself(
         warm: Warm) -> None:
     off = warm.command("--user", "admin@example.com", "users", "list", warm=False)
