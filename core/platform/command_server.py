@@ -15,6 +15,11 @@ it is stopped, the code changed since it started, ``SCRAPEDECK_WARM_COMMANDS=0``
 runs in its own process as before; nothing is sent before the server has said it is ready, so a
 command never runs twice or not at all.
 
+Workers too: ``spawn_worker`` (the app starting a run, a build, an export) asks the server to
+start ``python -m core.worker …`` detached (``start_detached``): no input, its output to the
+worker log, a session of its own, nobody waiting for it; the worker is forked from what is
+loaded, and its run starts in milliseconds rather than after a second of imports.
+
 Per command, the server forks a go-between, which forks the command and waits: it passes on
 the signals the caller gets (Ctrl-C is the command's KeyboardInterrupt, as it would be in its
 own process), interrupts the command when the caller is gone (killed, its terminal closed), and
