@@ -732,24 +732,23 @@ def crawl_section(bench: Bench, args: argparse.Namespace, pages: int) -> bool:
              for rs in rounds.values() for r in rs)
     if not ok:
         print("!! a crawler did not fetch every page or store every book (see the rounds)")
-    if "ScrapeDeck" in med:
-        rate, cpu, _ = med["ScrapeDeck"]
-        if "Scrapy" in med:
-            print(f"goal pages/s ≥ 5 × Scrapy: x{rate / med['Scrapy'][0]:.2f} "
-                  f"({'met' if rate >= 5 * med['Scrapy'][0] else 'NOT met'})")
-        if "minimal" in med:
-            print(f"goal within 2 × of the minimal crawler: minimal / ScrapeDeck "
-                  f"x{med['minimal'][0] / rate:.2f} "
-                  f"({'met' if 2 * rate >= med['minimal'][0] else 'NOT met'})")
-        _cpu_goal("a worker process of its own (imports included)", cpu, med)
-    if "warm" in med:
-        _cpu_goal("a warm serve worker", med["warm"][1], med)
+    for name, how in (("ScrapeDeck", "a worker process of its own (imports included)"),
+                      ("warm", "a warm serve worker")):
+        if name in med:
+            print(f"the run in {how}:")
+            _goals(med[name][0], med[name][1], med)
     return ok
 
 
-def _cpu_goal(how: str, cpu: float, med: dict[str, tuple[float, float, float]]) -> None:
-    print(f"goal CPU ≤ 2.5 s, the run in {how}: {cpu:.2f} s "
-          f"({'met' if cpu <= 2.5 else 'NOT met'})")
+def _goals(rate: float, cpu: float, med: dict[str, tuple[float, float, float]]) -> None:
+    if "Scrapy" in med:
+        print(f"  goal pages/s ≥ 5 × Scrapy: x{rate / med['Scrapy'][0]:.2f} "
+              f"({'met' if rate >= 5 * med['Scrapy'][0] else 'NOT met'})")
+    if "minimal" in med:
+        print(f"  goal within 2 × of the minimal crawler: minimal / ScrapeDeck "
+              f"x{med['minimal'][0] / rate:.2f} "
+              f"({'met' if 2 * rate >= med['minimal'][0] else 'NOT met'})")
+    print(f"  goal CPU ≤ 2.5 s: {cpu:.2f} s ({'met' if cpu <= 2.5 else 'NOT met'})")
     if "minimal" in med:  # the goal's anchors: 2.5 s where the minimal crawler took 1.6 s
         ratio = cpu / med["minimal"][1]
         print(f"  CPU beside the minimal crawler's: x{ratio:.2f} (the goal's anchors: "
