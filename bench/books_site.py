@@ -675,8 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=("all", "crawl", "cli"), default="all",
                         help="crawl: the three crawlers only; cli: runs start and serve only")
-    parser.add_argument("--skip", action="append", default=[], choices=("Scrapy", "minimal", "warm"),
-                        help="leave out an anchor, or the warm worker's run (quick checks)")
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=("Scrapy", "minimal", "ScrapeDeck", "warm"),
+                        help="leave out an anchor or one of ScrapeDeck's two runs (quick checks)")
     parser.add_argument("--project", type=Path, default=crawl.PROJECT_ROOT,
                         help="the ScrapeDeck checkout to measure (default: this one)")
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",

@@ -740,7 +740,7 @@ class RunExecution:
                 _note_already_stored(session, plan.run_id, plan.job_id,
                                      [row[3] for row in batch.results])
             if batch.outcomes:
-                session.execute(cast(Table, RunResult.__table__).insert(), batch.outcomes)
+                _insert_outcomes(session, self._postgres, batch.outcomes)
             # one executemany each, not an ORM object per page
             timeline.record_many(session, WorkflowRef.run(plan.run_id),
                                  [*batch.events, *step_results(batch, stored)])
@@ -810,10 +810,34 @@ def _insert_new_results_sqlite(session: Session, plan: RunPlan, rows: list[Resul
     driver = session.connection().connection.driver_connection
     run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
     cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
-        (row_id, run_hex, job_hex, data, url, digest, score,
-         created.isoformat(" ", "microseconds")[:26])  # "%Y-%m-%d %H:%M:%S.%f", its zone left
+        (row_id, run_hex, job_hex, data, url, digest, score, _sqlite_time(created))
         for row_id, data, url, digest, score, created in rows])
     return int(cursor.rowcount)
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """A UTC time as SQLAlchemy's DateTime stores it on SQLite: "%Y-%m-%d %H:%M:%S.%f", its
+    zone left out."""
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
+def _insert_outcomes(session: Session, postgres: bool, outcomes: list[dict[str, Any]]) -> None:
+    """The batch's URL outcome rows, in one executemany. SQLite: plain values, as the model's
+    types store them (UUIDs as 32 hex digits, naive UTC times, the JSON text, booleans as 0/1),
+    bound by the driver itself: SQLAlchemy's processing of each row's values took longer than
+    inserting it. PostgreSQL: through SQLAlchemy."""
+    if postgres:
+        session.execute(cast(Table, RunResult.__table__).insert(), outcomes)
+        return
+    driver = session.connection().connection.driver_connection
+    driver.executemany(_SQLITE_OUTCOME_INSERT, [  # type: ignore[union-attr]
+        (row["id"].hex, row["run_id"].hex, row["target_url"], row["success"],
+         row["status_code"], json.dumps(row["data"]), row["error"], _sqlite_time(row["timestamp"]))
+        for row in outcomes])
+
+
+_SQLITE_OUTCOME_INSERT = ("INSERT INTO run_results (id, run_id, target_url, success, status_code, "
+                          "data, error, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _copy_new_results(session: Session, driver: Any, plan: RunPlan, rows: list[ResultRow],

@@ -540,3 +540,44 @@ def test_a_serve_worker_started_for_an_app_exits_when_the_app_dies(app_env) -> N
     while _alive(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(worker_pid)
+
+
+def test_outcome_rows_are_stored_as_the_model_would_store_them(db, analyst, make_job) -> None:
+    """SQLite's outcome rows skip SQLAlchemy's processing of each value: the same outcomes,
+    written both ways, leave the same stored values and read back the same."""
+    import uuid
+    from datetime import timedelta, timezone
+    from typing import cast
+
+    from sqlalchemy import Table, text
+
+    from core.scraping.runner import _insert_outcomes
+    from db.types import utcnow
+
+    run = start(db, analyst, make_job(analyst))
+    moment = utcnow().replace(microsecond=0) + timedelta(microseconds=7)
+    outcomes = [
+        {"run_id": run.id, "timestamp": moment, "target_url": "https://a.example/é?q=1",
+         "success": True, "error": None, "status_code": 200,
+         "data": {"items": 3, "fields": ["naïve", "b"]}},
+        {"run_id": run.id, "timestamp": moment.astimezone(timezone.utc), "target_url": "x",
+         "success": False, "error": "connection refused", "status_code": None, "data": None}]
+    postgres = db.engine.dialect.name == "postgresql"
+    by_driver = [{**row, "id": uuid.uuid4()} for row in outcomes]
+    by_model = [{**row, "id": uuid.uuid4()} for row in outcomes]
+    with db.transaction() as session:
+        _insert_outcomes(session, postgres, by_driver)
+        session.execute(cast(Table, RunResult.__table__).insert(), by_model)
+    columns = "target_url, success, status_code, data, error, timestamp"
+    with db.transaction() as session:
+        stored = [[tuple(session.execute(text(f"SELECT {columns} FROM run_results WHERE id = :id"),
+                                         {"id": row["id"].hex if not postgres else row["id"]})
+                         .one()) for row in rows] for rows in (by_driver, by_model)]
+        read = [[session.get(RunResult, row["id"]) for row in rows] for rows in (by_driver, by_model)]
+        assert stored[0] == stored[1]
+        for one, other in zip(*read):
+            assert (one.target_url, one.success, one.status_code, one.data, one.error,
+                    one.timestamp) == (other.target_url, other.success, other.status_code,
+                                       other.data, other.error, other.timestamp)
+        assert read[0][0].data == {"items": 3, "fields": ["naïve", "b"]}
+        assert read[0][1].data is None and read[0][0].timestamp == moment
