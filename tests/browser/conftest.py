@@ -68,8 +68,10 @@ def fresh_app_server(tmp_path: Path) -> Iterator[AppServer]:
 
 
 # What the app (and every worker it spawns, which inherits its environment) needs to scrape the
-# fixture site on 127.0.0.1 at full speed.
-SCRAPING_ENV = {"ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_DELAY_SECONDS": "0", "EXECUTOR": "local"}
+# fixture site on 127.0.0.1 at full speed. The app starts its own `serve`, as it does by default:
+# the workers it starts are forks of that serve's command server.
+SCRAPING_ENV = {"ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_DELAY_SECONDS": "0", "EXECUTOR": "local",
+                "APP_STARTS_WORKER": "true"}
 
 
 @pytest.fixture(scope="session")

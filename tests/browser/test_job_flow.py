@@ -1,9 +1,9 @@
 """In a real browser: create a scraping job, run it live against the local fixture site, browse
 its results and download them as CSV.
 
-Nothing is faked: the app (``scraping_app_server``) spawns a real worker process for the run,
+Nothing is faked: the app (``scraping_app_server``) starts a real worker process for the run,
 which fetches ``tests/fixtures/sites/catalog`` over HTTP on 127.0.0.1, and another that writes
-the export file.
+the export file; both are forks of the command server of the app's own ``serve`` worker.
 """
 
 from __future__ import annotations
@@ -199,3 +199,8 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     lamp = next(row for row in rows if row["name"] == "Aurora Desk Lamp")
     assert float(lamp["price"]) == 1299.0
     assert lamp["_source_url"] == catalog
+
+    # the run's and the export's workers were forks of the app's serve worker's command server
+    started = (scraping_app_server.data_dir / "logs" / "worker.log").read_text(errors="replace")
+    assert re.search(r"a worker started in process \d+: run ", started), started[-2000:]
+    assert re.search(r"a worker started in process \d+: export ", started), started[-2000:]
