@@ -480,9 +480,10 @@ def run_report(database_url: str, run_id: str | None = None) -> dict[str, Any]:
 
 
 def _run_finished(database_url: str, run_id: str) -> bool:
+    """Whether the run has ended (one indexed look-up: this polls while the run is measured)."""
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
-        found = db.execute("SELECT finished_at FROM runs WHERE id IN (?, ?)",
-                           (run_id, run_id.replace("-", ""))).fetchone()
+        found = db.execute("SELECT finished_at FROM runs WHERE id = ?",
+                           (run_id.replace("-", ""),)).fetchone()
     return found is not None and found[0] is not None
 
 

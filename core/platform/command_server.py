@@ -276,7 +276,8 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the go-betweens are reaped by the kernel
     preload()
-    sources = source_fingerprint()
+    places = project_places()  # what is loaded does not change here (its children import)
+    sources = source_fingerprint(places)
     gc.collect()
     gc.freeze()  # what is loaded is shared with every child, never walked by a collection
     log.info("command server %s answering `python -m core` commands", os.getpid())
@@ -292,7 +293,7 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
             if _peer_uid(conn) != os.getuid():
                 log.warning("a command from another user was refused")
                 continue
-            if source_fingerprint() != sources:
+            if source_fingerprint(places) != sources:
                 conn.sendall(STALE)  # it runs the command itself, with the code on disk
                 log.info("the code changed since the command server started: it stops")
                 return 0
@@ -300,21 +301,25 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
     return 0
 
 
-def source_fingerprint(root: Path = PROJECT_ROOT) -> dict[str, tuple[int, int]]:
-    """The modification time and size of every source file of the project's packages that are
-    loaded (a package's whole folder: what a command imports later counts too)."""
-    found: dict[str, tuple[int, int]] = {}
+def project_places(root: Path = PROJECT_ROOT) -> list[Path]:
+    """The project's top-level packages and modules that are loaded (not its virtual
+    environment's packages, often inside its folder)."""
     places = set()
     installed = tuple({os.path.join(sys.prefix, ""), os.path.join(sys.base_prefix, "")})
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        # the project's own: not its virtual environment's packages (often inside its folder)
         if (not path or not path.startswith(str(root) + os.sep) or path.startswith(installed)
                 or "site-packages" in path):
             continue
-        top = Path(path).relative_to(root).parts[0]
-        places.add(root / top)
-    for place in sorted(places):
+        places.add(root / Path(path).relative_to(root).parts[0])
+    return sorted(places)
+
+
+def source_fingerprint(places: list[Path]) -> dict[str, tuple[int, int]]:
+    """The modification time and size of every source file in ``places`` (a package's whole
+    folder: what a command imports later counts too)."""
+    found: dict[str, tuple[int, int]] = {}
+    for place in places:
         files = [place] if place.suffix == ".py" else _python_files(place)
         for path in files:
             try:

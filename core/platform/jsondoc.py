@@ -231,15 +231,10 @@ _SHORT_SEARCH_STEPS = 200_000  # a bound on a backtracking engine's steps: milli
 
 def _pattern_found(pattern: str, text: str) -> bool | None:
     """Whether ``pattern`` matches somewhere in ``text``; None when it ran out of time."""
-    limit = _short_limits.get(pattern)
-    if limit is None:
-        limit = _short_limits[pattern] = _short_search_limit(pattern)
+    search, limit = _compiled(pattern)
     if len(text) <= limit:
-        return _search(pattern)(text) is not None
+        return search(text) is not None
     return _timed_pattern_found(pattern, text)
-
-
-_short_limits: dict[str, int] = {}
 
 
 def _short_search_limit(pattern: str) -> int:
@@ -337,13 +332,19 @@ def _timed_pattern_found(pattern: str, text: str) -> bool | None:
         return None
 
 
-_searches: dict[str, Any] = {}
+# pattern -> (its compiled search, the longest text it is searched on without the clock)
+_patterns: dict[str, tuple[Any, int]] = {}
+
+
+def _compiled(pattern: str) -> tuple[Any, int]:
+    if (found := _patterns.get(pattern)) is None:
+        found = _patterns[pattern] = (regex.compile(pattern, regex.VERSION0).search,
+                                      _short_search_limit(pattern))
+    return found
 
 
 def _search(pattern: str) -> Any:
-    if (search := _searches.get(pattern)) is None:
-        search = _searches[pattern] = regex.compile(pattern, regex.VERSION0).search
-    return search
+    return _compiled(pattern)[0]
 
 
 def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:

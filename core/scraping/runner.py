@@ -773,11 +773,14 @@ class RunExecution:
                 session.scalar(select(Run.cancel_requested).where(Run.id == plan.run_id)))
 
 
+def _sqlite_insert(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
 _RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash",
                    "confidence_score", "created_at")
-_SQLITE_INSERT = (f"INSERT INTO results ({', '.join(_RESULT_COLUMNS)}) VALUES "
-                  f"({', '.join('?' * len(_RESULT_COLUMNS))}) "
-                  "ON CONFLICT (job_id, content_hash) DO NOTHING")
+_SQLITE_INSERT = (_sqlite_insert("results", _RESULT_COLUMNS)
+                  + " ON CONFLICT (job_id, content_hash) DO NOTHING")
 # PostgreSQL: the rows go in outside the search indexes (search_pending, migration 0026)
 _POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}, search_pending) FROM STDIN"
 
@@ -836,8 +839,8 @@ def _insert_outcomes(session: Session, postgres: bool, outcomes: list[dict[str, 
         for row in outcomes])
 
 
-_SQLITE_OUTCOME_INSERT = ("INSERT INTO run_results (id, run_id, target_url, success, status_code, "
-                          "data, error, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_SQLITE_OUTCOME_INSERT = _sqlite_insert("run_results", (
+    "id", "run_id", "target_url", "success", "status_code", "data", "error", "timestamp"))
 
 
 def _copy_new_results(session: Session, driver: Any, plan: RunPlan, rows: list[ResultRow],

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.platform.command_server import READY, address, source_fingerprint
+from core.platform.command_server import READY, address, project_places, source_fingerprint
 from core.platform.settings import PROJECT_ROOT, load_settings
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -317,11 +317,13 @@ def test_the_fingerprint_sees_an_edited_or_added_source_file(tmp_path: Path) -> 
     sys.path.insert(0, str(tmp_path))
     try:
         __import__("pkg_fingerprint_probe.one")
-        first = source_fingerprint(tmp_path)
+        places = project_places(tmp_path)
+        assert places == [package]
+        first = source_fingerprint(places)
         assert set(first) == {str(package / "__init__.py"), str(package / "one.py")}
-        assert source_fingerprint(tmp_path) == first
+        assert source_fingerprint(places) == first
         (package / "two.py").write_text("B = 2\n")  # not loaded yet: a command may load it
-        assert source_fingerprint(tmp_path) != first
+        assert source_fingerprint(places) != first
     finally:
         sys.path.remove(str(tmp_path))
         for name in [n for n in sys.modules if n.startswith("pkg_fingerprint_probe")]:
