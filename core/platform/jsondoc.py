@@ -21,7 +21,7 @@ from typing import Any
 from collections.abc import Iterator
 
 import regex
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaViolation
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
@@ -88,7 +88,19 @@ def _violations(errors: list[SchemaViolation]) -> list[Violation]:
     return [Violation(json_path(e.absolute_path), e.message) for e in ordered]
 
 
-META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+def _is_pattern(text: object) -> bool:
+    """The meta-schema's ``"format": "regex"`` (a ``pattern``, a ``patternProperties`` key),
+    compiled by the engine items are searched with, so that a schema is refused for a pattern
+    its items would all fail on."""
+    if not isinstance(text, str):
+        return True
+    regex.compile(text, regex.VERSION0)
+    return True
+
+
+_PATTERNS = FormatChecker(formats=())
+_PATTERNS.checks("regex", raises=regex.error)(_is_pattern)
+META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=_PATTERNS)
 
 
 def check_json_schema(document: Any) -> dict[str, Any]:

@@ -60,6 +60,17 @@ def test_every_meta_schema_problem_is_listed_with_its_path(db, analyst) -> None:
     assert count_rows(db) == 0
 
 
+def test_a_pattern_that_is_not_a_regular_expression_is_refused_where_it_is(db, analyst) -> None:
+    bad = {"type": "object", "properties": {"sku": {"type": "string", "pattern": "([a-z"}},
+           "patternProperties": {"^x-(": {"type": "string"}}}
+    with pytest.raises(ValidationError) as err:
+        create(db, analyst, definition=bad)
+    text = str(err.value)
+    assert "$.properties.sku.pattern: '([a-z' is not a 'regex'" in text
+    assert "$.patternProperties: '^x-(' is not a 'regex'" in text
+    assert count_rows(db) == 0
+
+
 def test_name_and_definition_problems_are_reported_together(db, analyst) -> None:
     with pytest.raises(ValidationError) as err:
         create(db, analyst, name="", definition=[1, 2])
