@@ -20,14 +20,15 @@ many records, a large one or one with slow transforms goes to a forked parse pro
 (``core.scrape.offload``), which also checks its records (``RecordCheck``), so that the loop,
 which holds the GIL, keeps to fetching and storing while another core reads (``_read``).
 
-Results are the hot path (tens of thousands a second): an item is checked by the schema's
-compiled validator (jsonschema words the violations of failing items only), becomes a plain
-tuple (a time-ordered id from ``_ResultIds``, its JSON text, URL, hash, confidence and time) and
-is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
+Results are the hot path (tens of thousands a second): an item is checked by the schema's compiled
+validator (jsonschema words the violations of failing items only), becomes a plain tuple (a
+time-ordered id from ``db.plain_rows.OrderedIds``, its JSON text, URL, hash, confidence and time)
+and is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
 pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
-has — skipped while the job had no results at the run's first write and no COPY of the run has
-met a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT …
-ON CONFLICT DO NOTHING``). Other rows go through one Core ``executemany`` per table.
+has — skipped while the job had no results at the run's first write and no COPY of the run has met
+a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT … ON
+CONFLICT DO NOTHING``). URL outcomes (and the timeline's run events) go to SQLite's driver as plain
+values too; other rows through one Core ``executemany`` per table.
 
 On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the
 database more than the rest of the row: ``search_pending`` (migration 0026). The run puts them
@@ -42,11 +43,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import itertools
 import json
 import re
-import secrets
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,6 +78,7 @@ from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from core.timeline import WorkflowRef
 from db.models import ExtractorSchema, Result, Run, RunResult, ScrapingJob
+from db.plain_rows import OrderedIds, sqlite_insert, sqlite_time
 from db.types import utcnow
 from vocabularies import WorkStatus
 
@@ -203,27 +202,6 @@ _REJECTED = Checked(invalid=True, text="", digest="", confidence=0.0)
 # hash, confidence, created at). Plain values: the driver binds them without any SQLAlchemy type
 # processing.
 ResultRow = tuple[str, str, str, str, float, Any]
-
-
-class _ResultIds:
-    """Result (and URL outcome) ids for one run: UUIDv7 layout (milliseconds at the run's start,
-    then random bits) plus a counter, so ids are unique, cost no system call each, and follow
-    insertion order (the primary-key index grows at its end instead of at random places)."""
-
-    def __init__(self) -> None:
-        millis = time.time_ns() // 1_000_000
-        random_bits = secrets.randbits(74)
-        self._base = ((millis & (2**48 - 1)) << 80 | 0x7 << 76 | (random_bits >> 62) << 64
-                      | 0b10 << 62 | (random_bits & (2**30 - 1)) << 32)
-        self._counter = itertools.count()
-
-    def next_hex(self) -> str:
-        return f"{self._base + next(self._counter):032x}"
-
-    def next_uuid(self) -> uuid.UUID:
-        # uuid4() reads os.urandom, a system call that lets go of the GIL: once per page, the
-        # event loop then waited for another thread (the flusher) to hand it back
-        return uuid.UUID(int=self._base + next(self._counter))
 
 
 @dataclass
@@ -378,7 +356,7 @@ class RunExecution:
         self._flushed = asyncio.Event()  # a flush finished (or the flusher stopped)
         self._stopping = False
         self._flusher: asyncio.Task[None] | None = None
-        self._result_ids = _ResultIds()
+        self._result_ids = OrderedIds()
         self._postgres = database.engine.dialect.name == "postgresql"
         self._check = RecordCheck(
             plan.validator, plan.strict, tuple(f.name for f in plan.package.fields if f.required),
@@ -773,13 +751,9 @@ class RunExecution:
                 session.scalar(select(Run.cancel_requested).where(Run.id == plan.run_id)))
 
 
-def _sqlite_insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
 _RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash",
                    "confidence_score", "created_at")
-_SQLITE_INSERT = (_sqlite_insert("results", _RESULT_COLUMNS)
+_SQLITE_INSERT = (sqlite_insert("results", _RESULT_COLUMNS)
                   + " ON CONFLICT (job_id, content_hash) DO NOTHING")
 # PostgreSQL: the rows go in outside the search indexes (search_pending, migration 0026)
 _POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}, search_pending) FROM STDIN"
@@ -813,15 +787,9 @@ def _insert_new_results_sqlite(session: Session, plan: RunPlan, rows: list[Resul
     driver = session.connection().connection.driver_connection
     run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
     cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
-        (row_id, run_hex, job_hex, data, url, digest, score, _sqlite_time(created))
+        (row_id, run_hex, job_hex, data, url, digest, score, sqlite_time(created))
         for row_id, data, url, digest, score, created in rows])
     return int(cursor.rowcount)
-
-
-def _sqlite_time(moment: datetime) -> str:
-    """A UTC time as SQLAlchemy's DateTime stores it on SQLite: "%Y-%m-%d %H:%M:%S.%f", its
-    zone left out."""
-    return moment.isoformat(" ", "microseconds")[:26]
 
 
 def _insert_outcomes(session: Session, postgres: bool, outcomes: list[dict[str, Any]]) -> None:
@@ -835,11 +803,11 @@ def _insert_outcomes(session: Session, postgres: bool, outcomes: list[dict[str, 
     driver = session.connection().connection.driver_connection
     driver.executemany(_SQLITE_OUTCOME_INSERT, [  # type: ignore[union-attr]
         (row["id"].hex, row["run_id"].hex, row["target_url"], row["success"],
-         row["status_code"], json.dumps(row["data"]), row["error"], _sqlite_time(row["timestamp"]))
+         row["status_code"], json.dumps(row["data"]), row["error"], sqlite_time(row["timestamp"]))
         for row in outcomes])
 
 
-_SQLITE_OUTCOME_INSERT = _sqlite_insert("run_results", (
+_SQLITE_OUTCOME_INSERT = sqlite_insert("run_results", (
     "id", "run_id", "target_url", "success", "status_code", "data", "error", "timestamp"))
 
 

@@ -9,7 +9,7 @@ created, idle, with its first event.
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from core.timeline.events import EVENTS, Event, Failure, Handoff, HandoffTarget, status_of
 from core.timeline.workflows import Workflow, WorkflowRef
-from db.models.events import NodeState, RunEvent, WorkflowNodeState
+from db.models.events import WORKFLOW_COLUMNS, NodeState, RunEvent, WorkflowNodeState
+from db.plain_rows import OrderedIds, sqlite_driver, sqlite_insert, sqlite_time
 from db.types import utcnow
 
 AT_WORK = (NodeState.ACTIVE, NodeState.WAITING)
@@ -37,15 +38,11 @@ def record_many(session: Session, ref: WorkflowRef, events: Sequence[Event]) -> 
         return
     workflow, now = ref.workflow, utcnow()
     stamped: list[tuple[Event, datetime]] = []
-    rows = []
     for event in events:
         _check(workflow, event)
-        at = event.at or now
-        stamped.append((event, at))
-        rows.append({"id": uuid.uuid4(), ref.column: ref.id, "event_type": event.type.value,
-                     "node_id": event.node, "payload": event.payload(), "occurred_at": at})
+        stamped.append((event, event.at or now))
     session.flush()  # the workflow's own row first, when it was only just added
-    session.execute(insert(cast(Table, RunEvent.__table__)), rows)
+    _insert_events(session, ref, stamped)
     states = _node_rows(session, ref, stamped[0][1])
     counted = _Counts(states)
     for event, at in stamped:
@@ -55,6 +52,29 @@ def record_many(session: Session, ref: WorkflowRef, events: Sequence[Event]) -> 
             counted.apply()  # in order: the counts so far, then this event
             _advance(workflow, states, event, at)
     counted.apply()
+
+
+def _insert_events(session: Session, ref: WorkflowRef,
+                   stamped: list[tuple[Event, datetime]]) -> None:
+    """One executemany of the events' rows: on SQLite, plain values to the driver
+    (``db.plain_rows``: a crawl writes one event per page); elsewhere through SQLAlchemy."""
+    ids = OrderedIds()
+    driver = sqlite_driver(session)
+    if driver is not None:
+        workflow_id = ref.id.hex
+        driver.executemany(_SQLITE_INSERTS[ref.column], [
+            (ids.next_hex(), workflow_id, event.type.value, event.node,
+             json.dumps(event.payload()), sqlite_time(at)) for event, at in stamped])
+        return
+    session.execute(insert(cast(Table, RunEvent.__table__)), [
+        {"id": ids.next_uuid(), ref.column: ref.id, "event_type": event.type.value,
+         "node_id": event.node, "payload": event.payload(), "occurred_at": at}
+        for event, at in stamped])
+
+
+_SQLITE_INSERTS = {column: sqlite_insert("run_events", (
+    "id", column, "event_type", "node_id", "payload", "occurred_at"))
+    for column in WORKFLOW_COLUMNS.values()}
 
 
 def _only_counts(event: Event) -> bool:

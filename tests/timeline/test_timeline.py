@@ -4,11 +4,12 @@ SEO audit write, read back as typed events, and the node states kept as they are
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import String, Uuid, column, create_engine, insert, select, table
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (String, Uuid, bindparam, column, create_engine, insert, select, table,
+                        text)
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from core import timeline
 from core.timeline import (Completion, Failure, Handoff, HandoffTarget, NodeState, PageFetched,
@@ -306,3 +307,55 @@ def test_the_database_accepts_every_value_of_the_enums(db, analyst) -> None:
         session.execute(insert(CostEvent.__table__), [
             {"id": uuid.uuid4(), "user_id": analyst.id, "kind": k.value, "quantity": 1,
              "unit": "x", "occurred_at": utcnow()} for k in CostKind])
+
+
+def test_a_workflows_events_are_read_through_the_partial_index_of_its_column(db,
+                                                                            analyst) -> None:
+    # Each workflow column's index holds only the events of that kind (migration 0027): the
+    # query the reader sends must still be one the planner answers from it.
+    build_id = a_build(db, analyst)
+    ref = WorkflowRef.build(build_id)
+    with db.transaction() as session:
+        timeline.record(session, ref, StateTransition(to="pending_analysis"))
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table, else a scan
+        explain = ("EXPLAIN QUERY PLAN " if session.get_bind().dialect.name == "sqlite"
+                   else "EXPLAIN ")
+        query = text("SELECT event_type FROM run_events WHERE build_id = :id "  # the reader's
+                     "ORDER BY occurred_at").bindparams(bindparam("id", build_id, type_=Uuid))
+        plan = " ".join(str(row) for row in session.execute(text(explain + query.text).bindparams(
+            bindparam("id", build_id, type_=Uuid))))
+        found = list(session.scalars(query))
+
+    assert "ix_run_events_build_id_occurred_at" in plan
+    assert found == [EventType.STATE_TRANSITION]
+
+
+def test_events_read_back_as_written_whatever_their_clock_and_text(db, analyst) -> None:
+    # On SQLite the writer hands the driver the stored form itself (db.plain_rows): the time in
+    # UTC without its zone, the payload's JSON text. Read back, nothing differs.
+    ref = WorkflowRef.build(a_build(db, analyst))
+    paris = timezone(timedelta(hours=2))
+    written = [Failure(node="analyse", url="https://shop.test/café?q=ï", error="refusé: 403",
+                       status=403, at=datetime(2026, 7, 1, 12, 30, 15, 123456, tzinfo=paris)),
+               Retry(node="analyse", url="https://shop.test/", retries=2,
+                     at=datetime(2026, 7, 1, 10, 30, 16, tzinfo=timezone.utc))]
+    with db.transaction() as session:
+        timeline.record_many(session, ref, written)
+    with db.transaction() as session:
+        read = timeline.events(session, ref, newest_first=False)
+
+    assert read == written
+    assert read[0].at == datetime(2026, 7, 1, 10, 30, 15, 123456, tzinfo=timezone.utc)
+    assert read[0].at.utcoffset() == timedelta(0)
+
+
+def test_a_naive_time_is_refused_before_anything_is_written(db, analyst) -> None:
+    ref = WorkflowRef.build(a_build(db, analyst))
+    # (SQLAlchemy wraps the column type's ValueError on PostgreSQL)
+    with pytest.raises((ValueError, StatementError), match="naive"), \
+            db.transaction() as session:
+        timeline.record_many(session, ref, [Retry(node="analyse", url="https://shop.test/",
+                                                   retries=1, at=datetime(2026, 7, 1, 10))])
+    with db.transaction() as session:
+        assert timeline.events(session, ref) == []

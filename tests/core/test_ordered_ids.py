@@ -1,12 +1,13 @@
-"""A run's result and URL-outcome ids: UUIDv7s from one counter (core.scraping.runner)."""
+"""Ids of rows written in bulk (results, URL outcomes, run events): UUIDv7s from one counter
+(db.plain_rows)."""
 
 import uuid
 
-from core.scraping.runner import _ResultIds
+from db.plain_rows import OrderedIds
 
 
 def test_a_runs_ids_are_unique_time_ordered_uuid7s_whichever_form_is_asked_for() -> None:
-    ids = _ResultIds()
+    ids = OrderedIds()
 
     made = [ids.next_uuid() if n % 2 else uuid.UUID(hex=ids.next_hex()) for n in range(1000)]
 
@@ -15,6 +16,6 @@ def test_a_runs_ids_are_unique_time_ordered_uuid7s_whichever_form_is_asked_for()
 
 
 def test_two_runs_started_in_the_same_millisecond_share_no_id() -> None:
-    first, second = _ResultIds(), _ResultIds()
+    first, second = OrderedIds(), OrderedIds()
 
     assert not {first.next_uuid() for _ in range(100)} & {second.next_uuid() for _ in range(100)}
