@@ -48,9 +48,9 @@ def sqlite_insert(table: str, columns: tuple[str, ...]) -> str:
 def sqlite_time(moment: datetime) -> str:
     """A time as ``db.types.UTCDateTime`` stores it on SQLite: in UTC, "%Y-%m-%d %H:%M:%S.%f",
     its zone left out. A naive time is refused, as the column type refuses it."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given; use datetime.now(timezone.utc)")
-    if moment.utcoffset():
+    if moment.tzinfo is not timezone.utc:  # utcnow()'s, the rule, costs no call (per row)
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given; use datetime.now(timezone.utc)")
         moment = moment.astimezone(timezone.utc)
     return moment.isoformat(" ", "microseconds")[:26]
 
