@@ -27,8 +27,9 @@ In one invocation it
      (``python -m core.worker run RUN_ID``: start-up and imports included in its CPU);
    - **warm**: the same ScrapeDeck run, queued for a ``python -m core.worker serve`` started
      beforehand (as the app starts one; `python -m core runs start` forks its worker from a
-     process that has the same imports done): its CPU is what serve and its parse process
-     spent from the queueing to the run's end;
+     process that has the same imports done), which executes it in a fork of itself: its CPU
+     is what serve and its children (the fork, its parse process) spent from the queueing to
+     the run's end; its memory, serve's high-water mark and what the fork held of its own;
 3. prints pages/s over the crawl and the process's CPU seconds (user + system, imports included)
    for each, medians of the rounds, beside the goals: pages/s ≥ 5 × Scrapy and ≥ ½ × minimal,
    CPU ≤ 2.5 s;
@@ -504,6 +505,7 @@ class Round:
     cpu_s: float
     peak_mb: float
     note: str = ""
+    forks_mb: float = 0.0  # warm: the private memory of serve's fork that executed the run
 
     @property
     def pages_per_s(self) -> float:
@@ -597,11 +599,19 @@ class Bench:
         try:
             _wait_for(lambda: b"serving" in (folder / "serve.log").read_bytes(), 60)
             time.sleep(1.0)  # through its first round and its command server's start
+            servers = tuple(crawl.child_pids(serve.pid))  # its command server
             before = _cpu_s(serve.pid)
             subprocess.run([sys.executable, __file__, "--queue-run-child", str(self.project),
                             str(folder), jobs["books"]], env=env, cwd=self.project, check=True)
             run_id = json.loads((folder / "run.json").read_text())
-            _wait_for(lambda: _run_finished(env["DATABASE_URL"], run_id), 600)
+            forks = [0.0]  # the run's fork and its parse process: what they hold of their own
+
+            def finished() -> bool:
+                forks[0] = max(forks[0], crawl.children_private_mb(serve.pid, servers, True))
+                return _run_finished(env["DATABASE_URL"], run_id)
+            _wait_for(finished, 600)
+            # and its fork reaped: its CPU counts in serve's children's from then on
+            _wait_for(lambda: not set(crawl.child_pids(serve.pid)) - set(servers), 60)
             cpu = _cpu_s(serve.pid) - before
             peak = _status_mb(serve.pid, "VmHWM:")
         finally:
@@ -609,7 +619,9 @@ class Bench:
             serve.wait(30)
         run = run_report(env["DATABASE_URL"], run_id)
         return Round("warm", run["pages"], run["items"], run["crawl_s"], cpu, peak,
-                     f"run {run['status']}, {run['errors']} errors {run['error'] or ''}".strip())
+                     f"run {run['status']}, {run['errors']} errors {run['error'] or ''}".strip()
+                     + f"; serve's fork for it and its parse process held at most "
+                       f"{forks[0]:.0f} MB of their own", forks[0])
 
     def wait_overhead(self, executor: str, serve: subprocess.Popen[bytes] | None,
                       folder: Path, jobs: dict[str, str]) -> tuple[float, float, dict[str, Any]]:
@@ -739,6 +751,11 @@ def crawl_section(bench: Bench, args: argparse.Namespace, pages: int) -> bool:
         if name in med:
             print(f"the run in {how}:")
             _goals(med[name][0], med[name][1], med)
+    if "warm" in med:
+        forks = _median([r.forks_mb for r in rounds["warm"]])
+        print(f"  serve's high-water mark after the crawl: {med['warm'][2]:.0f} MB (goal ≤ 120 MB: "
+              f"{'met' if med['warm'][2] <= 120 else 'NOT met'}); the fork of serve that executed "
+              f"it held {forks:.0f} MB of its own (its parse process included), gone with it")
     return ok
 
 

@@ -312,22 +312,31 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
-def children_private_mb(pid: int) -> float:
-    """The memory the child processes of ``pid`` hold of their own (Private_Clean and
-    Private_Dirty: what a fork shares with its parent is counted there, in its RSS)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return 0.0
+def children_private_mb(pid: int, leave_out: tuple[int, ...] = (),
+                        descendants: bool = False) -> float:
+    """The memory the child processes of ``pid`` (``descendants``: their children too, and so
+    on) hold of their own (Private_Clean and Private_Dirty: what a fork shares with its parent
+    is counted there, in its RSS), ``leave_out`` and theirs left out."""
     total_kb = 0
-    for child in children:
+    for child in child_pids(pid):
+        if child in leave_out:
+            continue
         try:
             with open(f"/proc/{child}/smaps_rollup") as rollup:
                 total_kb += sum(int(line.split()[1]) for line in rollup
                                 if line.startswith(("Private_Clean:", "Private_Dirty:")))
         except OSError:  # it ended meanwhile
             continue
+        if descendants:
+            total_kb += int(children_private_mb(child, leave_out, True) * 1024)
     return total_kb / 1024
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 # Runs a Python program (``-m module`` or a script path, with its arguments) and, when it exits,

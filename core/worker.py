@@ -44,7 +44,8 @@ from core.platform.command_server import start_server, stop_server
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
 from core.platform.doorbell import Bell, Doorbell, folder, ring
-from core.platform.processes import freeze_start_up_objects
+from core.platform.processes import (die_with_parent, freeze_start_up_objects, leave_fork,
+                                     only_thread)
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, worker_id
 from db.types import utcnow
@@ -107,19 +108,21 @@ def freeze_start_up(names: Iterable[WorkName], collect: bool = False) -> None:
     freeze_start_up_objects(collect)
 
 
-def serve_once(database: Database, worker: str, tidy: bool = True) -> bool:
+def serve_once(database: Database, worker: str, tidy: bool = True,
+               separate: bool = False) -> bool:
     """One round of ``serve``: with ``tidy``, tidy up after dead workers and start due
-    schedules; then claim and execute one piece of queued work (the first kind that has some).
-    True when something was executed."""
+    schedules; then claim and execute one piece of queued work (the first kind that has some;
+    ``separate``: see ``claim_and_execute``). True when something was executed."""
     if tidy:
         _housekeeping(database)
         _start_due_schedules(database)
-    return claim_and_execute(database, worker)
+    return claim_and_execute(database, worker, separate)
 
 
-def claim_and_execute(database: Database, worker: str) -> bool:
-    """Claim the oldest queued piece of the first kind that has some, and execute it here (a
-    warm process: nothing to import, no process to start). True when something was executed."""
+def claim_and_execute(database: Database, worker: str, separate: bool = False) -> bool:
+    """Claim the oldest queued piece of the first kind that has some, and execute it: in a
+    fork of this warm process (``separate``: ``serve`` as a process of its own), or here.
+    Nothing to import either way, no process to start. True when something was executed."""
     for kind in map(work_kind, KINDS):
         if kind.claim_next is None:
             continue
@@ -128,11 +131,51 @@ def claim_and_execute(database: Database, worker: str) -> bool:
         if item_id is not None:
             log.info("%s %s claimed by %s", kind.name, item_id, worker)
             try:
-                log.info("%s %s: %s", kind.name, item_id, kind.execute(database, item_id))
+                if not (separate and _execute_in_fork(database, kind, item_id)):
+                    log.info("%s %s: %s", kind.name, item_id, kind.execute(database, item_id))
             finally:
                 ring(folder(Bell.WAITERS))  # `runs start --wait` learns at once that it ended
             return True
     return False
+
+
+def _execute_in_fork(database: Database, kind: WorkKind, item_id: uuid.UUID) -> bool:
+    """Execute the claimed item in a child forked from this process, and wait for it; False
+    (nothing done) where this process cannot fork (another thread runs, no fork).
+
+    Why a child: what a piece of work allocates (a crawl's pages, queues and buffers) is the
+    child's and goes with it, so a ``serve`` that ran a 5,000-page crawl holds what it held
+    before instead of its high-water mark for ever; and a crash in the work (a parser's
+    segfault, the kernel's OOM killer) ends the child, not the worker. The child dies with
+    ``serve`` (as the work would have): killed or stopped, the item is then reaped as stale."""
+    if not only_thread():
+        return False
+    parent = os.getpid()
+    database.dispose()  # no connection (nor SQLite's lock state) crosses the fork
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        pid = os.fork()
+    except OSError:
+        return False
+    if pid == 0:
+        status = 1
+        try:
+            die_with_parent(parent)
+            log.info("%s %s: %s (process %s)", kind.name, item_id,
+                     kind.execute(database, item_id), os.getpid())
+            status = 0
+        except KeyboardInterrupt:
+            status = 130
+        except BaseException:  # noqa: BLE001 - the child never returns into serve's loop
+            log.exception("%s %s failed", kind.name, item_id)
+        finally:
+            leave_fork(status)
+    _, wait_status = os.waitpid(pid, 0)
+    if (code := os.waitstatus_to_exitcode(wait_status)) != 0:
+        log.warning("%s %s: its process %s ended with %s", kind.name, item_id, pid,
+                    f"signal {-code}" if code < 0 else f"status {code}")
+    return True
 
 
 def _housekeeping(database: Database) -> None:
@@ -154,17 +197,18 @@ def _parent_gone(parent: int | None) -> bool:
 
 
 def serve(database: Database, max_runs: int | None, idle_exit: float | None,
-          parent: int | None = None) -> int:
+          parent: int | None = None, separate: bool = False) -> int:
     """Look for queued work every ``CLAIM_POLL_SECONDS`` (one indexed query per kind, so a run
     started from the app or `runs start --wait` is taken within a fraction of a second), and at
     once when work queued on this machine rings the workers' doorbell; tidy up after dead workers
-    and start due schedules every ``WORKER_POLL_SECONDS``."""
+    and start due schedules every ``WORKER_POLL_SECONDS``. ``separate``: each piece of work in
+    a fork of this process (``claim_and_execute``)."""
     with Doorbell(folder(Bell.WORKERS)) as doorbell:
-        return _serve(database, max_runs, idle_exit, parent, doorbell)
+        return _serve(database, max_runs, idle_exit, parent, doorbell, separate)
 
 
 def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
-           parent: int | None, doorbell: Doorbell) -> int:
+           parent: int | None, doorbell: Doorbell, separate: bool) -> int:
     worker, done, idle_since = worker_id(), 0, time.monotonic()
     poll = get_settings().worker_poll_seconds
     next_round = time.monotonic()
@@ -173,7 +217,7 @@ def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
         tidy = time.monotonic() >= next_round
         if tidy:
             next_round = time.monotonic() + poll
-        if serve_once(database, worker, tidy):
+        if serve_once(database, worker, tidy, separate):
             done, idle_since = done + 1, time.monotonic()
             continue
         if idle_exit is not None and time.monotonic() - idle_since >= idle_exit:
@@ -210,7 +254,8 @@ def load_commands() -> None:
 
 def main(argv: list[str] | None = None, *, answer_commands: bool = False) -> int:
     """``answer_commands``: a ``serve`` started as its own process (never inside a test's
-    process) forks the command server (core/platform/command_server.py)."""
+    process) forks the command server (core/platform/command_server.py), and executes each
+    piece of work in a fork of itself."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
@@ -224,7 +269,8 @@ def main(argv: list[str] | None = None, *, answer_commands: bool = False) -> int
             database = open_database()
             try:
                 if args.command == "serve":
-                    return serve(database, args.max_runs, args.idle_exit, args.parent)
+                    return serve(database, args.max_runs, args.idle_exit, args.parent,
+                                 separate=answer_commands)
                 freeze_start_up([WorkName(args.command)])
                 return execute_one(database, WorkName(args.command), args.id)
             finally:

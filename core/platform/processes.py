@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import fcntl
 import gc
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -51,6 +53,7 @@ _standby: _Standby | None = None  # the worker a ``worker_standing_by`` block fo
 WorkerMain = Callable[[list[str]], int]  # core.worker.main
 Prepare = Callable[[str], None]  # imports a kind's modules in a worker forked ahead
 _MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 256
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def spawn_worker(args: list[str]) -> int:
@@ -103,7 +106,7 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
     process that may not fork (``allow_forking``), or that runs threads, they start at once as
     before."""
     global _deferred
-    if not _may_fork or _deferred is not None or not _only_thread():
+    if not _may_fork or _deferred is not None or not only_thread():
         try:
             yield
         finally:
@@ -120,7 +123,7 @@ def forking_workers(database: Database, worker_main: WorkerMain) -> Iterator[Non
             for args in wanted:
                 if _hand_over(args):  # forked ahead, while this process had one thread
                     continue
-                if _only_thread():  # a thread the block started would not cross a fork
+                if only_thread():  # a thread the block started would not cross a fork
                     fork_worker(args, worker_main)
                 else:
                     spawn_worker(args)
@@ -146,7 +149,7 @@ def freeze_start_up_objects(collect: bool = False) -> None:
     gc.enable()
 
 
-def _only_thread() -> bool:
+def only_thread() -> bool:
     """No other thread runs in this process (a fork would copy this one alone)."""
     return threading.active_count() == 1
 
@@ -163,7 +166,7 @@ def worker_standing_by(kind: str | None, prepare: Prepare,
     died). Nothing happens for ``kind`` None, or where ``forking_workers`` would not fork
     (``allow_forking``, other threads)."""
     global _standby
-    if kind is None or not _may_fork or _standby is not None or not _only_thread():
+    if kind is None or not _may_fork or _standby is not None or not only_thread():
         yield
         return
     _standby = _fork_standby(kind, prepare, worker_main)
@@ -326,6 +329,30 @@ def _detach(log: int, keep: int | None = None) -> None:
     # nothing else of the command's (as Popen's close_fds)
     for low, high in ((3, keep), (keep + 1, _MAX_FD)) if keep is not None else ((3, _MAX_FD),):
         os.closerange(low, high)
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child just forked from ``parent``: the kernel sends it SIGTERM when ``parent``
+    ends (Linux's PR_SET_PDEATHSIG; elsewhere nothing), so work a process forked is not left
+    running without it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the line above: nobody would tell us now
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def leave_fork(status: int) -> NoReturn:
+    """End a child forked to do one piece of work, without its parent's exit steps (the
+    ``atexit`` callbacks of the parent are the parent's: its servers, its files): the log and
+    the standard streams flushed, then out."""
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    _flush_standard_streams()
+    os._exit(status)
 
 
 def exit_now(status: int) -> NoReturn:

@@ -168,7 +168,7 @@ def test_the_worker_of_a_run_is_forked_before_the_command_opens_its_database(
             return pipe.read()
 
     monkeypatch.setattr(processes, "_may_fork", True)
-    monkeypatch.setattr(processes, "_only_thread", lambda: True)  # the fixture site's thread
+    monkeypatch.setattr(processes, "only_thread", lambda: True)  # the fixture site's thread
     monkeypatch.setattr(processes, "_fork_standby", fork_standby)
     monkeypatch.setattr(processes, "fork_worker", lambda args, _main: events.append("forked"))
     opened = setup.open_database

@@ -114,7 +114,7 @@ def test_a_command_forks_the_workers_its_transaction_asked_for_once_its_connecti
     monkeypatch.setattr(processes, "fork_worker", lambda args, _main: forked.append(
         (args, db.engine.pool.checkedin() + db.engine.pool.checkedout())))
     monkeypatch.setattr(processes, "_may_fork", True)
-    monkeypatch.setattr(processes, "_only_thread", lambda: True)  # the fixture site's server
+    monkeypatch.setattr(processes, "only_thread", lambda: True)  # the fixture site's server
     # thread is not the command's: fork_worker is not called for real here
     first, second = uuid.uuid4(), uuid.uuid4()
     with processes.forking_workers(db, worker_main), db.transaction() as session:
@@ -131,7 +131,7 @@ def test_a_command_forks_the_workers_its_transaction_asked_for_once_its_connecti
     assert len(forked) == 2
 
     threads = iter([True, False])  # one thread as the block begins; another by its end
-    monkeypatch.setattr(processes, "_only_thread", lambda: next(threads))
+    monkeypatch.setattr(processes, "only_thread", lambda: next(threads))
     monkeypatch.setattr(processes, "spawn_worker", queue_mode.append)
     with processes.forking_workers(db, worker_main), db.transaction() as session:
         work.spawn_after_commit(session, work.WorkName.EXPORT, first, queued=False)
@@ -301,7 +301,7 @@ def test_no_worker_is_forked_ahead_where_the_command_may_not_fork(monkeypatch) -
     with processes.worker_standing_by("run", print, worker_main):
         pass
     monkeypatch.setattr(processes, "_may_fork", True)
-    monkeypatch.setattr(processes, "_only_thread", lambda: False)
+    monkeypatch.setattr(processes, "only_thread", lambda: False)
     with processes.worker_standing_by("run", print, worker_main):
         pass
     with processes.worker_standing_by(None, print, worker_main):
