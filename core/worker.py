@@ -44,8 +44,8 @@ from core.platform.command_server import start_server, stop_server
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
 from core.platform.doorbell import Bell, Doorbell, folder, ring
-from core.platform.processes import (die_with_parent, freeze_start_up_objects, leave_fork,
-                                     only_thread)
+from core.platform.forks import die_with_parent, leave_fork, reap_exited_children
+from core.platform.processes import freeze_start_up_objects, only_thread
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, worker_id
 from db.types import utcnow
@@ -217,6 +217,8 @@ def _serve(database: Database, max_runs: int | None, idle_exit: float | None,
         tidy = time.monotonic() >= next_round
         if tidy:
             next_round = time.monotonic() + poll
+            if separate:  # a process of its own: all its children are its own
+                reap_exited_children()
         if serve_once(database, worker, tidy, separate):
             done, idle_since = done + 1, time.monotonic()
             continue

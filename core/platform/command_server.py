@@ -32,7 +32,9 @@ finds it taken and starts no server); each side checks that the other runs as th
 its environment.
 
 Stale code: the server stops answering (and exits) as soon as a source file of the project's
-packages changed since it loaded them, so a command never runs code older than what is on disk.
+packages changed since it loaded them, so a command never runs code older than what is on disk;
+``serve`` collects it at its next round. The server ends with its ``serve`` (the kernel tells it:
+``core.platform.forks.die_with_parent``); the commands it runs go on.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from core.platform.forks import die_with_parent
 from core.platform.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("scrapedeck.commands.server")
@@ -266,7 +269,6 @@ def stop_server(pid: int | None) -> None:
 
 def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], None]) -> int:
     import gc
-    import select
 
     os.setsid()  # Ctrl-C in serve's terminal is not the commands' business
     keep = listener.fileno()
@@ -275,16 +277,14 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the go-betweens are reaped by the kernel
+    die_with_parent(parent)  # a server outlives no serve (the commands it runs go on)
     preload()
     places = project_places()  # what is loaded does not change here (its children import)
     sources = source_fingerprint(places)
     gc.collect()
     gc.freeze()  # what is loaded is shared with every child, never walked by a collection
     log.info("command server %s answering `python -m core` commands", os.getpid())
-    while os.getppid() == parent:  # a server outlives no serve
-        ready, _, _ = select.select([listener], [], [], 1.0)
-        if not ready:
-            continue
+    while True:
         try:
             conn, _ = listener.accept()
         except OSError:
@@ -298,7 +298,6 @@ def _serve_commands(listener: socket.socket, parent: int, preload: Callable[[], 
                 log.info("the code changed since the command server started: it stops")
                 return 0
             _fork_go_between(conn, listener)
-    return 0
 
 
 def project_places(root: Path = PROJECT_ROOT) -> list[Path]:

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import fcntl
 import gc
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
 from core.platform.command_server import start_detached
+from core.platform.forks import flush_standard_streams
 from core.platform.settings import PROJECT_ROOT, get_settings
 
 if TYPE_CHECKING:
@@ -53,7 +52,6 @@ _standby: _Standby | None = None  # the worker a ``worker_standing_by`` block fo
 WorkerMain = Callable[[list[str]], int]  # core.worker.main
 Prepare = Callable[[str], None]  # imports a kind's modules in a worker forked ahead
 _MAX_FD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 256
-_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def spawn_worker(args: list[str]) -> int:
@@ -259,7 +257,7 @@ def _fork_detached(child: Callable[[int], int]) -> int | None:
     log = _above_standard_streams(
         os.open(logs / "worker.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666))
     told, teller = os.pipe()
-    _flush_standard_streams()  # what this command printed is not printed twice
+    flush_standard_streams()  # what this command printed is not printed twice
     # What this command made is never collected in the worker: an object of the command's
     # that is collected there would close or flush a descriptor number the worker has reused
     # since (closerange below closes the numbers, not the objects holding them).
@@ -331,30 +329,6 @@ def _detach(log: int, keep: int | None = None) -> None:
         os.closerange(low, high)
 
 
-def die_with_parent(parent: int) -> None:
-    """In a child just forked from ``parent``: the kernel sends it SIGTERM when ``parent``
-    ends (Linux's PR_SET_PDEATHSIG; elsewhere nothing), so work a process forked is not left
-    running without it."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # it ended before the line above: nobody would tell us now
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-def leave_fork(status: int) -> NoReturn:
-    """End a child forked to do one piece of work, without its parent's exit steps (the
-    ``atexit`` callbacks of the parent are the parent's: its servers, its files): the log and
-    the standard streams flushed, then out."""
-    for handler in logging.getLogger().handlers:
-        with contextlib.suppress(Exception):
-            handler.flush()
-    _flush_standard_streams()
-    os._exit(status)
-
-
 def exit_now(status: int) -> NoReturn:
     """End this process as the interpreter's exit would, less its last step: threads joined
     (and the callbacks registered for that, a thread pool's shutdown), ``atexit`` callbacks
@@ -365,22 +339,9 @@ def exit_now(status: int) -> NoReturn:
     ``atexit`` callback)."""
     threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
-    if not _flush_standard_streams():
+    if not flush_standard_streams():
         status = status or 120
     os._exit(status)
-
-
-def _flush_standard_streams() -> bool:
-    """Flush standard output and error (either may be None: the process was started with it
-    closed); False when one could not be written."""
-    flushed = True
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except (OSError, ValueError):
-            flushed = False
-    return flushed
 
 
 def _run_worker(args: list[str], worker_main: WorkerMain,
@@ -404,5 +365,5 @@ def _run_worker(args: list[str], worker_main: WorkerMain,
         # a pool's idle threads
         threading._shutdown()  # type: ignore[attr-defined]
         logging.shutdown()
-        _flush_standard_streams()
+        flush_standard_streams()
     return status

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -50,6 +51,11 @@ class Warm:
             assert time.monotonic() < deadline, self.log.read_text(errors="replace")[-3000:]
             time.sleep(0.05)
 
+    def server_pid(self) -> int:
+        found = re.search(r"command server (\d+) answering", self.log.read_text(errors="replace"))
+        assert found, self.log.read_text(errors="replace")[-3000:]
+        return int(found[1])
+
     def answered(self) -> int:
         """How many commands the server has run so far."""
         return self.log.read_text(errors="replace").count("a command ran in process")
@@ -59,6 +65,20 @@ class Warm:
         env = {**self.env, "SCRAPEDECK_WARM_COMMANDS": "1" if warm else "0"}
         return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd or self.code,
                               env=env, stdin=stdin, capture_output=True, text=True, timeout=120)
+
+
+def until(condition, seconds: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {seconds} s"
+        time.sleep(0.05)
+
+
+def ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 @pytest.fixture
@@ -247,8 +267,21 @@ def test_a_server_whose_code_changed_stops_answering(app_env: str, tmp_path: Pat
         assert after.returncode == 0 and "admin@example.com" in after.stdout
         assert warm.answered() == 1  # run with the code on disk, in its own process
         warm.wait_for_log("the code changed since the command server started")
+        # and it is gone: serve collected it (no dead entry left beside a serve that goes on)
+        until(lambda: not Path(f"/proc/{warm.server_pid()}").exists(), seconds=10)
+        assert warm.serve is not None and warm.serve.poll() is None
     finally:
         warm.stop()
+
+
+def test_the_server_ends_with_its_serve(warm: Warm) -> None:
+    assert warm.serve is not None
+    server = warm.server_pid()
+    warm.serve.kill()  # no goodbye: SIGKILL
+    warm.serve.wait(10)
+
+    until(lambda: ended(server), seconds=10)
+    assert warm.command("--user", "admin@example.com", "users", "list").returncode == 0
 
 
 def test_a_server_answers_only_its_own_user_and_a_caller_trusts_only_its_own(
