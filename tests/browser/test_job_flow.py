@@ -23,9 +23,9 @@ from browser_kit import (AppServer, follow, go_to, metric, open_expander, press,
 pytestmark = pytest.mark.browser
 
 # The job's own delay between requests (the app's default, FETCH_DELAY_SECONDS, is 0 here): 3
-# pages then take at least 2 × 1.5 s, so the Runs page is reached while the run is still going
-# and must update itself to show the end.
-DELAY_SECONDS = "1.5"
+# pages then take at least 2 × 3 s, so the Runs page is reached while the run is still going
+# (on a machine busy with the rest of the suite too) and must update itself to show the end.
+DELAY_SECONDS = "3"
 RUN_TIMEOUT_MS = 30_000  # queued → completed: a worker process start plus 3 local pages
 EXPORT_TIMEOUT_MS = 20_000  # a worker process start plus a 12-row CSV
 
