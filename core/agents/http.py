@@ -5,13 +5,13 @@ costs at most the cap)."""
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from core.platform import standard_json
 from core.platform.errors import ValidationError
 from core.platform.settings import get_settings
 from core.scrape.decode import ACCEPT_ENCODING, BodyTooLarge, DecodingError, decode_capped
@@ -99,8 +99,8 @@ def _answer(response: httpx.Response, raw: bytes, started: float) -> Answer:
     if status >= 400:
         return Answer(status, None, f"HTTP {status}", latency, retry_after)
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        body = standard_json.loads(raw.decode("utf-8"))  # standard JSON only: it is stored
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return Answer(status, None, "the answer is not JSON", latency)
     return Answer(status, body, None, latency)
 

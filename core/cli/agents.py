@@ -25,6 +25,7 @@ from core.cli.output import print_json, print_rows
 from core.platform.access import Actor
 from core.platform.database import Database
 from core.platform.commands import count, seconds
+from core.platform import standard_json
 from core.platform.errors import Unfinished, ValidationError
 from core.cli import command_help
 
@@ -45,7 +46,7 @@ def read_json_file(path: str, what: str) -> Any:
         if size > MAX_FILE_BYTES:
             raise ValidationError(f"{path}: {size:,} bytes; a {what} file holds at most "
                                   f"{MAX_FILE_BYTES:,}.")
-        return json.loads(file.read_text(encoding="utf-8"))
+        return standard_json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValidationError(f"{path}: no such file.") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -55,6 +56,8 @@ def read_json_file(path: str, what: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                               f"{exc.msg}).") from None
+    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
+        raise ValidationError(f"{path}: not valid JSON ({exc}).") from None
 
 
 def _agent_doc(view: registry.AgentView) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from core.platform.commands import run_command
+from core.platform import standard_json
 from core.platform.errors import ScrapeDeckError, Unfinished, ValidationError
 from core.cli import command_help
 
@@ -103,7 +104,7 @@ def _read_json(path: str, what: str) -> Any:
         text = Path(path).read_text(encoding="utf-8")
         if nesting_depth(text) > MAX_NESTING:
             raise ValidationError(f"{path}: the {what} nests more than {MAX_NESTING} levels deep.")
-        return json.loads(text)
+        return standard_json.loads(text)
     except FileNotFoundError:
         raise ValidationError(f"{path}: no such {what} file.") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -111,6 +112,8 @@ def _read_json(path: str, what: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"{path}: the {what} is not valid JSON (line {exc.lineno}, "
                               f"column {exc.colno}: {exc.msg}).") from None
+    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
+        raise ValidationError(f"{path}: the {what} is not valid JSON ({exc}).") from None
 
 
 def _read_page(source: str) -> tuple[str, str]:

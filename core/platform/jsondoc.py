@@ -27,6 +27,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
+from core.platform import standard_json
 from core.platform.errors import ValidationError
 
 MAX_DOCUMENT_CHARS = 1_000_000
@@ -60,10 +61,12 @@ def parse_json(text: str, what: str = "JSON") -> Any:
         raise ValidationError(f"{what} nests objects and arrays more than {MAX_NESTING} levels "
                               "deep.")
     try:
-        return json.loads(text)
+        return standard_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"{what} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    except ValueError as exc:  # NaN, 1e999, an integer of more digits than Python converts
+        raise ValidationError(f"{what} is not valid JSON: {exc}.") from exc
 
 
 def json_path(path: Any) -> str:

@@ -14,10 +14,11 @@ takes the second. Types are compared without the schema.org prefix.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+from core.platform import standard_json
 
 PATH = re.compile(r"[A-Za-z][\w-]*(?:\.[\w@:-]+)*")
 _MAX_DEPTH = 12
@@ -42,7 +43,8 @@ def blocks(texts: Iterable[str]) -> list[Any]:
             cleaned = cleaned.replace(marker, "")
         cleaned = _CONTROL.sub(" ", cleaned).strip().rstrip(";")
         try:
-            parsed.append(json.loads(cleaned, strict=False))
+            # a number JSON cannot store (NaN, 1e999) reads as null: the rest of the block stays
+            parsed.append(standard_json.loads(cleaned, strict=False, nonstandard_as_null=True))
         except ValueError:
             continue
     return parsed

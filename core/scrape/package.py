@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.platform import standard_json
 from core.platform.errors import ValidationError
 from core.scrape.dom import Selector, Take, css_problem, xpath_problem
 from core.scrape.jsonld import path_problem
@@ -208,10 +209,12 @@ def package_to_dict(package: ConfigPackage) -> dict[str, Any]:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return standard_json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError("The config package is not valid JSON.",
                               [f"line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from exc
+    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
+        raise ValidationError("The config package is not valid JSON.", [str(exc)]) from exc
 
 
 # -- reading ---------------------------------------------------------------------------------------

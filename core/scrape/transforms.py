@@ -40,7 +40,7 @@ a list taken with ``json``) ends the chain.
 from __future__ import annotations
 
 import functools
-import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import regex
 
+from core.platform import standard_json
 from core.platform.errors import ScrapeDeckError
 from core.scrape.availability import availability
 from core.scrape.urls import join
@@ -145,8 +146,21 @@ def parse_number(text: str) -> int | float | None:
     else:
         whole, fraction = match["plain"], match["plain_fraction"]
     if fraction:
-        return sign * float(f"{whole}.{fraction}")
+        return _finite(sign * float(f"{whole}.{fraction}"))
+    if len(whole) > MAX_DIGITS:  # Python refuses to convert it (and no one wrote it to be read)
+        return None
     return sign * int(whole)
+
+
+# The most digits of an integer a page's number may have: Python's own limit on converting
+# text to int (sys.get_int_max_str_digits), which also bounds the work of converting it back.
+MAX_DIGITS = 4300
+
+
+def _finite(value: float | None) -> float | None:
+    """A number that standard JSON can store: infinity (what "1" followed by 400 digits reads
+    as) is no value."""
+    return value if value is None or math.isfinite(value) else None
 
 
 _NUMBER = re.compile(
@@ -174,7 +188,7 @@ def _number(text: str, _argument: str | None, _base_url: str) -> int | float | N
 
 
 def _price(text: str, _argument: str | None, _base_url: str) -> float | None:
-    return _read_price(text)[0]
+    return _finite(_read_price(text)[0])
 
 
 def _currency(text: str, _argument: str | None, _base_url: str) -> str | None:
@@ -238,8 +252,8 @@ def _regex(text: str, pattern: str | None, _base_url: str) -> str | None:
 
 def _json(text: str, path: str | None, _base_url: str) -> Any:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = standard_json.loads(text, nonstandard_as_null=True)
+    except ValueError:  # not JSON, or an integer of more digits than Python converts
         return None
     for key in (path or "").split("."):
         if isinstance(value, list) and key.isdigit() and int(key) < len(value):

@@ -23,6 +23,8 @@ Routes (every request is counted in ``site.hits`` by path):
     /ratelimited?k=KEY       429 with Retry-After: 1 the first time per KEY, then /page
     /deep?n=N                a product nested N <div> deep, and one at the top
     /backtrack               a product whose name is 34 "a"s and a "!" (for ^((a+)+)$)
+    /numbers                 numbers past what JSON stores: a price of 400 digits, a count of
+                             5,000 digits, JSON-LD with 1e999 and NaN; and one sound product
     /redirect?to=URL         302 to URL
     /schema/ref.json         a JSON Schema; /schema/not-json: HTML
     /bomb/v1/chat/completions   the brotli bomb, as a model provider's answer
@@ -136,6 +138,27 @@ class _Hostile(QuietHandler):
 
 def _page(h: _Hostile, _q: dict[str, str], _n: int) -> None:
     h.respond(200, PRODUCTS_HTML)
+
+
+NUMBERS_HTML = (
+    "<html><head><title>Numbers</title><script type='application/ld+json'>"
+    '{"@type": "Product", "name": "Rug", "offers": {"price": 1e999}, "weight": NaN}'
+    "</script></head><body>"
+    f"<div class='product'><h2>Rug</h2><span class='price'>${'9' * 400}.99</span>"
+    f"<span class='count'>{'1' * 5000}</span></div>"
+    "<div class='product'><h2>Stool</h2><span class='price'>$12.50</span>"
+    "<span class='count'>7</span></div></body></html>").encode()
+NUMBERS = {"version": 1, "container": "div.product", "fields": {
+    "name": {"selector": "h2", "required": True},
+    "price": {"selector": ".price", "transforms": ["price"]},
+    "count": {"selector": ".count", "transforms": ["number"]},
+    "listed": {"selector": "Product.offers.price", "selector_type": "jsonld"},
+    "weight": {"selector": "Product.weight", "selector_type": "jsonld"},
+    "ld_name": {"selector": "Product.name", "selector_type": "jsonld"}}}
+
+
+def _numbers(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, NUMBERS_HTML)
 
 
 def _drip(h: _Hostile, _q: dict[str, str], _n: int) -> None:
@@ -263,7 +286,7 @@ _ROUTES = {
     "/bogus-charset": _bogus_charset, "/malformed": _malformed, "/busy": _busy,
     "/ratelimited": _ratelimited, "/deep": _deep, "/backtrack": _backtrack,
     "/redirect": _redirect, "/schema/ref.json": _schema, "/schema/not-json": _not_json,
-    "/render/reach": _reach, "/bomb/v1/chat/completions": _br_bomb,
+    "/render/reach": _reach, "/bomb/v1/chat/completions": _br_bomb, "/numbers": _numbers,
 }
 
 

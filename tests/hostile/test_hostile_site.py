@@ -21,13 +21,13 @@ from sqlalchemy import select
 from core.platform.settings import get_settings
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
-from core.scraping import jobs, runs, schemas
+from core.scraping import jobs, results, runs, schemas
 from core.scraping.jobs import JobInput
 from db.models import Result, Run, RunEvent, RunResult
 from db.types import utcnow
 from tests.conftest import browser_tests_required
-from tests.hostile.hostile_site import (PRODUCTS, HostileSite, WorkerOutcome, run_worker,
-                                        worker_env)
+from tests.hostile.hostile_site import (NUMBERS, PRODUCTS, HostileSite, WorkerOutcome,
+                                        run_worker, worker_env)
 
 MEMORY_BOUND_MB = 450  # a worker's imports take ~150 MB; the bombs below expand to 256 MB–1 GB
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -109,6 +109,28 @@ def test_loops_bad_bytes_malformed_html_and_busy_servers_each_end_well(db, analy
     assert "L\ufffda\ufffd\ufffdmp" in found  # undecodable bytes become U+FFFD, not a failure
     assert {"Chair", "Desk", "Lamp"} <= found
     assert site.hits[f"/busy?{key}"] == 2 and site.hits[f"/ratelimited?{key}"] == 2  # waited, retried
+
+
+@pytest.mark.usefixtures("hostile_env")
+def test_numbers_past_what_json_stores_are_no_value_and_the_run_stores_the_rest(
+        db, analyst, site) -> None:
+    # Python reads "9" × 400 + ".99" as infinity and 1e999 as well, takes NaN, and refuses an
+    # integer of 5,000 digits; PostgreSQL's jsonb refuses the first three (the whole flush
+    # with them), SQLite's JSON functions too (every sort and filter of the run).
+    run_id = start_run(db, analyst, [site.url("/numbers"), site.url("/page")], package=NUMBERS)
+    worker = run_worker(["run", str(run_id)], env=worker_env(), timeout=60)
+    run, pages, items = outcome_of(db, run_id)
+
+    assert worker.returncode == 0, worker.stderr
+    assert run.status == "completed" and set(pages.values()) == {None}
+    by_name = {item["name"]: item for item in items}
+    assert set(by_name) == {"Rug", "Stool", "Lamp", "Chair", "Desk"}
+    assert by_name["Rug"] == {"name": "Rug", "ld_name": "Rug"}  # every number left out
+    assert by_name["Stool"] == {"name": "Stool", "price": 12.5, "count": 7, "ld_name": "Rug"}
+    with db.transaction() as session:  # the database reads every stored document as JSON
+        page = results.query_results(session, analyst, results.ResultQuery(
+            run_id=run_id, sort="price", descending=True))
+    assert page.total == 5 and list(page.frame["name"])[:2] == ["Desk", "Chair"]
 
 
 def test_a_slow_drip_times_out_instead_of_holding_the_worker(site) -> None:

@@ -378,6 +378,20 @@ def test_structured_data() -> None:
     assert bad_graph.evidence == [{"block": 1, "problem": "@graph is not a list of items"}]
     no_context = result(audit("", head=_json_ld('{"@type": "Thing"}')), "structured-data")
     assert no_context.evidence == [{"block": 1, "problem": "no schema.org @context"}]
+
+
+def test_structured_data_with_numbers_json_has_not_is_invalid_json() -> None:
+    # Python's reader takes NaN and reads 1e999 as infinity; Google's does not, and neither
+    # could be stored in the report. An integer of 5,000 digits is refused by Python itself.
+    for number, said in (("NaN", "NaN is not a JSON value"),
+                         ("1e999", "the number 1e999 is beyond what JSON stores"),
+                         ("1" * 5000, "Exceeds the limit (4300 digits)")):
+        broken = result(audit("", head=_json_ld(
+            '{"@context": "https://schema.org", "@type": "Product", "name": "Rug", '
+            f'"offers": {{"price": {number}}}}}')), "structured-data")
+        assert broken.verdict == "fail", number[:10]
+        assert said in broken.evidence[0]["problem"] and "invalid JSON" in \
+            broken.evidence[0]["problem"]
     assert result(audit(""), "structured-data").weight == 0  # Lighthouse's weight: score unchanged
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from core.platform import standard_json
 from core.seo.audits.base import Outcome, audit, not_applicable, verdict_of
 from core.seo.page import Page
 
@@ -84,10 +85,14 @@ def structured_items(page: Page) -> tuple[list[dict[str, Any]], list[dict[str, A
     errors: list[dict[str, Any]] = []
     for number, text in enumerate(json_ld_blocks(page), start=1):
         try:
-            doc = json.loads(text)
+            doc = standard_json.loads(text)
         except json.JSONDecodeError as exc:
             errors.append({"block": number, "problem": f"invalid JSON: {exc.msg} at line "
                            f"{exc.lineno} column {exc.colno}", "excerpt": text.strip()[:120]})
+            continue
+        except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
+            errors.append({"block": number, "problem": f"invalid JSON: {exc}",
+                           "excerpt": text.strip()[:120]})
             continue
         for item in doc if isinstance(doc, list) else [doc]:
             items.append({"block": number, "item": item})

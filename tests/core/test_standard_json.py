@@ -1,0 +1,44 @@
+"""JSON read from outside is kept to standard JSON (core.platform.standard_json): what a user
+types is refused with words, what a page wrote reads its non-standard numbers as null."""
+
+import pytest
+
+from core.platform import standard_json
+from core.platform.errors import ValidationError
+from core.platform.jsondoc import parse_json
+from core.scrape.package import parse_package
+
+NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity", "1e999", "-1e999")
+
+
+@pytest.mark.parametrize("number", NOT_JSON_NUMBERS)
+def test_numbers_json_cannot_store_are_refused_or_read_as_null(number: str) -> None:
+    with pytest.raises(ValueError, match="is not a JSON value|beyond what JSON stores"):
+        standard_json.loads(f'{{"price": {number}}}')
+
+    assert standard_json.loads(f'{{"price": {number}, "name": "Rug"}}',
+                               nonstandard_as_null=True) == {"price": None, "name": "Rug"}
+
+
+def test_standard_numbers_read_as_ever() -> None:
+    text = '{"a": 1.5e300, "b": -0.0, "c": 12345678901234567890, "d": [1, 2.25]}'
+    assert standard_json.loads(text) == {"a": 1.5e300, "b": -0.0, "c": 12345678901234567890,
+                                         "d": [1, 2.25]}
+
+
+def test_an_integer_past_pythons_digit_limit_is_not_json_either_way() -> None:
+    for lenient in (False, True):
+        with pytest.raises(ValueError, match="4300 digits"):
+            standard_json.loads("1" * 5000, nonstandard_as_null=lenient)
+
+
+def test_a_typed_document_with_nan_is_refused_with_words() -> None:
+    with pytest.raises(ValidationError, match="The schema is not valid JSON: NaN is not a JSON"):
+        parse_json('{"type": "number", "maximum": NaN}', "The schema")
+
+
+def test_a_package_with_infinity_is_refused_with_words() -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_package('{"version": 1, "fields": {"n": {"selector": "p", "weight": Infinity}}}')
+    assert "not valid JSON" in str(refused.value)
+    assert refused.value.problems == ["Infinity is not a JSON value"]
