@@ -31,6 +31,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from core.platform import standard_json
 from core.advisor import catalogue, rules
 from core.advisor.catalogue import DocRef
 from core.advisor.query import Constraints
@@ -91,7 +92,7 @@ class Asker:
 def _problem(content: str, schema: dict[str, Any],
              check: Check | None) -> tuple[str | None, dict[str, Any] | None]:
     try:
-        answer = json.loads(content)
+        answer = standard_json.loads(content)  # NaN, 1e999: not JSON (it is stored)
     except ValueError:
         return "the answer is not JSON", None
     errors = sorted(Draft202012Validator(schema).iter_errors(answer), key=lambda e: e.path)

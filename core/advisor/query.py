@@ -16,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.platform import standard_json
 from core.platform.errors import ValidationError
 from db.models.advisor import Priority, Provider, ProviderScope
 
@@ -117,7 +118,7 @@ def parse_constraints_json(text: str | None) -> dict[str, Any]:
     if text is None or not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = standard_json.loads(text)
     except ValueError as exc:
         raise ValidationError(f"The constraints are not JSON: {exc}.") from None
     if not isinstance(data, dict):

@@ -31,6 +31,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from core.platform import standard_json
 from core.analysis.types import FieldKind
 from core.platform.errors import ValidationError
 from core.llm.client import ChatClient, Usage
@@ -191,7 +192,7 @@ def _ask(client: ChatClient, system: str, user: str, schema: dict[str, Any],
                                   {"role": "user", "content": user}])
     usage = completion.usage
     try:
-        answer = json.loads(_unfenced(completion.content))
+        answer = standard_json.loads(_unfenced(completion.content))  # NaN, 1e999: not JSON
     except ValueError as exc:
         raise _invalid(wanted, usage, [f"not JSON: {_excerpt(completion.content)}"]) from exc
     errors = sorted(Draft202012Validator(schema).iter_errors(answer), key=lambda e: list(e.path))

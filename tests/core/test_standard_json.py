@@ -42,3 +42,14 @@ def test_a_package_with_infinity_is_refused_with_words() -> None:
         parse_package('{"version": 1, "fields": {"n": {"selector": "p", "weight": Infinity}}}')
     assert "not valid JSON" in str(refused.value)
     assert refused.value.problems == ["Infinity is not a JSON value"]
+
+
+def test_advisor_constraints_with_nan_are_refused_and_a_models_nan_is_not_json() -> None:
+    from core.advisor.model import _problem
+    from core.advisor.query import parse_constraints_json
+
+    with pytest.raises(ValidationError, match="The constraints are not JSON: NaN is not a JSON"):
+        parse_constraints_json('{"budget_usd_month": NaN}')
+    schema = {"type": "object", "properties": {"score": {"type": "number"}}}
+    assert _problem('{"score": Infinity}', schema, None) == ("the answer is not JSON", None)
+    assert _problem('{"score": 0.5}', schema, None) == (None, {"score": 0.5})
