@@ -44,7 +44,8 @@ from core.platform.command_server import start_server, stop_server
 from core.platform.commands import count, identifier, run_command, seconds
 from core.platform.database import Database, open_database
 from core.platform.doorbell import Bell, Doorbell, folder, ring
-from core.platform.forks import die_with_parent, leave_fork, reap_exited_children
+from core.platform.forks import (die_with_parent, flush_standard_streams, leave_fork,
+                                 reap_exited_children)
 from core.platform.processes import freeze_start_up_objects, only_thread
 from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, worker_id
@@ -152,8 +153,7 @@ def _execute_in_fork(database: Database, kind: WorkKind, item_id: uuid.UUID) -> 
         return False
     parent = os.getpid()
     database.dispose()  # no connection (nor SQLite's lock state) crosses the fork
-    sys.stdout.flush()
-    sys.stderr.flush()
+    flush_standard_streams()  # what serve printed is not printed again by the fork
     try:
         pid = os.fork()
     except OSError:

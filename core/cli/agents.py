@@ -11,7 +11,6 @@ jobs (seed 004).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 import uuid
 from dataclasses import asdict
@@ -53,11 +52,8 @@ def read_json_file(path: str, what: str) -> Any:
         raise ValidationError(f"{path}: cannot read it ({exc}).") from None
     except RecursionError:
         raise ValidationError(f"{path}: the {what} is nested too deeply.") from None
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                              f"{exc.msg}).") from None
-    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
-        raise ValidationError(f"{path}: not valid JSON ({exc}).") from None
+    except ValueError as exc:
+        raise ValidationError(f"{path}: not valid JSON ({standard_json.problem(exc)}).") from None
 
 
 def _agent_doc(view: registry.AgentView) -> dict[str, Any]:

@@ -109,11 +109,9 @@ def _read_json(path: str, what: str) -> Any:
         raise ValidationError(f"{path}: no such {what} file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"{path}: cannot read the {what} ({exc}).") from None
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"{path}: the {what} is not valid JSON (line {exc.lineno}, "
-                              f"column {exc.colno}: {exc.msg}).") from None
-    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
-        raise ValidationError(f"{path}: the {what} is not valid JSON ({exc}).") from None
+    except ValueError as exc:
+        raise ValidationError(f"{path}: the {what} is not valid JSON "
+                              f"({standard_json.problem(exc)}).") from None
 
 
 def _read_page(source: str) -> tuple[str, str]:

@@ -10,7 +10,6 @@ Used by ``serve`` (core.worker: each piece of work in a fork), its command serve
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -24,6 +23,8 @@ def die_with_parent(parent: int) -> None:
     """In a child just forked from ``parent``: the kernel sends it SIGTERM when ``parent``
     ends (Linux's PR_SET_PDEATHSIG; elsewhere nothing), so work a process forked is not left
     running without it."""
+    import ctypes  # here: every `python -m core` imports this module, few of them fork
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

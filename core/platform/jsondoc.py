@@ -62,11 +62,8 @@ def parse_json(text: str, what: str = "JSON") -> Any:
                               "deep.")
     try:
         return standard_json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(
-            f"{what} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
-    except ValueError as exc:  # NaN, 1e999, an integer of more digits than Python converts
-        raise ValidationError(f"{what} is not valid JSON: {exc}.") from exc
+    except ValueError as exc:
+        raise ValidationError(f"{what} is not valid JSON: {standard_json.problem(exc)}.") from exc
 
 
 def json_path(path: Any) -> str:
@@ -95,9 +92,8 @@ def _is_pattern(text: object) -> bool:
     """The meta-schema's ``"format": "regex"`` (a ``pattern``, a ``patternProperties`` key),
     compiled by the engine items are searched with, so that a schema is refused for a pattern
     its items would all fail on."""
-    if not isinstance(text, str):
-        return True
-    regex.compile(text, regex.VERSION0)
+    if isinstance(text, str):
+        _compiled(text)  # kept: the items' checks search with it
     return True
 
 

@@ -27,6 +27,19 @@ def loads(text: str, *, strict: bool = True, nonstandard_as_null: bool = False) 
                       parse_float=_finite_float)
 
 
+def problem(exc: ValueError) -> str:
+    """Why ``loads`` refused a text, in words: where its syntax breaks ("line 3, column 18:
+    Expecting value"), or which value is not JSON."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    return str(exc)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` when standard JSON can store it; None for infinity and NaN."""
+    return value if value is None or math.isfinite(value) else None
+
+
 def _null(_text: str) -> None:
     return None
 
@@ -36,8 +49,7 @@ def _refused_constant(name: str) -> float:
 
 
 def _finite_or_null(text: str) -> float | None:
-    value = float(text)
-    return value if math.isfinite(value) else None
+    return finite_or_none(float(text))
 
 
 def _finite_float(text: str) -> float:

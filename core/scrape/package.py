@@ -69,7 +69,6 @@ runs. Executing one is deterministic and needs no model. Format (version 1)::
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -210,11 +209,9 @@ def package_to_dict(package: ConfigPackage) -> dict[str, Any]:
 def _load_json(text: str) -> Any:
     try:
         return standard_json.loads(text)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:
         raise ValidationError("The config package is not valid JSON.",
-                              [f"line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from exc
-    except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
-        raise ValidationError("The config package is not valid JSON.", [str(exc)]) from exc
+                              [standard_json.problem(exc)]) from exc
 
 
 # -- reading ---------------------------------------------------------------------------------------

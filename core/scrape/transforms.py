@@ -40,7 +40,6 @@ a list taken with ``json``) ends the chain.
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -145,22 +144,12 @@ def parse_number(text: str) -> int | float | None:
         fraction = match["grouped_fraction"]
     else:
         whole, fraction = match["plain"], match["plain_fraction"]
-    if fraction:
-        return _finite(sign * float(f"{whole}.{fraction}"))
-    if len(whole) > MAX_DIGITS:  # Python refuses to convert it (and no one wrote it to be read)
+    if fraction:  # "1" and 400 digits read as infinity, which JSON cannot store: no value
+        return standard_json.finite_or_none(sign * float(f"{whole}.{fraction}"))
+    try:
+        return sign * int(whole)
+    except ValueError:  # more digits than Python converts (4,300): no one wrote it to be read
         return None
-    return sign * int(whole)
-
-
-# The most digits of an integer a page's number may have: Python's own limit on converting
-# text to int (sys.get_int_max_str_digits), which also bounds the work of converting it back.
-MAX_DIGITS = 4300
-
-
-def _finite(value: float | None) -> float | None:
-    """A number that standard JSON can store: infinity (what "1" followed by 400 digits reads
-    as) is no value."""
-    return value if value is None or math.isfinite(value) else None
 
 
 _NUMBER = re.compile(
@@ -188,7 +177,7 @@ def _number(text: str, _argument: str | None, _base_url: str) -> int | float | N
 
 
 def _price(text: str, _argument: str | None, _base_url: str) -> float | None:
-    return _finite(_read_price(text)[0])
+    return standard_json.finite_or_none(_read_price(text)[0])
 
 
 def _currency(text: str, _argument: str | None, _base_url: str) -> str | None:

@@ -78,7 +78,7 @@ from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from core.timeline import WorkflowRef
 from db.models import ExtractorSchema, Result, Run, RunResult, ScrapingJob
-from db.plain_rows import OrderedIds, sqlite_insert, sqlite_time
+from db.plain_rows import OrderedIds, sqlite_driver, sqlite_insert, sqlite_time
 from db.types import utcnow
 from vocabularies import WorkStatus
 
@@ -693,8 +693,8 @@ class RunExecution:
         meets a repeat (the unique constraint) is rolled back and makes the look-up the rule."""
         if not rows:
             return 0
-        if not self._postgres:
-            return _insert_new_results_sqlite(session, self.plan, rows)
+        if (sqlite := sqlite_driver(session)) is not None:
+            return _insert_new_results_sqlite(sqlite, self.plan, rows)
         if self._look_up_hashes is None:
             self._look_up_hashes = session.scalar(select(Result.id).where(
                 Result.job_id == self.plan.job_id).limit(1)) is not None
@@ -718,7 +718,7 @@ class RunExecution:
                 _note_already_stored(session, plan.run_id, plan.job_id,
                                      [row[3] for row in batch.results])
             if batch.outcomes:
-                _insert_outcomes(session, self._postgres, batch.outcomes)
+                _insert_outcomes(session, batch.outcomes)
             # one executemany each, not an ORM object per page
             timeline.record_many(session, WorkflowRef.run(plan.run_id),
                                  [*batch.events, *step_results(batch, stored)])
@@ -779,29 +779,28 @@ def step_results(batch: Pending, stored: int) -> list[timeline.Event]:
     return found
 
 
-def _insert_new_results_sqlite(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
+def _insert_new_results_sqlite(driver: Any, plan: RunPlan, rows: list[ResultRow]) -> int:
     """SQLite: one executemany of one statement (one compiled SQL text, whatever the batch
     size), whose rowcount is the rows inserted, conflicts skipped. Values as SQLAlchemy's types
-    store them: UUIDs as 32 hex digits, naive UTC times with microseconds. In the session's
-    transaction."""
-    driver = session.connection().connection.driver_connection
+    store them: UUIDs as 32 hex digits, naive UTC times with microseconds. ``driver``: the
+    session's driver connection (``db.plain_rows.sqlite_driver``), in its transaction."""
     run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
-    cursor = driver.executemany(_SQLITE_INSERT, [  # type: ignore[union-attr]
+    cursor = driver.executemany(_SQLITE_INSERT, [
         (row_id, run_hex, job_hex, data, url, digest, score, sqlite_time(created))
         for row_id, data, url, digest, score, created in rows])
     return int(cursor.rowcount)
 
 
-def _insert_outcomes(session: Session, postgres: bool, outcomes: list[dict[str, Any]]) -> None:
+def _insert_outcomes(session: Session, outcomes: list[dict[str, Any]]) -> None:
     """The batch's URL outcome rows, in one executemany. SQLite: plain values, as the model's
     types store them (UUIDs as 32 hex digits, naive UTC times, the JSON text, booleans as 0/1),
     bound by the driver itself: SQLAlchemy's processing of each row's values took longer than
     inserting it. PostgreSQL: through SQLAlchemy."""
-    if postgres:
+    driver = sqlite_driver(session)
+    if driver is None:
         session.execute(cast(Table, RunResult.__table__).insert(), outcomes)
         return
-    driver = session.connection().connection.driver_connection
-    driver.executemany(_SQLITE_OUTCOME_INSERT, [  # type: ignore[union-attr]
+    driver.executemany(_SQLITE_OUTCOME_INSERT, [
         (row["id"].hex, row["run_id"].hex, row["target_url"], row["success"],
          row["status_code"], json.dumps(row["data"]), row["error"], sqlite_time(row["timestamp"]))
         for row in outcomes])

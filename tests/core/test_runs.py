@@ -566,7 +566,7 @@ def test_outcome_rows_are_stored_as_the_model_would_store_them(db, analyst, make
     by_driver = [{**row, "id": uuid.uuid4()} for row in outcomes]
     by_model = [{**row, "id": uuid.uuid4()} for row in outcomes]
     with db.transaction() as session:
-        _insert_outcomes(session, postgres, by_driver)
+        _insert_outcomes(session, by_driver)
         session.execute(cast(Table, RunResult.__table__).insert(), by_model)
     columns = "target_url, success, status_code, data, error, timestamp"
     with db.transaction() as session:

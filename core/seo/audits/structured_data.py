@@ -14,7 +14,6 @@ present (their types listed in the page's facts) but not validated.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from core.platform import standard_json
@@ -86,13 +85,9 @@ def structured_items(page: Page) -> tuple[list[dict[str, Any]], list[dict[str, A
     for number, text in enumerate(json_ld_blocks(page), start=1):
         try:
             doc = standard_json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append({"block": number, "problem": f"invalid JSON: {exc.msg} at line "
-                           f"{exc.lineno} column {exc.colno}", "excerpt": text.strip()[:120]})
-            continue
-        except ValueError as exc:  # NaN, 1e999, an integer past Python's 4,300 digits
-            errors.append({"block": number, "problem": f"invalid JSON: {exc}",
-                           "excerpt": text.strip()[:120]})
+        except ValueError as exc:
+            errors.append({"block": number, "problem": f"invalid JSON: "
+                           f"{standard_json.problem(exc)}", "excerpt": text.strip()[:120]})
             continue
         for item in doc if isinstance(doc, list) else [doc]:
             items.append({"block": number, "item": item})
