@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.analysis.dates import publication_date
+from core.platform import standard_json
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -138,8 +139,6 @@ def _without_link_lines(text: str, tree: HtmlElement) -> str:
 
 def _jsonld_body(tree: HtmlElement) -> str | None:
     """The longest ``articleBody`` in the page's JSON-LD, as plain text."""
-    import json
-
     import lxml.html
     from lxml import etree
 
@@ -160,7 +159,7 @@ def _jsonld_body(tree: HtmlElement) -> str | None:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
         try:
-            walk(json.loads(script.text or ""))
+            walk(standard_json.loads(script.text or "", nonstandard_as_null=True))
         except (ValueError, RecursionError):
             continue
     if not found:

@@ -25,6 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.platform import standard_json
+
 SYNTAXES = ("json-ld", "microdata", "rdfa", "opengraph", "microformat", "dublincore")
 _SCHEMA_PREFIXES = ("http://schema.org/", "https://schema.org/", "schema:")
 _RDF_TYPE = "@type"
@@ -124,7 +126,8 @@ def _extract_quietly(html: str | bytes, url: str) -> dict:
     if "json-ld" not in raw and raw:
         # One broken JSON-LD block makes extruct drop them all; read the blocks one by one.
         raw["json-ld"] = _jsonld_block_by_block(html, url)
-    return {syntax: list(raw.get(syntax) or []) for syntax in SYNTAXES}
+    # extruct reads JSON-LD with Python's reader: NaN, 1e999 and half a UTF-16 pair get in
+    return {syntax: standard_json.standard(list(raw.get(syntax) or [])) for syntax in SYNTAXES}
 
 
 def _jsonld_block_by_block(html: str | bytes, url: str) -> list[Any]:

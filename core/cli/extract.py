@@ -62,9 +62,10 @@ def run(args: argparse.Namespace) -> None:
         if not args.explain:
             for note in answer.get("notes", []):
                 print(f"note: {note}", file=sys.stderr)
-        json.dump(answer if args.explain else answer["data"], sys.stdout, ensure_ascii=False,
-                  indent=2)
-        sys.stdout.write("\n")
+        # the whole text first: an answer that cannot be written leaves nothing half-printed
+        text = json.dumps(answer if args.explain else answer["data"], ensure_ascii=False,
+                          indent=2, allow_nan=False)
+        sys.stdout.write(text + "\n")
         return
     failed = 0
     for index, source in enumerate(args.sources):
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> None:
         except ScrapeDeckError as exc:
             failed += 1
             line = {"source": source, "error": str(exc)}
-        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
         sys.stdout.flush()
     if failed:
         raise Unfinished(f"{failed} of {len(args.sources)} pages could not be read "

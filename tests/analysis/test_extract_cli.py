@@ -192,3 +192,17 @@ def test_pages_in_other_charsets_and_odd_starts_are_read(tmp_path: Path,
         done = extract(_write(tmp_path / name, data), "--schema", product_schema)
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["name"] == title
+
+
+def test_json_ld_with_numbers_and_text_json_cannot_hold_prints_standard_json(
+        tmp_path: Path, product_schema: str) -> None:
+    # extruct reads a page's JSON-LD with Python's reader, which takes NaN and half a UTF-16 pair
+    page = tmp_path / "odd.html"
+    page.write_text('<html><head><script type="application/ld+json">{"@type": "Product", '
+                    r'"name": "Vase \ud800 blue", "offers": {"price": NaN, "priceCurrency": "EUR"}}'
+                    '</script></head><body><h1>Vase blue</h1><p class="price">12,50 €</p>'
+                    '</body></html>')
+    done = extract(str(page), "--schema", product_schema)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout, parse_constant=lambda name: pytest.fail(name))
+    assert result["name"] == "Vase \ufffd blue" and result.get("price") in (None, 12.5)

@@ -53,3 +53,24 @@ def test_advisor_constraints_with_nan_are_refused_and_a_models_nan_is_not_json()
     schema = {"type": "object", "properties": {"score": {"type": "number"}}}
     assert _problem('{"score": Infinity}', schema, None) == ("the answer is not JSON", None)
     assert _problem('{"score": 0.5}', schema, None) == (None, {"score": 0.5})
+
+
+def test_half_a_utf16_pair_reads_as_the_replacement_character_and_a_whole_pair_as_ever() -> None:
+    text = r'{"a\udfff": ["x\ud800y", {"b": "\ud83d\ude00"}], "c": "\\ud800"}'
+    for lenient in (False, True):
+        assert standard_json.loads(text, nonstandard_as_null=lenient) == {
+            "a\ufffd": ["x\ufffdy", {"b": "\U0001f600"}], "c": "\\ud800"}  # an escaped backslash
+
+
+def test_a_document_another_reader_parsed_is_made_standard_in_place() -> None:
+    deep: list = ["\ud800"]
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = [deep]
+    document = {"price": float("nan"), "big": float("inf"), "n": 2.5, "k\udc00": deep}
+
+    mended = standard_json.standard(document)
+    innermost = mended.pop("k\ufffd")
+    assert mended == {"price": None, "big": None, "n": 2.5}
+    while isinstance(innermost[0], list):
+        innermost = innermost[0]
+    assert innermost == ["\ufffd"]

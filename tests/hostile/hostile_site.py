@@ -25,6 +25,8 @@ Routes (every request is counted in ``site.hits`` by path):
     /backtrack               a product whose name is 34 "a"s and a "!" (for ^((a+)+)$)
     /numbers                 numbers past what JSON stores: a price of 400 digits, a count of
                              5,000 digits, JSON-LD with 1e999 and NaN; and one sound product
+    /surrogates              JSON-LD whose strings escape half a UTF-16 pair (\\ud800, a lone
+                             \\udfff in a key), one with a whole pair; and one sound product
     /redirect?to=URL         302 to URL
     /schema/ref.json         a JSON Schema; /schema/not-json: HTML
     /bomb/v1/chat/completions   the brotli bomb, as a model provider's answer
@@ -156,9 +158,26 @@ NUMBERS = {"version": 1, "container": "div.product", "fields": {
     "weight": {"selector": "Product.weight", "selector_type": "jsonld"},
     "ld_name": {"selector": "Product.name", "selector_type": "jsonld"}}}
 
+SURROGATES_HTML = (
+    "<html><head><title>Surrogates</title><script type='application/ld+json'>"
+    r'{"@type": "Product", "name": "Vase \ud800 blue", "brand": {"name": "Ok \ud83d\ude00"},'
+    r' "x\udfff": 1}'
+    "</script></head><body>"
+    "<div class='product'><h2>Vase</h2><span class='price'>$3.00</span></div></body></html>"
+).encode()
+SURROGATES = {"version": 1, "container": "div.product", "fields": {
+    "name": {"selector": "h2", "required": True},
+    "price": {"selector": ".price", "transforms": ["price"]},
+    "ld_name": {"selector": "Product.name", "selector_type": "jsonld"},
+    "brand": {"selector": "Product.brand.name", "selector_type": "jsonld"}}}
+
 
 def _numbers(h: _Hostile, _q: dict[str, str], _n: int) -> None:
     h.respond(200, NUMBERS_HTML)
+
+
+def _surrogates(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, SURROGATES_HTML)
 
 
 def _drip(h: _Hostile, _q: dict[str, str], _n: int) -> None:
@@ -287,6 +306,7 @@ _ROUTES = {
     "/ratelimited": _ratelimited, "/deep": _deep, "/backtrack": _backtrack,
     "/redirect": _redirect, "/schema/ref.json": _schema, "/schema/not-json": _not_json,
     "/render/reach": _reach, "/bomb/v1/chat/completions": _br_bomb, "/numbers": _numbers,
+    "/surrogates": _surrogates,
 }
 
 

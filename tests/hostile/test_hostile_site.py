@@ -26,8 +26,8 @@ from core.scraping.jobs import JobInput
 from db.models import Result, Run, RunEvent, RunResult
 from db.types import utcnow
 from tests.conftest import browser_tests_required
-from tests.hostile.hostile_site import (NUMBERS, PRODUCTS, HostileSite, WorkerOutcome,
-                                        run_worker, worker_env)
+from tests.hostile.hostile_site import (NUMBERS, PRODUCTS, SURROGATES, HostileSite,
+                                        WorkerOutcome, run_worker, worker_env)
 
 MEMORY_BOUND_MB = 450  # a worker's imports take ~150 MB; the bombs below expand to 256 MB–1 GB
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -131,6 +131,24 @@ def test_numbers_past_what_json_stores_are_no_value_and_the_run_stores_the_rest(
         page = results.query_results(session, analyst, results.ResultQuery(
             run_id=run_id, sort="price", descending=True))
     assert page.total == 5 and list(page.frame["name"])[:2] == ["Desk", "Chair"]
+
+
+@pytest.mark.usefixtures("hostile_env")
+def test_half_a_utf16_pair_in_a_pages_json_reads_as_the_replacement_character(
+        db, analyst, site) -> None:
+    # JSON may escape half of a UTF-16 pair ("\ud800"); Python reads it as a lone surrogate,
+    # which no UTF-8 text (a hash, a stored document, jsonb) can hold
+    run_id = start_run(db, analyst, [site.url("/surrogates"), site.url("/page")],
+                       package=SURROGATES)
+    worker = run_worker(["run", str(run_id)], env=worker_env(), timeout=60)
+    run, pages, items = outcome_of(db, run_id)
+
+    assert worker.returncode == 0, worker.stderr
+    assert run.status == "completed" and set(pages.values()) == {None}
+    vase = next(item for item in items if item["name"] == "Vase")
+    assert vase == {"name": "Vase", "price": 3.0, "ld_name": "Vase \ufffd blue",
+                    "brand": "Ok \U0001f600"}  # a whole pair is one character, as ever
+    assert {"Chair", "Desk", "Lamp"} <= names(items)
 
 
 def test_a_slow_drip_times_out_instead_of_holding_the_worker(site) -> None:
