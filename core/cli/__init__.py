@@ -147,11 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     if any("\x00" in arg for arg in argv):  # only in-process: a real argv cannot hold one
         print("error: an argument contains a NUL character.", file=sys.stderr)
         return 2
+    if not all(arg.isascii() or _utf8(arg) for arg in argv):
+        # Python keeps bytes that are not UTF-8 as lone surrogates, which no stored text holds
+        print("error: an argument is not UTF-8 text.", file=sys.stderr)
+        return 2
     try:
         args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help (0) or a usage error, already printed (2)
         return exc.code if isinstance(exc.code, int) else 2
     return run_command(lambda: _run(args))
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _collect_again() -> None:

@@ -227,6 +227,15 @@ def test_hostile_arguments_get_a_message_and_exit_2(cli, args) -> None:
     assert err.strip() and "Traceback" not in err
 
 
+@pytest.mark.parametrize("args", [("--user", "a\udcff@example.com", "jobs", "list"),
+                                  ("--user", "admin@example.com", "jobs", "list", "--search",
+                                   "caf\udce9")])
+def test_arguments_that_are_not_utf8_are_refused_by_name(cli, args) -> None:
+    # a byte that is not UTF-8 on the command line reaches Python as a lone surrogate
+    status, _, err = cli(*args)
+    assert (status, err.strip()) == (2, "error: an argument is not UTF-8 text.")
+
+
 @pytest.mark.parametrize("command", [("jobs", "create", "--file"), ("schemas", "import")])
 def test_deeply_nested_json_files_are_refused(cli, tmp_path, command) -> None:
     path = tmp_path / "deep.json"
