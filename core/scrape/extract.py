@@ -12,6 +12,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field as dataclass_field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from core.scrape import jsonld
 from core.scrape.dom import Document, Node, Selector, Take, parse_html
 from core.scrape.package import ConfigPackage, FieldSpec
@@ -98,13 +100,50 @@ def canonical_and_hash(data: Mapping[str, Any]) -> tuple[str, str]:
     """The record's canonical JSON text and its ``content_hash``: a store that keeps the JSON
     as a parsed document (PostgreSQL's jsonb) can write this text rather than dump it again."""
     canonical = _canonical_json(data)
-    return canonical, hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return canonical.decode("utf-8"), hashlib.sha256(canonical).hexdigest()
 
 
-# json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False), its encoder built
-# once rather than for every item (a third of the call's time)
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
-                                   ensure_ascii=False).encode
+def compact_json(data: Mapping[str, Any]) -> str:
+    """The record as compact JSON text, its keys in the extractor's order (what SQLite keeps)."""
+    try:
+        return orjson.dumps(data).decode("utf-8")
+    except TypeError:  # an integer beyond 64 bits, a document nested past orjson's 255 levels
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _canonical_json(data: Mapping[str, Any]) -> bytes:
+    """``json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` as UTF-8,
+    byte for byte (hashes stored by earlier runs must still match): orjson writes the same text
+    ~6× faster, except for a float below 1e-4 or from 1e16 on (Python writes ``1e-05``, orjson
+    ``0.00001``), an integer beyond 64 bits, or nesting past 255 levels, which Python's encoder
+    writes."""
+    try:
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _python_canonical(data).encode("utf-8")
+    return text if _floats_written_alike(data.values()) else \
+        _python_canonical(data).encode("utf-8")
+
+
+def _floats_written_alike(values: Iterable[Any]) -> bool:
+    """Whether every float among ``values`` (and inside them) is one Python and orjson write
+    alike (called once orjson has written them: nested 255 levels at most)."""
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            if value and not 1e-4 <= abs(value) < 1e16:
+                return False
+        elif kind is list:
+            if not _floats_written_alike(value):
+                return False
+        elif kind is dict and not _floats_written_alike(value.values()):
+            return False
+    return True
+
+
+# its encoder built once rather than for every item (a third of the call's time)
+_python_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"),
+                                     ensure_ascii=False).encode
 
 
 class _StructuredData:

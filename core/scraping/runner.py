@@ -65,8 +65,8 @@ from core import budgets, credits, ledger, timeline
 from core.scraping.runs import reap_stale_runs
 from core.scraping.selector_health import Reads, count_reads, record_reads
 from core.scrape.dom import Document, parse_html
-from core.scrape.extract import (ExtractedRecord, canonical_and_hash, confidence, records_in,
-                                 roots_of)
+from core.scrape.extract import (ExtractedRecord, canonical_and_hash, compact_json, confidence,
+                                 records_in, roots_of)
 from core.scrape.fetch import LARGE_BODY_BYTES, Fetcher
 from core.scrape.offload import Offload, OffloadDied, OffloadUnavailable
 from core.scrape.options import FetchOptions
@@ -178,7 +178,7 @@ class RecordCheck:
     validator: InstanceValidator | None
     strict: bool  # an invalid record is rejected: nothing else about it is needed
     required: tuple[str, ...]
-    json_text: bool  # the stored text is ``json.dumps`` (SQLite) rather than the canonical text
+    json_text: bool  # the stored text is ``compact_json`` (SQLite) rather than the canonical text
 
     def __call__(self, record: ExtractedRecord) -> Checked:
         validator = self.validator
@@ -190,9 +190,8 @@ class RecordCheck:
             errors = list(validator.iter_errors(record.data))
         canonical, digest = canonical_and_hash(record.data)
         # PostgreSQL parses the text into jsonb: the hash's canonical text does (one dump per
-        # item). SQLite keeps the text: json.dumps as SQLAlchemy's JSON type would write it, so
-        # the keys keep the extractor's order.
-        return Checked(bool(errors), json.dumps(record.data) if self.json_text else canonical,
+        # item). SQLite keeps the text: compact, the keys in the extractor's order.
+        return Checked(bool(errors), compact_json(record.data) if self.json_text else canonical,
                        digest, round(confidence(record, self.required, errors), 4))
 
 

@@ -1,12 +1,14 @@
 """Running a package over a page: records, transforms, XPath, confidence and content hashes."""
 
 import hashlib
+import json
 from typing import Any
 
 import jsonschema
 import pytest
 
-from core.scrape.extract import ExtractedRecord, confidence, content_hash, extract_records
+from core.scrape.extract import (ExtractedRecord, canonical_and_hash, compact_json, confidence,
+                                 content_hash, extract_records)
 from core.scrape.package import parse_package
 from tests.fixtures.server import SITES
 
@@ -271,6 +273,32 @@ def test_a_record_level_schema_error_does_not_blame_a_field() -> None:
 def test_content_hash_is_sha256_of_canonical_json() -> None:
     expected = hashlib.sha256('{"a":"é","b":[1,2.5]}'.encode()).hexdigest()
     assert content_hash({"b": [1, 2.5], "a": "é"}) == expected
+
+
+# Values whose JSON text two encoders could write differently: floats at both ends of the
+# range Python writes without an exponent, integers past 64 bits, control characters and
+# non-ASCII text, nesting, a document deeper than orjson goes.
+ODD_VALUES: list[Any] = [
+    1e-05, 0.0001, 9.999e-05, 1.5e-09, 1e16, 9999999999999998.0, 1.2345e+300, -0.0, 0.1 + 0.2,
+    2**64, -(2**63) - 1, 2**63 - 1, "\x00\x1f\x7f\u2028\"\\/é😀", [1.5e-07, {"z": 1, "a": 1e22}],
+    True, None, [[[]]]]
+
+
+def _deep(depth: int) -> list[Any]:
+    inner: list[Any] = []
+    for _ in range(depth):
+        inner = [inner]
+    return inner
+
+
+@pytest.mark.parametrize("value", [*ODD_VALUES, _deep(300)], ids=repr)
+def test_content_hash_is_pythons_canonical_json_whatever_the_value(value: Any) -> None:
+    # hashes stored by earlier runs identify the same records: the canonical text stays the bytes
+    # Python's json writes
+    record = {"value": value, "name": "Ok"}
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_and_hash(record) == (text, hashlib.sha256(text.encode()).hexdigest())
+    assert json.loads(compact_json(record)) == record
 
 
 def test_content_hash_ignores_key_order_but_not_values() -> None:
