@@ -50,7 +50,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 
 @contextlib.contextmanager
@@ -328,9 +328,9 @@ class Fetcher:
         status, headers = response.status, _lower_case(response.headers)
         result = _Response(status, headers)
         if status in REDIRECT_STATUSES and "location" in headers:
-            result.location = headers["location"]
+            result.location = _location(response.headers["location"])
         elif _is_retryable(status):
-            result.error = status_problem(status, response.reason or "")
+            result.error = status_problem(status, _header_text(response.reason or ""))
             result.retryable = True
             result.retry_after = retry_after_seconds(headers.get("retry-after"))
         else:
@@ -342,7 +342,7 @@ class Fetcher:
     def _unwanted(self, response: aiohttp.ClientResponse, headers: dict[str, str], *,
                   html_only: bool) -> str | None:
         """Why this final answer's body is not worth downloading, or None."""
-        problem = status_problem(response.status, response.reason or "")
+        problem = status_problem(response.status, _header_text(response.reason or ""))
         if problem is None and html_only:
             problem = content_type_problem(headers.get("content-type"))
         declared = headers.get("content-length", "")
@@ -465,12 +465,34 @@ class _Trace:
 
 
 def _lower_case(headers: Mapping[str, str]) -> dict[str, str]:
-    """Header names in lower case; a repeated header's values joined with ", " (as one)."""
+    """Header names in lower case; a repeated header's values joined with ", " (as one), each
+    as ``_header_text``."""
     out: dict[str, str] = {}
     for name, value in headers.items():
-        name = name.lower()
+        name, value = name.lower(), _header_text(value)
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
+
+
+def _header_text(value: str) -> str:
+    """A header's value or a reason phrase as text: aiohttp keeps the bytes of one that are not
+    UTF-8 as lone surrogates, which no stored text (an error, a report) can hold; they read as
+    U+FFFD, the replacement character."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+# What a Location keeps as it is: printable ASCII (the URL parser encodes the rest it needs to)
+_URL_ASCII = "".join(map(chr, range(0x21, 0x7F)))
+
+
+def _location(value: str) -> str:
+    """A Location header's target with its non-ASCII bytes percent-encoded, as a browser
+    follows it: UTF-8 or not, the bytes are the ones the server named."""
+    if value.isascii():
+        return value
+    return quote(value.encode("utf-8", "surrogateescape"), safe=_URL_ASCII)
 
 
 def _target(url: str) -> tuple[yarl.URL, ssl.SSLContext | bool]:

@@ -28,6 +28,10 @@ Routes (every request is counted in ``site.hits`` by path):
     /surrogates              JSON-LD whose strings escape half a UTF-16 pair (\\ud800, a lone
                              \\udfff in a key), one with a whole pair; and one sound product
     /redirect?to=URL         302 to URL
+    /bad-location            302 to /page, its Location holding bytes that are not UTF-8
+    /bad-headers             the products page, its Content-Type, X-Robots-Tag and Link headers
+                             holding bytes that are not UTF-8
+    /bad-reason              404 with a reason phrase of bytes that are not UTF-8
     /schema/ref.json         a JSON Schema; /schema/not-json: HTML
     /bomb/v1/chat/completions   the brotli bomb, as a model provider's answer
     /render/reach?internal=BASE   a page whose script reaches BASE by fetch(), XHR, WebSocket,
@@ -180,6 +184,26 @@ def _surrogates(h: _Hostile, _q: dict[str, str], _n: int) -> None:
     h.respond(200, SURROGATES_HTML)
 
 
+# A header's value or a reason phrase is sent as its str's latin-1 bytes: "\xe9\xff" are the
+# bytes E9 FF, which are not UTF-8
+def _bad_location(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(302, content_type=None, headers={"Location": "/page?caf\xe9\xff"})
+
+
+def _bad_headers(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    h.respond(200, PRODUCTS_HTML, content_type="text/html; charset=\xff\xfe", headers={
+        "X-Robots-Tag": "noindex\xff", "Link": "<http://example.com/\xff>; rel=canonical"})
+
+
+def _bad_reason(h: _Hostile, _q: dict[str, str], _n: int) -> None:
+    body = b"<html><body>gone</body></html>"
+    h.send_response(404, "Gone \xff\xfe")
+    h.send_header("Content-Type", "text/html")
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
 def _drip(h: _Hostile, _q: dict[str, str], _n: int) -> None:
     h.stream({}, (b"<" if i == 0 else b" " for i in range(600)), pause=0.1)
 
@@ -306,7 +330,8 @@ _ROUTES = {
     "/ratelimited": _ratelimited, "/deep": _deep, "/backtrack": _backtrack,
     "/redirect": _redirect, "/schema/ref.json": _schema, "/schema/not-json": _not_json,
     "/render/reach": _reach, "/bomb/v1/chat/completions": _br_bomb, "/numbers": _numbers,
-    "/surrogates": _surrogates,
+    "/surrogates": _surrogates, "/bad-location": _bad_location, "/bad-headers": _bad_headers,
+    "/bad-reason": _bad_reason,
 }
 
 

@@ -151,6 +151,26 @@ def test_half_a_utf16_pair_in_a_pages_json_reads_as_the_replacement_character(
     assert {"Chair", "Desk", "Lamp"} <= names(items)
 
 
+@pytest.mark.usefixtures("hostile_env")
+def test_headers_and_reason_phrases_that_are_not_utf8_are_read_not_a_crash(
+        db, analyst, site) -> None:
+    # aiohttp keeps such bytes as lone surrogates, which no stored text can hold
+    paths = ["/bad-location", "/bad-headers", "/bad-reason"]
+    run_id = start_run(db, analyst, [site.url(p) for p in paths])
+    worker = run_worker(["run", str(run_id)], env=worker_env(), timeout=60)
+    run, pages, items = outcome_of(db, run_id)
+
+    assert worker.returncode == 0, worker.stderr
+    assert run.status == "completed_errors"  # the 404
+    assert pages[site.url("/bad-reason")] == "HTTP 404 Gone \ufffd\ufffd"
+    assert pages[site.url("/bad-location")] is None and pages[site.url("/bad-headers")] is None
+    with db.transaction() as session:  # the redirect's target, its bytes percent-encoded
+        fetched = {event.payload.get("url") for event in session.scalars(
+            select(RunEvent).where(RunEvent.run_id == run_id))}
+    assert site.url("/page?caf%E9%FF") in fetched
+    assert [item["name"] for item in items].count("Chair") == 1  # the same item, stored once
+
+
 def test_a_slow_drip_times_out_instead_of_holding_the_worker(site) -> None:
     async def fetch() -> tuple[str | None, float]:
         options = FetchOptions(allowed_networks="127.0.0.1", allow_private=False, timeout=1.0,
