@@ -15,6 +15,7 @@ from core.platform import standard_json
 from core.platform.errors import ValidationError
 from core.platform.settings import get_settings
 from core.scrape.decode import ACCEPT_ENCODING, BodyTooLarge, DecodingError, decode_capped
+from core.scrape.result import retry_after_seconds
 from core.scrape.urls import AddressPolicy, check_target_url
 
 
@@ -92,7 +93,7 @@ def _read_capped(response: httpx.Response, cap: int) -> bytes:
 
 def _answer(response: httpx.Response, raw: bytes, started: float) -> Answer:
     latency, status = _ms(started), response.status_code
-    retry_after = _retry_after(response.headers.get("retry-after"))
+    retry_after = retry_after_seconds(response.headers.get("retry-after"))
     if 300 <= status < 400:
         return Answer(status, None, f"HTTP {status} redirect (agents' redirects are not followed)",
                       latency)
@@ -103,13 +104,6 @@ def _answer(response: httpx.Response, raw: bytes, started: float) -> Answer:
     except (UnicodeDecodeError, ValueError, RecursionError):
         return Answer(status, None, "the answer is not JSON", latency)
     return Answer(status, body, None, latency)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _ms(started: float) -> float:
