@@ -42,7 +42,7 @@ table_tab, charts_tab, exports_tab = st.tabs(["Table", "Charts", "Exports"], key
 if table_tab.open:
     with table_tab:
         page = perform(lambda s: results.query_results(s, actor, query))
-        chosen = page and view.results_table(page)
+        chosen = page and view.results_table(page, query)
         detail = chosen and perform(lambda s: results.result_detail(s, actor, chosen))
         if detail:
             view.show_detail(detail)

@@ -134,9 +134,13 @@ def where_items_are(run: RunSummary | None) -> None:
               on_click=_open_run, args=(first.id,), icon=":material/arrow_forward:")
 
 
-def results_table(page: ResultsPage) -> uuid.UUID | None:
+def results_table(page: ResultsPage, q: ResultQuery) -> uuid.UUID | None:
     """Count, pager and the table (data columns first, then source URL, confidence, time);
-    returns the result whose row was clicked."""
+    returns the result whose row was clicked. No results: why there are none, not an empty
+    table (it would show no field's column: fields are known from the results)."""
+    if page.total == 0:
+        st.info(nothing_text(q), icon=":material/search_off:")
+        return None
     count, pager = st.columns([3, 1])
     plural = "" if page.total == 1 else "s"
     count.caption(plain(f"{page.total:,} result{plural} · page {page.page:,} of {page.pages:,}"))
@@ -156,8 +160,7 @@ def results_table(page: ResultsPage) -> uuid.UUID | None:
                  })
     rows = [r for r in event.selection.rows if r < len(page.frame)]
     if not rows:
-        if not page.frame.empty:
-            st.caption("Tick a row (its box on the left) to see that result in full.")
+        st.caption("Tick a row (its box on the left) to see that result in full.")
         return None
     return page.frame[ID].iloc[rows[0]]
 

@@ -48,11 +48,10 @@ def test_the_table_shows_the_newest_results_first(app, analyst, lamps) -> None:
     assert by_label(at.selectbox, "Run").options[0].endswith("· completed · 30 items")
 
 
-def test_an_empty_run_shows_an_empty_table_and_no_charts(app, db, analyst) -> None:
+def test_an_empty_run_says_so_instead_of_a_table_and_has_no_charts(app, db, analyst) -> None:
     add_run(db, analyst, [])
     at = open_page(app, analyst)
-    assert count_caption(at) == "0 results · page 1 of 1"
-    assert at.dataframe[0].value.empty
+    assert "No results in this run yet." in texts(at, "info") and not at.dataframe
     at.session_state["results_tab"] = "Charts"
     at = at.run()
     assert not at.exception
@@ -71,6 +70,16 @@ def test_search_filters_and_threshold_change_the_count(app, analyst, lamps) -> N
     assert count_caption(at) == "10 results · page 1 of 1"
     at = by_label(at.slider, "Minimum confidence").set_value(0.9).run()
     assert shown_names(at) == ["lamp 9"]  # blue (n % 3 == 0) with confidence 0.9
+
+
+def test_a_search_that_finds_nothing_says_so_instead_of_an_empty_table(app, analyst,
+                                                                       lamps) -> None:
+    at = by_label(open_page(app, analyst).text_input, "Search").input("no such lamp").run()
+    assert not at.exception
+    assert "No results match the search and filters." in texts(at, "info")
+    assert not at.dataframe and not [c for c in texts(at, "caption") if " · page " in c]
+    at = by_label(at.text_input, "Search").input("").run()
+    assert count_caption(at) == "30 results · page 1 of 1"
 
 
 def test_paging_sorting_and_back_to_page_one(app, analyst, lamps) -> None:
@@ -170,7 +179,7 @@ def rerun_of_lamps(db, analyst):  # type: ignore[no-untyped-def]
 def test_a_rerun_that_stored_nothing_says_where_its_items_are(app, db, analyst) -> None:
     first, started = rerun_of_lamps(db, analyst)
     at = open_page(app, analyst)
-    assert count_caption(at) == "0 results · page 1 of 1"
+    assert not at.dataframe
     assert texts(at, "info")[0].startswith(
         f"30 found, all already stored by the run of {started:%Y-%m-%d %H:%M:%S}.")
     at = by_label(at.button, f"Open the run of {started:%Y-%m-%d %H:%M:%S}").click().run()
