@@ -43,6 +43,7 @@ import contextlib
 import functools
 import random
 import re
+import socket
 import ssl
 import sys
 import threading
@@ -79,6 +80,8 @@ def _without_default_certificates() -> Iterator[None]:
 with _without_default_certificates():
     import aiohttp
     import yarl
+    from aiohttp.abc import ResolveResult
+    from aiohttp.resolver import ThreadedResolver
 
 from core.platform.errors import ValidationError
 from core.scrape.decode import ACCEPT_ENCODING, Decoder, DecodingError
@@ -87,7 +90,8 @@ from core.scrape.options import FetchOptions, Viewport
 from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem,
                                 retry_after_seconds, status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
-from core.scrape.urls import AddressPolicy, check_redirect_url, check_target_url
+from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url,
+                              connection_refusal)
 
 if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
     from core.scrape.render import Renderer
@@ -130,7 +134,8 @@ class Fetcher:
         self._session = aiohttp.ClientSession(
             # certificates are loaded when an https URL first needs them (``_exchange``): a
             # crawl of http pages never pays for reading the CA bundle
-            connector=aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0),
+            connector=aiohttp.TCPConnector(limit=self.options.concurrency, limit_per_host=0,
+                                           resolver=_CheckedResolver(self.options.address_policy)),
             headers={"User-Agent": self.options.user_agent, "Accept": ACCEPT,
                      "Accept-Encoding": ACCEPT_ENCODING},
             timeout=aiohttp.ClientTimeout(total=None),  # _send bounds each request itself
@@ -312,6 +317,8 @@ class Fetcher:
                                      retryable=True)
                 except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError,
                         aiohttp.ClientResponseError) as exc:  # refused, dropped, garbled HTTP
+                    if isinstance(getattr(exc, "os_error", None), AddressRefused):
+                        return _Response(error=str(exc.os_error))  # type: ignore[union-attr]
                     return _Response(error=f"connection failed: {_describe(exc)}",
                                      retryable=True)
                 except (aiohttp.ClientError, ValueError) as exc:  # an invalid URL, for one
@@ -538,6 +545,31 @@ def _decode(body: bytes, headers: dict[str, str]) -> tuple[str, bytes | None]:
         return body.decode(codec.name, errors="replace"), None
     except (LookupError, UnicodeError):  # "idna" and its like refuse to decode some bytes
         return body.decode("utf-8", errors="replace"), None
+
+
+class AddressRefused(OSError):
+    """A host resolved, as its connection was made, to an address the policy refuses."""
+
+
+class _CheckedResolver(ThreadedResolver):
+    """aiohttp's resolver, whose answers are judged by the address policy before any connection
+    is made to them. ``_admit`` judged the host's addresses already, but the connection asks
+    DNS again: a server that answered a public address to the check and a private one now
+    (DNS rebinding) would otherwise reach the private one. aiohttp caches what this answers
+    (10 s), so it runs once per host and pause, not per request."""
+
+    def __init__(self, policy: AddressPolicy) -> None:
+        super().__init__()
+        self._policy = policy
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        answers = await super().resolve(host, port, family)
+        refusal = connection_refusal(host, [answer["host"] for answer in answers],
+                                     self._policy)
+        if refusal is not None:
+            raise AddressRefused(refusal)
+        return answers
 
 
 def _describe(exc: Exception) -> str:

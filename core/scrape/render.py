@@ -23,9 +23,10 @@ Every request Chromium makes is under the URL policy (``core.scrape.urls``), as 
   UDP outside a proxy, DNS prefetching is off.
 
 What this cannot guarantee: Chromium may still open a TCP connection (``<link rel=preconnect>``,
-speculative preconnects) or resolve a name without sending a request, and a DNS answer that
-changes between the check and the connection (rebinding) is not caught — the same limit as the
-plain fetcher's.
+speculative preconnects) or resolve a name without sending a request, and a WebSocket's
+connection (Playwright's) resolves its name again, so a DNS answer that changes between the
+check and that connection (rebinding) is not caught there. Every other request goes through the
+fetcher's client, which judges the addresses it connects to.
 
 The main document's answer is judged like a plain fetch's: non-2xx status, a non-HTML
 Content-Type or a DOM larger than ``max_bytes`` is an error, not a page. ``n_bytes`` of a rendered

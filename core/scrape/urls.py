@@ -33,8 +33,10 @@ Saving a job or a build (``resolve=False``) judges the URL as written, without D
 never hangs on a resolver; the fetcher, the renderer and the model client judge it again with
 DNS before every request (the same function, ``check_target_url``).
 
-Limit: the HTTP client resolves the host again when it connects, so a DNS server that answers
-differently the second time (DNS rebinding) can slip past the resolved check.
+The HTTP client resolves the host again when it connects, so a DNS server that answers
+differently the second time (DNS rebinding) would slip past that check: the fetcher judges
+the addresses it connects to as well (``connection_refusal``, in its resolver). The agent and
+model clients (httpx) judge the URL before each request only.
 """
 
 from __future__ import annotations
@@ -203,6 +205,20 @@ def address_problem(address: IPAddress, policy: AddressPolicy | None = None) -> 
     for form, inner in _embedded_ipv4(address):
         if not policy.allows(inner) and (inner_kind := _non_public_kind(inner)):
             return f"the {form} form of a {inner_kind} address ({inner})"
+    return None
+
+
+def connection_refusal(host: str, addresses: list[str],
+                       policy: AddressPolicy) -> str | None:
+    """Why the addresses ``host`` resolved to as a connection is made may not be connected to
+    (the first such one, by ``address_problem``), or None."""
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone: "fe80::1%eth0"
+        problem = address_problem(address, policy)
+        if problem:
+            return (f"host {host!r} resolved to {address} as the connection was made, "
+                    f"{problem}; private, loopback and link-local targets are refused "
+                    f"({_PRIVATE_HINT})")
     return None
 
 

@@ -10,6 +10,8 @@ every request that reaches it: the tests assert it got none.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from core.platform.settings import get_settings
 from core.scrape.dom import parse_html
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
+from core.scrape.urls import address_problem
 from core.scraping import jobs, runs, schemas
 from core.scraping.jobs import JobInput
 from core.scraping.schemas import SchemaInput
@@ -92,6 +95,43 @@ def fetch_error(url: str) -> str | None:
             return (await fetcher.fetch(url)).error
 
     return asyncio.run(fetch())
+
+
+# --- DNS rebinding -------------------------------------------------------------------------------
+
+def _private_name() -> str:
+    """This machine's host name, which resolves to one of its own (non-public) addresses."""
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except socket.gaierror:
+        pytest.skip(f"this machine's host name {name!r} does not resolve")
+    if not any(address_problem(ipaddress.ip_address(a.split("%")[0])) for a in addresses):
+        pytest.skip(f"{name!r} resolves to public addresses only")
+    return name
+
+
+@pytest.mark.usefixtures("nothing_private")
+def test_a_host_that_resolves_to_a_private_address_as_it_is_connected_to_is_refused(
+        site) -> None:
+    # DNS rebinding: the check before the request was answered a public address (the fetcher
+    # then trusts the host a while: modelled by that trust), the connection's own lookup a
+    # private one. The fetcher judges the addresses it connects to as well.
+    name = _private_name()
+    port = int(site.url("/").rsplit(":", 1)[1].split("/")[0])
+    url = f"http://{name}:{port}/page"
+
+    async def fetch() -> tuple[str | None, int]:
+        async with Fetcher(FetchOptions(max_retries=2, delay=0, respect_robots=False)) as f:
+            f._public_hosts[(name.lower(), port, "http")] = time.monotonic() + 60
+            result = await f.fetch(url)
+        return result.error, result.attempts
+
+    hits = sum(site.hits.values())
+    error, attempts = asyncio.run(fetch())
+    assert error is not None and error.startswith(f"host {name!r} resolved to ")
+    assert "as the connection was made" in error and "refused" in error
+    assert attempts == 1 and sum(site.hits.values()) == hits  # not retried, nothing reached
 
 
 # --- Address forms: the same refusal at creation and at fetch ---------------------------------------
