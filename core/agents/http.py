@@ -14,6 +14,7 @@ import httpx
 from core.platform import standard_json
 from core.platform.errors import ValidationError
 from core.platform.settings import get_settings
+from core.scrape.checked_http import checked_transport, refusal_of
 from core.scrape.decode import ACCEPT_ENCODING, BodyTooLarge, DecodingError, decode_capped
 from core.scrape.result import retry_after_seconds
 from core.scrape.urls import AddressPolicy, check_target_url
@@ -59,6 +60,7 @@ def _exchange(method: str, url: str, payload: Any, headers: dict[str, str]) -> A
         return Answer(None, None, f"refused: {exc}", 0.0)
     try:
         with httpx.Client(timeout=settings.agent_timeout_seconds, follow_redirects=False,
+                          transport=checked_transport(),
                           headers={"User-Agent": settings.user_agent,
                                    "Accept": "application/json",
                                    "Accept-Encoding": ACCEPT_ENCODING}) as client:
@@ -71,6 +73,8 @@ def _exchange(method: str, url: str, payload: Any, headers: dict[str, str]) -> A
         return Answer(None, None, f"no answer within {settings.agent_timeout_seconds:g} s",
                       _ms(started))
     except httpx.HTTPError as exc:
+        if (refusal := refusal_of(exc)) is not None:
+            return Answer(None, None, f"refused: {refusal}", _ms(started))
         return Answer(None, None, f"connection failed ({type(exc).__name__})", _ms(started))
 
 

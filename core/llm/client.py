@@ -31,6 +31,7 @@ import httpx
 
 from core.llm.errors import ModelAnswerInvalid, ModelRefused, ModelUnavailable, scrub
 from core.platform.errors import ValidationError
+from core.scrape.checked_http import checked_transport, refusal_of
 from core.scrape.decode import ACCEPT_ENCODING, BodyTooLarge, DecodingError, decode_capped
 from core.scrape.result import retry_after_seconds
 from core.scrape.urls import AddressPolicy, check_target_url
@@ -103,7 +104,7 @@ class ChatClient:
         # would send the key elsewhere. No proxy variables: one set for the shell would
         # silently route keys through it.
         self._http = httpx.Client(headers=headers, timeout=self.timeout, follow_redirects=False,
-                                  trust_env=False)
+                                  trust_env=False, transport=checked_transport())
 
     def __enter__(self) -> ChatClient:
         return self
@@ -142,6 +143,9 @@ class ChatClient:
                     f"The model provider did not answer within {self.timeout:g} s. Try again, "
                     "or allow more time on the Model provider page.") from exc
             except httpx.TransportError as exc:
+                if (refusal := refusal_of(exc)) is not None:
+                    raise ModelRefused(f"The model provider's address is refused: {refusal}") \
+                        from exc
                 if attempt == attempts:
                     raise ModelUnavailable(self._unreachable(exc, attempts)) from exc
                 self._sleep(self._backoff(attempt))

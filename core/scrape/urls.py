@@ -34,9 +34,9 @@ never hangs on a resolver; the fetcher, the renderer and the model client judge 
 DNS before every request (the same function, ``check_target_url``).
 
 The HTTP client resolves the host again when it connects, so a DNS server that answers
-differently the second time (DNS rebinding) would slip past that check: the fetcher judges
-the addresses it connects to as well (``connection_refusal``, in its resolver). The agent and
-model clients (httpx) judge the URL before each request only.
+differently the second time (DNS rebinding) would slip past that check: the fetcher (in its
+resolver) and the agent and model clients (``core.scrape.checked_http``) judge the addresses
+they connect to as well (``connection_refusal``).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ every request that reaches it: the tests assert it got none.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import time
@@ -25,7 +26,7 @@ from core.platform.settings import get_settings
 from core.scrape.dom import parse_html
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
-from core.scrape.urls import address_problem
+from core.scrape.urls import address_problem, check_target_url
 from core.scraping import jobs, runs, schemas
 from core.scraping.jobs import JobInput
 from core.scraping.schemas import SchemaInput
@@ -118,7 +119,7 @@ def test_a_host_that_resolves_to_a_private_address_as_it_is_connected_to_is_refu
     # then trusts the host a while: modelled by that trust), the connection's own lookup a
     # private one. The fetcher judges the addresses it connects to as well.
     name = _private_name()
-    port = int(site.url("/").rsplit(":", 1)[1].split("/")[0])
+    port = site.port
     url = f"http://{name}:{port}/page"
 
     async def fetch() -> tuple[str | None, int]:
@@ -132,6 +133,36 @@ def test_a_host_that_resolves_to_a_private_address_as_it_is_connected_to_is_refu
     assert error is not None and error.startswith(f"host {name!r} resolved to ")
     assert "as the connection was made" in error and "refused" in error
     assert attempts == 1 and sum(site.hits.values()) == hits  # not retried, nothing reached
+
+
+@pytest.fixture
+def checked_before_as_if_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agent and model clients' check before each request judges the URL as written (as if
+    DNS had answered it a public address then): what is left is the connection's own lookup."""
+    import core.agents.http
+    import core.llm.client
+
+    for module in (core.agents.http, core.llm.client):
+        monkeypatch.setattr(module, "check_target_url",
+                            functools.partial(check_target_url, resolve=False))
+
+
+@pytest.mark.usefixtures("nothing_private", "checked_before_as_if_public")
+def test_an_agent_or_model_endpoint_that_resolves_privately_as_it_is_connected_to_is_refused(
+        site) -> None:
+    from core.agents.http import post_json
+
+    name = _private_name()
+    hits = sum(site.hits.values())
+    answer = post_json(f"http://{name}:{site.port}/v1/chat/completions", {"job": 1})
+    assert answer.error is not None
+    assert answer.error.startswith(f"refused: host {name!r} resolved to ")
+    config = ProviderConfig("Rebound", f"http://{name}:{site.port}/v1", "m", api_key="sk-x",
+                            timeout=5)
+    with ChatClient(config, max_retries=2) as client, \
+            pytest.raises(ModelRefused, match="as the connection was made"):
+        client.complete([{"role": "user", "content": "hello"}])
+    assert sum(site.hits.values()) == hits  # neither reached it
 
 
 # --- Address forms: the same refusal at creation and at fetch ---------------------------------------
