@@ -91,7 +91,7 @@ from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem
                                 retry_after_seconds, status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
 from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url,
-                              connection_refusal)
+                              connection_refusal, simple_origin)
 
 if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
     from core.scrape.render import Renderer
@@ -125,7 +125,8 @@ class Fetcher:
         self._session: aiohttp.ClientSession | None = None
         self._places = asyncio.Semaphore(self.options.concurrency)
         self._hosts: dict[str, _HostSlot] = {}
-        self._public_hosts: dict[tuple[str, int | None, str], float] = {}  # → trusted until
+        # host (its simple origin, or its parts) → trusted until
+        self._public_hosts: dict[str | tuple[str, int | None, str], float] = {}
         self._robots = RobotsCache(self._fetch_robots_txt, self.options.user_agent)
         self._renderer: Renderer | None = None
         self._renderer_lock = asyncio.Lock()
@@ -264,8 +265,10 @@ class Fetcher:
         """
         if policy.allow_private:
             return
-        parts = urlsplit(url)
-        key = ((parts.hostname or "").lower(), parts.port, parts.scheme.lower())
+        key: str | tuple[str, int | None, str] | None = simple_origin(url)
+        if key is None:  # not written the usual way: parsed
+            parts = urlsplit(url)
+            key = ((parts.hostname or "").lower(), parts.port, parts.scheme.lower())
         now = time.monotonic()
         if self._public_hosts.get(key, 0.0) > now:
             return
@@ -386,7 +389,9 @@ class Fetcher:
     def _slot(self, url: str) -> _HostSlot:
         """``url``'s host's politeness slot. (Taken with plain ``async with`` where a request is
         sent, not through a generator-based context manager: this is once per page.)"""
-        host = (urlsplit(url).hostname or "").lower()
+        origin = simple_origin(url)  # the usual URL, without parsing it
+        host = origin.split("//", 1)[1].split(":", 1)[0] if origin is not None \
+            else (urlsplit(url).hostname or "").lower()
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = _HostSlot(self.options.domain_concurrency,

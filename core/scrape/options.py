@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,8 +50,14 @@ class FetchOptions:
     @property
     def address_policy(self) -> AddressPolicy:
         """The URL policy's address rule for these options (``core.scrape.urls``)."""
-        return AddressPolicy(allow_private=self.allow_private,
-                             allowed_networks=parse_networks(self.allowed_networks))
+        return _address_policy(self.allow_private, self.allowed_networks)
+
+
+@functools.lru_cache(maxsize=64)
+def _address_policy(allow_private: bool, allowed_networks: str) -> AddressPolicy:
+    """One policy object per setting (every request asks for it)."""
+    return AddressPolicy(allow_private=allow_private,
+                         allowed_networks=parse_networks(allowed_networks))
 
 
 @dataclass(frozen=True)

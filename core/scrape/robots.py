@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from core.scrape.result import FetchResult
+from core.scrape.urls import simple_origin
 
 RobotsLoader = Callable[[str], Awaitable[FetchResult]]  # robots.txt URL → what fetching it gave
 
@@ -81,6 +82,8 @@ def rules_for(result: FetchResult) -> Protego:
 
 
 def _origin(url: str) -> str:
+    if (simple := simple_origin(url)) is not None:  # the usual URL, without parsing it
+        return simple
     parts = urlsplit(url)
     host = parts.hostname or ""
     if ":" in host:  # IPv6 literal

@@ -115,6 +115,9 @@ def check_target_url(url: str, *, allow_private: bool | AddressPolicy,
     """
     url = url.strip()
     policy = AddressPolicy.of(allow_private)
+    origin = None if resolve else simple_origin(url)
+    if origin is not None and (origin, policy) in _allowed_origins:
+        return url
     parts = _split(url)
     port = _port(url, parts)
     if policy.allow_private:
@@ -125,7 +128,28 @@ def check_target_url(url: str, *, allow_private: bool | AddressPolicy,
         _refuse_if_private(url, host, [literal], policy, resolved=False)
     elif resolve:
         _refuse_if_private(url, host, _resolve(url, host, port), policy, resolved=True)
+    if origin is not None:
+        if len(_allowed_origins) >= 4096:
+            _allowed_origins.clear()
+        _allowed_origins.add((origin, policy))
     return url
+
+
+# Origins a check without DNS found allowed, under a policy: the verdict depends on the origin
+# alone, and a crawl asks it for every page of a few hosts (the checks took ~10 % of the
+# fetcher's time). A refusal is not kept: its message names the whole URL.
+_allowed_origins: set[tuple[str, AddressPolicy]] = set()
+# The usual URL: http(s), a host name or IPv4 address in lower case, maybe a port, then the
+# path, query, fragment or the end. Its origin is then that text as it is, whatever urlsplit
+# or a browser would make of the rest.
+_SIMPLE_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::[1-9][0-9]{0,4})?(?=[/?#]|\Z)")
+
+
+def simple_origin(url: str) -> str | None:
+    """``url``'s origin ("https://shop.example:8080") when ``url`` is written the usual way
+    (``_SIMPLE_ORIGIN``), without parsing it; None for any other URL (parse it)."""
+    match = _SIMPLE_ORIGIN.match(url)
+    return match.group() if match is not None else None
 
 
 def check_redirect_url(location: str, *, from_url: str, allow_private: bool | AddressPolicy,

@@ -157,3 +157,37 @@ def test_join_gives_urljoins_answer_or_error_for_any_link_and_base() -> None:
             except ValueError as exc:
                 outcomes.append(type(exc))
         assert outcomes[0] == outcomes[1], (base, href)
+
+
+# URLs whose origins the check keeps once allowed, and others it must judge whole each time:
+# the verdict (and a refusal's words) is the same the first time and every time after, under
+# each policy, in any order.
+VERDICT_URLS = [
+    "http://93.184.216.34/a", "http://93.184.216.34/b?c#d", "http://127.0.0.1:8080/x",
+    "http://127.0.0.1:8080/y", "https://shop.example/p/1", "https://shop.example:99999/p",
+    "http://10.1.2.3/", "http://10.1.2.3/again", "http://localhost/", "http://a.localhost/x",
+    "http://0x7f.1/", "http://2130706433/", "HTTP://127.0.0.1/", "http://user@127.0.0.1/",
+    "http://shop.example\\@127.0.0.1/", "ftp://shop.example/", "http://[::1]/",
+    "http://shop.example\n/x", " http://shop.example/", "http://999.1.1.1/",
+]
+POLICIES = [AddressPolicy(), AddressPolicy(allowed_networks=parse_networks("127.0.0.1")),
+            AddressPolicy(allow_private=True)]
+
+
+def _verdict(url: str, policy: AddressPolicy) -> str:
+    try:
+        return "allowed " + check_target_url(url, allow_private=policy, resolve=False)
+    except ValidationError as exc:
+        return f"refused {exc}"
+
+
+def test_the_verdict_is_the_same_every_time_in_any_order() -> None:
+    first = {(url, n): _verdict(url, policy) for url in VERDICT_URLS
+             for n, policy in enumerate(POLICIES)}
+    shuffled = list(first)
+    random.Random(7).shuffle(shuffled)
+    for _ in range(2):
+        assert {key: _verdict(key[0], POLICIES[key[1]]) for key in shuffled} == first
+    assert first[("http://127.0.0.1:8080/y", 0)].startswith("refused ")
+    assert first[("http://127.0.0.1:8080/y", 1)] == "allowed http://127.0.0.1:8080/y"
+    assert "loopback" in first[("http://shop.example\\@127.0.0.1/", 0)]  # not shop.example's
