@@ -479,7 +479,11 @@ class _Trace:
 def _lower_case(headers: Mapping[str, str]) -> dict[str, str]:
     """Header names in lower case; a repeated header's values joined with ", " (as one), each
     as ``_header_text``."""
-    out: dict[str, str] = {}
+    out = {name.lower(): value if value.isascii() else _header_text(value)
+           for name, value in headers.items()}
+    if len(out) == len(headers):  # no header repeated: the usual answer
+        return out
+    out.clear()
     for name, value in headers.items():
         name, value = name.lower(), _header_text(value)
         out[name] = f"{out[name]}, {value}" if name in out else value

@@ -69,6 +69,13 @@ class AddressPolicy:
     allow_private: bool = False
     allowed_networks: tuple[IPNetwork, ...] = ()
 
+    def __hash__(self) -> int:  # kept: a crawl looks its policy up for every page
+        try:
+            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.__dict__["_hash"] = hash((self.allow_private, self.allowed_networks))
+            return value
+
     @classmethod
     def of(cls, allow_private: bool | AddressPolicy) -> AddressPolicy:
         return allow_private if isinstance(allow_private, AddressPolicy) else \
