@@ -71,7 +71,7 @@ class AddressPolicy:
 
     def __hash__(self) -> int:  # kept: a crawl looks its policy up for every page
         try:
-            return self.__dict__["_hash"]  # type: ignore[no-any-return]
+            return self.__dict__["_hash"]
         except KeyError:
             value = self.__dict__["_hash"] = hash((self.allow_private, self.allowed_networks))
             return value
