@@ -120,7 +120,8 @@ def parse_constraints_json(text: str | None) -> dict[str, Any]:
     try:
         data = standard_json.loads(text)
     except ValueError as exc:
-        raise ValidationError(f"The constraints are not JSON: {exc}.") from None
+        raise ValidationError(f"The constraints are not JSON: {standard_json.problem(exc)}.") \
+            from None
     if not isinstance(data, dict):
         raise ValidationError("The constraints must be a JSON object, such as "
                               '{"budget_usd_month": 3000, "residency": "eu"}.')

@@ -91,7 +91,7 @@ from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem
                                 retry_after_seconds, status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
 from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url,
-                              connection_refusal, simple_origin)
+                              connection_refusal, origin, simple_origin)
 
 if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
     from core.scrape.render import Renderer
@@ -125,8 +125,7 @@ class Fetcher:
         self._session: aiohttp.ClientSession | None = None
         self._places = asyncio.Semaphore(self.options.concurrency)
         self._hosts: dict[str, _HostSlot] = {}
-        # host (its simple origin, or its parts) → trusted until
-        self._public_hosts: dict[str | tuple[str, int | None, str], float] = {}
+        self._public_hosts: dict[str, float] = {}  # origin → trusted until
         self._robots = RobotsCache(self._fetch_robots_txt, self.options.user_agent)
         self._renderer: Renderer | None = None
         self._renderer_lock = asyncio.Lock()
@@ -265,10 +264,7 @@ class Fetcher:
         """
         if policy.allow_private:
             return
-        key: str | tuple[str, int | None, str] | None = simple_origin(url)
-        if key is None:  # not written the usual way: parsed
-            parts = urlsplit(url)
-            key = ((parts.hostname or "").lower(), parts.port, parts.scheme.lower())
+        key = origin(url)
         now = time.monotonic()
         if self._public_hosts.get(key, 0.0) > now:
             return

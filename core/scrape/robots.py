@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from protego import Protego
 
 from core.scrape.result import FetchResult
-from core.scrape.urls import simple_origin
+from core.scrape.urls import origin as url_origin
 
 RobotsLoader = Callable[[str], Awaitable[FetchResult]]  # robots.txt URL → what fetching it gave
 
@@ -45,7 +44,7 @@ class RobotsCache:
 
     async def refusal(self, url: str) -> str | None:
         """Why ``url`` may not be fetched under its site's robots.txt, or None when it may."""
-        origin = _origin(url)
+        origin = url_origin(url)
         task = self._rules.get(origin)
         if task is None:
             task = self._rules[origin] = asyncio.create_task(self._fetch_rules(origin))
@@ -79,13 +78,3 @@ def rules_for(result: FetchResult) -> Protego:
     if 200 <= (result.status_code or 0) < 300:
         return Protego.parse(result.text)
     return _ALLOW_ALL
-
-
-def _origin(url: str) -> str:
-    if (simple := simple_origin(url)) is not None:  # the usual URL, without parsing it
-        return simple
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}" + (f":{parts.port}" if parts.port else "")

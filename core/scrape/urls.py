@@ -159,6 +159,19 @@ def simple_origin(url: str) -> str | None:
     return match.group() if match is not None else None
 
 
+def origin(url: str) -> str:
+    """``url``'s origin: scheme, host in lower case (an IPv6 one in brackets), and its port if
+    it names one — found without parsing a URL written the usual way. For a URL the URL policy
+    accepted (its port is valid)."""
+    if (simple := simple_origin(url)) is not None:
+        return simple
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{parts.scheme.lower()}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
 def check_redirect_url(location: str, *, from_url: str, allow_private: bool | AddressPolicy,
                        resolve: bool = True) -> str:
     """Resolve a ``Location`` header against the URL that sent it and check the result.

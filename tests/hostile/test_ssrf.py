@@ -26,7 +26,7 @@ from core.platform.settings import get_settings
 from core.scrape.dom import parse_html
 from core.scrape.fetch import Fetcher
 from core.scrape.options import FetchOptions
-from core.scrape.urls import address_problem, check_target_url, simple_origin
+from core.scrape.urls import address_problem, check_target_url, origin
 from core.scraping import jobs, runs, schemas
 from core.scraping.jobs import JobInput
 from core.scraping.schemas import SchemaInput
@@ -124,8 +124,7 @@ def test_a_host_that_resolves_to_a_private_address_as_it_is_connected_to_is_refu
 
     async def fetch() -> tuple[str | None, int]:
         async with Fetcher(FetchOptions(max_retries=2, delay=0, respect_robots=False)) as f:
-            trusted = simple_origin(url) or (name.lower(), port, "http")  # as _check_resolved
-            f._public_hosts[trusted] = time.monotonic() + 60
+            f._public_hosts[origin(url)] = time.monotonic() + 60
             result = await f.fetch(url)
         return result.error, result.attempts
 
