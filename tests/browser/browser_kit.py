@@ -260,6 +260,31 @@ def open_expander(page: Page, title: str) -> Locator:
     return expander
 
 
+def choose(page: Page, box: str, option_text: str) -> None:
+    """Pick the option of selectbox ``box`` whose label contains ``option_text``.
+
+    A click that lands while the box is still moving (its expander opening, say) focuses it
+    without opening its list, and a rerun can close an open list: the box is clicked again
+    only while it says its list is closed (``aria-expanded``), since a click on an open list
+    closes it."""
+    combo = page.get_by_role("combobox", name=box)
+    option = page.get_by_role("option").filter(has_text=option_text).first
+    for _ in range(4):
+        _quiet_or_idle(page)
+        try:
+            page.wait_for_function(ANIMATIONS_DONE, polling=100, timeout=3_000)
+        except PlaywrightTimeoutError:
+            pass
+        if combo.get_attribute("aria-expanded") != "true":
+            combo.click()
+        try:
+            option.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    option.click()
+
+
 def metric(page: Page, label: str) -> Locator:
     """The value shown by the ``st.metric`` labelled ``label``."""
     return page.get_by_test_id("stMetric").filter(

@@ -17,8 +17,8 @@ import uuid
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from browser_kit import (AppServer, follow, go_to, metric, open_expander, press, screenshot, sign_in,
-                         wait_idle, wait_settled)
+from browser_kit import (AppServer, choose, follow, go_to, metric, open_expander, press, screenshot,
+                         sign_in, wait_idle, wait_settled)
 
 pytestmark = pytest.mark.browser
 
@@ -65,12 +65,6 @@ def _saved_job_field(page: Page, field: str, element: str) -> Locator:
     form's (``jobs_new_<field>``), which has the same labels. Each ``field`` used here is a
     suffix no other key of the form contains."""
     return page.locator(f"[class*='st-key-jobs_edit_'][class*='_{field}'] {element}")
-
-
-def _choose(page: Page, box: str, option_text: str) -> None:
-    """Pick the option of selectbox ``box`` whose label contains ``option_text``."""
-    page.get_by_role("combobox", name=box).click()
-    page.get_by_role("option").filter(has_text=option_text).first.click()
 
 
 def test_a_job_runs_live_and_its_results_export_as_csv(
@@ -149,12 +143,12 @@ def test_a_job_runs_live_and_its_results_export_as_csv(
     # Results: pick the run, sort by name (A→Z), check the first rows.
     _nav(page, "Results")
     expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
-    _choose(page, "Run", name)
+    choose(page, "Run", name)
     expect(page.get_by_role("combobox", name="Run")).to_have_value(
         re.compile(rf"^{re.escape(name)} · .* · completed · {len(PRODUCTS)} items$"))
     count = page.get_by_text(re.compile(r"^\d+ results? · page \d+ of \d+$"))
     expect(count).to_have_text(f"{len(PRODUCTS)} results · page 1 of 1")
-    _choose(page, "Sort by", "name")
+    choose(page, "Sort by", "name")
     page.get_by_test_id("stCheckbox").filter(has_text="Descending").locator("label").click()
     wait_idle(page)
     # The results table: the first one with rows (a field-health table may come before it).

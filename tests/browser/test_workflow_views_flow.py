@@ -49,15 +49,7 @@ def in_thread(action, *args):  # type: ignore[no-untyped-def]
 
 
 def choose(page: Page, box: str, option_text: str) -> None:
-    option = page.get_by_role("option").filter(has_text=option_text).first
-    for _ in range(3):  # a rerun may close the list as it opens
-        page.get_by_role("combobox", name=box).click()
-        try:
-            option.wait_for(timeout=5_000)
-            break
-        except PlaywrightTimeout:
-            settle(page)
-    option.click()
+    browser_kit.choose(page, box, option_text)
     settle(page)
 
 
