@@ -48,8 +48,8 @@ def runs_table(table: pd.DataFrame) -> None:
                              "job", "status", "progress", "started_at", "finished_at",
                              "duration", "results", "pages", "items_found", "items_stored",
                              "errors"], column_config={
-        "job": st.column_config.TextColumn("Job", width=180),
-        "status": st.column_config.TextColumn("Status", width=130),
+        "job": st.column_config.TextColumn("Job", width=150),
+        "status": st.column_config.TextColumn("Status", width=160),
         "progress": st.column_config.ProgressColumn(
             "Progress", format="%d%%", min_value=0, max_value=100, width=80,
             help="Pages done of the most the run can do; 100 % only when it completed."),
