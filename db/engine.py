@@ -45,6 +45,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "savepoint", _begin_before_savepoint)
         return engine
+    from db.models import Base
+    from db.models.postgresql import for_database
+
+    for_database(Base.metadata, parsed.get_backend_name())  # its PostgreSQL-only index options
     return create_engine(url, pool_pre_ping=True)
 
 

@@ -9,6 +9,7 @@ from core.platform.settings import get_settings
 from db.engine import make_engine
 from db.migrate import include_object
 from db.models import Base
+from db.models.postgresql import for_database
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,9 +20,10 @@ def database_url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=database_url(), target_metadata=target_metadata,
+    backend = make_url(database_url()).get_backend_name()
+    context.configure(url=database_url(), target_metadata=for_database(target_metadata, backend),
                       literal_binds=True, render_as_batch=True,
-                      include_object=include_object(make_url(database_url()).get_backend_name()))
+                      include_object=include_object(backend))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -39,7 +41,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets ALTERs work on SQLite, which cannot alter most constraints in place.
-    context.configure(connection=connection, target_metadata=target_metadata,
+    context.configure(connection=connection,
+                      target_metadata=for_database(target_metadata, connection.dialect.name),
                       render_as_batch=True, compare_type=True,
                       include_object=include_object(connection.dialect.name))
     with context.begin_transaction():

@@ -10,6 +10,7 @@ from sqlalchemy import CheckConstraint, create_engine, inspect
 
 from db.migrate import FIELD_INDEX_PREFIX, include_object
 from db.models import Base
+from db.models.postgresql import for_database
 
 
 def test_migrations_and_models_agree(database_url: str) -> None:
@@ -21,7 +22,7 @@ def test_migrations_and_models_agree(database_url: str) -> None:
         context = MigrationContext.configure(
             connection, opts={"compare_type": True,
                          "include_object": include_object(connection.dialect.name)})
-        differences = compare_metadata(context, Base.metadata)
+        differences = compare_metadata(context, for_database(Base.metadata, engine.dialect.name))
     engine.dispose()
     assert differences == []
 
@@ -94,6 +95,7 @@ def _predicate(sql: str, table: str) -> str:
 def test_partial_indexes_hold_the_rows_the_models_say(database_url: str) -> None:
     # compare_metadata does not look at an index's WHERE either.
     engine = create_engine(database_url)
+    for_database(Base.metadata, engine.dialect.name)
     option = f"{engine.dialect.name}_where"
     expected = {(table.name, index.name): _predicate(
                     str(index.dialect_options[engine.dialect.name]["where"].compile(
@@ -109,3 +111,4 @@ def test_partial_indexes_hold_the_rows_the_models_say(database_url: str) -> None
     assert ("run_events", "ix_run_events_build_id_occurred_at") in expected
     assert expected["run_events", "ix_run_events_build_id_occurred_at"] == "build_idisnotnull"
     assert found == expected
+

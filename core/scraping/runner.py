@@ -53,7 +53,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.platform.database import Database
@@ -878,6 +877,8 @@ def _index_for_search(session: Session, run_id: uuid.UUID, rows: int) -> int:
 
 def _upsert_results(session: Session, plan: RunPlan, rows: list[ResultRow]) -> int:
     """INSERT … ON CONFLICT DO NOTHING, one row per item; how many went in."""
+    from sqlalchemy.dialects import postgresql  # here: a run on SQLite never loads it
+
     table = cast(Table, Result.__table__)
     upsert = postgresql.insert(table).on_conflict_do_nothing(
         index_elements=["job_id", "content_hash"])

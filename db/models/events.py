@@ -19,6 +19,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UUIDPrimaryKey
+from db.models.postgresql import postgresql_options
 from db.types import JSONDocument, UTCDateTime, utcnow
 
 
@@ -82,7 +83,7 @@ def only_where(predicate: str) -> dict[str, Any]:
     ``run_events`` indexes its workflow columns so: each row has one of the six set, and an
     index of all rows would hold five NULL entries per event, each written with it (a crawl
     writes one event per page)."""
-    return {"sqlite_where": text(predicate), "postgresql_where": text(predicate)}
+    return {"sqlite_where": text(predicate), "info": postgresql_options(where=text(predicate))}
 
 
 class _WorkflowColumns:

@@ -13,6 +13,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, Timestamps, UUIDPrimaryKey, one_of
+from db.models.postgresql import postgresql_options
 from db.types import JSONDocument, UTCDateTime, Vocabulary, utcnow
 from vocabularies import ExportFormat, FileStatus, PaginationType, WorkStatus
 
@@ -146,14 +147,16 @@ class Result(UUIDPrimaryKey, Base):
 # rows not indexed yet (search_pending) through the last one.
 _results = Result.__table__.c
 Index("ix_results_data_trgm", cast(_results.data, Text).label("data_text"),
-      postgresql_using="gin", postgresql_ops={"data_text": "gin_trgm_ops"},
-      postgresql_where=~_results.search_pending, info={"only_on": "postgresql"}
+      info={"only_on": "postgresql", **postgresql_options(
+          using="gin", ops={"data_text": "gin_trgm_ops"}, where=~_results.search_pending)}
       ).ddl_if(dialect="postgresql")
-Index("ix_results_source_url_trgm", _results.source_url, postgresql_using="gin",
-      postgresql_ops={"source_url": "gin_trgm_ops"}, postgresql_where=~_results.search_pending,
-      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
-Index("ix_results_search_pending", _results.run_id, postgresql_where=_results.search_pending,
-      info={"only_on": "postgresql"}).ddl_if(dialect="postgresql")
+Index("ix_results_source_url_trgm", _results.source_url,
+      info={"only_on": "postgresql", **postgresql_options(
+          using="gin", ops={"source_url": "gin_trgm_ops"}, where=~_results.search_pending)}
+      ).ddl_if(dialect="postgresql")
+Index("ix_results_search_pending", _results.run_id,
+      info={"only_on": "postgresql", **postgresql_options(where=_results.search_pending)}
+      ).ddl_if(dialect="postgresql")
 
 class Export(UUIDPrimaryKey, Base):
     __tablename__ = "exports"
