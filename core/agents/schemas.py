@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.platform.errors import ValidationError
-from core.platform.jsondoc import META_VALIDATOR, Violation, json_path, validate_instance
+from core.platform.jsondoc import Violation, json_path, meta_validator, validate_instance
 
 MAX_DEPTH = 40
 
@@ -19,7 +19,7 @@ def check_agent_schema(document: Any, what: str) -> dict[str, Any]:
                               "{\"type\": \"object\", \"properties\": {…}}.")
     _check_refs(document, what, 0)
     problems = [f"{json_path(e.absolute_path)}: {e.message}"
-                for e in META_VALIDATOR.iter_errors(document)]
+                for e in meta_validator().iter_errors(document)]
     if problems:
         raise ValidationError(f"The {what} is not a valid JSON Schema (2020-12):", problems[:20])
     return document

@@ -6,7 +6,12 @@ itself (``#/$defs/price``, ``#anchor``) and to a schema there. A reference to an
 ``http://`` URL above all, which would make the server fetch it (SSRF) — is refused with a
 message when the schema is saved, and validators are built with a registry that retrieves
 nothing, so a schema stored before this rule can never fetch either: its broken references
-become one violation per item, never a crash."""
+become one violation per item, never a crash.
+
+jsonschema (and referencing, which it uses to resolve references) is imported when first
+needed: to check a schema, to word a failing item's violations, to resolve a schema's
+references, to check a ``format``. A run whose items pass the compiled check of a flat schema
+without references never loads it (~25 ms of a worker's start-up)."""
 
 from __future__ import annotations
 
@@ -16,19 +21,19 @@ import json
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import regex
-from jsonschema import Draft202012Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError as SchemaViolation
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-from referencing.jsonschema import DRAFT202012
 
 from core.platform import standard_json
 from core.platform.errors import ValidationError
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError as SchemaViolation
+    from referencing import Registry, Resource
 
 MAX_DOCUMENT_CHARS = 1_000_000
 MAX_DOCUMENT_BYTES = 4 * MAX_DOCUMENT_CHARS  # a file is refused above this before it is read
@@ -97,16 +102,35 @@ def _is_pattern(text: object) -> bool:
     return True
 
 
-_PATTERNS = FormatChecker(formats=())
-_PATTERNS.checks("regex", raises=regex.error)(_is_pattern)
-META_VALIDATOR = Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=_PATTERNS)
+@functools.cache
+def meta_validator() -> Draft202012Validator:
+    """The 2020-12 meta-schema's validator, its ``regex`` format checked by ``_is_pattern``."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    patterns = FormatChecker(formats=())
+    patterns.checks("regex", raises=regex.error)(_is_pattern)
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA, format_checker=patterns)
+
+
+def _violation(message: str) -> SchemaViolation:
+    from jsonschema.exceptions import ValidationError as SchemaViolation
+
+    return SchemaViolation(message)
+
+
+@functools.cache
+def _format_check() -> Callable[[Any, Any], bool]:
+    """jsonschema's 2020-12 ``format`` check: ``check(value, format)``."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator.FORMAT_CHECKER.conforms
 
 
 def check_json_schema(document: Any) -> dict[str, Any]:
     """Raise ValidationError listing every place ``document`` breaks the 2020-12 meta-schema."""
     if not isinstance(document, dict):
         raise ValidationError("The schema must be a JSON object, e.g. {\"type\": \"object\", ...}.")
-    problems = [str(v) for v in _violations(list(META_VALIDATOR.iter_errors(document)))]
+    problems = [str(v) for v in _violations(list(meta_validator().iter_errors(document)))]
     if not problems:
         problems = reference_problems(document)
     if document.get("type", "object") != "object":
@@ -130,11 +154,16 @@ _SCHEMA_URI = "urn:scrapedeck:schema"
 
 
 def _refuse_retrieval(uri: str) -> Resource[Any]:
+    from referencing.exceptions import NoSuchResource
+
     raise NoSuchResource(uri)
 
 
 def _registry(schema: dict[str, Any]) -> Registry[Any]:
     """The schema as the only resource; anything else is not retrieved, ever."""
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
     return Registry(retrieve=_refuse_retrieval).with_resource(  # type: ignore[call-arg]
         _SCHEMA_URI, DRAFT202012.create_resource(schema))
 
@@ -155,9 +184,14 @@ def _references(node: Any, path: str = "$") -> Iterator[tuple[str, str, Any]]:
 def reference_problems(schema: dict[str, Any]) -> list[str]:
     """What is wrong with the schema's references: one pointing outside the schema, to nothing,
     to something that is not a schema, or a loop of references that never reaches a keyword."""
+    references = list(_references(schema))
+    if not references:
+        return []
+    from referencing.exceptions import Unresolvable
+
     resolver = _registry(schema).resolver(_SCHEMA_URI)
     problems = []
-    for where, key, ref in _references(schema):
+    for where, key, ref in references:
         if not isinstance(ref, str) or not ref.startswith("#"):
             problems.append(
                 f"{where}: {ref!r} points outside the schema; only references inside it "
@@ -178,6 +212,8 @@ def reference_problems(schema: dict[str, Any]) -> list[str]:
 
 
 def _loops(resolver: Any, ref: str, key: str) -> bool:
+    from referencing.exceptions import Unresolvable
+
     seen = set()
     while True:
         if ref in seen:
@@ -365,17 +401,22 @@ def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -
     try:
         found = _pattern_found(pattern, instance)
     except (regex.error, TypeError):
-        yield SchemaViolation(f"{pattern!r} is not a regular expression")
+        yield _violation(f"{pattern!r} is not a regular expression")
         return
     if found is None:
-        yield SchemaViolation(f"{instance[:60]!r} could not be checked against {pattern!r} "
+        yield _violation(f"{instance[:60]!r} could not be checked against {pattern!r} "
                               f"within {PATTERN_TIMEOUT_SECONDS:g} s (the pattern backtracks "
                               "too much)")
     elif not found:
-        yield SchemaViolation(f"{instance!r} does not match {pattern!r}")
+        yield _violation(f"{instance!r} does not match {pattern!r}")
 
 
-_BoundedValidator = validators.extend(Draft202012Validator, {"pattern": _bounded_pattern})
+@functools.cache
+def _bounded_validator_class() -> Any:
+    """Draft 2020-12's validator with ``_bounded_pattern`` for its ``pattern`` keyword."""
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {"pattern": _bounded_pattern})
 
 
 def _is_number(value: Any) -> bool:
@@ -431,8 +472,7 @@ def _property_check(spec: Any) -> Check | None:
     if "format" in spec:
         if not isinstance(spec["format"], str):
             return None
-        conforms = Draft202012Validator.FORMAT_CHECKER.conforms
-        checks.append(lambda v, f=spec["format"]: conforms(v, f))
+        checks.append(lambda v, f=spec["format"], conforms=_format_check(): conforms(v, f))
     # The usual property, one type: the same checks in one function (a call each costs more
     # than the check), dropping those that say nothing about a value of that type.
     if spec.get("type") == "string":
@@ -463,7 +503,7 @@ def _string_check(low: int | None, high: int | None, bounded: str | None,
                   form: str | None) -> Check:
     """``"type": "string"`` with minLength, maxLength, pattern (searched with the time limit) and
     format, each when not None: ``_property_check``'s checks in one function."""
-    conforms = Draft202012Validator.FORMAT_CHECKER.conforms
+    conforms = _format_check() if form is not None else None
 
     def check(value: Any) -> bool:
         if not isinstance(value, str):
@@ -474,7 +514,7 @@ def _string_check(low: int | None, high: int | None, bounded: str | None,
             return False
         if bounded is not None and _pattern_found(bounded, value) is not True:
             return False
-        return form is None or conforms(value, form)
+        return conforms is None or conforms(value, form)
 
     return check
 
@@ -484,7 +524,7 @@ def _number_check(integer: bool, minimum: Any, maximum: Any, above: Any, below: 
     """``"type": "number"`` (or ``"integer"``) with minimum, maximum, exclusiveMinimum,
     exclusiveMaximum and format, each when not None: ``_property_check``'s checks in one
     function."""
-    conforms = Draft202012Validator.FORMAT_CHECKER.conforms
+    conforms = _format_check() if form is not None else None
 
     def check(value: Any) -> bool:
         if isinstance(value, bool):
@@ -500,7 +540,7 @@ def _number_check(integer: bool, minimum: Any, maximum: Any, above: Any, below: 
             return False
         if below is not None and not value < below:
             return False
-        return form is None or conforms(value, form)
+        return conforms is None or conforms(value, form)
 
     return check
 
@@ -552,9 +592,7 @@ class InstanceValidator:
     ``iter_errors`` words the violations."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self._validator = _BoundedValidator(
-            schema, format_checker=Draft202012Validator.FORMAT_CHECKER,
-            registry=_registry(schema))
+        self._schema = schema
         problems = reference_problems(schema)
         self._broken = f"the schema cannot be applied: {problems[0]}" if problems else None
         self._compiled = None if self._broken else _compile(schema)
@@ -572,12 +610,23 @@ class InstanceValidator:
 
     def iter_errors(self, instance: Any) -> list[SchemaViolation]:
         if self._broken:
-            return [SchemaViolation(self._broken)]
+            return [_violation(self._broken)]
+        from referencing.exceptions import Unresolvable
+
         try:
             return list(self._validator.iter_errors(instance))
         except (Unresolvable, RecursionError) as exc:  # Unresolvable: jsonschema wraps it
-            return [SchemaViolation(f"the schema cannot be applied: {type(exc).__name__}: "
-                                    f"{str(exc)[:200]}")]
+            return [_violation(f"the schema cannot be applied: {type(exc).__name__}: "
+                               f"{str(exc)[:200]}")]
+
+    @functools.cached_property
+    def _validator(self) -> Any:
+        """jsonschema's validator for the schema, made when a violation is first worded."""
+        from jsonschema import Draft202012Validator
+
+        return _bounded_validator_class()(
+            self._schema, format_checker=Draft202012Validator.FORMAT_CHECKER,
+            registry=_registry(self._schema))
 
 
 def instance_validator(schema: dict[str, Any]) -> InstanceValidator:
