@@ -15,8 +15,8 @@ class _JSONDocument(TypeDecorator[Any]):
     """JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 
     ``JSON().with_variant(JSONB(), "postgresql")`` says the same, but naming JSONB imports
-    SQLAlchemy's PostgreSQL dialect (~40 ms of CPU) in every process, SQLite's included: here
-    it is imported when a PostgreSQL connection first needs the type."""
+    SQLAlchemy's PostgreSQL dialect in every process, SQLite's included: here it is imported
+    when a PostgreSQL connection first needs the type."""
 
     impl = JSON
     cache_ok = True

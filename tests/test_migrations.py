@@ -111,4 +111,3 @@ def test_partial_indexes_hold_the_rows_the_models_say(database_url: str) -> None
     assert ("run_events", "ix_run_events_build_id_occurred_at") in expected
     assert expected["run_events", "ix_run_events_build_id_occurred_at"] == "build_idisnotnull"
     assert found == expected
-

@@ -405,8 +405,8 @@ def _bounded_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -
         return
     if found is None:
         yield _violation(f"{instance[:60]!r} could not be checked against {pattern!r} "
-                              f"within {PATTERN_TIMEOUT_SECONDS:g} s (the pattern backtracks "
-                              "too much)")
+                         f"within {PATTERN_TIMEOUT_SECONDS:g} s (the pattern backtracks "
+                         "too much)")
     elif not found:
         yield _violation(f"{instance!r} does not match {pattern!r}")
 
