@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from alembic.autogenerate.api import AutogenContext
     from alembic.config import Config
     from sqlalchemy import Engine
 
@@ -35,6 +36,23 @@ def include_object(dialect: str) -> Callable[..., bool]:
             return not (name or "").startswith(FIELD_INDEX_PREFIX)
         return getattr(obj, "info", {}).get("only_on", dialect) == dialect
     return include
+
+
+# How a migration writes ``db.types.JSONDocument``: as every migration has written these columns
+# (what it stands for, in SQLAlchemy's own types), not as the private class that implements it.
+JSON_DOCUMENT_IN_MIGRATIONS = (
+    "sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')")
+
+
+def render_item(type_: str, obj: object, context: AutogenContext) -> str | bool:
+    """Alembic's hook for writing a migration (``alembic revision --autogenerate``): the models'
+    JSON document type as ``JSON_DOCUMENT_IN_MIGRATIONS``; anything else as Alembic writes it."""
+    from db.types import JSONDocument
+
+    if type_ == "type" and isinstance(obj, type(JSONDocument)):
+        context.imports.add("from sqlalchemy.dialects import postgresql")
+        return JSON_DOCUMENT_IN_MIGRATIONS
+    return False
 
 
 def alembic_config(url: str) -> Config:

@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from core.platform.settings import get_settings
 from db.engine import make_engine
-from db.migrate import include_object
+from db.migrate import include_object, render_item
 from db.models import Base
 from db.models.postgresql import for_database
 
@@ -22,7 +22,7 @@ def database_url() -> str:
 def run_migrations_offline() -> None:
     backend = make_url(database_url()).get_backend_name()
     context.configure(url=database_url(), target_metadata=for_database(target_metadata, backend),
-                      literal_binds=True, render_as_batch=True,
+                      literal_binds=True, render_as_batch=True, render_item=render_item,
                       include_object=include_object(backend))
     with context.begin_transaction():
         context.run_migrations()
@@ -43,7 +43,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets ALTERs work on SQLite, which cannot alter most constraints in place.
     context.configure(connection=connection,
                       target_metadata=for_database(target_metadata, connection.dialect.name),
-                      render_as_batch=True, compare_type=True,
+                      render_as_batch=True, compare_type=True, render_item=render_item,
                       include_object=include_object(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()

@@ -53,3 +53,26 @@ def test_the_postgresql_index_options_are_set_for_postgresql() -> None:
     for_database(Base.metadata, "postgresql")  # again: the same
     assert index.dialect_options["postgresql"]["using"] == "gin"
     assert index.dialect_options["postgresql"]["ops"] == {"data_text": "gin_trgm_ops"}
+
+
+def test_a_written_migration_spells_json_documents_in_sqlalchemy_s_own_types() -> None:
+    # `alembic revision --autogenerate` (the README) writes a JSON document's column as the
+    # migrations always have, never through the private class that implements the type.
+    from alembic.autogenerate import produce_migrations, render_python_code
+    from alembic.autogenerate.api import AutogenContext
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from db.migrate import JSON_DOCUMENT_IN_MIGRATIONS, render_item
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"render_item": render_item})
+        code = render_python_code(produce_migrations(context, Base.metadata).upgrade_ops,
+                                  render_item=render_item, migration_context=context)
+        writing = AutogenContext(context, opts={"render_item": render_item})
+        render_item("type", Base.metadata.tables["results"].c.data.type, writing)
+    engine.dispose()
+    assert f"sa.Column('data', {JSON_DOCUMENT_IN_MIGRATIONS}" in code
+    assert "JSONDocument" not in code
+    assert "from sqlalchemy.dialects import postgresql" in writing.imports
