@@ -3,7 +3,7 @@
 ``check_target_url`` judges a URL's addresses before each request; httpx then resolves the name
 again to connect, so a DNS server that answers a public address to the check and a private one
 to the connection (DNS rebinding) would reach the private one. A ``checked_transport`` resolves
-once as it connects, judges those addresses by the same policy (``connection_refusal``) and
+once as it connects, judges those addresses by the same policy (``check_connection``) and
 connects to them: what was judged is what is connected to. (The fetcher does the same in its
 aiohttp resolver.)
 
@@ -21,11 +21,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from core.scrape.urls import AddressPolicy, connection_refusal
-
-
-class AddressRefused(httpcore.ConnectError):
-    """The host resolved, as its connection was made, to an address the policy refuses."""
+from core.scrape.urls import AddressPolicy, AddressRefused, check_connection
 
 
 def checked_transport(policy: AddressPolicy | None = None, **options: Any) -> httpx.HTTPTransport:
@@ -39,9 +35,14 @@ def checked_transport(policy: AddressPolicy | None = None, **options: Any) -> ht
 
 
 def refusal_of(exc: BaseException) -> str | None:
-    """The refusal behind an httpx error (httpx raises its own, caused by ours), or None."""
-    cause = exc.__cause__
-    return str(cause) if isinstance(cause, AddressRefused) else None
+    """The refusal behind an httpx error (httpx raises its own from httpcore's, raised while
+    handling ``AddressRefused``), or None."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, AddressRefused):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 class _CheckedBackend(httpcore.SyncBackend):
@@ -56,9 +57,10 @@ class _CheckedBackend(httpcore.SyncBackend):
         except (OSError, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve host {host!r}: {exc}") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        refusal = connection_refusal(host, addresses, self._policy)
-        if refusal is not None:
-            raise AddressRefused(refusal)
+        try:
+            check_connection(host, addresses, self._policy)
+        except AddressRefused as exc:  # httpx reports httpcore's errors alone
+            raise httpcore.ConnectError(str(exc)) from exc
         failure: httpcore.ConnectError | None = None
         for address in addresses:  # in the resolver's order, as a plain connection tries them
             try:

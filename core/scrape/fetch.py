@@ -90,8 +90,8 @@ from core.scrape.options import FetchOptions, Viewport
 from core.scrape.result import (BrowserAnswer, FetchResult, content_type_problem,
                                 retry_after_seconds, status_problem, too_large_problem)
 from core.scrape.robots import RobotsCache
-from core.scrape.urls import (AddressPolicy, check_redirect_url, check_target_url,
-                              connection_refusal, origin, simple_origin)
+from core.scrape.urls import (AddressPolicy, AddressRefused, check_connection, check_redirect_url,
+                              check_target_url, origin, simple_origin)
 
 if TYPE_CHECKING:  # Playwright is imported when a page first needs rendering, not before
     from core.scrape.render import Renderer
@@ -552,10 +552,6 @@ def _decode(body: bytes, headers: dict[str, str]) -> tuple[str, bytes | None]:
         return body.decode("utf-8", errors="replace"), None
 
 
-class AddressRefused(OSError):
-    """A host resolved, as its connection was made, to an address the policy refuses."""
-
-
 class _CheckedResolver(ThreadedResolver):
     """aiohttp's resolver, whose answers are judged by the address policy before any connection
     is made to them. ``_admit`` judged the host's addresses already, but the connection asks
@@ -570,10 +566,7 @@ class _CheckedResolver(ThreadedResolver):
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         answers = await super().resolve(host, port, family)
-        refusal = connection_refusal(host, [answer["host"] for answer in answers],
-                                     self._policy)
-        if refusal is not None:
-            raise AddressRefused(refusal)
+        check_connection(host, [answer["host"] for answer in answers], self._policy)
         return answers
 
 

@@ -36,7 +36,7 @@ DNS before every request (the same function, ``check_target_url``).
 The HTTP client resolves the host again when it connects, so a DNS server that answers
 differently the second time (DNS rebinding) would slip past that check: the fetcher (in its
 resolver) and the agent and model clients (``core.scrape.checked_http``) judge the addresses
-they connect to as well (``connection_refusal``).
+they connect to as well (``check_connection``).
 """
 
 from __future__ import annotations
@@ -252,18 +252,21 @@ def address_problem(address: IPAddress, policy: AddressPolicy | None = None) -> 
     return None
 
 
-def connection_refusal(host: str, addresses: list[str],
-                       policy: AddressPolicy) -> str | None:
-    """Why the addresses ``host`` resolved to as a connection is made may not be connected to
-    (the first such one, by ``address_problem``), or None."""
+class AddressRefused(OSError):
+    """A host resolved, as its connection was made, to an address the policy refuses. An
+    ``OSError``, as any failure to connect is: the HTTP clients report it as one."""
+
+
+def check_connection(host: str, addresses: list[str], policy: AddressPolicy) -> None:
+    """Raise ``AddressRefused`` when an address ``host`` resolved to as a connection is made
+    may not be connected to (the first such one, by ``address_problem``)."""
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone: "fe80::1%eth0"
         problem = address_problem(address, policy)
         if problem:
-            return (f"host {host!r} resolved to {address} as the connection was made, "
-                    f"{problem}; private, loopback and link-local targets are refused "
-                    f"({_PRIVATE_HINT})")
-    return None
+            raise AddressRefused(
+                f"host {host!r} resolved to {address} as the connection was made, {problem}; "
+                f"private, loopback and link-local targets are refused ({_PRIVATE_HINT})")
 
 
 def _refuse_if_private(url: str, host: str, addresses: list[IPAddress], policy: AddressPolicy,
