@@ -5,10 +5,7 @@ Streamlit renders Markdown in ``st.markdown``/``st.write``/``st.caption``, the b
 widgets, expanders and tabs: links, images (fetched by the viewer's browser: a beacon), colours
 (``:red[…]``), KaTeX (``$…$``), emphasis and HTML entities. ``plain`` backslash-escapes every
 ASCII punctuation character (CommonMark lets any of them be escaped), so none of that syntax
-survives, and keeps line breaks. Streamlit's Markdown also turns a bare URL or email address into
-a link (GitHub's "autolink literals", found in the text once escapes are read): ``plain`` puts
-an invisible WORD JOINER (U+2060) where each would start (before "://" and "@", after
-"www"), so none is found. Every such call in ``pages/`` and ``ui/`` takes a literal, or
+survives, and keeps line breaks. Every such call in ``pages/`` and ``ui/`` takes a literal, or
 dynamic text through ``plain`` (tests/hostile/test_markdown.py checks it).
 """
 
@@ -21,10 +18,6 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 _INDENT = re.compile(r"^[ \t]+", re.MULTILINE)
-# Where an autolink literal would start, as ``_PUNCTUATION`` left the text: a scheme's "://",
-# "www.", an email's "@"
-_AUTOLINK = re.compile(r"(?=\\:\\/\\/)|(?<=www)(?=\\\.)|(?=\\@)", re.IGNORECASE)
-_WORD_JOINER = "\u2060"
 
 
 def plain(value: Any) -> str:
@@ -32,6 +25,5 @@ def plain(value: Any) -> str:
     are kept; a line's indentation becomes no-break spaces (four spaces would start a code
     block)."""
     text = _PUNCTUATION.sub(r"\\\1", str(value)).replace("\r\n", "\n").replace("\r", "\n")
-    text = _AUTOLINK.sub(_WORD_JOINER, text)
     text = _INDENT.sub(lambda m: "\u00a0" * len(m.group().expandtabs(4)), text)
     return text.replace("\n", "  \n")
