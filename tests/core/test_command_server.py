@@ -371,6 +371,14 @@ def _wait_until(condition, seconds: float = 60.0) -> None:  # type: ignore[no-un
 
 
 def _command_server_pid(warm: Warm) -> int:
+    """serve's first child: its command server, forked as it starts (a fork working on a piece
+    of queued work may be there beside it)."""
     assert warm.serve is not None
-    [pid] = Path(f"/proc/{warm.serve.pid}/task/{warm.serve.pid}/children").read_text().split()
-    return int(pid)
+    children = Path(f"/proc/{warm.serve.pid}/task/{warm.serve.pid}/children").read_text().split()
+    return min(map(int, children), key=_start_time)
+
+
+def _start_time(pid: int) -> int:
+    """When the process started, in clock ticks since boot (/proc/PID/stat's 22nd field; its
+    name, the 2nd, is in parentheses and may hold spaces)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
