@@ -466,7 +466,9 @@ def place(bars: Sequence[Bar], *, compress: bool = False, hide_completed: bool =
           node: str | None = None, gap: float = 2.0, origin: datetime | None = None) -> Axis:
     """The bars to draw, on seconds since ``origin`` (the workflow's start, as in the log;
     default: the first bar); with ``compress`` every stretch where no bar runs longer than
-    ``gap`` seconds is cut to ``gap``."""
+    ``gap`` seconds is cut to ``gap``. Nothing is drawn before 0: a failure is a short bar
+    ending when it was recorded, and a page's fetch began before its event was, so either can
+    reach back past the workflow's first event."""
     chosen = [b for b in bars if (node is None or b.node == node)
               and not (hide_completed and b.outcome is Outcome.COMPLETED)]
     if not chosen:
@@ -484,7 +486,8 @@ def place(bars: Sequence[Bar], *, compress: bool = False, hide_completed: bool =
                 squeezed.append((reach, start - reach - gap))
             reach = max(reach, end)
     axis = Axis([], squeezed)
-    placed = [(b, axis.at(b.start, origin), axis.at(b.end, origin)) for b in chosen]
+    placed = [(b, max(axis.at(b.start, origin), 0.0), max(axis.at(b.end, origin), 0.0))
+              for b in chosen]
     return Axis(placed, squeezed)
 
 

@@ -152,6 +152,19 @@ def test_idle_gaps_compress_and_completed_bars_hide(db, analyst) -> None:
     assert {b.node for b, _, _ in only.bars} == {"feedback"}
 
 
+def test_a_failure_at_the_first_event_is_drawn_from_zero_not_before() -> None:
+    """A failure's bar ends when it was recorded and reaches 0.3 s back: at the workflow's first
+    event that would be before its start (the axis read -0.3 s)."""
+    from core.timeline.view import Bar
+
+    origin = utcnow()
+    failed = Bar("fetch", "Fetch", origin - timedelta(milliseconds=300), origin, Outcome.FAILED)
+    later = Bar("fetch", "Fetch", origin + timedelta(seconds=1), origin + timedelta(seconds=2),
+                Outcome.OK)
+    axis = place([failed, later], origin=origin)
+    assert [(round(s, 3), round(e, 3)) for _, s, e in axis.bars] == [(0.0, 0.0), (1.0, 2.0)]
+
+
 def test_two_runs_of_a_job_compare_node_by_node(db, analyst, make_job) -> None:
     job_id = make_job(analyst)
     first = a_finished_run(db, analyst, make_job, job_id)
