@@ -23,8 +23,9 @@ which holds the GIL, keeps to fetching and storing while another core reads (``_
 Results are the hot path (tens of thousands a second): an item is checked by the schema's compiled
 validator (jsonschema words the violations of failing items only), becomes a plain tuple (a
 time-ordered id from ``db.plain_rows.OrderedIds``, its JSON text, URL, hash, confidence and time)
-and is written through the driver itself: one ``executemany`` of tuples on SQLite, ``COPY`` of one
-pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
+and is written through the driver itself: on SQLite one JSON array of tuples per statement
+(``db.plain_rows.SqliteRows``: the flusher thread then leaves the GIL to the loop for the whole
+insert), ``COPY`` of one pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
 has — skipped while the job had no results at the run's first write and no COPY of the run has met
 a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT … ON
 CONFLICT DO NOTHING``). URL outcomes (and the timeline's run events) go to SQLite's driver as plain
@@ -77,7 +78,7 @@ from core.platform.settings import get_settings
 from core.platform.work import WorkKind, WorkName, claim_oldest, claim_queued
 from core.timeline import WorkflowRef
 from db.models import ExtractorSchema, Result, Run, RunResult, ScrapingJob
-from db.plain_rows import OrderedIds, sqlite_driver, sqlite_insert, sqlite_time
+from db.plain_rows import OrderedIds, SqliteRows, sqlite_driver, sqlite_time
 from db.types import utcnow
 from vocabularies import WorkStatus
 
@@ -751,8 +752,10 @@ class RunExecution:
 
 _RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash",
                    "confidence_score", "created_at")
-_SQLITE_INSERT = (sqlite_insert("results", _RESULT_COLUMNS)
-                  + " ON CONFLICT (job_id, content_hash) DO NOTHING")
+_SQLITE_RESULTS = SqliteRows("results", ("id", "data", "source_url", "content_hash",
+                                         "confidence_score", "created_at"),
+                             fixed=("run_id", "job_id"),
+                             on_conflict="ON CONFLICT (job_id, content_hash) DO NOTHING")
 # PostgreSQL: the rows go in outside the search indexes (search_pending, migration 0026)
 _POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}, search_pending) FROM STDIN"
 
@@ -778,33 +781,32 @@ def step_results(batch: Pending, stored: int) -> list[timeline.Event]:
 
 
 def _insert_new_results_sqlite(driver: Any, plan: RunPlan, rows: list[ResultRow]) -> int:
-    """SQLite: one executemany of one statement (one compiled SQL text, whatever the batch
-    size), whose rowcount is the rows inserted, conflicts skipped. Values as SQLAlchemy's types
-    store them: UUIDs as 32 hex digits, naive UTC times with microseconds. ``driver``: the
-    session's driver connection (``db.plain_rows.sqlite_driver``), in its transaction."""
-    run_hex, job_hex = plan.run_id.hex, plan.job_id.hex
-    cursor = driver.executemany(_SQLITE_INSERT, [
-        (row_id, run_hex, job_hex, data, url, digest, score, sqlite_time(created))
-        for row_id, data, url, digest, score, created in rows])
-    return int(cursor.rowcount)
+    """SQLite: the rows inserted, conflicts skipped (``db.plain_rows.SqliteRows``). Values as
+    SQLAlchemy's types store them: UUIDs as 32 hex digits, naive UTC times with microseconds.
+    ``driver``: the session's driver connection (``db.plain_rows.sqlite_driver``), in its
+    transaction."""
+    return _SQLITE_RESULTS.insert(driver, [
+        (row_id, data, url, digest, score, sqlite_time(created))
+        for row_id, data, url, digest, score, created in rows],
+        fixed=(plan.run_id.hex, plan.job_id.hex))
 
 
 def _insert_outcomes(session: Session, outcomes: list[dict[str, Any]]) -> None:
-    """The batch's URL outcome rows, in one executemany. SQLite: plain values, as the model's
-    types store them (UUIDs as 32 hex digits, naive UTC times, the JSON text, booleans as 0/1),
-    bound by the driver itself: SQLAlchemy's processing of each row's values took longer than
-    inserting it. PostgreSQL: through SQLAlchemy."""
+    """The batch's URL outcome rows. SQLite: plain values, as the model's types store them
+    (UUIDs as 32 hex digits, naive UTC times, the JSON text, booleans as 0/1), handed to the
+    driver (``db.plain_rows.SqliteRows``): SQLAlchemy's processing of each row's values took
+    longer than inserting it. PostgreSQL: one executemany through SQLAlchemy."""
     driver = sqlite_driver(session)
     if driver is None:
         session.execute(cast(Table, RunResult.__table__).insert(), outcomes)
         return
-    driver.executemany(_SQLITE_OUTCOME_INSERT, [
+    _SQLITE_OUTCOMES.insert(driver, [
         (row["id"].hex, row["run_id"].hex, row["target_url"], row["success"],
          row["status_code"], json.dumps(row["data"]), row["error"], sqlite_time(row["timestamp"]))
         for row in outcomes])
 
 
-_SQLITE_OUTCOME_INSERT = sqlite_insert("run_results", (
+_SQLITE_OUTCOMES = SqliteRows("run_results", (
     "id", "run_id", "target_url", "success", "status_code", "data", "error", "timestamp"))
 
 

@@ -1,8 +1,7 @@
 """The one writer of ``run_events`` and ``workflow_node_states``.
 
 ``record(session, ref, event)`` adds one event to the caller's transaction; ``record_many`` adds
-a batch with one ``executemany`` (the run executor's flusher writes every page's events this
-way). Either also moves the workflow's node states (rules: ``core.timeline.workflows``), so a
+a batch in one statement (the run executor's flusher writes every page's events this way). Either also moves the workflow's node states (rules: ``core.timeline.workflows``), so a
 graph reads them as they are, never recomputing them from the events. A workflow's node rows are
 created, idle, with its first event.
 """
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from core.timeline.events import EVENTS, Event, Failure, Handoff, HandoffTarget, status_of
 from core.timeline.workflows import Workflow, WorkflowRef
 from db.models.events import WORKFLOW_COLUMNS, NodeState, RunEvent, WorkflowNodeState
-from db.plain_rows import OrderedIds, sqlite_driver, sqlite_insert, sqlite_time
+from db.plain_rows import OrderedIds, SqliteRows, sqlite_driver, sqlite_time
 from db.types import utcnow
 
 AT_WORK = (NodeState.ACTIVE, NodeState.WAITING)
@@ -56,15 +55,14 @@ def record_many(session: Session, ref: WorkflowRef, events: Sequence[Event]) -> 
 
 def _insert_events(session: Session, ref: WorkflowRef,
                    stamped: list[tuple[Event, datetime]]) -> None:
-    """One executemany of the events' rows: on SQLite, plain values to the driver
-    (``db.plain_rows``: a crawl writes one event per page); elsewhere through SQLAlchemy."""
+    """The events' rows: on SQLite, plain values to the driver (``db.plain_rows.SqliteRows``: a
+    crawl writes one event per page); elsewhere one executemany through SQLAlchemy."""
     ids = OrderedIds()
     driver = sqlite_driver(session)
     if driver is not None:
-        workflow_id = ref.id.hex
-        driver.executemany(_SQLITE_INSERTS[ref.column], [
-            (ids.next_hex(), workflow_id, event.type.value, event.node,
-             json.dumps(event.payload()), sqlite_time(at)) for event, at in stamped])
+        _SQLITE_INSERTS[ref.column].insert(driver, [
+            (ids.next_hex(), event.type.value, event.node, json.dumps(event.payload()),
+             sqlite_time(at)) for event, at in stamped], fixed=(ref.id.hex,))
         return
     session.execute(insert(cast(Table, RunEvent.__table__)), [
         {"id": ids.next_uuid(), ref.column: ref.id, "event_type": event.type.value,
@@ -72,8 +70,8 @@ def _insert_events(session: Session, ref: WorkflowRef,
         for event, at in stamped])
 
 
-_SQLITE_INSERTS = {column: sqlite_insert("run_events", (
-    "id", column, "event_type", "node_id", "payload", "occurred_at"))
+_SQLITE_INSERTS = {column: SqliteRows("run_events", (
+    "id", "event_type", "node_id", "payload", "occurred_at"), fixed=(column,))
     for column in WORKFLOW_COLUMNS.values()}
 
 
