@@ -140,3 +140,23 @@ def test_wrong_password_is_refused(page: Page, app_server: AppServer) -> None:
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     screenshot(page, "wrong_password")
+
+
+def test_a_url_or_address_a_user_wrote_is_shown_as_text_not_a_link(
+        page: Page, app_server: AppServer) -> None:
+    """Streamlit's Markdown makes a bare URL, ``www.`` name or email address a link; what a user
+    wrote is quoted as text, with nothing added that a reader would copy or search for."""
+    name = (f"See http://169.254.169.254/x, WWW.example.com or ops@example.com "
+            f"{uuid.uuid4().hex[:6]}")
+    sign_in(page, app_server.admin_email, app_server.admin_password)
+    go_to(page, "Extractor schemas")
+    expect(page.get_by_label("Search by name")).to_be_visible()
+    _create_schema(page, name)
+
+    created = page.get_by_test_id("stAlert").filter(has_text=f"Created '{name}'.")
+    expect(created).to_have_count(1)
+    expect(created.locator("a")).to_have_count(0)
+    message = created.get_by_test_id("stMarkdownContainer")
+    assert message.inner_text().strip() == f"Created '{name}'."  # what a reader copies
+    assert page.get_by_text(name, exact=False).count() >= 1  # and finds
+    screenshot(page, "url_as_text")

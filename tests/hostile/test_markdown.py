@@ -21,7 +21,7 @@ from core.scraping import runs
 from db.models import Run, ScrapingJob
 from core.accounts.users import normalise_email
 from tests.pages.conftest import app, sign_in  # noqa: F401 - app is a fixture
-from ui.text import plain
+from ui.text import SPLIT, plain
 
 HOSTILE = ("[x](http://127.0.0.1:9/beacon) ![i](http://127.0.0.1:9/p.png) :red[x] $x^2$ "
            "<img src=http://127.0.0.1:9/h.png> &amp; **b** _i_ `c` # h ~~s~~ :material/home:")
@@ -118,8 +118,10 @@ COMMONMARK = MarkdownIt("commonmark").enable("strikethrough")
 
 
 def rendered_text(markdown: str) -> str:
-    """The Markdown rendered, then its visible text (asserting no element but paragraphs)."""
-    out = COMMONMARK.render(markdown)
+    """The Markdown rendered, then its visible text (asserting no element but paragraphs).
+    CommonMark has no directives: ``plain``'s empty ``:small[]`` is taken out first, as
+    Streamlit shows it (an empty span: tests/browser/test_schemas_flow.py)."""
+    out = COMMONMARK.render(markdown.replace(SPLIT, ""))
     tags = set(re.findall(r"</?([a-z0-9]+)", out))
     assert tags <= {"p", "br"}, f"rendered as {tags}: {out}"
     return html.unescape(re.sub(r"<br />\n?|</p>\n?<p>", "\n", re.sub(r"^<p>|</p>\n$", "", out)))
@@ -142,8 +144,29 @@ def test_colour_formula_and_icon_syntax_lose_their_trigger_characters() -> None:
     """Streamlit's own syntax beyond CommonMark (``:red[…]``, ``$…$``, ``:material/…:``) starts
     with ``:`` or ``$``; every one of those is escaped, so none can start a directive or a
     formula."""
-    escaped = plain(HOSTILE)
+    escaped = plain(HOSTILE).replace(SPLIT, "")  # plain's own, the one directive it writes
     assert not re.search(r"(?<!\\)[:$\[]", escaped)
+
+
+# remark-gfm's autolink literals (mdast-util-gfm-autolink-literal), found in each run of text
+# once the escapes are read; and the runs of text plain() leaves between its empty spans
+GFM_AUTOLINKS = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)|"
+                           r"(?<![^\s\W_])([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.IGNORECASE)
+
+
+def text_runs(markdown: str) -> list[str]:
+    return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run) for run in markdown.split(SPLIT)]
+
+
+@pytest.mark.parametrize("text", [
+    "http://169.254.169.254/latest/meta-data", "HTTPS://x.example", "see www.example.com.",
+    "ops@example.com", "mailto:a.b+c@mail.example.org", "(http://a.example) and www.b.example",
+])
+def test_no_run_of_text_holds_an_autolink_and_the_text_reads_the_same(text: str) -> None:
+    assert GFM_AUTOLINKS.search(text)  # as written, it would be a link
+    runs = text_runs(plain(text))
+    assert not any(GFM_AUTOLINKS.search(run) for run in runs)
+    assert "".join(runs) == text
 
 
 # --- Pages rendering hostile text ----------------------------------------------------------------

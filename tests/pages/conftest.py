@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.platform.settings import PROJECT_ROOT
 from tests.conftest import PASSWORD
+from ui.text import SPLIT
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -26,8 +27,10 @@ def sign_in(at: AppTest, email: str, password: str = PASSWORD) -> AppTest:
 
 
 def shown(markdown: str) -> str:
-    """Markdown as the reader sees it, as far as backslash escapes go (ui.text.plain adds them)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("  \n", "\n")
+    """Markdown as the reader sees it, as far as what ui.text.plain adds goes: backslash escapes,
+    and the empty span that keeps a URL from becoming a link."""
+    unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace(SPLIT, ""))
+    return unescaped.replace("  \n", "\n")
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
