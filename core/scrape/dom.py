@@ -217,8 +217,12 @@ class _LexborDocument:
         return attributes[attribute] or ""  # a bare attribute (<input disabled>) has value None
 
     def base_url(self, page_url: str) -> str:
-        base = self._tree.css_first("base[href]")
-        return urljoin(page_url, base.attributes["href"] or "") if base else page_url
+        # the first <base href> in tree order, as a browser takes it; lexbor's list of a tag's
+        # elements costs a third of a CSS query's walk (every page asks)
+        for base in self._tree.tags("base"):
+            if "href" in base.attributes:
+                return urljoin(page_url, base.attributes["href"] or "")
+        return page_url
 
 
 class _LxmlDocument:

@@ -169,6 +169,12 @@ def test_absolute_url_resolves_against_the_page_or_its_base_href() -> None:
     assert one_field(link, '<a href="../b/c.html">x</a>') == "https://x.example/b/c.html"
     assert one_field(link, '<base href="https://cdn.example/files/"><a href="c.html">x</a>') == (
         "https://cdn.example/files/c.html")
+    # the first <base> that has an href, wherever it is (a browser's rule), on both parsers
+    late = ('<base target="_blank"><body><a href="c.html">x</a>'
+            '<base href="https://cdn.example/late/"><base href="https://cdn.example/not/"></body>')
+    assert one_field(link, late) == "https://cdn.example/late/c.html"
+    assert one_field({**link, "selector": "//a", "selector_type": "xpath"}, late) == (
+        "https://cdn.example/late/c.html")
 
 
 def test_all_gives_every_match_and_join_makes_them_one_string() -> None:
