@@ -85,8 +85,11 @@ from vocabularies import WorkStatus
 MAX_INVALID_ITEM_EVENTS = 200  # invalid items beyond this are counted, not each recorded
 # Unflushed results at which the flusher writes without waiting for the heartbeat (so a fast
 # crawl writes in batches of about this size), and at which workers pause until it has (so memory
-# stays bounded even when the database writes slower than the crawl finds items).
-FLUSH_AT_RESULTS = 2_000
+# stays bounded even when the database writes slower than the crawl finds items). Each commit
+# writes every page of the unique (job, hash) index it touched into the WAL, and a batch touches
+# pages all over it: 5,000 a flush, not 2,000, took bench/crawl.py from ~1,310 to ~1,390 pages/s
+# and 0.3 s less CPU (results reach the page at most a heartbeat later, as before).
+FLUSH_AT_RESULTS = 5_000
 # Field reads (records × fields) of a kind's last page above which its pages go to a parse
 # process: handing a page over and back costs the loop about what reading this many does.
 PROCESS_FIELD_READS = 40
