@@ -5,15 +5,15 @@ Streamlit renders Markdown in ``st.markdown``/``st.write``/``st.caption``, the b
 widgets, expanders and tabs: links, images (fetched by the viewer's browser: a beacon), colours
 (``:red[…]``), KaTeX (``$…$``), emphasis and HTML entities. ``plain`` backslash-escapes every
 ASCII punctuation character (CommonMark lets any of them be escaped), so none of that syntax
-survives, and keeps line breaks.
+survives, and keeps line breaks. Every such call in ``pages/`` and ``ui/`` takes a literal, or
+dynamic text through ``plain`` (tests/hostile/test_markdown.py checks it).
 
 Escapes cannot stop one thing: GitHub's autolinks. Streamlit's Markdown (remark-gfm) looks for a
 bare URL (``http://…``, ``www.…``) or email address in each run of text once the escapes are
 read, and makes it a link. ``plain`` breaks each such run where the pattern starts (between "h"
 and "ttp://", "w" and "ww.", before "@") with an empty ``:small[]``, a Streamlit directive that
 becomes an empty ``<span>``: nothing shown, copied or searched differently (an invisible
-character there was all three; tests/browser/test_schemas_flow.py looks in Chromium). Every such call in ``pages/`` and ``ui/`` takes a literal, or
-dynamic text through ``plain`` (tests/hostile/test_markdown.py checks it).
+character there was all three; tests/browser/test_schemas_flow.py looks in Chromium).
 """
 
 from __future__ import annotations

@@ -25,11 +25,12 @@ validator (jsonschema words the violations of failing items only), becomes a pla
 time-ordered id from ``db.plain_rows.OrderedIds``, its JSON text, URL, hash, confidence and time)
 and is written through the driver itself: on SQLite one JSON array of tuples per statement
 (``db.plain_rows.SqliteRows``: the flusher thread then leaves the GIL to the loop for the whole
-insert), ``COPY`` of one pre-formatted text on PostgreSQL (after one indexed look-up of the batch's hashes the job already
-has — skipped while the job had no results at the run's first write and no COPY of the run has met
-a repeat; a unique violation from a concurrent run of the same job falls back to ``INSERT … ON
-CONFLICT DO NOTHING``). URL outcomes (and the timeline's run events) go to SQLite's driver as plain
-values too; other rows through one Core ``executemany`` per table.
+insert), ``COPY`` of one pre-formatted text on PostgreSQL (after one indexed look-up of the
+batch's hashes the job already has — skipped while the job had no results at the run's first
+write and no COPY of the run has met a repeat; a unique violation from a concurrent run of the
+same job falls back to ``INSERT … ON CONFLICT DO NOTHING``). URL outcomes (and the timeline's
+run events) go to SQLite's driver as plain values too; other rows through one Core
+``executemany`` per table.
 
 On PostgreSQL the COPY writes results outside the search (trigram) indexes, whose upkeep cost the
 database more than the rest of the row: ``search_pending`` (migration 0026). The run puts them

@@ -1,8 +1,9 @@
 """The one writer of ``run_events`` and ``workflow_node_states``.
 
 ``record(session, ref, event)`` adds one event to the caller's transaction; ``record_many`` adds
-a batch in one statement (the run executor's flusher writes every page's events this way). Either also moves the workflow's node states (rules: ``core.timeline.workflows``), so a
-graph reads them as they are, never recomputing them from the events. A workflow's node rows are
+a batch in one statement (the run executor's flusher writes every page's events this way).
+Either also moves the workflow's node states (rules: ``core.timeline.workflows``), so a graph
+reads them as they are, never recomputing them from the events. A workflow's node rows are
 created, idle, with its first event.
 """
 
