@@ -53,6 +53,9 @@ def test_a_run_worker_loads_the_transform_libraries_only_when_a_transform_needs_
     assert _loaded_after("import core.scraping.runner", os.environ.copy()) == []
     code = ("from core.scrape.transforms import Transform, apply_transform\n"
             "assert apply_transform(Transform('price'), '$1,299.00', '') == 1299.0")
+    assert _loaded_after(code, os.environ.copy()) == []  # the commonest shape: read without it
+    code = ("from core.scrape.transforms import Transform, apply_transform\n"
+            "assert apply_transform(Transform('price'), '1.299,00 €', '') == 1299.0")
     assert _loaded_after(code, os.environ.copy()) == ["price_parser"]
 
 
