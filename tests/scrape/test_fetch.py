@@ -95,6 +95,37 @@ def test_a_slow_page_times_out(fetch: Fetch, fixture_site: str) -> None:
     assert result.status_code is None and result.attempts == 1
 
 
+def test_slow_pages_time_out_together_and_the_requests_task_goes_on(
+        fetch_all: FetchAll, make_options: Callable[..., FetchOptions], fixture_site: str) -> None:
+    """One watchdog keeps the time limits: three pages past it stop, the page beside them
+    comes, and the task that met a time limit is not cancelled later on."""
+    results = fetch_all(*[f"{fixture_site}/slow?s=3"] * 3, f"{fixture_site}/catalog/page1.html",
+                        timeout=0.3, max_retries=0)
+    assert [r.error for r in results] == ["timed out after 0.3 s"] * 3 + [None]
+
+    async def one_task() -> tuple[FetchResult, FetchResult]:
+        async with Fetcher(make_options(timeout=0.3, max_retries=0)) as fetcher:
+            slow = await fetcher.fetch(f"{fixture_site}/slow?s=3")
+            await asyncio.sleep(0.6)  # a cancel left pending would land here
+            return slow, await fetcher.fetch(f"{fixture_site}/catalog/page1.html")
+
+    slow, page = asyncio.run(one_task())
+    assert slow.error == "timed out after 0.3 s" and page.ok
+
+
+def test_a_cancel_while_a_request_waits_is_a_cancel_not_a_time_limit(
+        make_options: Callable[..., FetchOptions], fixture_site: str) -> None:
+    async def cancelled_midway() -> None:
+        async with Fetcher(make_options(timeout=30, max_retries=0)) as fetcher:
+            request = asyncio.create_task(fetcher.fetch(f"{fixture_site}/slow?s=3"))
+            await asyncio.sleep(0.3)
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+
+    asyncio.run(cancelled_midway())
+
+
 @pytest.mark.parametrize("path", ["/huge", "/huge?declared=1"])
 def test_a_page_over_the_size_cap_is_an_error(fetch: Fetch, fixture_site: str, path: str) -> None:
     result = fetch(f"{fixture_site}{path}", max_bytes=100_000)
