@@ -17,7 +17,8 @@ patient with servers that stumble.
   checks as the first URL: scheme and public address (``core.scrape.urls``) and robots.txt. A hop
   back to a URL already visited stops the fetch: ``redirect loop: a → b → a``.
 * **Bounds.** ``timeout`` covers a whole request, first byte to last, so a server that drips
-  bytes cannot hold a worker; the body is read in chunks and dropped as soon as it passes
+  bytes cannot hold a worker (one watchdog keeps every request's limit: ``_Deadlines``, which
+  stops a request at most a quarter of the limit, or 0.25 s, after it); the body is read in chunks and dropped as soon as it passes
   ``max_bytes`` (counted after decompression, which is done in bounded steps by
   ``core.scrape.decode``, so a small gzip or brotli bomb cannot fill memory).
 * **Only HTML** is accepted by ``fetch``: another Content-Type is recorded as an error without
