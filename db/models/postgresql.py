@@ -3,10 +3,10 @@ class), set on the metadata of a process that talks to PostgreSQL.
 
 SQLAlchemy checks an index option that names a database (``postgresql_where=…``) by importing
 that database's dialect: 4 % of a worker's start-up instructions (callgrind), which every
-command and worker on SQLite paid for options it never reads. So a model keeps its PostgreSQL options in the index's ``info``
-(``postgresql_options(where=…)``), and ``for_database`` sets them where they are read: when a
-PostgreSQL engine is made (db/engine.py), and by Alembic (migrations/env.py and the test that
-models and migrations agree)."""
+command and worker on SQLite paid for options it never reads. So a model keeps its PostgreSQL
+options in the index's ``info`` (``postgresql_options(where=…)``), and ``for_database`` sets
+them where they are read: when a PostgreSQL engine is made (db/engine.py), and by Alembic
+(migrations/env.py and the test that models and migrations agree)."""
 
 from __future__ import annotations
 

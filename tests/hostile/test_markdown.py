@@ -20,7 +20,7 @@ from core.platform.settings import PROJECT_ROOT, get_settings
 from core.scraping import runs
 from db.models import Run, ScrapingJob
 from core.accounts.users import normalise_email
-from tests.pages.conftest import app, sign_in  # noqa: F401 - app is a fixture
+from tests.pages.conftest import app, shown, sign_in  # noqa: F401 - app is a fixture
 from ui.text import SPLIT, plain
 
 HOSTILE = ("[x](http://127.0.0.1:9/beacon) ![i](http://127.0.0.1:9/p.png) :red[x] $x^2$ "
@@ -155,7 +155,7 @@ GFM_AUTOLINKS = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)|"
 
 
 def text_runs(markdown: str) -> list[str]:
-    return [re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", run) for run in markdown.split(SPLIT)]
+    return [shown(run) for run in markdown.split(SPLIT)]
 
 
 @pytest.mark.parametrize("text", [
