@@ -127,14 +127,13 @@ def check_target_url(url: str, *, allow_private: bool | AddressPolicy,
         return url
     parts = _split(url)
     port = _port(url, parts)
-    if policy.allow_private:
-        return url
-    host = parts.hostname or ""
-    literal = host_address(host)
-    if literal is not None:
-        _refuse_if_private(url, host, [literal], policy, resolved=False)
-    elif resolve:
-        _refuse_if_private(url, host, _resolve(url, host, port), policy, resolved=True)
+    if not policy.allow_private:
+        host = parts.hostname or ""
+        literal = host_address(host)
+        if literal is not None:
+            _refuse_if_private(url, host, [literal], policy, resolved=False)
+        elif resolve:
+            _refuse_if_private(url, host, _resolve(url, host, port), policy, resolved=True)
     if origin is not None:
         if len(_allowed_origins) >= 4096:
             _allowed_origins.clear()
