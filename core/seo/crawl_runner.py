@@ -84,17 +84,24 @@ class CrawlExecution:
                                            delta[3]))
 
     async def execute(self) -> CrawlOutcome:
-        beat = asyncio.create_task(self._heartbeat(get_settings().run_heartbeat_seconds))
+        ended = asyncio.Event()
+        beat = asyncio.create_task(self._heartbeat(get_settings().run_heartbeat_seconds, ended))
         try:
             return await self.crawler.run()
         finally:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
+            # Let a beat in progress finish rather than cancel it: a beat that has taken its
+            # pages may still wait for a thread (a busy machine), and a cancel then drops them
+            # with their events. What is left after it, the final store writes.
+            ended.set()
+            await beat
 
-    async def _heartbeat(self, seconds: float) -> None:
+    async def _heartbeat(self, seconds: float, ended: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(seconds)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await ended.wait()
+            if ended.is_set():
+                return
             if await asyncio.to_thread(self._beat, self.crawler.take_recorded()):
                 if self.stopped_by is not None:  # the summary says so, not "canceled"
                     self.crawler.stop(budgets.STOPPED_BY_BUDGET)

@@ -3,6 +3,7 @@ start, execute, findings stored, history and diff, cancel, stale reaping, the CL
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -99,6 +100,38 @@ def test_a_crawls_steps_have_their_events_and_counts(db, analyst, seo_site, craw
     assert [line.sentence for line in findings] == ["Site-wide findings: 18 findings"]
     assert [line.sentence for line in stored] == ["Store: 38 pages, 18 findings"]
     assert "18 findings" in view.dot()
+
+
+def test_a_heartbeat_still_waiting_for_a_thread_when_the_crawl_ends_writes_its_pages(
+        db, analyst, seo_site, crawl_env, monkeypatch) -> None:
+    """On a busy machine the crawl can end while a heartbeat that took the last pages waits for
+    a thread to write them: they are written all the same (the fetch step counts every page)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.seo.crawl import SiteCrawler
+    from core.timeline import WorkflowRef
+    from core.timeline.view import workflow_view
+
+    crawl_run = SiteCrawler.run
+    one_thread = ThreadPoolExecutor(1)
+    busy = threading.Event()
+
+    async def run_then_keep_the_thread_busy(self):  # type: ignore[no-untyped-def]
+        outcome = await crawl_run(self)
+        asyncio.get_running_loop().set_default_executor(one_thread)
+        one_thread.submit(busy.wait)  # the heartbeat's write now waits for this thread...
+        await asyncio.sleep(0.3)  # ...as the next beats take their pages (every 0.1 s)
+        threading.Timer(0.3, busy.set).start()  # free it once the crawl has ended
+        return outcome
+
+    monkeypatch.setattr(SiteCrawler, "run", run_then_keep_the_thread_busy)
+    crawl = start(db, analyst, seo_site.base_url + "/")
+    execute_one(db, "seo-crawl", crawl.id)
+    with db.transaction() as session:
+        counts = workflow_view(session, analyst, WorkflowRef.crawl(crawl.id)).node("fetch").counts
+        pages = session.scalars(select(SeoCrawlPage).where(SeoCrawlPage.crawl_id == crawl.id)).all()
+    fetched = [p for p in pages if not p.error]
+    assert counts["pages"] == len(fetched) > 30
 
 
 def test_serve_claims_a_queued_crawl(db, analyst, seo_site, crawl_env) -> None:
