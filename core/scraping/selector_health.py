@@ -33,7 +33,18 @@ class Reads:
     attempts: int = 0
     primary: int = 0
     fallbacks: dict[int, int] = field(default_factory=dict)  # fallback number → records read
-    page_path: str = ""  # where it last read a value
+    page_url: str = ""  # the page where it last read a value
+
+    @property
+    def page_path(self) -> str:
+        """That page's path ("" before a value was read): worked out once a flush needs it, not
+        for every page. (A fetched page's URL parses; should one not, the flush goes on.)"""
+        if not self.page_url:
+            return ""
+        try:
+            return urlsplit(self.page_url).path or "/"
+        except ValueError:
+            return "/"
 
     @property
     def empty(self) -> int:
@@ -59,7 +70,6 @@ class SelectorHealth:
 def count_reads(reads: dict[str, Reads], records: Iterable[ExtractedRecord],
                 page_url: str) -> None:
     """Add one page's records to ``reads`` (field → Reads)."""
-    path = urlsplit(page_url).path or "/"
     for record in records:
         for name, ok in record.found.items():
             counted = reads.get(name)
@@ -68,7 +78,7 @@ def count_reads(reads: dict[str, Reads], records: Iterable[ExtractedRecord],
             counted.attempts += 1
             if not ok:
                 continue
-            counted.page_path = path
+            counted.page_url = page_url
             number = record.fallbacks.get(name)
             if number:
                 counted.fallbacks[number] = counted.fallbacks.get(number, 0) + 1
