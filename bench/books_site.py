@@ -605,9 +605,11 @@ class Bench:
                             str(folder), jobs["books"]], env=env, cwd=self.project, check=True)
             run_id = json.loads((folder / "run.json").read_text())
             forks = [0.0]  # the run's fork and its parse process: what they hold of their own
+            smaps_due = crawl.every(crawl.SMAPS_SECONDS)  # not at every poll: see there
 
             def finished() -> bool:
-                forks[0] = max(forks[0], crawl.children_private_mb(serve.pid, servers, True))
+                if smaps_due():
+                    forks[0] = max(forks[0], crawl.children_private_mb(serve.pid, servers, True))
                 return _run_finished(env["DATABASE_URL"], run_id)
             _wait_for(finished, 600)
             # and its fork reaped: its CPU counts in serve's children's from then on
