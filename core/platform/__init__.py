@@ -4,6 +4,6 @@ In dependency order: ``settings`` (every environment variable, typed), ``errors`
 whose text a person reads), ``database`` (engine, migrations, the unit of work), ``access`` (who
 may do what), ``records`` (loading one record for an actor), ``audit`` (the audit log),
 ``jsondoc`` (JSON typed by people and JSON Schema checks), ``schedule`` (cron), ``processes``
-(starting ``python -m core.worker`` children) and ``work`` (the background-work mechanism:
-claim, heartbeat, reap, cancel).
+(starting ``python -m core.worker`` children), ``work`` (the background-work mechanism:
+claim, heartbeat, reap, cancel) and ``aio`` (waiting for an event with a time limit).
 """

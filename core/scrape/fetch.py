@@ -18,9 +18,10 @@ patient with servers that stumble.
   back to a URL already visited stops the fetch: ``redirect loop: a → b → a``.
 * **Bounds.** ``timeout`` covers a whole request, first byte to last, so a server that drips
   bytes cannot hold a worker (one watchdog keeps every request's limit: ``_Deadlines``, which
-  stops a request at most a quarter of the limit, or 0.25 s, after it); the body is read in chunks and dropped as soon as it passes
-  ``max_bytes`` (counted after decompression, which is done in bounded steps by
-  ``core.scrape.decode``, so a small gzip or brotli bomb cannot fill memory).
+  stops a request at most a quarter of the limit, or 0.25 s, after it); the body is read in
+  chunks and dropped as soon as it passes ``max_bytes`` (counted after decompression, which is
+  done in bounded steps by ``core.scrape.decode``, so a small gzip or brotli bomb cannot fill
+  memory).
 * **Only HTML** is accepted by ``fetch``: another Content-Type is recorded as an error without
   downloading the body.
 * **robots.txt** is asked before every request when ``respect_robots`` (``core.scrape.robots``).

@@ -43,7 +43,6 @@ them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import json
 import re
@@ -57,6 +56,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
+from core.platform.aio import wait_set
 from core.platform.database import Database
 from core.platform.doorbell import Bell, folder, ring
 from core.platform import heap
@@ -659,10 +659,8 @@ class RunExecution:
         """Flush every ``seconds``, or at once when woken, until the crawl has ended."""
         try:
             while not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(seconds):
-                        await self._wake_flusher.wait()
-                idle = not self._wake_flusher.is_set()  # the heartbeat, not a full buffer
+                # idle: woken by the heartbeat, not by a full buffer
+                idle = not await wait_set(self._wake_flusher, seconds)
                 self._wake_flusher.clear()
                 if self._stopping:
                     break
@@ -756,9 +754,9 @@ class RunExecution:
 
 _RESULT_COLUMNS = ("id", "run_id", "job_id", "data", "source_url", "content_hash",
                    "confidence_score", "created_at")
-_SQLITE_RESULTS = SqliteRows("results", ("id", "data", "source_url", "content_hash",
-                                         "confidence_score", "created_at"),
-                             fixed=("run_id", "job_id"),
+_RUN_COLUMNS = ("run_id", "job_id")  # the same for every row of a run: given once
+_SQLITE_RESULTS = SqliteRows("results", tuple(c for c in _RESULT_COLUMNS if c not in _RUN_COLUMNS),
+                             fixed=_RUN_COLUMNS,
                              on_conflict="ON CONFLICT (job_id, content_hash) DO NOTHING")
 # PostgreSQL: the rows go in outside the search indexes (search_pending, migration 0026)
 _POSTGRES_COPY = f"COPY results ({', '.join(_RESULT_COLUMNS)}, search_pending) FROM STDIN"

@@ -100,9 +100,10 @@ def record_reads(session: Session, job_id: uuid.UUID, user_id: uuid.UUID,
             continue
         row = rows.get(name)
         spec = specs[name]
+        page_path = counted.page_path
         if row is None:
             row = ElementSelector(user_id=user_id, job_id=job_id, element_name=name,
-                                  page_path=counted.page_path or "/", total_attempts=0,
+                                  page_path=page_path or "/", total_attempts=0,
                                   success_rate=1.0, meta={})
             session.add(row)
         row.primary_selector = _written(spec)
@@ -120,7 +121,7 @@ def record_reads(session: Session, job_id: uuid.UUID, user_id: uuid.UUID,
                     "empty": empty}
         if counted.attempts > counted.empty:
             row.last_verified = at
-            row.page_path = counted.page_path or row.page_path
+            row.page_path = page_path or row.page_path
     session.flush()
 
 

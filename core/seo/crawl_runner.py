@@ -15,7 +15,6 @@ last beat goes to the ledger in that same last transaction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from core import budgets, ledger, timeline
+from core.platform.aio import wait_set
 from core.platform.database import Database
 from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
 from core.seo.crawl_page import CrawledPage
@@ -96,12 +96,7 @@ class CrawlExecution:
             await beat
 
     async def _heartbeat(self, seconds: float, ended: asyncio.Event) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    await ended.wait()
-            if ended.is_set():
-                return
+        while not await wait_set(ended, seconds):
             if await asyncio.to_thread(self._beat, self.crawler.take_recorded()):
                 if self.stopped_by is not None:  # the summary says so, not "canceled"
                     self.crawler.stop(budgets.STOPPED_BY_BUDGET)
