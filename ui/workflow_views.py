@@ -102,8 +102,11 @@ def timeline_chart(view: wf.WorkflowView, node: str | None, compress: bool, hide
     for where, cut in axis.squeezed:
         figure.add_vline(x=where, line_dash="dot", line_color="#adb5bd")
     figure.update_layout(
-        barmode="overlay", height=80 + 38 * len(order), margin=dict(t=10, b=30, l=10, r=10),
-        legend=dict(orientation="h", y=-0.25), xaxis_title="seconds since start"
+        # the legend above the bars: below them, at a fraction of the height, it met the axis
+        # title on a chart of few steps
+        barmode="overlay", height=110 + 38 * len(order), margin=dict(t=40, b=30, l=10, r=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        xaxis_title="seconds since start"
         + (" (idle gaps compressed)" if axis.squeezed else ""),
         yaxis=dict(categoryorder="array", categoryarray=order[::-1]))
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
