@@ -249,25 +249,7 @@ def scrapy_child(start: str, concurrency: int, out: str) -> None:
     out_dir = Path(out)
     timing: dict[str, float] = {}
 
-    class SQLitePipeline:
-        def open_spider(self, spider: scrapy.Spider) -> None:
-            self.db = _open_items_db(out_dir / "items.db")
-            self.batch: list[tuple[Any, ...]] = []
-
-        def process_item(self, item: dict[str, Any], spider: scrapy.Spider) -> dict[str, Any]:
-            self.batch.append(_item_row(item))
-            if len(self.batch) >= 1000:
-                self._write()
-            return item
-
-        def _write(self) -> None:
-            _write_items(self.db, self.batch)
-            self.batch = []
-
-        def close_spider(self, spider: scrapy.Spider) -> None:
-            self._write()
-            self.db.close()
-            timing["closed"] = time.monotonic()
+    SQLitePipeline = crawl.items_pipeline(out_dir, "upc", timing)
 
     class BooksSpider(scrapy.Spider):
         name = "books"
@@ -312,24 +294,6 @@ def scrapy_child(start: str, concurrency: int, out: str) -> None:
          "errors": stats.get("log_count/ERROR", 0)}))
 
 
-def _open_items_db(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, url TEXT, upc TEXT, data TEXT, "
-               "created_at REAL)")
-    return db
-
-
-def _item_row(item: dict[str, Any]) -> tuple[Any, ...]:
-    return (item["url"], item.get("upc"), json.dumps(item, ensure_ascii=False), time.time())
-
-
-def _write_items(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    with db:
-        db.executemany("INSERT INTO items (url, upc, data, created_at) VALUES (?, ?, ?, ?)", rows)
-
-
 # --- The minimal crawler: aiohttp + selectolax, what the machine allows -------------------------
 
 def minimal_child(start: str, concurrency: int, out: str) -> None:
@@ -342,7 +306,7 @@ def minimal_child(start: str, concurrency: int, out: str) -> None:
 
     out_dir = Path(out)
     number = re.compile(r"\d+(?:\.\d+)?")
-    db = _open_items_db(out_dir / "items.db")
+    db = crawl.open_items_db(out_dir / "items.db")
     batch: list[tuple[Any, ...]] = []
     counts = {"pages": 0, "errors": 0}
 
@@ -393,9 +357,9 @@ def minimal_child(start: str, concurrency: int, out: str) -> None:
                             if following:
                                 queue.put_nowait((following, None))
                         else:
-                            batch.append(_item_row({**item, **detail(html)}))
-                            if len(batch) >= 1000:
-                                _write_items(db, batch)
+                            batch.append(crawl.item_row({**item, **detail(html)}, "upc"))
+                            if len(batch) >= crawl.ITEMS_BATCH:
+                                crawl.write_items(db, batch)
                                 batch.clear()
                     except (aiohttp.ClientError, TimeoutError):
                         counts["errors"] += 1
@@ -409,7 +373,7 @@ def minimal_child(start: str, concurrency: int, out: str) -> None:
 
     opened = time.monotonic()
     asyncio.run(main())
-    _write_items(db, batch)
+    crawl.write_items(db, batch)
     db.close()
     (out_dir / "stats.json").write_text(json.dumps(
         {"pages": counts["pages"], "crawl_s": time.monotonic() - opened,
@@ -533,10 +497,7 @@ class Bench:
                                   folder / f"{mode.strip('-')}.log")
 
     def env(self, folder: Path) -> dict[str, str]:
-        # Byte-code caches are written, as an installed app has them (a session that sets
-        # PYTHONDONTWRITEBYTECODE would otherwise compile the project's sources at every start).
-        inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        return {**inherited, "DATABASE_URL": f"sqlite:///{folder / 'scrapedeck.db'}",
+        return {**crawl.app_env(), "DATABASE_URL": f"sqlite:///{folder / 'scrapedeck.db'}",
                 "SCRAPEDECK_DATA_DIR": str(folder / "data"), "ALLOW_PRIVATE_ADDRESSES": "1",
                 "FETCH_DELAY_SECONDS": "0", "PYTHONPATH": str(self.project),
                 "WORKER_POLL_SECONDS": os.environ.get("WORKER_POLL_SECONDS", "1")}

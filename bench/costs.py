@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from crawl import app_env  # noqa: E402  (the environment of a measured ScrapeDeck process)
 
 ANCHOR_SECONDS = 0.5
 
@@ -118,7 +120,7 @@ def _time(url: str, project: Path, repeat: int) -> int:
           f"total ${found.total_usd:,.4f}, {found.unpriced_rows:,} unpriced rows")
     command = [sys.executable, "-m", "core", "--user", "bench@example.com", "costs", "summary",
                "--period", "month", "--by", "model"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = app_env()
     walls, cpus = [], []
     for attempt in range(repeat + 1):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/crawl.py                       # 5,000 pages, concurrency 16, 3 rounds
     .venv/bin/python bench/crawl.py --rounds 1            # one run of each (quicker, noisier)
     .venv/bin/python bench/crawl.py --pages 1000 --concurrency 16
-    .venv/bin/python bench/crawl.py --only scrapedeck     # skip Scrapy (profiling, quick checks)
+    .venv/bin/python bench/crawl.py --only scrapedeck     # ScrapeDeck alone (profiling, quick checks)
     .venv/bin/python bench/crawl.py --cost-overhead --pages 1000   # costs recorded vs not
 
 In one invocation it
@@ -22,13 +22,17 @@ In one invocation it
 3. runs an equivalent Scrapy spider in its own process: the same URLs, CONCURRENT_REQUESTS
    ``--concurrency``, no delay, robots.txt obeyed (as ScrapeDeck does by default), the same fields
    with Scrapy selectors and price-parser, items written to SQLite by a pipeline in batches;
+   and a minimal crawler (``minimal_child``, ~50 lines: aiohttp, selectolax, ``--concurrency``
+   workers on one queue, the same fields, items to SQLite in batches; what the machine allows);
 4. does 2 and 3 ``--rounds`` times, alternating (this machine's speed drifts by tens of per cent
    within minutes: one run of each compares two different machines), prints each round's pages/s
    and CPU, and then, for the round with the median pages/s of each crawler: pages/s and
    items/s over the crawl (first request to last write), the whole process's wall time and CPU
    (its child processes' included), peak RSS (the child's own VmHWM at exit), the memory its
    child processes held of their own, RSS sampled over the crawl (flat memory shows as a flat
-   row), the ScrapeDeck / Scrapy ratios, and checks that both stored the same number of items.
+   row), the ScrapeDeck / Scrapy and minimal / ScrapeDeck ratios, and checks that all stored the
+   same number of items. Goals (issue 16): ScrapeDeck ≥ 5 × Scrapy's pages/s, within 2 × of the
+   minimal crawler's.
 
 With ``--cost-overhead`` it runs the ScrapeDeck job instead ``--rounds`` times each way,
 alternating, each on a fresh database: as shipped (every heartbeat records the run's costs in
@@ -62,7 +66,6 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))  # core, db: imported where needed, not by the children
 PRODUCTS_PER_PAGE = 10
-SCRAPY_BATCH = 1000
 
 BRANDS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell", "Soylent",
           "Cyberdyne", "Wonka", "Gringotts"]
@@ -178,6 +181,13 @@ def generate_site(root: Path, pages: int) -> int:
 
 def page_urls(base: str, pages: int) -> list[str]:
     return [f"{base}/list/{page}.html" for page in range(1, pages + 1)]
+
+
+def app_env() -> dict[str, str]:
+    """This process's environment for a measured ScrapeDeck process, byte-code caches written
+    as an installed app has them: a session that sets PYTHONDONTWRITEBYTECODE would otherwise
+    compile the project's sources at every start, and count that in its CPU."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def free_port() -> int:
@@ -494,7 +504,7 @@ def setup_scrapedeck(workdir: Path, base_url: str, pages: int, concurrency: int,
         run_id = runs.start_run(session, actor, job_id).id
 
     database.dispose()
-    env = {**os.environ, "DATABASE_URL": url, "SCRAPEDECK_DATA_DIR": str(data_dir),
+    env = {**app_env(), "DATABASE_URL": url, "SCRAPEDECK_DATA_DIR": str(data_dir),
            "ALLOW_PRIVATE_ADDRESSES": "1", "FETCH_DELAY_SECONDS": "0", "EXECUTOR": "queue",
            "PYTHONPATH": str(PROJECT_ROOT)}
     return url, run_id, env
@@ -575,25 +585,87 @@ def cost_overhead(workdir: Path, base_url: str, pages: int, concurrency: int,
     return overhead <= COST_OVERHEAD_ANCHOR
 
 
-# --- Scrapy ------------------------------------------------------------------------------------
+# --- Scrapy and the minimal crawler ------------------------------------------------------------
 
-def run_scrapy(workdir: Path, base_url: str, pages: int, concurrency: int,
-               name: str = "scrapy") -> CrawlFigures:
+def run_other(crawler: str, workdir: Path, base_url: str, pages: int, concurrency: int,
+              name: str) -> CrawlFigures:
+    """Scrapy's or the minimal crawler's run (``crawler``: "Scrapy" or "minimal"), in a child
+    process running this file, which writes stats.json and items.db in its folder."""
     out = workdir / name
     out.mkdir()
-    measured = run_measured(
-        [__file__, "--scrapy-child", base_url, str(pages), str(concurrency), str(out)],
-        dict(os.environ), workdir / f"{name}.log")
+    mode = "--scrapy-child" if crawler == "Scrapy" else "--minimal-child"
+    measured = run_measured([__file__, mode, base_url, str(pages), str(concurrency), str(out)],
+                            dict(os.environ), workdir / f"{name}.log")
     stats_path = out / "stats.json"
     if not stats_path.exists():
         log = (workdir / f"{name}.log").read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"the Scrapy process wrote no stats (exit {measured.returncode}):\n{log}")
+        raise RuntimeError(f"the {crawler} process wrote no stats (exit {measured.returncode}):"
+                           f"\n{log}")
     stats = json.loads(stats_path.read_text())
     with sqlite3.connect(out / "items.db") as db:
         stored = db.execute("SELECT count(*) FROM items").fetchone()[0]
     errors = stats.get("errors", 0)
-    return CrawlFigures("Scrapy", stats["pages"], stored, stats["crawl_s"], measured, errors,
-                        f"finish reason {stats.get('finish_reason')}, {errors} errors")
+    note = f"finish reason {stats['finish_reason']}, " if "finish_reason" in stats else ""
+    return CrawlFigures(crawler, stats["pages"], stored, stats["crawl_s"], measured, errors,
+                        f"{note}{errors} errors")
+
+
+# The items of Scrapy and of the minimal crawler, here and in bench/books_site.py: SQLite, in
+# batches of ITEMS_BATCH rows, one transaction per batch (ScrapeDeck's flusher writes its own).
+ITEMS_BATCH = 1000
+
+
+def open_items_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, url TEXT, key TEXT, data TEXT, "
+               "created_at REAL)")
+    return db
+
+
+def item_row(item: dict[str, Any], key: str) -> tuple[Any, ...]:
+    """An item's row: its URL, its ``key`` field (a SKU, a UPC), its JSON, when."""
+    return (item["url"], item.get(key), json.dumps(item, ensure_ascii=False), time.time())
+
+
+def write_items(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    with db:
+        db.executemany("INSERT INTO items (url, key, data, created_at) VALUES (?, ?, ?, ?)", rows)
+
+
+class ItemsPipeline:
+    """A Scrapy item pipeline that writes items as the minimal crawler does (``items_pipeline``
+    gives it its folder), and notes when the spider closed, its last batch written."""
+
+    out_dir: Path
+    key: str
+    timing: dict[str, float]
+
+    def open_spider(self, spider: Any) -> None:
+        self.db = open_items_db(self.out_dir / "items.db")
+        self.batch: list[tuple[Any, ...]] = []
+
+    def process_item(self, item: dict[str, Any], spider: Any) -> dict[str, Any]:
+        self.batch.append(item_row(item, self.key))
+        if len(self.batch) >= ITEMS_BATCH:
+            self._write()
+        return item
+
+    def _write(self) -> None:
+        write_items(self.db, self.batch)
+        self.batch = []
+
+    def close_spider(self, spider: Any) -> None:
+        self._write()
+        self.db.close()
+        self.timing["closed"] = time.monotonic()
+
+
+def items_pipeline(out_dir: Path, key: str, timing: dict[str, float]) -> type[ItemsPipeline]:
+    """The pipeline class to give Scrapy's ITEM_PIPELINES (Scrapy makes the instance)."""
+    return type("SQLitePipeline", (ItemsPipeline,), {"out_dir": out_dir, "key": key,
+                                                     "timing": timing})
 
 
 _FIRST_NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -603,41 +675,12 @@ def scrapy_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
     """The Scrapy side, run in its own process: one spider, one SQLite pipeline."""
     import scrapy
     from price_parser import Price
-    from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
     out_dir = Path(out)
-    timing: dict[str, Any] = {}
+    timing: dict[str, float] = {}
 
-    class SQLitePipeline:
-        """Items to SQLite in batches of ``SCRAPY_BATCH`` rows, one transaction per batch."""
-
-        def open_spider(self, spider: scrapy.Spider) -> None:
-            self.db = sqlite3.connect(out_dir / "items.db")
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, url TEXT, sku TEXT, "
-                            "data TEXT, created_at REAL)")
-            self.batch: list[tuple[str, str, str, float]] = []
-
-        def process_item(self, item: dict[str, Any], spider: scrapy.Spider) -> dict[str, Any]:
-            self.batch.append((item["url"], item["sku"], json.dumps(item, ensure_ascii=False),
-                               time.time()))
-            if len(self.batch) >= SCRAPY_BATCH:
-                self._write()
-            return item
-
-        def _write(self) -> None:
-            with self.db:
-                self.db.executemany(
-                    "INSERT INTO items (url, sku, data, created_at) VALUES (?, ?, ?, ?)",
-                    self.batch)
-            self.batch = []
-
-        def close_spider(self, spider: scrapy.Spider) -> None:
-            self._write()
-            self.db.close()
-            timing["closed"] = time.monotonic()
+    SQLitePipeline = items_pipeline(out_dir, "sku", timing)
 
     class CatalogSpider(scrapy.Spider):
         name = "catalog"
@@ -690,6 +733,82 @@ def scrapy_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
     (out_dir / "stats.json").write_text(json.dumps(result))
 
 
+def minimal_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
+    """The minimal crawler, run in its own process: aiohttp and selectolax, ``concurrency``
+    workers on one queue of the page URLs, the same fields as the others, items to SQLite in
+    batches. No retries, no politeness, no checks: what the machine allows."""
+    import asyncio
+    from urllib.parse import urljoin
+
+    import aiohttp
+    from selectolax.lexbor import LexborHTMLParser
+
+    out_dir = Path(out)
+    db = open_items_db(out_dir / "items.db")
+    batch: list[tuple[Any, ...]] = []
+    counts = {"pages": 0, "errors": 0}
+
+    def text(node: Any) -> str:
+        return " ".join(node.text(deep=True).split()) if node is not None else ""
+
+    def attribute(node: Any, name: str) -> str:
+        return (node.attributes.get(name) or "").strip() if node is not None else ""
+
+    def products(url: str, html: str) -> list[dict[str, Any]]:
+        found = []
+        for product in LexborHTMLParser(html).css("div.product"):
+            price_text = text(product.css_first("span.price"))
+            price = _FIRST_NUMBER.search(price_text.replace(",", ""))
+            rating = _FIRST_NUMBER.search(text(product.css_first("span.rating")))
+            found.append({
+                "name": text(product.css_first("h2.name")),
+                "price": float(price.group()) if price else None,
+                "currency": price_text[:price.start()].strip() or None if price else None,
+                "rating": float(rating.group()) if rating else None,
+                "url": urljoin(url, attribute(product.css_first("h2.name a"), "href")),
+                "image": urljoin(url, attribute(product.css_first("img.thumb"), "src")),
+                "sku": product.attributes.get("data-sku")})
+        return found
+
+    async def main() -> None:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        for url in page_urls(base_url, pages):
+            queue.put_nowait(url)
+        async with aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+            async with session.get(f"{base_url}/robots.txt") as response:
+                await response.read()  # as the others do; the bench's robots.txt allows all
+
+            async def worker() -> None:
+                while True:
+                    url = await queue.get()
+                    try:
+                        async with session.get(url) as response:
+                            html = await response.text()
+                        counts["pages"] += 1
+                        batch.extend(item_row(item, "sku") for item in products(url, html))
+                        if len(batch) >= ITEMS_BATCH:
+                            write_items(db, batch)
+                            batch.clear()
+                    except (aiohttp.ClientError, TimeoutError):
+                        counts["errors"] += 1
+                    finally:
+                        queue.task_done()
+
+            workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+            await queue.join()
+            for task in workers:
+                task.cancel()
+
+    opened = time.monotonic()
+    asyncio.run(main())
+    write_items(db, batch)
+    db.close()
+    (out_dir / "stats.json").write_text(json.dumps(
+        {"pages": counts["pages"], "crawl_s": time.monotonic() - opened,
+         "errors": counts["errors"]}))
+
+
 # --- Report ------------------------------------------------------------------------------------
 
 def rss_profile(measured: Measured, points: int = 10) -> str:
@@ -717,6 +836,11 @@ def _median_round(done: list[CrawlFigures]) -> CrawlFigures:
     return sorted(done, key=lambda figures: figures.pages_per_s)[len(done) // 2]
 
 
+# The crawlers, in the order each round runs them; --only takes a name in any case.
+CRAWLERS = ("ScrapeDeck", "Scrapy", "minimal")
+CHOICES = {name.lower(): name for name in CRAWLERS}
+
+
 def report(figures: list[CrawlFigures], pages: int) -> bool:
     print()
     print(f"{'':11} {'pages':>6} {'items':>7} {'crawl s':>8} {'pages/s':>8} {'items/s':>8} "
@@ -735,17 +859,27 @@ def report(figures: list[CrawlFigures], pages: int) -> bool:
         print(f"  {f.name:10} {rss_profile(f.measured)}")
         print(f"  {'':10} growth from the second quarter of its life to the last: "
               f"{late_growth(f.measured):+.0f} MB")
-    ok = True
-    if len(figures) == 2:
-        ours, theirs = figures
-        print(f"\nScrapeDeck / Scrapy: pages/s x{ours.pages_per_s / theirs.pages_per_s:.2f}, "
+    by_name = {f.name: f for f in figures}
+    ours = by_name.get("ScrapeDeck")
+    if ours is not None and "Scrapy" in by_name:
+        theirs = by_name["Scrapy"]
+        rate = ours.pages_per_s / theirs.pages_per_s
+        print(f"\nScrapeDeck / Scrapy: pages/s x{rate:.2f} (goal >= x5: "
+              f"{'met' if rate >= 5 else 'NOT met'}), "
               f"items/s x{ours.items_per_s / theirs.items_per_s:.2f}, "
               f"CPU time x{ours.measured.cpu_s / theirs.measured.cpu_s:.2f}, "
               f"peak RSS x{ours.measured.peak_rss_mb / theirs.measured.peak_rss_mb:.2f}")
-        same = ours.items == theirs.items
-        print(f"Items stored: ScrapeDeck {ours.items}, Scrapy {theirs.items} "
-              f"({'same' if same else 'DIFFERENT'}; expected {pages * PRODUCTS_PER_PAGE})")
-        ok = same
+    if ours is not None and "minimal" in by_name:
+        minimal = by_name["minimal"]
+        behind = minimal.pages_per_s / ours.pages_per_s
+        print(f"minimal / ScrapeDeck: pages/s x{behind:.2f} (goal <= x2: "
+              f"{'met' if behind <= 2 else 'NOT met'}), "
+              f"CPU time ScrapeDeck / minimal x{ours.measured.cpu_s / minimal.measured.cpu_s:.2f}, "
+              f"peak RSS x{ours.measured.peak_rss_mb / minimal.measured.peak_rss_mb:.2f}")
+    counts = ", ".join(f"{f.name} {f.items}" for f in figures)
+    ok = len({f.items for f in figures}) == 1
+    print(f"Items stored: {counts} ({'same' if ok else 'DIFFERENT'}; "
+          f"expected {pages * PRODUCTS_PER_PAGE})")
     for f in figures:
         if f.items != pages * PRODUCTS_PER_PAGE or f.measured.returncode != 0:
             print(f"!! {f.name}: {f.items} items stored, exit {f.measured.returncode}")
@@ -757,7 +891,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5000, help="list pages (10 items each)")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--only", choices=("both", "scrapedeck", "scrapy"), default="both")
+    parser.add_argument("--only", choices=CRAWLERS, type=lambda name: CHOICES.get(name.lower(), name),
+                        help="one crawler alone (profiling, quick checks)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--cost-overhead", action="store_true",
                         help="ScrapeDeck with cost recording on vs off, instead of Scrapy")
@@ -779,19 +914,17 @@ def main(argv: list[str] | None = None) -> int:
             if args.cost_overhead:
                 return 0 if cost_overhead(workdir, server.base_url, args.pages,
                                           args.concurrency, args.rounds) else 1
-            rounds: dict[str, list[CrawlFigures]] = {"ScrapeDeck": [], "Scrapy": []}
+            names = [args.only] if args.only else list(CRAWLERS)
+            rounds: dict[str, list[CrawlFigures]] = {name: [] for name in names}
             for number in range(1, args.rounds + 1):  # alternating: the machine's speed drifts
-                if args.only in ("both", "scrapedeck"):
-                    rounds["ScrapeDeck"].append(run_scrapedeck(
-                        workdir, server.base_url, args.pages, args.concurrency,
-                        f"scrapedeck-{number}"))
-                if args.only in ("both", "scrapy"):
-                    rounds["Scrapy"].append(run_scrapy(workdir, server.base_url, args.pages,
-                                                       args.concurrency, f"scrapy-{number}"))
-                for name, done in rounds.items():
-                    if done:
-                        print(f"  round {number} {name:10} {done[-1].pages_per_s:6.0f} pages/s "
-                              f"CPU {done[-1].measured.cpu_s:5.1f} s", flush=True)
+                for name in names:
+                    label, where = f"{name.lower()}-{number}", (workdir, server.base_url)
+                    rounds[name].append(
+                        run_scrapedeck(*where, args.pages, args.concurrency, label)
+                        if name == "ScrapeDeck" else
+                        run_other(name, *where, args.pages, args.concurrency, label))
+                    print(f"  round {number} {name:10} {rounds[name][-1].pages_per_s:6.0f} "
+                          f"pages/s CPU {rounds[name][-1].measured.cpu_s:5.1f} s", flush=True)
             figures = [_median_round(done) for done in rounds.values() if done]
         if args.rounds > 1:
             print(f"\nThe round with the median pages/s of {args.rounds}, for each:")
@@ -809,7 +942,8 @@ if __name__ == "__main__":
         serve_python(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--worker-without-costs":
         sys.exit(worker_without_costs(sys.argv[2]))
-    elif len(sys.argv) > 1 and sys.argv[1] == "--scrapy-child":
-        scrapy_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif len(sys.argv) > 1 and sys.argv[1] in ("--scrapy-child", "--minimal-child"):
+        child = scrapy_child if sys.argv[1] == "--scrapy-child" else minimal_child
+        child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         sys.exit(main())

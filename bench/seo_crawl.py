@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawl import (  # noqa: E402  (bench/crawl.py: the catalog page generator and the servers)
-    PRODUCTS_PER_PAGE, WORDS, Server, _page, run_measured)
+    PRODUCTS_PER_PAGE, WORDS, Server, _page, app_env, run_measured)
 
 TARGET_PAGES_PER_S = 50
 
@@ -109,7 +109,7 @@ def queue_crawl(workdir: Path, base_url: str, pages: int, concurrency: int,
         crawl = crawls.start_crawl(session, actor_of(user), f"{base_url}/", pages,
                                    {"delay": 0, "concurrency": concurrency, "audit": audit})
     database.dispose()
-    env = {**os.environ, "DATABASE_URL": url, "SCRAPEDECK_DATA_DIR": str(data_dir),
+    env = {**app_env(), "DATABASE_URL": url, "SCRAPEDECK_DATA_DIR": str(data_dir),
            "FETCH_DELAY_SECONDS": "0", "SEO_CRAWL_MAX_PAGES": str(max(pages, 5000))}
     return url, str(crawl.id), env
 
