@@ -19,8 +19,9 @@ In one invocation it
    page 1 and every book link, reading the same 8 fields and writing the items to SQLite:
    - **Scrapy**: one spider, ``CONCURRENT_REQUESTS`` ``--concurrency``, robots.txt obeyed,
      items to SQLite in batches of 1,000;
-   - **minimal**: ~100 lines below (``minimal_child``): aiohttp, selectolax, ``--concurrency``
-     workers on one queue, items to SQLite in batches of 1,000 — what the machine allows;
+   - **minimal**: ``minimal_child`` below, on bench/crawl.py's ``minimal_crawl``: aiohttp,
+     selectolax, ``--concurrency`` workers on one queue, items to SQLite in batches of 1,000 —
+     what the machine allows;
    - **ScrapeDeck**: a fresh SQLite database with a user, a strict JSON Schema and ONE job (a
      container package with ``next_button`` pagination and a ``detail`` section that follows
      each book's link), one queued run, executed by the worker process itself
@@ -297,25 +298,21 @@ def scrapy_child(start: str, concurrency: int, out: str) -> None:
 # --- The minimal crawler: aiohttp + selectolax, what the machine allows -------------------------
 
 def minimal_child(start: str, concurrency: int, out: str) -> None:
-    import asyncio
+    """The minimal crawler (bench/crawl.py's) on the books: each listing page's books and its
+    next page, each book's page for the rest of its fields."""
     import re
     from urllib.parse import urljoin
 
-    import aiohttp
     from selectolax.lexbor import LexborHTMLParser
 
-    out_dir = Path(out)
     number = re.compile(r"\d+(?:\.\d+)?")
-    db = crawl.open_items_db(out_dir / "items.db")
-    batch: list[tuple[Any, ...]] = []
-    counts = {"pages": 0, "errors": 0}
 
     def text(node: Any) -> str:
         return node.text(deep=True).strip() if node is not None else ""
 
-    def listing(url: str, html: str) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
+    def listing(url: str, html: str) -> list[tuple[str, dict[str, Any] | None]]:
         tree = LexborHTMLParser(html)
-        found = []
+        found: list[tuple[str, dict[str, Any] | None]] = []
         for book in tree.css("article.product_pod"):
             link = book.css_first("h3 a")
             price = number.search(text(book.css_first("p.price_color")).replace(",", ""))
@@ -325,7 +322,9 @@ def minimal_child(start: str, concurrency: int, out: str) -> None:
                     "availability": text(book.css_first("p.availability"))}
             found.append((item["url"], item))
         following = tree.css_first("li.next a")
-        return found, urljoin(url, following.attributes["href"]) if following else None
+        if following:
+            found.append((urljoin(url, following.attributes["href"]), None))
+        return found
 
     def detail(html: str) -> dict[str, Any]:
         tree = LexborHTMLParser(html)
@@ -335,49 +334,13 @@ def minimal_child(start: str, concurrency: int, out: str) -> None:
                 "category": text(tree.css_first("ul.breadcrumb li.category a")),
                 "description": text(tree.css_first("div#product_description + p"))}
 
-    async def main() -> None:
-        queue: asyncio.Queue[tuple[str, dict[str, Any] | None]] = asyncio.Queue()
-        queue.put_nowait((start, None))
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            async with session.get(urljoin(start, "/robots.txt")) as response:
-                await response.read()  # as the others do; the bench's robots.txt allows all
+    def read(url: str, html: str, item: dict[str, Any] | None
+             ) -> tuple[list[tuple[str, Any]], list[dict[str, Any]]]:
+        # a listing page comes without an item, a book's page with its book from the listing
+        return (listing(url, html), []) if item is None else ([], [{**item, **detail(html)}])
 
-            async def worker() -> None:
-                while True:
-                    url, item = await queue.get()
-                    try:
-                        async with session.get(url) as response:
-                            html = await response.text()
-                        counts["pages"] += 1
-                        if item is None:
-                            books, following = listing(url, html)
-                            for link, book in books:
-                                queue.put_nowait((link, book))
-                            if following:
-                                queue.put_nowait((following, None))
-                        else:
-                            batch.append(crawl.item_row({**item, **detail(html)}, "upc"))
-                            if len(batch) >= crawl.ITEMS_BATCH:
-                                crawl.write_items(db, batch)
-                                batch.clear()
-                    except (aiohttp.ClientError, TimeoutError):
-                        counts["errors"] += 1
-                    finally:
-                        queue.task_done()
-
-            workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
-            await queue.join()
-            for task in workers:
-                task.cancel()
-
-    opened = time.monotonic()
-    asyncio.run(main())
-    crawl.write_items(db, batch)
-    db.close()
-    (out_dir / "stats.json").write_text(json.dumps(
-        {"pages": counts["pages"], "crawl_s": time.monotonic() - opened,
-         "errors": counts["errors"]}))
+    crawl.minimal_crawl(urljoin(start, "/robots.txt"), [(start, None)], read, concurrency,
+                        Path(out), "upc")
 
 
 # --- ScrapeDeck --------------------------------------------------------------------------------

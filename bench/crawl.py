@@ -22,8 +22,9 @@ In one invocation it
 3. runs an equivalent Scrapy spider in its own process: the same URLs, CONCURRENT_REQUESTS
    ``--concurrency``, no delay, robots.txt obeyed (as ScrapeDeck does by default), the same fields
    with Scrapy selectors and price-parser, items written to SQLite by a pipeline in batches;
-   and a minimal crawler (``minimal_child``, ~50 lines: aiohttp, selectolax, ``--concurrency``
-   workers on one queue, the same fields, items to SQLite in batches; what the machine allows);
+   and a minimal crawler (``minimal_child`` on ``minimal_crawl``: aiohttp, selectolax,
+   ``--concurrency`` workers on one queue, the same fields, items to SQLite in batches; what the
+   machine allows);
 4. does 2 and 3 ``--rounds`` times, alternating (this machine's speed drifts by tens of per cent
    within minutes: one run of each compares two different machines), prints each round's pages/s
    and CPU, and then, for the round with the median pages/s of each crawler: pages/s and
@@ -734,19 +735,10 @@ def scrapy_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
 
 
 def minimal_child(base_url: str, pages: int, concurrency: int, out: str) -> None:
-    """The minimal crawler, run in its own process: aiohttp and selectolax, ``concurrency``
-    workers on one queue of the page URLs, the same fields as the others, items to SQLite in
-    batches. No retries, no politeness, no checks: what the machine allows."""
-    import asyncio
+    """The minimal crawler on the catalog: every list page, the same fields as the others."""
     from urllib.parse import urljoin
 
-    import aiohttp
     from selectolax.lexbor import LexborHTMLParser
-
-    out_dir = Path(out)
-    db = open_items_db(out_dir / "items.db")
-    batch: list[tuple[Any, ...]] = []
-    counts = {"pages": 0, "errors": 0}
 
     def text(node: Any) -> str:
         return " ".join(node.text(deep=True).split()) if node is not None else ""
@@ -754,7 +746,7 @@ def minimal_child(base_url: str, pages: int, concurrency: int, out: str) -> None
     def attribute(node: Any, name: str) -> str:
         return (node.attributes.get(name) or "").strip() if node is not None else ""
 
-    def products(url: str, html: str) -> list[dict[str, Any]]:
+    def products(url: str, html: str, _: None) -> tuple[list[tuple[str, None]], list[Any]]:
         found = []
         for product in LexborHTMLParser(html).css("div.product"):
             price_text = text(product.css_first("span.price"))
@@ -768,25 +760,50 @@ def minimal_child(base_url: str, pages: int, concurrency: int, out: str) -> None
                 "url": urljoin(url, attribute(product.css_first("h2.name a"), "href")),
                 "image": urljoin(url, attribute(product.css_first("img.thumb"), "src")),
                 "sku": product.attributes.get("data-sku")})
-        return found
+        return [], found
+
+    minimal_crawl(f"{base_url}/robots.txt", [(url, None) for url in page_urls(base_url, pages)],
+                  products, concurrency, Path(out), "sku")
+
+
+Read = Callable[[str, str, Any], tuple[list[tuple[str, Any]], list[dict[str, Any]]]]
+
+
+def minimal_crawl(robots: str, first: list[tuple[str, Any]], read: Read, concurrency: int,
+                  out_dir: Path, key: str) -> None:
+    """The minimal crawler (here and in bench/books_site.py), run in its own process: aiohttp,
+    fetches ``robots`` (as the others do), then ``concurrency`` workers on one queue of (URL,
+    what its page needs to know), each page given to ``read(url, html, that)``, which says the pages to fetch next and the items the page
+    completes; items to SQLite in batches (``key``: their key field); stats.json in ``out_dir``.
+    No retries, no politeness, no checks: what the machine allows."""
+    import asyncio
+
+    import aiohttp
+
+    db = open_items_db(out_dir / "items.db")
+    batch: list[tuple[Any, ...]] = []
+    counts = {"pages": 0, "errors": 0}
 
     async def main() -> None:
-        queue: asyncio.Queue[str] = asyncio.Queue()
-        for url in page_urls(base_url, pages):
-            queue.put_nowait(url)
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        for entry in first:
+            queue.put_nowait(entry)
         async with aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-            async with session.get(f"{base_url}/robots.txt") as response:
+            async with session.get(robots) as response:
                 await response.read()  # as the others do; the bench's robots.txt allows all
 
             async def worker() -> None:
                 while True:
-                    url = await queue.get()
+                    url, context = await queue.get()
                     try:
                         async with session.get(url) as response:
                             html = await response.text()
                         counts["pages"] += 1
-                        batch.extend(item_row(item, "sku") for item in products(url, html))
+                        following, items = read(url, html, context)
+                        for entry in following:
+                            queue.put_nowait(entry)
+                        batch.extend(item_row(item, key) for item in items)
                         if len(batch) >= ITEMS_BATCH:
                             write_items(db, batch)
                             batch.clear()
