@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta, timezone
 import streamlit as st
 
 from core.platform import audit
+from core.platform.words import counted
 from ui.audit_views import entries_table, entry_detail
 from ui.auth import acting_user
 from ui.runtime import transaction
@@ -34,7 +35,7 @@ flt = audit.AuditFilter(
 with transaction() as session:
     entries = audit.list_entries(session, actor, flt)
 
-st.caption(f"{len(entries)} entries (newest first, at most {plain(flt.limit)}). Tick a row (its "
+st.caption(f"{counted(len(entries), 'entry', 'entries')} (newest first, at most {plain(flt.limit)}). Tick a row (its "
            "box on the left) to see every field it changed, in full.")
 chosen = entries_table(entries)
 if chosen is not None:

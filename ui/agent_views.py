@@ -15,6 +15,7 @@ from core.agents.criteria import Outcome
 from core.agents.jobs import AgentJobStatus
 from core.platform.access import Actor
 from core.platform.jsondoc import parse_json
+from core.platform.words import counted
 from ui.messages import perform, rerun_with
 from ui.text import plain
 
@@ -131,7 +132,8 @@ def job_detail(job: jobs.JobView) -> None:
         "outcome": "Outcome", "detail": st.column_config.TextColumn("Detail", width="large")})
     invalid = (job.verdict or {}).get("invalid_items") or []
     if invalid:
-        criteria.caption(f"{len(invalid)} records broke the schema and were left out:")
+        criteria.caption(f"{counted(len(invalid), 'record')} broke the schema and "
+                         "were left out:")
         criteria.dataframe(pd.DataFrame({"record": invalid}), hide_index=True, width="stretch")
     _result(result, job.result)
     log.dataframe(pd.DataFrame([{

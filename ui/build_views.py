@@ -10,13 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from core.builder import builds
-
-from core.scraping import runs
-from core.platform.access import Actor
 from core.builder.builds import BuildDetail, BuildInput
+from core.platform.access import Actor
+from core.platform.words import counted
+from core.scraping import runs
 from ui.messages import perform, rerun_with
 from ui.text import plain
 from ui.vocabulary import BUILD_STATUS, BuildStatus
+
 KEEP, DROP, WRONG = "keep", "drop", "mark wrong"
 
 
@@ -60,7 +61,7 @@ def build_status(build: BuildDetail) -> None:
     st.subheader(f"{look.icon} {plain(look.label)}")
     count = len(build.urls) + len(build.uploads)
     st.caption(f"“{plain(build.objective)}” · iteration {plain(build.iteration)} · "
-               f"{plain(count)} sample{'s' if count != 1 else ''}")
+               f"{plain(counted(count, 'sample'))}")
     if build.working:
         st.info(plain(look.text), icon=":material/hourglass_top:")
     elif build.status != BuildStatus.FAILED:

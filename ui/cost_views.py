@@ -13,6 +13,7 @@ from streamlit.delta_generator import DeltaGenerator
 from core import budgets, costs, ledger
 from core.costs import CostReport, Line, Waste
 from core.platform.access import Actor
+from core.platform.words import counted
 from ui.messages import succeeded
 from ui.runtime import transaction
 from ui.text import plain
@@ -126,7 +127,7 @@ def unread_badge(actor: Actor) -> None:
     with transaction() as session:
         count = budgets.unread_count(session, actor)
     if count:
-        st.sidebar.caption(plain(f"{count} unread notification{'s' if count != 1 else ''} "
+        st.sidebar.caption(plain(f"{counted(count, 'unread notification')} "
                                  "(see Costs)"))
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 from core.ledger import ModelCalls
 from core.llm.prices import EDITABLE_COLUMNS
 from core.llm.providers import ProviderView
+from core.platform.words import counted
 from ui.text import plain
 from ui.vocabulary import CONNECTION_STATUS, ConnectionStatus
 
@@ -109,7 +110,7 @@ def recent_costs(recent: ModelCalls) -> None:
         return
     calls, total = len(recent.calls), recent.cost_usd
     cost = f"${total:.6f}" if total < Decimal("0.01") else f"${total:,.4f}"
-    st.caption(f"Latest {calls:,} call{'s' if calls != 1 else ''}: "
+    st.caption(f"Latest {counted(calls, 'call')}: "
                f"{recent.input_tokens:,} input and {recent.output_tokens:,} output tokens, "
                f"{plain(cost)}.")
     if recent.unpriced:

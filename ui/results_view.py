@@ -11,6 +11,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.platform.words import counted
 from core.scraping import exports
 from core.platform.access import Actor
 from core.scraping.results import (CONFIDENCE, FETCHED_AT, ID, META_COLUMNS, SOURCE_URL, FieldFilter,
@@ -195,13 +196,13 @@ def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
         st.caption(nothing_text(q))
         return
     if len(items) <= MAX_PAGE_BARS:
-        st.caption(f"Results extracted from each of the {len(items):,} pages.")
+        st.caption(f"Results extracted per page, over {counted(len(items), 'page')}.")
         chart = alt.Chart(items).mark_bar().encode(
             x=alt.X("items:Q", title="Items"),
             y=alt.Y("source_url:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
             tooltip=["source_url", "items"])
     else:
-        st.caption(f"{len(items):,} pages: how many pages yielded how many items.")
+        st.caption(f"{counted(len(items), 'page')}: how many pages yielded how many items.")
         spread = items["items"].value_counts().rename_axis("items").reset_index(name="pages")
         chart = alt.Chart(spread).mark_bar().encode(
             x=alt.X("items:O", title="Items on the page"), y=alt.Y("pages:Q", title="Pages"),

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.platform.access import Actor
+from core.platform.words import counted
 from core.seo import crawls
 from core.seo.crawls import CrawlDiff, CrawlReport, CrawlSummary
 from ui.messages import form_key, perform, renew_form, rerun_with
@@ -103,7 +104,7 @@ def findings(table: pd.DataFrame) -> None:
         st.success("No site-level problems found.", icon=":material/check_circle:")
         return
     for row in table.itertuples():
-        label = f"{row.title} · {row.count} URL{'s' if row.count != 1 else ''}"
+        label = f"{row.title} · {counted(row.count, 'URL')}"
         severity = SEVERITY[row.severity]
         with st.expander(plain(label), icon=severity.icon):
             st.markdown(f"**{plain(severity.label)}** · {plain(row.finding)} — "

@@ -29,6 +29,7 @@ from core.platform.errors import AccountLocked, AccountSuspended, AuthError
 from core.accounts.passwords import verify_password
 from core.platform.settings import Settings, get_settings
 from core.accounts.users import actor_of, mark_signed_in, normalise_email
+from core.platform.words import counted
 from db.models import LoginAttempt, User
 from db.types import utcnow
 from vocabularies import LoginFailure
@@ -102,7 +103,7 @@ def _record(session: Session, email: str, ip: str, user_agent: str,
 
 def _in_minutes(until: datetime, now: datetime) -> str:
     minutes = max(1, round((until - now).total_seconds() / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''} (at {until:%H:%M} UTC)"
+    return f"{counted(minutes, 'minute')} (at {until:%H:%M} UTC)"
 
 
 def sign_in(session: Session, email: str, password: str, ip: str = "",

@@ -18,6 +18,7 @@ from core.analysis.enums import availability
 from core.analysis.samples import run_samples
 from core.analysis.selectors import is_stable, safe_css, selector_within
 from core.analysis.types import ExampleMatch, SamplePage
+from core.platform.words import counted
 from core.scrape.package import PACKAGE_VERSION
 
 _SKIP = {"script", "style", "noscript", "template", "-text", "-comment", "html"}
@@ -58,7 +59,7 @@ def find_field_for_example(pages: Sequence[SamplePage], example: str,
             where = f"attribute {attribute} of" if attribute else "text of"
             source = (f"{where} {spec['selector'] or 'the record'} (found {example.strip()!r} on "
                       f"{page.url}); gives a value on {sum(v is not None for v in values)} of "
-                      f"{len(pages)} samples")
+                      f"{counted(len(pages), 'sample')}")
             return ExampleMatch(field=spec, values=values, source=source)
     return None
 

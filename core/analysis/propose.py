@@ -20,6 +20,7 @@ from core.analysis.schema import schema_for
 from core.analysis.structured import structured_data
 from core.analysis.types import Proposal, SamplePage, WantedField
 from core.platform.errors import ValidationError
+from core.platform.words import counted
 from core.scrape.dom import css_problem
 from core.scrape.package import PACKAGE_VERSION, parse_package
 from vocabularies import PaginationType
@@ -128,7 +129,7 @@ def _kind_from_spec(name: str, spec: dict) -> WantedField:
 
 def _kinds_note(kinds: dict[str, str]) -> str:
     counts = Counter(kinds.values())
-    return "Samples: " + ", ".join(f"{n} {kind} page{'s' if n > 1 else ''}"
+    return "Samples: " + ", ".join(counted(n, f"{kind} page")
                                    for kind, n in counts.items()) + "."
 
 

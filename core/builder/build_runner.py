@@ -37,6 +37,7 @@ from core.analysis import (FieldKind, Proposal, SamplePage, SampleReport, Wanted
                            wanted_fields)
 from core.platform.database import Database
 from core.platform.errors import ScrapeDeckError
+from core.platform.words import counted
 from core.scrape.fetch import Fetcher
 from core.scrape.result import FetchResult
 from core.scrape.options import FetchOptions
@@ -375,7 +376,7 @@ def _preview_next_page(database: Database, plan: BuildPlan, package: dict[str, A
         return {"url": url, "error": error, "count": 0, "records": []}
     records = [r.data for r in extract_records(parse_package(package), result.text,
                                                result.final_url or url)]
-    plan.notes.append(f"Page 2 ({url}): {len(records)} records with this package.")
+    plan.notes.append(f"Page 2 ({url}): {counted(len(records), 'record')} with this package.")
     rendered = bool(package.get("render", {}).get("javascript"))
     with database.transaction() as session:
         builds.record_event(session, plan.build_id, timeline.PageFetched(

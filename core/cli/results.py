@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from core.platform.words import counted
 from core.scraping import exports
 from core.platform.access import Actor
 from core.platform.database import Database
@@ -21,8 +22,8 @@ def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     database = Database(engine=engine, sessions=make_session_factory(engine))
     summary = exports.export_run_to_path(database, actor, args.run_id, args.format, args.out,
                                          raw_values=args.raw, force=args.force)
-    print(f"Exported {summary.row_count:,} results to {summary.path} "
-          f"({summary.size_bytes:,} bytes).")
+    print(f"Exported {counted(summary.row_count, 'result')} to {summary.path} "
+          f"({counted(summary.size_bytes or 0, 'byte')}).")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from core.cli.output import print_json, work_cost
 from core.platform.commands import count, seconds
 from core.platform.errors import Unfinished
+from core.platform.words import counted
 from vocabularies import GraphFormat
 
 if TYPE_CHECKING:  # the database layer loads only when a crawl command runs
@@ -98,8 +99,9 @@ def _report(session: Session, actor: Actor, crawl_id: uuid.UUID | str, *,
                     "findings": findings.drop(columns=["evidence"]).to_dict("records"),
                     "pages": crawls.crawl_pages(session, actor, crawl_id).to_dict("records")})
         return
-    print(f"{_ending(crawl.status).capitalize()}: {crawl.pages_crawled} pages, "
-          f"{len(findings)} findings ({crawl.summary.get('issues', 0)} issues)")
+    print(f"{_ending(crawl.status).capitalize()}: {counted(crawl.pages_crawled, 'page')}, "
+          f"{counted(len(findings), 'finding')} "
+          f"({counted(crawl.summary.get('issues', 0), 'issue')})")
     for row in findings.itertuples():
         print(f"  {row.severity:<8} {row.title}: {row.count} URL(s)")
     for note in crawl.summary.get("not_checked", []):

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import CroniterError, croniter
 
 from core.platform.errors import ValidationError
+from core.platform.words import counted
 
 FIELDS = (("minute", "0-59"), ("hour", "0-23"), ("day-of-month", "1-31"),
           ("month", "1-12 or JAN-DEC"), ("day-of-week", "0-6 or SUN-SAT, 0 is Sunday"))
@@ -54,7 +55,7 @@ def _cron_problem(text: str) -> str | None:
         return "it is empty"
     parts = text.split(" ")
     if not text.startswith("@") and len(parts) != len(FIELDS):
-        return (f"it has {len(parts)} field{'s' if len(parts) != 1 else ''}; write five: "
+        return (f"it has {counted(len(parts), 'field')}; write five: "
                 "minute hour day-of-month month day-of-week")
     if _EXTENSION.search(text):
         return "random and hashed values (R, H) are not supported; write the times out"

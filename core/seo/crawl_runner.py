@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from core import budgets, ledger, timeline
 from core.platform.aio import wait_set
 from core.platform.database import Database
+from core.platform.words import counted
 from core.seo.crawl import CrawlOptions, CrawlOutcome, SiteCrawler
 from core.seo.crawl_page import CrawledPage
 from core.seo.findings import CrawlContext, Finding, find_all
@@ -252,7 +253,8 @@ def execute_crawl(database: Database, crawl_id: uuid.UUID) -> str:
     status, error = WorkStatus.COMPLETED, None
     if execution.stopped_by is not None:
         status = WorkStatus.STOPPED_BUDGET
-        error = f"{execution.stopped_by}. The {len(outcome.pages):,} pages crawled are kept."
+        error = (f"{execution.stopped_by}. The pages crawled "
+                 f"({counted(len(outcome.pages), 'page')}) are kept.")
     elif outcome.stopped == "canceled":
         status = WorkStatus.CANCELED
     elif not any(p.status_code for p in outcome.pages):

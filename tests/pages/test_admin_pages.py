@@ -56,8 +56,10 @@ def test_the_audit_log_shows_and_filters_admin_actions(app, analyst) -> None:
     assert log["record"].tolist() == [f"user: {analyst.email}"]
     assert log["changes"].tolist() == ["role: analyst → viewer"]
     assert len(at.dataframe) == 1  # no detail until a row is clicked
+    assert any(text.startswith("1 entry (newest first") for text in texts(at, "caption"))
     at.session_state["audit_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert at.dataframe[1].value.values.tolist() == [["role", "analyst", "viewer"]]
     by_label(at.text_input, "Who (email contains)").input("nobody").run()
     assert at.dataframe[0].value.empty
+    assert any(text.startswith("0 entries (newest first") for text in texts(at, "caption"))

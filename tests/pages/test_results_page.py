@@ -118,7 +118,7 @@ def test_charts_show_fill_rates_and_items_per_page(app, analyst, lamps) -> None:
     assert texts(at, "subheader") == ["Fields filled", "Items per page"]
     captions = texts(at, "caption")
     assert "Share of results in which each field has a value, over all 30 results." in captions
-    assert "Results extracted from each of the 15 pages." in captions
+    assert "Results extracted per page, over 15 pages." in captions
     assert len(at.get("vega_lite_chart")) == 2
 
 
@@ -212,7 +212,7 @@ def test_search_and_filters_survive_a_visit_to_the_charts(app, analyst, lamps) -
     # The charts follow them too: 10 blue lamps, one per page (n = 0, 3, 6 … 27).
     assert "Share of results in which each field has a value, over all 10 results." in \
         texts(at, "caption")
-    assert "Results extracted from each of the 10 pages." in texts(at, "caption")
+    assert "Results extracted per page, over 10 pages." in texts(at, "caption")
     at.session_state["results_tab"] = "Table"
     at = at.run()
     assert not at.exception

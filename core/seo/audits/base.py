@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from core.platform.words import counted
 from core.seo.lighthouse import LIGHTHOUSE_WEIGHTS
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def script_note(page: Page, outcome: Outcome, what: str, signs: list[str]) -> Ou
     scripts do that matters here): Lighthouse runs them first."""
     if page.rendered or not (page.script_signs.files or signs):
         return outcome
-    found = ([f"{page.script_signs.files} script file{'s' if page.script_signs.files > 1 else ''}"]
+    found = ([counted(page.script_signs.files, "script file")]
              if page.script_signs.files else []) + signs
     note = (f"This page runs scripts ({'; '.join(found)}), and this audit read its HTML as "
             f"served. Lighthouse runs a page's scripts before it counts, so {what} can make "

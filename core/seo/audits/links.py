@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.platform.words import counted
 from core.seo.audits.base import Outcome, audit, not_applicable, script_note, verdict_of
 from core.seo.page import Anchor, Page, without_fragment
 from core.seo.urls import is_valid_url
@@ -70,7 +71,7 @@ def link_text(page: Page) -> Outcome:
                if _judged_for_text(a, page) and a.text.strip()
                and a.text.strip().lower() in _generic_texts(a.text_lang)]
     return verdict_of(not failing, "Every followed link has descriptive text.",
-                      f"{len(failing)} links found", failing)
+                      f"{counted(len(failing), 'link')} found", failing)
 
 
 _WINDOW_OPEN = re.compile(r"window\.open\(")
