@@ -138,8 +138,8 @@ def event_log(actor: Actor, ref: WorkflowRef, view: wf.WorkflowView, node: str |
             "outcome": st.column_config.TextColumn("Outcome", width="small"),
             "what": st.column_config.TextColumn("What happened", width="large")})
     rows = picked.selection.rows if picked is not None else []
-    st.caption(f"{counted(len(lines), 'event')} on this page, newest first; +s is the timeline's axis. "
-               "Select a row to read its payload.")
+    st.caption(f"{counted(len(lines), 'event')} on this page, newest first; +s is the "
+               "timeline's axis. Select a row to read its payload.")
     if rows:
         with st.expander("Payload", expanded=True, icon=":material/data_object:"):
             st.json(lines[rows[0]].payload)

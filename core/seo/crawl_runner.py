@@ -253,8 +253,8 @@ def execute_crawl(database: Database, crawl_id: uuid.UUID) -> str:
     status, error = WorkStatus.COMPLETED, None
     if execution.stopped_by is not None:
         status = WorkStatus.STOPPED_BUDGET
-        error = (f"{execution.stopped_by}. The pages crawled "
-                 f"({counted(len(outcome.pages), 'page')}) are kept.")
+        error = (f"{execution.stopped_by}. What was crawled is kept "
+                 f"({counted(len(outcome.pages), 'page')}).")
     elif outcome.stopped == "canceled":
         status = WorkStatus.CANCELED
     elif not any(p.status_code for p in outcome.pages):
