@@ -35,7 +35,7 @@ flt = audit.AuditFilter(
 with transaction() as session:
     entries = audit.list_entries(session, actor, flt)
 
-st.caption(f"{counted(len(entries), 'entry', 'entries')} (newest first, at most "
+st.caption(f"{plain(counted(len(entries), 'entry', 'entries'))} (newest first, at most "
            f"{plain(flt.limit)}). Tick a row (its box on the left) to see every field it changed, "
            "in full.")
 chosen = entries_table(entries)

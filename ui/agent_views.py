@@ -132,7 +132,7 @@ def job_detail(job: jobs.JobView) -> None:
         "outcome": "Outcome", "detail": st.column_config.TextColumn("Detail", width="large")})
     invalid = (job.verdict or {}).get("invalid_items") or []
     if invalid:
-        criteria.caption(f"{counted(len(invalid), 'record')} broke the schema and "
+        criteria.caption(f"{plain(counted(len(invalid), 'record'))} broke the schema and "
                          "were left out:")
         criteria.dataframe(pd.DataFrame({"record": invalid}), hide_index=True, width="stretch")
     _result(result, job.result)

@@ -110,7 +110,7 @@ def recent_costs(recent: ModelCalls) -> None:
         return
     calls, total = len(recent.calls), recent.cost_usd
     cost = f"${total:.6f}" if total < Decimal("0.01") else f"${total:,.4f}"
-    st.caption(f"Latest {counted(calls, 'call')}: "
+    st.caption(f"Latest {plain(counted(calls, 'call'))}: "
                f"{recent.input_tokens:,} input and {recent.output_tokens:,} output tokens, "
                f"{plain(cost)}.")
     if recent.unpriced:

@@ -196,13 +196,14 @@ def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
         st.caption(nothing_text(q))
         return
     if len(items) <= MAX_PAGE_BARS:
-        st.caption(f"Results extracted per page, over {counted(len(items), 'page')}.")
+        st.caption(f"Results extracted per page, over {plain(counted(len(items), 'page'))}.")
         chart = alt.Chart(items).mark_bar().encode(
             x=alt.X("items:Q", title="Items"),
             y=alt.Y("source_url:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
             tooltip=["source_url", "items"])
     else:
-        st.caption(f"{counted(len(items), 'page')}: how many pages yielded how many items.")
+        st.caption(f"{plain(counted(len(items), 'page'))}: how many pages yielded how many "
+                   "items.")
         spread = items["items"].value_counts().rename_axis("items").reset_index(name="pages")
         chart = alt.Chart(spread).mark_bar().encode(
             x=alt.X("items:O", title="Items on the page"), y=alt.Y("pages:Q", title="Pages"),

@@ -138,7 +138,7 @@ def event_log(actor: Actor, ref: WorkflowRef, view: wf.WorkflowView, node: str |
             "outcome": st.column_config.TextColumn("Outcome", width="small"),
             "what": st.column_config.TextColumn("What happened", width="large")})
     rows = picked.selection.rows if picked is not None else []
-    st.caption(f"{counted(len(lines), 'event')} on this page, newest first; +s is the "
+    st.caption(f"{plain(counted(len(lines), 'event'))} on this page, newest first; +s is the "
                "timeline's axis. Select a row to read its payload.")
     if rows:
         with st.expander("Payload", expanded=True, icon=":material/data_object:"):
