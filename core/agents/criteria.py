@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.platform.errors import ValidationError
+from core.platform.words import counted
 from core.scrape.transforms import parse_number
 
 MAX_CRITERIA = 50
@@ -162,12 +163,13 @@ def _check_one(criterion: Criterion, output: Any, items: list[Any],
                judge: Callable[[str, Any], tuple[bool, str]] | None) -> Check:
     if criterion.kind == "count":
         met = _compare(len(items), criterion.op, criterion.value)
-        return Check(criterion, _outcome(met), f"{len(items)} items")
+        return Check(criterion, _outcome(met), counted(len(items), "item"))
     if criterion.kind == "fill_rate":
         filled = sum(1 for item in items if _present(_get(item, criterion.field)))
         rate = filled / len(items) if items else 0.0
         return Check(criterion, _outcome(_compare(rate, criterion.op, criterion.value)),
-                     f"{criterion.field} filled on {filled} of {len(items)} items ({rate:.0%})")
+                     f"{criterion.field} filled on {filled} of {counted(len(items), 'item')} "
+                     f"({rate:.0%})")
     if criterion.kind == "every":
         return _check_every(criterion, items)
     if criterion.kind == "contains":
@@ -185,10 +187,12 @@ def _check_every(criterion: Criterion, items: list[Any]) -> Check:
         return Check(criterion, Outcome.MISSED, "no items")
     failing = [i for i, item in enumerate(items) if not _item_meets(criterion, item)]
     if not failing:
-        return Check(criterion, Outcome.MET, f"all {len(items)} items")
+        return Check(criterion, Outcome.MET, "the one item" if len(items) == 1
+                     else f"all {len(items):,} items")
     shown = ", ".join(str(i + 1) for i in failing[:5]) + (" …" if len(failing) > 5 else "")
     return Check(criterion, Outcome.MISSED,
-                 f"{len(failing)} of {len(items)} items do not (item {shown})")
+                 f"{len(failing)} of {counted(len(items), 'item')} "
+                 f"{'does' if len(failing) == 1 else 'do'} not (item {shown})")
 
 
 def _item_meets(criterion: Criterion, item: Any) -> bool:

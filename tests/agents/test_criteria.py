@@ -20,14 +20,16 @@ def test_counts_in_two_spellings() -> None:
 
 def test_every_compares_numbers_even_when_written_as_text() -> None:
     assert outcomes("every price > 0")[0][0] == "met"
-    assert outcomes("every price > 5") == [("missed", "1 of 3 items do not (item 2)")]
+    assert outcomes("every price > 5") == [("missed", "1 of 3 items does not (item 2)")]
 
 
 def test_amounts_read_as_a_page_writes_them_and_words_are_not_numbers() -> None:
     prices = {"items": [{"price": "£51.77"}, {"price": "1.299,50 €"}, {"price": "USD 12"}]}
     assert outcomes("every price > 10", prices) == [("met", "all 3 items")]
+    assert outcomes("every price > 10", {"items": [{"price": "£51.77"}]}) == [
+        ("met", "the one item")]
     assert outcomes("every price > 10", {"items": [{"price": "12 left in stock"}]}) == [
-        ("missed", "1 of 1 items do not (item 1)")]
+        ("missed", "1 of 1 item does not (item 1)")]
 
 
 def test_the_signs_people_type_for_operators() -> None:

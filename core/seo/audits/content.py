@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from core.platform.words import counted
 from core.seo.audits.base import (Outcome, audit, failed, not_applicable, passed,
                                   verdict_of)
 from core.seo.languages import is_valid_language_tag
@@ -47,8 +48,8 @@ def _length_check(value: str | None, bounds: tuple[int, int], what: str) -> Outc
         return not_applicable(f"No {what} (see its own audit).")
     low, high = bounds
     evidence = [{what: value, "length": len(value), "recommended": f"{low}–{high} characters"}]
-    return verdict_of(low <= len(value) <= high, f"{len(value)} characters.",
-                      f"The {what} has {len(value)} characters; {low}–{high} read best in "
+    return verdict_of(low <= len(value) <= high, f"{counted(len(value), 'character')}.",
+                      f"The {what} has {counted(len(value), 'character')}; {low}–{high} read best in "
                       "results.", evidence)
 
 
@@ -94,8 +95,8 @@ def headings(page: Page) -> Outcome:
 def word_count(page: Page) -> Outcome:
     count = page.word_count
     evidence = [{"words": count, "minimum": MIN_WORDS}]
-    return verdict_of(count >= MIN_WORDS, f"{count} words.",
-                      f"Only {count} words of text.", evidence)
+    return verdict_of(count >= MIN_WORDS, f"{counted(count, 'word')}.",
+                      f"Only {counted(count, 'word')} of text.", evidence)
 
 
 @audit("html-lang", title="<html> has a valid lang attribute", group="content", weight=0.5,
