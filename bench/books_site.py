@@ -680,7 +680,7 @@ def crawl_section(bench: Bench, args: argparse.Namespace, pages: int) -> bool:
     if "warm" in med:
         forks = _median([r.forks_mb for r in rounds["warm"]])
         print(f"  serve's high-water mark after the crawl: {med['warm'][2]:.0f} MB (goal ≤ 120 MB: "
-              f"{'met' if med['warm'][2] <= 120 else 'NOT met'}); the fork of serve that executed "
+              f"{crawl.met(med['warm'][2] <= 120)}); the fork of serve that executed "
               f"it held {forks:.0f} MB of its own (its parse process included), gone with it")
     return ok
 
@@ -688,16 +688,16 @@ def crawl_section(bench: Bench, args: argparse.Namespace, pages: int) -> bool:
 def _goals(rate: float, cpu: float, med: dict[str, tuple[float, float, float]]) -> None:
     if "Scrapy" in med:
         print(f"  goal pages/s ≥ 5 × Scrapy: x{rate / med['Scrapy'][0]:.2f} "
-              f"({'met' if rate >= 5 * med['Scrapy'][0] else 'NOT met'})")
+              f"({crawl.met(rate >= 5 * med['Scrapy'][0])})")
     if "minimal" in med:
         print(f"  goal within 2 × of the minimal crawler: minimal / ScrapeDeck "
               f"x{med['minimal'][0] / rate:.2f} "
-              f"({'met' if 2 * rate >= med['minimal'][0] else 'NOT met'})")
-    print(f"  goal CPU ≤ 2.5 s: {cpu:.2f} s ({'met' if cpu <= 2.5 else 'NOT met'})")
+              f"({crawl.met(2 * rate >= med['minimal'][0])})")
+    print(f"  goal CPU ≤ 2.5 s: {cpu:.2f} s ({crawl.met(cpu <= 2.5)})")
     if "minimal" in med:  # the goal's anchors: 2.5 s where the minimal crawler took 1.6 s
         ratio = cpu / med["minimal"][1]
         print(f"  CPU beside the minimal crawler's: x{ratio:.2f} (the goal's anchors: "
-              f"2.5 s / 1.6 s = x{2.5 / 1.6:.2f}: {'met' if ratio <= 2.5 / 1.6 else 'NOT met'})")
+              f"2.5 s / 1.6 s = x{2.5 / 1.6:.2f}: {crawl.met(ratio <= 2.5 / 1.6)})")
 
 
 def cli_section(bench: Bench, args: argparse.Namespace) -> bool:
@@ -740,12 +740,12 @@ def cli_section(bench: Bench, args: argparse.Namespace) -> bool:
         overhead = _median([o for _, o in figures[executor]])
         medians = tuple(_median(list(part)) for part in zip(*parts[executor]))
         print(f"  {label:40} overhead beyond the crawl {overhead:5.2f} s (goal ≤ 0.5 s: "
-              f"{'met' if overhead <= 0.5 else 'NOT met'}); medians: {_parts(medians)}")
+              f"{crawl.met(overhead <= 0.5)}); medians: {_parts(medians)}")
     print(f"  the `runs start --wait` process's own CPU (start-up, imports, waiting), medians: "
           f"cold {_median(cli_cpu['local']):.2f} s, warm {_median(cli_cpu['queue']):.2f} s (the "
           "command's work is its server's child's then)")
     print(f"  serve worker RSS: idle {idle:.0f} MB, after {2 * args.rounds} runs {after:.0f} MB, "
-          f"high-water {peak:.0f} MB (goal ≤ 120 MB: {'met' if peak <= 120 else 'NOT met'}); "
+          f"high-water {peak:.0f} MB (goal ≤ 120 MB: {crawl.met(peak <= 120)}); "
           f"its command server's own memory (private pages; the rest it shares with serve): "
           f"{servers:.0f} MB")
     return True

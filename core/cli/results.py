@@ -23,7 +23,7 @@ def _export(session: Session, actor: Actor, args: argparse.Namespace) -> None:
     summary = exports.export_run_to_path(database, actor, args.run_id, args.format, args.out,
                                          raw_values=args.raw, force=args.force)
     print(f"Exported {counted(summary.row_count, 'result')} to {summary.path} "
-          f"({counted(summary.size_bytes or 0, 'byte')}).")
+          f"({counted(summary.size_bytes, 'byte')}).")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

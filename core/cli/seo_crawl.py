@@ -103,7 +103,7 @@ def _report(session: Session, actor: Actor, crawl_id: uuid.UUID | str, *,
           f"{counted(len(findings), 'finding')} "
           f"({counted(crawl.summary.get('issues', 0), 'issue')})")
     for row in findings.itertuples():
-        print(f"  {row.severity:<8} {row.title}: {row.count} URL(s)")
+        print(f"  {row.severity:<8} {row.title}: {counted(row.count, 'URL')}")
     for note in crawl.summary.get("not_checked", []):
         print(f"  not checked: {note}")
 

@@ -48,9 +48,9 @@ def _length_check(value: str | None, bounds: tuple[int, int], what: str) -> Outc
         return not_applicable(f"No {what} (see its own audit).")
     low, high = bounds
     evidence = [{what: value, "length": len(value), "recommended": f"{low}–{high} characters"}]
-    return verdict_of(low <= len(value) <= high, f"{counted(len(value), 'character')}.",
-                      f"The {what} has {counted(len(value), 'character')}; {low}–{high} read best in "
-                      "results.", evidence)
+    length = counted(len(value), "character")
+    return verdict_of(low <= len(value) <= high, f"{length}.",
+                      f"The {what} has {length}; {low}–{high} read best in results.", evidence)
 
 
 @audit("title-length", title="Title length fits search results", group="content", weight=1,
@@ -95,8 +95,8 @@ def headings(page: Page) -> Outcome:
 def word_count(page: Page) -> Outcome:
     count = page.word_count
     evidence = [{"words": count, "minimum": MIN_WORDS}]
-    return verdict_of(count >= MIN_WORDS, f"{counted(count, 'word')}.",
-                      f"Only {counted(count, 'word')} of text.", evidence)
+    words = counted(count, "word")
+    return verdict_of(count >= MIN_WORDS, f"{words}.", f"Only {words} of text.", evidence)
 
 
 @audit("html-lang", title="<html> has a valid lang attribute", group="content", weight=0.5,
