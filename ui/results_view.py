@@ -190,6 +190,10 @@ def fill_rate_chart(fill: FillRates, q: ResultQuery) -> None:
         tooltip=["field", "filled", alt.Tooltip("share:Q", format=".1%")]))
 
 
+# A count's axis: ticks on whole numbers only (a page holds 4 items, not 3.8).
+WHOLE_NUMBERS = alt.Axis(format="d", tickMinStep=1)
+
+
 def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
     st.subheader("Items per page")
     if items.empty:
@@ -198,7 +202,7 @@ def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
     if len(items) <= MAX_PAGE_BARS:
         st.caption(f"Results extracted per page, over {plain(counted(len(items), 'page'))}.")
         chart = alt.Chart(items).mark_bar().encode(
-            x=alt.X("items:Q", title="Items"),
+            x=alt.X("items:Q", title="Items", axis=WHOLE_NUMBERS),
             y=alt.Y("source_url:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
             tooltip=["source_url", "items"])
     else:
@@ -206,7 +210,8 @@ def items_chart(items: pd.DataFrame, q: ResultQuery) -> None:
                    "items.")
         spread = items["items"].value_counts().rename_axis("items").reset_index(name="pages")
         chart = alt.Chart(spread).mark_bar().encode(
-            x=alt.X("items:O", title="Items on the page"), y=alt.Y("pages:Q", title="Pages"),
+            x=alt.X("items:O", title="Items on the page"),
+            y=alt.Y("pages:Q", title="Pages", axis=WHOLE_NUMBERS),
             tooltip=["items", "pages"])
     st.altair_chart(chart)
 

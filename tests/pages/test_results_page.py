@@ -119,7 +119,10 @@ def test_charts_show_fill_rates_and_items_per_page(app, analyst, lamps) -> None:
     captions = texts(at, "caption")
     assert "Share of results in which each field has a value, over all 30 results." in captions
     assert "Results extracted per page, over 15 pages." in captions
-    assert len(at.get("vega_lite_chart")) == 2
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 2
+    items_axis = json.loads(charts[1].proto.spec)["encoding"]["x"]["axis"]
+    assert items_axis == {"format": "d", "tickMinStep": 1}  # whole items, never 3.8
 
 
 def test_export_then_download(app, db, analyst, lamps, monkeypatch) -> None:
